@@ -1,0 +1,75 @@
+"""The OPD client's settings, read from `berkas.toml` in the config folder."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from client.errors import ClientError
+
+
+class SyncSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    interval_minutes: float = Field(default=5.0, gt=0)
+    jitter_seconds: float = Field(default=30.0, ge=0)
+    # rclone-style timetable for large uploads, e.g. "08:00,256k 16:00,off"
+    upload_window: str = ""
+
+
+class ClientConfig(BaseModel):
+    """What an OPD installation needs to know about itself."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    opd_kode: str = ""
+    operator: str = ""  # the person using this machine, stamped on history
+    server_url: str = ""
+    rules_override: Path | None = None  # the BKD's own rules TOML
+    scan_folders: list[Path] = Field(default_factory=list)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
+
+
+def load_config(path: Path) -> ClientConfig:
+    """The config at `path`, or defaults when there is none yet."""
+    if not path.exists():
+        return ClientConfig()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return ClientConfig.model_validate(data)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ClientError(f"Berkas pengaturan {path} tidak dapat dibaca.", repr(exc)) from exc
+    except ValidationError as exc:
+        raise ClientError(f"Isi berkas pengaturan {path} tidak valid: {exc}", repr(exc)) from exc
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def save_config(path: Path, config: ClientConfig) -> None:
+    """Write the config (atomically) as TOML."""
+    data = config.model_dump(mode="json", exclude_none=True)
+    lines = ["# Pengaturan Berkas (OPD). Ubah dengan hati-hati.", ""]
+    tables: dict[str, dict[str, object]] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            tables[key] = value
+        else:
+            lines.append(f"{key} = {_toml_value(value)}")
+    for name, table in tables.items():
+        lines += ["", f"[{name}]"]
+        lines += [f"{k} = {_toml_value(v)}" for k, v in table.items()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tmp.replace(path)

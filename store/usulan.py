@@ -1,0 +1,288 @@
+"""The usulan workflow, offline: create, checklist, attach dokumen, submit, move.
+
+Every status move goes through `move_status`, which checks DOMAIN.md's state
+machine (store.rules.status) and writes the history entry in the same
+transaction. The server runs the same checks on push.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlmodel import Session, col, select
+
+from store.database import WriteContext
+from store.errors import StoreError
+from store.models import Dokumen, Pegawai, Usulan, UsulanHistory
+from store.rules import (
+    ChecklistItem,
+    Layanan,
+    Role,
+    RuleError,
+    RulesConfig,
+    UsulanStatus,
+    check_transition,
+    checklist,
+    jenis_options,
+)
+
+OPEN_FOR_EDIT = (UsulanStatus.DRAFT.value, UsulanStatus.DIKEMBALIKAN.value)
+
+
+@dataclass(frozen=True)
+class ChecklistLine:
+    """One checklist item and where it stands in this usulan."""
+
+    item: ChecklistItem
+    required: bool
+    dokumen: Dokumen | None
+    # ada | kurang | terlalu_besar | dikembalikan | tidak_berlaku
+    state: str
+
+
+def _context(session: Session) -> WriteContext:
+    ctx = session.info.get("berkas_context")
+    if not isinstance(ctx, WriteContext):
+        raise StoreError("Sesi tanpa konteks penulis.", "session lacks WriteContext")
+    return ctx
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def required_kodes(
+    layanan: str, jenis: str, berlaku: Iterable[str], config: RulesConfig | None = None
+) -> list[str]:
+    """The dokumen kinds this usulan needs: mandatory items plus the optional
+    ones marked as applying."""
+    applies = set(berlaku)
+    return [
+        item.kode
+        for item in checklist(Layanan(layanan), jenis, config)
+        if not item.optional or item.kode in applies
+    ]
+
+
+def missing_kodes(
+    layanan: str,
+    jenis: str,
+    berlaku: Iterable[str],
+    present_ok: Iterable[str],
+    config: RulesConfig | None = None,
+) -> list[str]:
+    """Required kinds with no acceptable dokumen; pure, shared with the server."""
+    have = set(present_ok)
+    return [k for k in required_kodes(layanan, jenis, berlaku, config) if k not in have]
+
+
+def live_dokumen(session: Session, usulan_id: str) -> list[Dokumen]:
+    stmt = (
+        select(Dokumen)
+        .where(Dokumen.usulan_id == usulan_id)
+        .where(col(Dokumen.deleted).is_(False))
+        .order_by(col(Dokumen.kode))
+    )
+    return list(session.exec(stmt))
+
+
+def checklist_lines(
+    session: Session, usulan: Usulan, config: RulesConfig | None = None
+) -> list[ChecklistLine]:
+    by_kode = {d.kode: d for d in live_dokumen(session, usulan.id)}
+    applies = set(usulan.berlaku or [])
+    lines = []
+    for item in checklist(Layanan(usulan.layanan), usulan.jenis, config):
+        required = not item.optional or item.kode in applies
+        dok = by_kode.get(item.kode)
+        missing_state = "kurang" if required else "tidak_berlaku"
+        state = dok.state if dok is not None else missing_state
+        lines.append(ChecklistLine(item=item, required=required, dokumen=dok, state=state))
+    return lines
+
+
+def missing_for(session: Session, usulan: Usulan, config: RulesConfig | None = None) -> list[str]:
+    """Kinds still needed before this usulan can be submitted."""
+    ok = [d.kode for d in live_dokumen(session, usulan.id) if d.state == "ada"]
+    return missing_kodes(usulan.layanan, usulan.jenis, usulan.berlaku or [], ok, config)
+
+
+def create_usulan(
+    session: Session,
+    pegawai: Pegawai,
+    layanan: str,
+    jenis: str,
+    *,
+    periode: date | None = None,
+    berlaku: Sequence[str] = (),
+    catatan: str = "",
+) -> Usulan:
+    """A new draft usulan, with its first history entry."""
+    try:
+        layanan_value = Layanan(layanan)
+    except ValueError:
+        raise StoreError(f"Layanan tidak dikenal: {layanan}.", layanan) from None
+    if jenis not in jenis_options(layanan_value):
+        raise StoreError(
+            f"Jenis {jenis!r} tidak ada untuk layanan {layanan}.",
+            f"jenis {jenis!r} not in {jenis_options(layanan_value)}",
+        )
+    usulan = Usulan(
+        pegawai_id=pegawai.id,
+        nip=pegawai.nip,
+        layanan=layanan_value.value,
+        jenis=jenis,
+        periode=periode,
+        berlaku=list(berlaku),
+        catatan=catatan,
+        opd_id=pegawai.opd_id,
+    )
+    session.add(usulan)
+    _history(session, usulan, "", UsulanStatus.DRAFT.value, "Usulan dibuat")
+    return usulan
+
+
+def _history(session: Session, usulan: Usulan, dari: str, ke: str, alasan: str) -> None:
+    ctx = _context(session)
+    session.add(
+        UsulanHistory(
+            usulan_id=usulan.id,
+            opd_id=usulan.opd_id,
+            dari_status=dari,
+            ke_status=ke,
+            oleh_perangkat=ctx.device_id,
+            oleh_nama=ctx.person,
+            waktu=_now_iso(),
+            alasan=alasan,
+        )
+    )
+
+
+def _require_editable(usulan: Usulan) -> None:
+    if usulan.status not in OPEN_FOR_EDIT:
+        raise StoreError(
+            f"Usulan berstatus '{usulan.status}' tidak dapat diubah dokumennya.",
+            f"usulan {usulan.id} status {usulan.status}",
+        )
+
+
+def attach_dokumen(
+    session: Session,
+    usulan: Usulan,
+    kode: str,
+    *,
+    sha256: str,
+    size: int,
+    pages: int,
+    terlalu_besar: bool = False,
+) -> Dokumen:
+    """File a stored scan as this usulan's dokumen of kind `kode`, replacing
+    (tombstoning) any earlier one of the same kind."""
+    _require_editable(usulan)
+    kinds = {item.kode for item in checklist(Layanan(usulan.layanan), usulan.jenis)}
+    if kode not in kinds:
+        raise StoreError(
+            f"Dokumen {kode} tidak termasuk daftar periksa usulan ini.",
+            f"{kode} not in checklist of {usulan.layanan}/{usulan.jenis}",
+        )
+    for old in live_dokumen(session, usulan.id):
+        if old.kode == kode:
+            old.deleted = True
+            session.add(old)
+    dokumen = Dokumen(
+        usulan_id=usulan.id,
+        opd_id=usulan.opd_id,
+        kode=kode,
+        sha256=sha256,
+        size=size,
+        pages=pages,
+        nama_file=f"{usulan.nip}_{kode}.pdf",
+        state="terlalu_besar" if terlalu_besar else "ada",
+    )
+    session.add(dokumen)
+    return dokumen
+
+
+def remove_dokumen(session: Session, dokumen: Dokumen) -> None:
+    usulan = session.get(Usulan, dokumen.usulan_id)
+    if usulan is not None:
+        _require_editable(usulan)
+    dokumen.deleted = True
+    session.add(dokumen)
+
+
+def move_status(
+    session: Session,
+    usulan: Usulan,
+    target: UsulanStatus,
+    role: Role,
+    *,
+    alasan: str = "",
+    config: RulesConfig | None = None,
+) -> None:
+    """Move an usulan along the state machine, recording who, when and why."""
+    current = UsulanStatus(usulan.status)
+    try:
+        check_transition(current, target, role)
+    except RuleError as exc:
+        raise StoreError(exc.message, f"{current} -> {target} as {role}") from exc
+    if target is UsulanStatus.DIAJUKAN:
+        missing = missing_for(session, usulan, config)
+        if missing:
+            raise StoreError(
+                "Usulan belum lengkap; dokumen yang kurang: " + ", ".join(missing) + ".",
+                f"missing {missing}",
+            )
+    usulan.status = target.value
+    session.add(usulan)
+    _history(session, usulan, current.value, target.value, alasan)
+
+
+def ajukan(session: Session, usulan: Usulan, *, alasan: str = "Diajukan ke BKD") -> None:
+    """The OPD submits (or resubmits after BTS) a complete usulan."""
+    move_status(session, usulan, UsulanStatus.DIAJUKAN, Role.OPD, alasan=alasan)
+
+
+def kembalikan(
+    session: Session,
+    usulan: Usulan,
+    catatan: str,
+    catatan_dokumen: dict[str, str] | None = None,
+) -> None:
+    """BTS by a verifikator: back to the OPD with notes, per dokumen where given."""
+    notes = catatan_dokumen or {}
+    by_kode = {d.kode: d for d in live_dokumen(session, usulan.id)}
+    unknown = [k for k in notes if k not in by_kode]
+    if unknown:
+        raise StoreError(
+            "Dokumen tidak ada pada usulan ini: " + ", ".join(unknown) + ".", f"{unknown}"
+        )
+    move_status(session, usulan, UsulanStatus.DIKEMBALIKAN, Role.VERIFIKATOR, alasan=catatan)
+    usulan.catatan_verifikator = catatan
+    session.add(usulan)
+    for kode, note in notes.items():
+        dok = by_kode[kode]
+        dok.state = "dikembalikan"
+        dok.catatan_verifikator = note
+        session.add(dok)
+
+
+def history_of(session: Session, usulan_id: str) -> list[UsulanHistory]:
+    stmt = (
+        select(UsulanHistory)
+        .where(UsulanHistory.usulan_id == usulan_id)
+        .order_by(col(UsulanHistory.waktu), col(UsulanHistory.updated_at))
+    )
+    return list(session.exec(stmt))
+
+
+def usulan_of_pegawai(session: Session, pegawai_id: str) -> list[Usulan]:
+    stmt = (
+        select(Usulan)
+        .where(Usulan.pegawai_id == pegawai_id)
+        .where(col(Usulan.deleted).is_(False))
+        .order_by(col(Usulan.updated_at).desc())
+    )
+    return list(session.exec(stmt))

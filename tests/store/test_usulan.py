@@ -1,0 +1,163 @@
+"""The usulan workflow offline: checklist, attach, submit, history."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from sqlmodel import select
+
+from store import usulan as wf
+from store.database import Store
+from store.errors import StoreError
+from store.models import Pegawai, Usulan, UsulanHistory
+from store.pegawai import upsert_pegawai
+from store.rules import Layanan, Role, UsulanStatus, checklist
+from tests.store.conftest import pegawai_input
+
+SHA = "ab" * 32
+
+
+@pytest.fixture
+def draft(store: Store) -> str:
+    with store.write() as session:
+        pegawai, _ = upsert_pegawai(session, pegawai_input())
+        usulan = wf.create_usulan(session, pegawai, "kp", "reguler")
+        return usulan.id
+
+
+def _fill(store: Store, usulan_id: str, skip: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+    with store.write() as session:
+        u = session.get(Usulan, usulan_id)
+        assert u is not None
+        for kode in wf.required_kodes(u.layanan, u.jenis, u.berlaku):
+            if kode not in skip:
+                wf.attach_dokumen(session, u, kode, sha256=SHA, size=1000, pages=1)
+
+
+def test_new_usulan_is_draft_with_history_and_everything_missing(store: Store, draft: str) -> None:
+    with store.read() as session:
+        u = session.get(Usulan, draft)
+        assert u is not None and u.status == "draft"
+        required = [i.kode for i in checklist(Layanan.KP, "reguler") if not i.optional]
+        assert wf.missing_for(session, u) == required
+        history = wf.history_of(session, draft)
+    assert [(h.dari_status, h.ke_status, h.oleh_nama) for h in history] == [("", "draft", "Ani")]
+
+
+def test_optional_items_count_only_when_marked(store: Store, draft: str) -> None:
+    optional = [i.kode for i in checklist(Layanan.KP, "reguler") if i.optional]
+    assert optional, "KP reguler has items marked * in DOMAIN.md"
+    with store.write() as session:
+        u = session.get(Usulan, draft)
+        assert u is not None
+        u.berlaku = [optional[0]]
+        session.add(u)
+    with store.read() as session:
+        u = session.get(Usulan, draft)
+        assert u is not None
+        assert optional[0] in wf.missing_for(session, u)
+
+
+def test_submit_refused_while_incomplete_then_accepted(store: Store, draft: str) -> None:
+    _fill(store, draft, skip={"SKP"})
+    with pytest.raises(StoreError, match="SKP"), store.write() as session:
+        u = session.get(Usulan, draft)
+        assert u is not None
+        wf.ajukan(session, u)
+    with store.read() as session:
+        assert session.get(Usulan, draft).status == "draft"  # type: ignore[union-attr]
+    _fill(store, draft)
+    with store.write() as session:
+        u = session.get(Usulan, draft)
+        assert u is not None
+        wf.ajukan(session, u)
+    with store.read() as session:
+        assert session.get(Usulan, draft).status == "diajukan"  # type: ignore[union-attr]
+        moves = [(h.dari_status, h.ke_status) for h in wf.history_of(session, draft)]
+    assert moves == [("", "draft"), ("draft", "diajukan")]
+
+
+def test_replace_tombstones_the_old_dokumen_and_both_are_ops(store: Store, draft: str) -> None:
+    with store.write() as session:
+        u = session.get(Usulan, draft)
+        assert u is not None
+        first = wf.attach_dokumen(session, u, "SKP", sha256=SHA, size=10, pages=2)
+    with store.write() as session:
+        u = session.get(Usulan, draft)
+        assert u is not None
+        second = wf.attach_dokumen(session, u, "SKP", sha256="cd" * 32, size=20, pages=3)
+    with store.read() as session:
+        live = [d.id for d in wf.live_dokumen(session, draft)]
+    assert live == [second.id]
+    conn = sqlite3.connect(store.path)
+    ops = conn.execute(
+        "SELECT record_id, deleted, changes FROM outbox WHERE table_name = 'dokumen' ORDER BY seq"
+    ).fetchall()
+    conn.close()
+    assert [(r, d) for r, d, _ in ops] == [(first.id, None), (first.id, 1), (second.id, None)]
+    assert json.loads(ops[2][2])["nama_file"]["new"] == "196804111993031009_SKP.pdf"
+
+
+def test_dokumen_outside_the_checklist_is_refused(store: Store, draft: str) -> None:
+    with pytest.raises(StoreError, match="DPCP"), store.write() as session:
+        u = session.get(Usulan, draft)
+        assert u is not None
+        wf.attach_dokumen(session, u, "DPCP", sha256=SHA, size=10, pages=1)
+
+
+def test_opd_cannot_verify_and_submitted_usulan_is_locked(store: Store, draft: str) -> None:
+    _fill(store, draft)
+    with store.write() as session:
+        u = session.get(Usulan, draft)
+        assert u is not None
+        wf.ajukan(session, u)
+    with pytest.raises(StoreError), store.write() as session:
+        u = session.get(Usulan, draft)
+        assert u is not None
+        wf.move_status(session, u, UsulanStatus.DIVERIFIKASI, Role.OPD)
+    with pytest.raises(StoreError, match="tidak dapat diubah"), store.write() as session:
+        u = session.get(Usulan, draft)
+        assert u is not None
+        wf.attach_dokumen(session, u, "SKP", sha256=SHA, size=1, pages=1)
+
+
+def test_bts_round_trip_with_notes_per_dokumen(store: Store, draft: str) -> None:
+    _fill(store, draft)
+    with store.write() as session:
+        u = session.get(Usulan, draft)
+        assert u is not None
+        wf.ajukan(session, u)
+    with store.write() as session:
+        u = session.get(Usulan, draft)
+        assert u is not None
+        wf.kembalikan(session, u, "SKP tidak terbaca", {"SKP": "Halaman 2 buram"})
+    with store.read() as session:
+        u = session.get(Usulan, draft)
+        assert u is not None and u.status == "dikembalikan"
+        assert wf.missing_for(session, u) == ["SKP"]
+        lines = {line.item.kode: line for line in wf.checklist_lines(session, u)}
+        assert lines["SKP"].state == "dikembalikan"
+        assert lines["SKP"].dokumen is not None
+        assert lines["SKP"].dokumen.catatan_verifikator == "Halaman 2 buram"
+    with store.write() as session:
+        u = session.get(Usulan, draft)
+        assert u is not None
+        wf.attach_dokumen(session, u, "SKP", sha256="ef" * 32, size=5, pages=2)
+        wf.ajukan(session, u, alasan="SKP diganti")
+    with store.read() as session:
+        history = session.exec(select(UsulanHistory).where(UsulanHistory.usulan_id == draft)).all()
+    assert [h.ke_status for h in sorted(history, key=lambda h: h.updated_at)] == [
+        "draft",
+        "diajukan",
+        "dikembalikan",
+        "diajukan",
+    ]
+
+
+def test_usulan_belongs_to_the_pegawai_opd(store: Store, draft: str) -> None:
+    with store.read() as session:
+        u = session.get(Usulan, draft)
+        p = session.exec(select(Pegawai)).one()
+    assert u is not None and u.opd_id == p.opd_id == "DISDIK"
