@@ -296,11 +296,17 @@ def demo_cmd(
     fresh: Annotated[bool, typer.Option("--fresh/--keep", help="Mulai dari folder kosong.")] = True,
 ) -> None:
     """Jalankan demo dengan data contoh di folder demo (bawaan: ./berkas-demo)."""
-    from client.demo import run_demo
+    from client.demo import DEMO_MARKER, run_demo
 
+    # Only --home or ./berkas-demo, never BERKAS_HOME: --fresh wipes the folder,
+    # and only one that an earlier demo made (it carries the marker file).
     home = _state.home or Path("berkas-demo")
     if fresh and home.exists():
+        if not (home / DEMO_MARKER).exists():
+            fail(ClientError(f"Folder {home} bukan folder demo; tidak dihapus. Pakai --home lain."))
         shutil.rmtree(home)
+    home.mkdir(parents=True, exist_ok=True)
+    (home / DEMO_MARKER).write_text("Folder demo Berkas; boleh dihapus.\n", encoding="utf-8")
     try:
         client = run_demo(resolve_paths(home), today=date.today(), echo=typer.echo)
     except ClientError as exc:

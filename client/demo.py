@@ -14,6 +14,7 @@ from store.pegawai import upsert_pegawai
 DEMO_OPD = "DISDIK"
 DEMO_OPERATOR = "Ani Pengelola"
 DEMO_PEGAWAI = 400
+DEMO_MARKER = ".berkas-demo"
 
 
 def run_demo(paths: Paths, *, today: date, echo: Callable[[str], None]) -> BerkasClient:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 _WALL_DIGITS = 13
 _COUNTER_DIGITS = 4
+_COUNTER_MAX = 10**_COUNTER_DIGITS - 1
 
 
 def format_hlc(wall_ms: int, counter: int, device: str) -> str:
@@ -46,8 +47,11 @@ class HybridClock:
             wall = self._wall_ms()
             if wall > self._last_wall:
                 self._last_wall, self._counter = wall, 0
-            else:
+            elif self._counter < _COUNTER_MAX:
                 self._counter += 1
+            else:
+                # Carry into the wall time so stamps keep their fixed width and order.
+                self._last_wall, self._counter = self._last_wall + 1, 0
             return format_hlc(self._last_wall, self._counter, self._device)
 
     def observe(self, stamp: str) -> None:

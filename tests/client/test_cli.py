@@ -1,0 +1,110 @@
+"""The `berkas` command through its real entry point, as a person runs it."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BERKAS = [sys.executable, "-m", "client.cli"]
+GOOD = "196804111993031009,Budi Santoso,III/c,2019-04-01,S1,pelaksana\n"
+HEADER = "nip,nama,golongan,tmt_pangkat,pendidikan,jenis_jabatan\n"
+
+
+def berkas(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "BERKAS_HOME": str(home), "COLUMNS": "200"}
+    return subprocess.run(
+        [*BERKAS, *args], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+
+
+def pegawai_rows(home: Path) -> list[tuple[str, str]]:
+    conn = sqlite3.connect(home / "berkas.db")
+    rows = conn.execute("SELECT nip, nama FROM pegawai ORDER BY nip").fetchall()
+    conn.close()
+    return rows
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    result = berkas(tmp_path, "init", "--opd", "disdik", "--operator", "Ani")
+    assert result.returncode == 0, result.stderr
+    assert "OPD DISDIK" in result.stdout
+    return tmp_path
+
+
+def test_import_reports_bad_rows_and_keeps_the_good(home: Path) -> None:
+    csv = home / "pegawai.csv"
+    csv.write_text(
+        HEADER + GOOD + "196804111993031,Pendek,III/c,2019-04-01,S1,pelaksana\n", encoding="utf-8"
+    )
+    result = berkas(home, "pegawai", "import", str(csv))
+    assert result.returncode == 1
+    assert "1 baru" in result.stdout
+    assert re.search(r"baris 3: .*18 digit", result.stderr), result.stderr
+    assert pegawai_rows(home) == [("196804111993031009", "Budi Santoso")]
+
+
+def test_a_file_that_is_not_csv_changes_nothing(home: Path) -> None:
+    csv = home / "pegawai.csv"
+    csv.write_text(HEADER + GOOD, encoding="utf-8")
+    assert berkas(home, "pegawai", "import", str(csv)).returncode == 0
+    before = (home / "berkas.db").stat().st_size, pegawai_rows(home)
+    image = home / "foto.csv"
+    image.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + os.urandom(2000))
+    result = berkas(home, "pegawai", "import", str(image))
+    assert result.returncode == 2
+    assert "bukan CSV" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert pegawai_rows(home) == before[1]
+
+
+def test_search_create_and_refused_submit(home: Path) -> None:
+    csv = home / "pegawai.csv"
+    csv.write_text(HEADER + GOOD, encoding="utf-8")
+    berkas(home, "pegawai", "import", str(csv))
+    found = berkas(home, "pegawai", "cari", "budi san")
+    assert "196804111993031009" in found.stdout
+    made = berkas(home, "usulan", "buat", "19680411 199303 1 009", "--layanan", "kp")
+    assert made.returncode == 0, made.stderr
+    usulan_id = re.search(r"Usulan dibuat: (\S+)", made.stdout).group(1)  # type: ignore[union-attr]
+    refused = berkas(home, "usulan", "ajukan", usulan_id)
+    assert refused.returncode == 2
+    assert "belum lengkap" in refused.stderr and "SK_PANGKAT" in refused.stderr
+    shown = berkas(home, "usulan", "lihat", usulan_id)
+    assert "KURANG" in shown.stdout and "draft" in shown.stdout
+    conn = sqlite3.connect(home / "berkas.db")
+    assert conn.execute("SELECT status FROM usulan").fetchone() == ("draft",)
+    conn.close()
+
+
+def test_unknown_nip_is_a_clear_error(home: Path) -> None:
+    result = berkas(home, "usulan", "buat", "196804111993031009")
+    assert result.returncode == 2
+    assert "tidak ditemukan" in result.stderr
+
+
+def test_demo_headless_prints_the_summary(tmp_path: Path) -> None:
+    result = berkas(tmp_path / "lain", "--home", str(tmp_path / "demo"), "demo", "--headless")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert re.search(r"Pegawai: \d+", out)
+    assert "Periode KP berikut: TMT" in out
+    assert re.search(r"Dokumen kurang: [1-9]\d* pada", out)
+    conn = sqlite3.connect(tmp_path / "demo" / "berkas.db")
+    assert conn.execute("SELECT count(*) FROM usulan").fetchone()[0] > 0
+    conn.close()
+    # Run again: the demo folder is recognised and made fresh; a folder that
+    # is not a demo folder is never wiped.
+    again = berkas(tmp_path / "lain", "--home", str(tmp_path / "demo"), "demo", "--headless")
+    assert again.returncode == 0, again.stderr
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "penting.txt").write_text("jangan hapus")
+    refused = berkas(tmp_path / "lain", "--home", str(tmp_path / "data"), "demo", "--headless")
+    assert refused.returncode == 2 and "bukan folder demo" in refused.stderr
+    assert (tmp_path / "data" / "penting.txt").read_text() == "jangan hapus"
