@@ -1,0 +1,140 @@
+"""Dokumen kinds, the checklist per layanan and jenis, and codes in scan names."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from store.rules._kinds import Layanan
+from store.rules.config import RulesConfig, alias_key, resolve_config
+from store.rules.errors import RuleError
+
+__all__ = [
+    "ChecklistItem",
+    "DokumenKind",
+    "Layanan",
+    "checklist",
+    "dokumen_kinds",
+    "find_kode_in_name",
+    "jenis_options",
+    "match_kode",
+]
+
+_TOKEN = re.compile(r"[a-z]+|[0-9]+")
+_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,5}$")
+_DIRECTORY = re.compile(r"^.*[\\/]")
+
+
+@dataclass(frozen=True)
+class DokumenKind:
+    """A kind of supporting document; `kode` is the KODE in `<NIP>_<KODE>.pdf`."""
+
+    kode: str
+    nama: str
+    size_limit: int
+    multi_page: bool
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    """One line of a checklist; `optional` items only apply to some pegawai."""
+
+    kode: str
+    nama: str
+    optional: bool
+
+
+def dokumen_kinds(config: RulesConfig | None = None) -> dict[str, DokumenKind]:
+    """Every configured dokumen kind by code, with its size limit in bytes."""
+    rules = resolve_config(config).dokumen
+    return {
+        kode: DokumenKind(
+            kode=kode,
+            nama=kind.nama,
+            size_limit=rules.size_limit_of(kode),
+            multi_page=kind.multi_page,
+        )
+        for kode, kind in rules.kinds.items()
+    }
+
+
+def _layanan(layanan: Layanan | str) -> Layanan:
+    try:
+        return Layanan(layanan)
+    except ValueError:
+        choices = ", ".join(item.value for item in Layanan)
+        raise RuleError(
+            f"Layanan tidak dikenal: {layanan!r} (pilihan: {choices})", field="layanan"
+        ) from None
+
+
+def jenis_options(layanan: Layanan, config: RulesConfig | None = None) -> list[str]:
+    """The jenis a `layanan` offers, in configured order (e.g. KP: reguler, ...)."""
+    return list(resolve_config(config).checklists[_layanan(layanan)])
+
+
+def checklist(
+    layanan: Layanan, jenis: str, config: RulesConfig | None = None
+) -> list[ChecklistItem]:
+    """The dokumen an usulan of `layanan`/`jenis` needs, in order."""
+    cfg = resolve_config(config)
+    service = _layanan(layanan)
+    jenis = str(jenis)
+    if jenis not in cfg.checklists[service]:
+        raise RuleError(
+            f"Jenis {jenis!r} tidak dikenal untuk layanan {service.label} "
+            f"(pilihan: {', '.join(cfg.checklists[service])})",
+            field="jenis",
+        )
+    kinds = cfg.dokumen.kinds
+    return [
+        ChecklistItem(
+            kode=item.kode,
+            nama=item.nama if item.nama is not None else kinds[item.kode].nama,
+            optional=item.optional,
+        )
+        for item in cfg.checklist_items(service, jenis)
+    ]
+
+
+def match_kode(text: str, config: RulesConfig | None = None) -> str | None:
+    """The dokumen code `text` spells ("sk cpns", "SK-CPNS", "skcpns", ...), or None.
+
+    The whole text must be one code, nama or alias; to search a longer file
+    name use `find_kode_in_name`.
+    """
+    key = alias_key(text)
+    return resolve_config(config).dokumen.alias_table().get(key) if key else None
+
+
+def find_kode_in_name(
+    name: str, config: RulesConfig | None = None, *, among: Collection[str] | None = None
+) -> str | None:
+    """The dokumen code found in a scan's file name, or None.
+
+    The name is cut into words (letters and digits apart), and runs of
+    consecutive words are compared with every code, nama and alias; the
+    longest match wins, then the earliest, so "sk cpns" is SK_CPNS and never
+    SK_PNS. `among` limits the search to some codes (an usulan's checklist).
+    """
+    table = resolve_config(config).dokumen.alias_table()
+    if among is not None:
+        wanted = set(among)
+        table = {key: kode for key, kode in table.items() if kode in wanted}
+    if not table:
+        return None
+    stem = _EXTENSION.sub("", _DIRECTORY.sub("", name))
+    words = _TOKEN.findall(stem.lower())
+    longest = max(len(key) for key in table)
+    best_length, best_kode = 0, None
+    for start in range(len(words)):
+        joined = ""
+        for word in words[start:]:
+            joined += word
+            if len(joined) > longest:
+                break
+            kode = table.get(joined)
+            if kode is not None and len(joined) > best_length:
+                best_length, best_kode = len(joined), kode
+    return best_kode
