@@ -1,0 +1,191 @@
+"""The /v1 wire format: every JSON body either side sends. Nothing else defines it.
+
+Sync bodies travel sealed (sync.crypto.sealed_body); these models are the JSON inside.
+Spec and rules: sync/PROTOCOL.md.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Final, Literal
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, StringConstraints
+
+from sync.crypto.signing import DEVICE_ID_PATTERN
+
+API_PREFIX: Final = "/v1"
+PROTOCOL_VERSION: Final = 1
+MAX_PUSH_OPS: Final = 500
+DEFAULT_PAGE_LIMIT: Final = 500
+MAX_PAGE_LIMIT: Final = 1000
+
+
+def _canonical_uuid(value: str) -> str:
+    return str(UUID(value))
+
+
+UuidStr = Annotated[str, AfterValidator(_canonical_uuid)]
+"""Any UUID spelling in, the canonical lower-case hyphenated form out."""
+PublicKeyB64 = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{43}$")]
+"""A raw 32-byte public key as unpadded base64url."""
+EnvelopeB64 = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+$", max_length=65536)]
+"""A sealed envelope as unpadded base64url."""
+Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+FileIdHex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+DeviceId = Annotated[str, StringConstraints(pattern=f"^{DEVICE_ID_PATTERN}$")]
+Ident = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+Hlc = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+TableName = Literal["pegawai", "usulan", "dokumen", "usulan_history"]
+Role = Literal["opd", "verifikator"]
+Outcome = Literal["applied", "merged", "conflict", "refused", "duplicate"]
+
+
+class WireModel(BaseModel):
+    """Base of every wire model: unknown fields are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- enrolment ----------------------------------------------------------------------------
+
+
+class EnrolRequest(WireModel):
+    """POST /v1/enrol, plain JSON: the one-time code and the new device's public keys."""
+
+    code: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    device_name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    signing_key: PublicKeyB64
+    encryption_key: PublicKeyB64
+
+
+class EnrolResponse(WireModel):
+    """The enrolled device's identity and the keys it needs to talk and to encrypt."""
+
+    device_id: DeviceId
+    opd_id: Ident | None
+    opd_kode: str
+    role: Role
+    server_signing_key: PublicKeyB64
+    server_encryption_key: PublicKeyB64
+    verifier_encryption_key: PublicKeyB64
+    opd_encryption_key: PublicKeyB64 | None = None
+    wrapped_opd_key: EnvelopeB64 | None = None
+
+
+class WrappedKey(WireModel):
+    """The OPD private key sealed to one device (sync.crypto.opd_key)."""
+
+    recipient_device_id: DeviceId
+    envelope_b64: EnvelopeB64
+
+
+# --- push ---------------------------------------------------------------------------------
+
+
+class FieldChange(WireModel):
+    """One changed field: the value the change was based on and the new value."""
+
+    base: JsonValue
+    new: JsonValue
+
+
+class Op(WireModel):
+    """One outbox entry: a create (base_version 0), update or tombstone of one record."""
+
+    op_id: UuidStr
+    table: TableName
+    record_id: Ident
+    opd_id: Ident
+    base_version: Annotated[int, Field(ge=0)]
+    changes: dict[str, FieldChange]
+    deleted: bool | None = None
+    resolves: list[Ident] = Field(default_factory=list)
+    hlc: Hlc
+    device_id: DeviceId
+
+
+class PushRequest(WireModel):
+    ops: Annotated[list[Op], Field(max_length=MAX_PUSH_OPS)]
+
+
+class ConflictInfo(WireModel):
+    """A field both sides changed to different values; waits for a person."""
+
+    conflict_id: Ident
+    table: TableName
+    record_id: Ident
+    field: str
+    base: JsonValue
+    mine: JsonValue
+    theirs: JsonValue
+    mine_by: Ident
+    theirs_by: Ident
+    mine_at: Hlc
+    theirs_at: Hlc
+    resolved: bool = False
+    resolution: JsonValue = None
+
+
+class OpResult(WireModel):
+    """What the server did with one op; a retried op_id gets the first result again."""
+
+    op_id: UuidStr
+    outcome: Outcome
+    version: Annotated[int, Field(ge=0)] | None = None
+    record: dict[str, JsonValue] | None = None
+    conflicts: list[ConflictInfo] = Field(default_factory=list)
+    reason: str | None = None
+
+
+class PushResponse(WireModel):
+    results: list[OpResult]
+    server_seq: Annotated[int, Field(ge=0)]
+
+
+# --- pull ---------------------------------------------------------------------------------
+
+
+class ChangesQuery(WireModel):
+    """Query of GET /v1/sync/changes."""
+
+    since: Annotated[int, Field(ge=0)] = 0
+    limit: Annotated[int, Field(ge=1, le=MAX_PAGE_LIMIT)] = DEFAULT_PAGE_LIMIT
+
+
+class Change(WireModel):
+    """A record as it is now, at server sequence `seq`."""
+
+    seq: Annotated[int, Field(ge=1)]
+    table: TableName
+    record_id: Ident
+    opd_id: Ident
+    version: Annotated[int, Field(ge=1)]
+    deleted: bool
+    record: dict[str, JsonValue]
+    conflicts: list[ConflictInfo] = Field(default_factory=list)
+
+
+class ChangesPage(WireModel):
+    changes: list[Change]
+    next_since: Annotated[int, Field(ge=0)]
+    has_more: bool
+
+
+# --- blobs and errors ---------------------------------------------------------------------
+
+
+class BlobInfo(WireModel):
+    """A stored document: plaintext address and size, ciphertext size, stream file id."""
+
+    sha256: Sha256Hex
+    size: Annotated[int, Field(ge=0)]
+    cipher_size: Annotated[int, Field(ge=0)]
+    file_id: FileIdHex
+
+
+class ErrorBody(WireModel):
+    """Every error answer: a stable code, a Bahasa Indonesia message, an optional detail."""
+
+    kode: str
+    pesan: str
+    detail: str | None = None
