@@ -1,0 +1,186 @@
+"""`berkas intake watch` and `berkas intake run FOLDER`.
+
+The application wires the service: it calls `set_service_factory` with a
+function that opens an `IntakeService` (store, blob store, settings) for a
+Berkas home and closes it afterwards.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from client.intake.errors import IntakeError
+from client.intake.events import (
+    FileProcessed,
+    FolderStatus,
+    IntakeEvent,
+    ObserverRestarted,
+    WatcherProblem,
+    WatcherStarted,
+)
+from client.intake.results import IntakeResult, IntakeStatus, IntakeSummary
+from client.intake.service import IntakeService
+
+ServiceFactory = Callable[[Path | None], AbstractContextManager[IntakeService]]
+
+app = typer.Typer(
+    help="Pindaian masuk: pantau folder pindai, normalkan, arsipkan.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+_factory: ServiceFactory | None = None
+_home: list[Path | None] = [None]
+
+STATUS_LABELS = {
+    IntakeStatus.FILED: "DIARSIPKAN",
+    IntakeStatus.INBOX: "KOTAK MASUK",
+    IntakeStatus.QUARANTINED: "KARANTINA",
+    IntakeStatus.DUPLICATE: "DUPLIKAT",
+    IntakeStatus.FAILED: "GAGAL",
+}
+
+
+def set_service_factory(factory: ServiceFactory) -> None:
+    """How the commands open the intake service (called by the application)."""
+    global _factory
+    _factory = factory
+
+
+def _service() -> AbstractContextManager[IntakeService]:
+    if _factory is None:
+        typer.echo("Gagal: layanan pindaian belum disiapkan oleh aplikasi Berkas.", err=True)
+        raise typer.Exit(2)
+    return _factory(_home[0])
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def describe(result: IntakeResult) -> str:
+    """One line for a processed file, as the `watch` command prints it."""
+    sizes = ""
+    if result.sha256:
+        sizes = f"  {human_size(result.size_before)} -> {human_size(result.size_after)}"
+    return (
+        f"{STATUS_LABELS[result.status]:<11}  {result.relative_name}{sizes}"
+        f"  {result.seconds:.1f} dtk  {result.message}"
+    )
+
+
+@app.callback()
+def _root(
+    home: Annotated[
+        Path | None,
+        typer.Option("--home", help="Folder data Berkas (juga: BERKAS_HOME).", show_default=False),
+    ] = None,
+) -> None:
+    _home[0] = home
+
+
+@app.command("watch")
+def watch_cmd() -> None:
+    """Pantau folder pindai terus-menerus (berhenti dengan Ctrl+C)."""
+    console = Console(highlight=False)
+    stop = threading.Event()
+
+    def show(event: IntakeEvent) -> None:
+        stamp = datetime.now().strftime("%H:%M:%S")
+        if isinstance(event, FileProcessed):
+            console.print(f"{stamp}  {describe(event.result)}", markup=False)
+        elif isinstance(event, WatcherStarted):
+            folders = ", ".join(str(f) for f in event.folders) or "(tidak ada)"
+            console.print(f"{stamp}  Memantau: {folders}", markup=False)
+            if event.polling:
+                polled = ", ".join(str(f) for f in event.polling)
+                console.print(f"{stamp}  (polling untuk: {polled})", markup=False)
+        elif isinstance(event, FolderStatus | ObserverRestarted | WatcherProblem):
+            text = event.message if not isinstance(event, ObserverRestarted) else event.reason
+            console.print(f"{stamp}  ! {text}", markup=False)
+
+    with _service() as service:
+        if not service.settings.scan_folders:
+            typer.echo("Gagal: belum ada folder pindai di pengaturan (scan_folders).", err=True)
+            raise typer.Exit(2)
+        watcher = service.watcher(show)
+        previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        watcher.start()
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            console.print("Menghentikan pemantauan...", markup=False)
+            watcher.stop()
+            signal.signal(signal.SIGTERM, previous)
+
+
+def summary_table(summary: IntakeSummary) -> Table:
+    table = Table(title="Ringkasan pindaian", show_header=True)
+    table.add_column("Keterangan")
+    table.add_column("Jumlah", justify="right")
+    rows = [
+        ("Diambil", str(summary.taken)),
+        ("Diarsipkan", str(summary.filed)),
+        ("Kotak masuk", str(summary.inbox)),
+        ("Karantina", str(summary.quarantined)),
+        ("Duplikat", str(summary.duplicates)),
+        ("Gagal (berkas asli tetap)", str(summary.failed)),
+        ("Masih ditulis (dilewati)", str(summary.skipped)),
+        ("Ukuran sebelum", human_size(summary.bytes_before)),
+        ("Ukuran sesudah", human_size(summary.bytes_after)),
+        ("Waktu", f"{summary.elapsed:.1f} dtk"),
+    ]
+    for label, value in rows:
+        table.add_row(label, value)
+    return table
+
+
+@app.command("run")
+def run_cmd(
+    folder: Annotated[Path, typer.Argument(help="Folder berisi hasil pindaian.")],
+) -> None:
+    """Proses semua pindaian di FOLDER sekali jalan, lalu tampilkan ringkasan."""
+    console = Console(highlight=False)
+    with _service() as service:
+        with Progress(
+            TextColumn("Memproses"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar:
+            task = bar.add_task("pindaian", total=None)
+
+            def progress(done: int, total: int, result: IntakeResult | None) -> None:
+                bar.update(task, completed=done, total=total)
+                if result is not None and result.status is not IntakeStatus.FILED:
+                    bar.console.print(describe(result), markup=False)
+
+            try:
+                summary = service.run_folder(folder, progress)
+            except IntakeError as exc:
+                typer.echo(f"Gagal: {exc.message}", err=True)
+                raise typer.Exit(2) from exc
+        console.print(summary_table(summary))
+    if summary.failed:
+        raise typer.Exit(1)

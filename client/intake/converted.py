@@ -1,0 +1,34 @@
+"""What a conversion job asks and what it answers (both cross the process boundary)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from client.intake.rejection import Rejection
+
+
+@dataclass(frozen=True)
+class ConversionJob:
+    source: Path
+    target: Path  # where the normalised PDF is written
+    size_limit: int
+    max_pages: int
+    max_pixels: int
+
+
+@dataclass(frozen=True)
+class Converted:
+    scan_type: str
+    pages: int
+    size: int
+    step: str  # the ladder step that produced it (ladder.LADDER names)
+    terlalu_besar: bool  # no step fit the limit; this is the smallest reached
+    min_dpi: float | None  # lowest effective resolution of any image in it
+
+
+@dataclass(frozen=True)
+class ConversionOutcome:
+    converted: Converted | None = None
+    rejection: Rejection | None = None
+    seconds: float = 0.0

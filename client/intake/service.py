@@ -1,0 +1,488 @@
+"""Scan intake as a service: one file, a folder, and the Kotak masuk actions.
+
+The order of work is what keeps scans safe: convert into a staging file,
+commit it to the encrypted blob store, write its records, and only then move
+(or delete) the original. A crash anywhere before the commit leaves the
+original where it was, to be taken again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path, PurePath
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from sqlmodel import col, select
+
+from client.intake import originals
+from client.intake import rejection as rj
+from client.intake.converted import ConversionJob, Converted
+from client.intake.errors import IntakeError
+from client.intake.filing import NO_OPEN_USULAN, file_stored, now_iso, open_usulan_for
+from client.intake.ignore import is_ignored
+from client.intake.naming import Recognition, recognise, redact_nik
+from client.intake.pool import ConversionPool
+from client.intake.rejection import Rejection
+from client.intake.results import IntakeResult, IntakeStatus, IntakeSummary
+from client.intake.settings import IntakeSettings, ProcessedAction
+from store.blobs import BlobStore
+from store.database import Store
+from store.errors import StoreError
+from store.models import Blob, Dokumen, InboxItem
+from store.pegawai import get_pegawai_by_nip
+from store.rules import RulesConfig, default_config, dokumen_kinds
+from store.usulan import attach_dokumen
+
+if TYPE_CHECKING:
+    from client.intake.events import IntakeEvent
+    from client.intake.watcher import Watcher
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, IntakeResult | None], None]
+# Windows: another program (the scanner) still has the file open.
+_SHARING_VIOLATIONS = (32, 33)
+
+
+class IntakeService:
+    """Normalises, stores and files scans for one Berkas store."""
+
+    def __init__(
+        self,
+        store: Store,
+        blobs: BlobStore,
+        settings: IntakeSettings,
+        rules: RulesConfig | None = None,
+        *,
+        pool: ConversionPool | None = None,
+    ) -> None:
+        self.store = store
+        self.blobs = blobs
+        self.settings = settings
+        self.rules = rules
+        self._kinds = dokumen_kinds(rules)
+        self._default_limit = (rules or default_config()).dokumen.size_limit
+        self._staging = blobs.root / "tmp"  # BlobStore.sweep clears *.part left by a crash
+        # A pool handed in (shared, e.g. by tests) is its owner's to close.
+        self._owns_pool = pool is None
+        self.pool = pool or ConversionPool(
+            settings.workers, settings.file_time_limit, settings.worker_memory_mb
+        )
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._owns_pool:
+            self.pool.close()
+
+    def __enter__(self) -> IntakeService:
+        return self
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _value: BaseException | None,
+        _tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def watcher(self, on_event: Callable[[IntakeEvent], None] | None = None) -> Watcher:
+        """A watcher over the configured scan folders, posting to `on_event`."""
+        from client.intake.watcher import Watcher
+
+        return Watcher(self, on_event)
+
+    # -- folders ------------------------------------------------------------------------
+
+    def scan_roots(self) -> list[Path]:
+        return [Path(os.path.abspath(p)) for p in self.settings.scan_folders]
+
+    def root_of(self, path: Path) -> Path:
+        """The configured scan folder holding `path` (the deepest), else its folder."""
+        holders = [r for r in self.scan_roots() if path.is_relative_to(r)]
+        return max(holders, key=lambda r: len(r.parts)) if holders else path.parent
+
+    def reserved(self, root: Path) -> list[Path]:
+        """Folders under `root` intake writes to and so never reads from."""
+        return [self.settings.processed_root(root), self.settings.quarantine_root(root)]
+
+    def files_in(self, root: Path) -> Iterator[Path]:
+        """Every candidate scan under `root` (recursively when configured)."""
+        reserved = self.reserved(root)
+        stack = [root]
+        while stack:
+            folder = stack.pop()
+            try:
+                entries = list(os.scandir(folder))
+            except OSError as exc:
+                log.warning("folder pindai tidak dapat dibaca: %s (%s)", folder, exc.strerror)
+                continue
+            for entry in entries:
+                path = Path(entry.path)
+                if is_ignored(path, root, reserved):
+                    continue
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        if self.settings.recursive:
+                            stack.append(path)
+                    elif entry.is_file(follow_symlinks=False):
+                        yield path
+                except OSError:
+                    continue
+
+    # -- one file -----------------------------------------------------------------------
+
+    def size_limit(self, kode: str | None) -> int:
+        kind = self._kinds.get(kode) if kode else None
+        return kind.size_limit if kind is not None else self._default_limit
+
+    def process_file(
+        self, path: Path, root: Path | None = None, *, stable_at: float | None = None
+    ) -> IntakeResult:
+        """Take one scan all the way: convert, store, file, then release the original.
+
+        Never raises for a bad or vanished file; a failure of the store itself
+        gives status FAILED and leaves the original untouched.
+        """
+        path = Path(os.path.abspath(path))
+        root = Path(os.path.abspath(root)) if root is not None else self.root_of(path)
+        started = stable_at if stable_at is not None else time.monotonic()
+        found = recognise(path, root, self.rules)
+        relative = PurePath(found.relative_name)
+
+        def result(status: IntakeStatus, message: str, **kw: object) -> IntakeResult:
+            res = IntakeResult(
+                source=path,
+                relative_name=found.relative_name,
+                status=status,
+                message=message,
+                nip=found.nip,
+                kode=found.kode,
+                seconds=time.monotonic() - started,
+                **kw,  # type: ignore[arg-type]
+            )
+            log.info("%s: %s (%s)", res.status.value, redact_nik(found.relative_name), res.message)
+            return res
+
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            return result(IntakeStatus.FAILED, "Berkas sudah tidak ada saat akan diproses.")
+        except PermissionError as exc:
+            return self._quarantine(path, root, relative, rj.unreadable(repr(exc)), result)
+        if not stat.S_ISREG(info.st_mode):
+            return result(IntakeStatus.FAILED, "Bukan berkas biasa; dilewati.")
+        try:
+            with path.open("rb"):
+                pass
+        except PermissionError as exc:
+            if getattr(exc, "winerror", None) in _SHARING_VIOLATIONS:
+                return result(IntakeStatus.FAILED, "Berkas masih dibuka program lain.")
+            return self._quarantine(path, root, relative, rj.unreadable(repr(exc)), result)
+        except FileNotFoundError:
+            return result(IntakeStatus.FAILED, "Berkas sudah tidak ada saat akan diproses.")
+
+        self._staging.mkdir(parents=True, exist_ok=True)
+        fd, staged_name = tempfile.mkstemp(dir=self._staging, prefix="intake-", suffix=".pdf.part")
+        os.close(fd)
+        staged = Path(staged_name)
+        try:
+            outcome = self.pool.convert(
+                ConversionJob(
+                    source=path,
+                    target=staged,
+                    size_limit=self.size_limit(found.kode),
+                    max_pages=self.settings.max_pages,
+                    max_pixels=self.settings.max_pixels,
+                )
+            )
+            if outcome.rejection is not None:
+                return self._quarantine(
+                    path, root, relative, outcome.rejection, result, size_before=info.st_size
+                )
+            assert outcome.converted is not None
+            return self._commit(
+                path, root, relative, found, staged, outcome.converted, info, result
+            )
+        finally:
+            staged.unlink(missing_ok=True)
+
+    def _quarantine(
+        self,
+        path: Path,
+        root: Path,
+        relative: PurePath,
+        rejection: Rejection,
+        result: Callable[..., IntakeResult],
+        size_before: int = 0,
+    ) -> IntakeResult:
+        try:
+            moved = originals.quarantine(
+                path, self.settings.quarantine_root(root), relative, rejection
+            )
+        except OSError as exc:
+            return result(
+                IntakeStatus.FAILED,
+                f"{rejection.message} Berkas juga tidak dapat dipindah ke karantina "
+                f"({exc.strerror}).",
+                rejection=rejection.kind,
+                size_before=size_before,
+            )
+        return result(
+            IntakeStatus.QUARANTINED,
+            rejection.message,
+            rejection=rejection.kind,
+            moved_to=moved,
+            size_before=size_before,
+        )
+
+    def _commit(
+        self,
+        path: Path,
+        root: Path,
+        relative: PurePath,
+        found: Recognition,
+        staged: Path,
+        converted: Converted,
+        info: os.stat_result,
+        result: Callable[..., IntakeResult],
+    ) -> IntakeResult:
+        try:
+            stored = self.blobs.put(staged)
+            filing = file_stored(
+                self.store,
+                stored,
+                pages=converted.pages,
+                terlalu_besar=converted.terlalu_besar,
+                found=found,
+                rules=self.rules,
+            )
+        except StoreError as exc:
+            log.error("penyimpanan gagal: %s", exc.cause)
+            return result(IntakeStatus.FAILED, f"{exc.message} Berkas asli tetap di tempatnya.")
+        except OSError as exc:
+            log.error("penyimpanan gagal: %r", exc)
+            return result(
+                IntakeStatus.FAILED, "Dokumen tidak dapat disimpan; berkas asli tetap di tempatnya."
+            )
+        common: dict[str, object] = {
+            "sha256": stored.sha256,
+            "size_before": info.st_size,
+            "size_after": stored.size,
+            "pages": converted.pages,
+            "terlalu_besar": converted.terlalu_besar,
+            "step": converted.step,
+            "min_dpi": converted.min_dpi,
+            "duplicate": filing.blob_existed,
+        }
+        # Committed: now, and only now, the original may go.
+        moved: Path | None = None
+        release_note = ""
+        try:
+            moved = originals.release(
+                path,
+                self.settings.processed_root(root)
+                if self.settings.processed_action is ProcessedAction.MOVE
+                else None,
+                relative,
+            )
+        except OSError as exc:
+            release_note = f" Berkas asli tidak dapat dipindahkan ({exc.strerror})."
+        too_big = " Ukuran masih melebihi batas (terlalu besar)." if converted.terlalu_besar else ""
+        if filing.duplicate_of:
+            return result(
+                IntakeStatus.DUPLICATE,
+                f"Isi sama dengan yang sudah tersimpan ({filing.duplicate_of}); "
+                f"tidak disimpan dua kali.{release_note}",
+                moved_to=moved,
+                dokumen_id=filing.dokumen.id if filing.dokumen else "",
+                inbox_id=filing.inbox.id if filing.inbox else "",
+                **common,
+            )
+        if filing.dokumen is not None:
+            return result(
+                IntakeStatus.FILED,
+                f"Diarsipkan sebagai {filing.dokumen.nama_file}.{too_big}{release_note}",
+                moved_to=moved,
+                dokumen_id=filing.dokumen.id,
+                nama_file=filing.dokumen.nama_file,
+                **common,
+            )
+        assert filing.inbox is not None
+        return result(
+            IntakeStatus.INBOX,
+            f"Masuk kotak masuk: {filing.reason}.{too_big}{release_note}",
+            moved_to=moved,
+            inbox_id=filing.inbox.id,
+            **common,
+        )
+
+    # -- a folder ---------------------------------------------------------------------
+
+    def run_folder(self, folder: Path, progress: Progress | None = None) -> IntakeSummary:
+        """One pass over `folder`: every scan in it, `workers` at a time.
+
+        Files changed within the stability delay are left for a later pass.
+        `progress(done, total, result)` is called once with (0, total, None),
+        then after each file, from worker threads.
+        """
+        started = time.monotonic()
+        root = Path(os.path.abspath(folder))
+        if not root.is_dir():
+            raise IntakeError(f"Folder {folder} tidak ditemukan.", str(folder))
+        cutoff = time.time() - self.settings.stable_delay
+        candidates: list[Path] = []
+        summary = IntakeSummary()
+        for path in self.files_in(root):
+            try:
+                fresh = path.stat().st_mtime > cutoff
+            except OSError:
+                continue
+            if fresh:
+                summary.skipped += 1
+            else:
+                candidates.append(path)
+        total = len(candidates)
+        if progress:
+            progress(0, total, None)
+        done = 0
+        with ThreadPoolExecutor(self.settings.workers * 2, thread_name_prefix="intake") as ex:
+            for res in ex.map(lambda p: self.process_file(p, root), candidates):
+                summary.results.append(res)
+                done += 1
+                if progress:
+                    progress(done, total, res)
+        summary.elapsed = time.monotonic() - started
+        return summary
+
+    # -- Kotak masuk --------------------------------------------------------------------
+
+    def inbox_waiting(self) -> list[InboxItem]:
+        with self.store.read() as session:
+            stmt = (
+                select(InboxItem)
+                .where(InboxItem.state == "menunggu")
+                .order_by(col(InboxItem.created_at), col(InboxItem.id))
+            )
+            return list(session.exec(stmt))
+
+    def _waiting_item(self, item_id: str) -> InboxItem:
+        with self.store.read() as session:
+            item = session.get(InboxItem, item_id)
+        if item is None:
+            raise IntakeError("Item kotak masuk tidak ditemukan.", item_id)
+        if item.state != "menunggu":
+            raise IntakeError(
+                f"Item kotak masuk ini sudah {item.state}.", f"{item_id} state {item.state}"
+            )
+        return item
+
+    def assign_inbox_item(self, item_id: str, pegawai_nip: str, kode: str) -> Dokumen:
+        """File an Inbox scan as `kode` of the pegawai's open usulan; re-shrinks it
+        first when that kind's size limit is smaller than the copy."""
+        item = self._waiting_item(item_id)
+        if kode not in self._kinds:
+            raise IntakeError(f"Jenis dokumen {kode} tidak dikenal.", kode)
+        with self.store.read() as session:
+            pegawai = get_pegawai_by_nip(session, pegawai_nip)
+            if pegawai is None:
+                raise IntakeError(f"Tidak ada pegawai dengan NIP {pegawai_nip}.", pegawai_nip)
+            if open_usulan_for(session, pegawai, kode, self.rules) is None:
+                raise IntakeError(
+                    f"{NO_OPEN_USULAN.capitalize()} untuk pegawai ini yang memerlukan {kode}.",
+                    f"{pegawai.nip}/{kode}",
+                )
+        sha, size, pages, too_big = item.sha256, item.size, item.pages, item.terlalu_besar
+        limit = self.size_limit(kode)
+        if size > limit:
+            sha, size, pages, too_big = self._reshrink(item, limit)
+        else:
+            too_big = False
+        with self.store.write() as session:
+            pegawai = get_pegawai_by_nip(session, pegawai_nip)
+            usulan = open_usulan_for(session, pegawai, kode, self.rules) if pegawai else None
+            fresh = session.get(InboxItem, item_id)
+            if usulan is None or fresh is None or fresh.state != "menunggu":
+                raise IntakeError("Kotak masuk atau usulan berubah; coba lagi.", item_id)
+            if session.get(Blob, sha) is None:
+                session.add(
+                    Blob(
+                        sha256=sha,
+                        size=size,
+                        pages=pages,
+                        cipher_size=self._cipher_size(sha),
+                        created_at=now_iso(),
+                    )
+                )
+            try:
+                dokumen = attach_dokumen(
+                    session, usulan, kode, sha256=sha, size=size, pages=pages, terlalu_besar=too_big
+                )
+            except StoreError as exc:
+                raise IntakeError(exc.message, exc.cause) from exc
+            fresh.state = "diproses"
+            fresh.nip = usulan.nip
+            fresh.kode = kode
+            session.add(fresh)
+        return dokumen
+
+    def _cipher_size(self, sha: str) -> int:
+        try:
+            return self.blobs.path_for(sha).stat().st_size
+        except OSError:
+            return 0
+
+    def _reshrink(self, item: InboxItem, limit: int) -> tuple[str, int, int, bool]:
+        self._staging.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=self._staging, suffix=".part") as work:
+            plain = Path(work) / "asli.pdf"
+            self.blobs.decrypt_to(item.sha256, plain)
+            target = Path(work) / "kecil.pdf"
+            outcome = self.pool.convert(
+                ConversionJob(
+                    plain, target, limit, self.settings.max_pages, self.settings.max_pixels
+                )
+            )
+            if outcome.converted is None:
+                reason = outcome.rejection.message if outcome.rejection else "?"
+                raise IntakeError(f"Dokumen tidak dapat diperkecil: {reason}", item.id)
+            stored = self.blobs.put(target)
+            return (
+                stored.sha256,
+                stored.size,
+                outcome.converted.pages,
+                outcome.converted.terlalu_besar,
+            )
+
+    def discard_inbox_item(self, item_id: str, reason: str) -> Path | None:
+        """Take an Inbox scan out of the queue, into quarantine with `reason`.
+
+        The normalised copy is written to the first scan folder's karantina/
+        (the original has long gone to diproses/) beside its `.alasan.txt`;
+        returns that path, or None when no scan folder is configured.
+        """
+        item = self._waiting_item(item_id)
+        reason = reason.strip() or "dibuang dari kotak masuk"
+        copy: Path | None = None
+        roots = self.scan_roots()
+        if roots:
+            name = PurePath(item.original_name)
+            relative = name.with_suffix(".pdf") if name.suffix.lower() != ".pdf" else name
+            target = originals.free_name(self.settings.quarantine_root(roots[0]) / relative)
+            self.blobs.decrypt_to(item.sha256, target)
+            originals.write_reason(target, item.original_name, reason, "dibuang dari kotak masuk")
+            copy = target
+        with self.store.write() as session:
+            fresh = session.get(InboxItem, item_id)
+            if fresh is not None:
+                fresh.state = "dibuang"
+                fresh.reason = reason
+                session.add(fresh)
+        return copy

@@ -1,0 +1,119 @@
+"""When a scan is finished being written: events are only hints.
+
+A file is ready once no event has come for `delay` seconds, its size and
+mtime are what they were when last seen, and it is still a regular file.
+Files seen only by a rescan wait the same quiet period. An empty file waits
+longer: scanners often create the file first and fill it later.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+Signature = tuple[int, int]  # (size, mtime in ns)
+_EMPTY_HOLD = 5  # an empty file must stay empty this many delays
+
+
+@dataclass
+class _Entry:
+    root: Path
+    last_event: float
+    signature: Signature | None
+    since: float  # when `signature` was first seen
+
+
+def signature_of(path: Path) -> Signature | None:
+    """(size, mtime) of a regular file, or None if it is gone or not one."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    return info.st_size, info.st_mtime_ns
+
+
+class StabilityTracker:
+    """Files waiting to settle; thread-safe (events arrive on watchdog's threads)."""
+
+    def __init__(self, delay: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.delay = delay
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entries: dict[Path, _Entry] = {}
+
+    def touch(self, path: Path, root: Path) -> None:
+        """An event said `path` changed: restart its quiet period."""
+        now = self._clock()
+        sig = signature_of(path)
+        with self._lock:
+            entry = self._entries.get(path)
+            if entry is None:
+                self._entries[path] = _Entry(root, now, sig, now)
+                return
+            entry.last_event = now
+            if sig != entry.signature:
+                entry.signature, entry.since = sig, now
+
+    def observe(self, path: Path, root: Path) -> bool:
+        """A rescan found `path`: track it if new (True), leave it be if known."""
+        with self._lock:
+            if path in self._entries:
+                return False
+        now = self._clock()
+        sig = signature_of(path)
+        with self._lock:
+            if path in self._entries:
+                return False
+            self._entries[path] = _Entry(root, now, sig, now)
+            return True
+
+    def forget(self, path: Path) -> None:
+        with self._lock:
+            self._entries.pop(path, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    def __contains__(self, path: object) -> bool:
+        with self._lock:
+            return path in self._entries
+
+    def take_ready(self, limit: int | None = None) -> list[tuple[Path, Path]]:
+        """Up to `limit` settled files as (path, scan folder), oldest first; they
+        stop being tracked. Files that vanished are dropped."""
+        now = self._clock()
+        with self._lock:
+            quiet = [
+                (path, entry)
+                for path, entry in self._entries.items()
+                if now - entry.last_event >= self.delay
+            ]
+        quiet.sort(key=lambda item: item[1].last_event)
+        ready: list[tuple[Path, Path]] = []
+        for path, entry in quiet:
+            if limit is not None and len(ready) >= limit:
+                break
+            sig = signature_of(path)
+            with self._lock:
+                if self._entries.get(path) is not entry:
+                    continue
+                if sig is None:
+                    del self._entries[path]
+                    continue
+                if sig != entry.signature:
+                    entry.signature, entry.since = sig, now
+                    continue
+                hold = self.delay * (_EMPTY_HOLD if sig[0] == 0 else 1)
+                if now - entry.since < hold or now - entry.last_event < hold:
+                    continue
+                del self._entries[path]
+            ready.append((path, entry.root))
+        return ready

@@ -1,0 +1,193 @@
+"""The watcher: settled files only, bursts, missed events, bad files, lost shares."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from client.intake.events import FileProcessed, FileTaken, IntakeEvent, ObserverRestarted
+from client.intake.results import IntakeResult, IntakeStatus
+from client.intake.service import IntakeService
+from client.intake.stability import StabilityTracker
+from client.intake.watcher import Watcher, _Hints
+from tests.client.intake.conftest import STABLE
+from tests.support import scans
+from tests.support.scans import NIP_BUDI
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[IntakeEvent] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, event: IntakeEvent) -> None:
+        with self._lock:
+            self.events.append(event)
+
+    def of(self, kind: type) -> list:  # type: ignore[type-arg]
+        with self._lock:
+            return [e for e in self.events if isinstance(e, kind)]
+
+    def results(self) -> list[IntakeResult]:
+        return [e.result for e in self.of(FileProcessed)]
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+@pytest.fixture
+def watching(service: IntakeService) -> Iterator[tuple[Watcher, Recorder]]:
+    recorder = Recorder()
+    watcher = service.watcher(recorder)
+    watcher.start()
+    wait_for(lambda: watcher.rescans >= 1)
+    yield watcher, recorder
+    watcher.stop()
+    assert not watcher.running
+
+
+def test_tracker_waits_for_quiet_and_unchanged(tmp_path: Path) -> None:
+    now = [0.0]
+    tracker = StabilityTracker(1.0, clock=lambda: now[0])
+    path = tmp_path / "a.jpg"
+    path.write_bytes(b"x" * 10)
+    tracker.touch(path, tmp_path)
+    now[0] = 0.5
+    assert tracker.take_ready() == []
+    path.write_bytes(b"x" * 20)  # still growing, no event seen
+    now[0] = 1.2
+    assert tracker.take_ready() == []  # size changed since the event: wait again
+    now[0] = 2.3
+    assert tracker.take_ready() == [(path, tmp_path)]
+    assert len(tracker) == 0
+    tracker.observe(path, tmp_path)
+    path.unlink()
+    now[0] = 5.0
+    assert tracker.take_ready() == [] and len(tracker) == 0  # vanished: dropped
+
+
+def test_slowly_written_file_is_taken_once_after_it_stops_changing(
+    watching: tuple[Watcher, Recorder], scans_dir: Path
+) -> None:
+    _watcher, recorder = watching
+    data = scans.jpeg_bytes(scans.a4_page(dpi=150), dpi=150)
+    target = scans_dir / f"{NIP_BUDI}_SK_CPNS.jpg"
+    writer = threading.Thread(
+        target=scans.write_in_chunks, args=(target, data), kwargs={"chunks": 8, "pause": STABLE / 2}
+    )
+    started = time.monotonic()
+    writer.start()
+    writer.join()
+    finished = time.monotonic()
+    assert finished - started > 3 * STABLE  # the write took longer than the delay
+    wait_for(lambda: len(recorder.results()) == 1)
+    time.sleep(3 * STABLE)
+    (result,) = recorder.results()
+    assert result.status is IntakeStatus.FILED
+    assert len(recorder.of(FileTaken)) == 1
+    # Taken only after the last write, never a partial file.
+    assert result.size_before == len(data)
+
+
+@pytest.fixture
+def scans_dir(service: IntakeService) -> Path:
+    return service.scan_roots()[0]
+
+
+def test_burst_of_200_files_is_all_taken(
+    watching: tuple[Watcher, Recorder], scans_dir: Path
+) -> None:
+    _, recorder = watching
+    small = scans.a4_page(dpi=40)
+    for i in range(200):
+        folder = scans_dir / (NIP_BUDI if i % 2 else "lain")
+        scans.jpeg_scan(folder / f"scan {i:03d}.jpg", page=_numbered(small, i), dpi=40)
+    wait_for(lambda: len(recorder.results()) == 200, timeout=60)
+    results = recorder.results()
+    assert len({r.source for r in results}) == 200
+    assert all(r.status is IntakeStatus.INBOX for r in results), {r.message for r in results}
+    assert not any(p.is_file() for p in scans_dir.glob("*/scan*.jpg"))
+
+
+def _numbered(page, i: int):  # type: ignore[no-untyped-def]
+    from PIL import ImageDraw
+
+    copy = page.copy()
+    ImageDraw.Draw(copy).text((10, 10), str(i), fill=(0, 0, 0))
+    return copy
+
+
+def test_missed_events_are_caught_by_the_rescan(
+    service: IntakeService, scans_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_Hints, "on_any_event", lambda self, event: None)  # events lost
+    service.settings.rescan_interval = 1.0
+    recorder = Recorder()
+    watcher = service.watcher(recorder)
+    watcher.start()
+    try:
+        wait_for(lambda: watcher.rescans >= 1)
+        scans.jpeg_scan(scans_dir / f"{NIP_BUDI}_SK_PNS.jpg", dpi=100)
+        wait_for(lambda: len(recorder.results()) == 1, timeout=15)
+        assert recorder.results()[0].status is IntakeStatus.FILED
+        assert watcher.rescans >= 2
+    finally:
+        watcher.stop()
+
+
+def test_bad_files_go_to_quarantine_and_the_watcher_keeps_running(
+    watching: tuple[Watcher, Recorder], scans_dir: Path
+) -> None:
+    watcher, recorder = watching
+    bad = {
+        "kosong.pdf": scans.zero_byte_file,
+        "terkunci.pdf": scans.encrypted_pdf,
+        "terpotong.pdf": scans.truncated_pdf,
+        "dokumen.pdf": scans.not_a_scan,
+        "bom.png": scans.huge_pixel_png,
+        "tebal.pdf": lambda p: scans.many_pages_pdf(p, 201),
+    }
+    for name, make in bad.items():
+        make(scans_dir / name)
+    wait_for(lambda: len(recorder.results()) == len(bad), timeout=60)
+    assert {r.status for r in recorder.results()} == {IntakeStatus.QUARANTINED}
+    for name in bad:
+        assert (scans_dir / "karantina" / name).exists()
+        assert (scans_dir / "karantina" / f"{name}.alasan.txt").read_text("utf-8").strip()
+    # Still watching: a good file after the bad ones is filed.
+    scans.jpeg_scan(scans_dir / f"{NIP_BUDI}_SK_CPNS.jpg", dpi=100)
+    wait_for(lambda: len(recorder.results()) == len(bad) + 1, timeout=15)
+    assert recorder.results()[-1].status is IntakeStatus.FILED
+    assert watcher.running
+
+
+def test_watcher_recovers_when_the_folder_drops_and_returns(
+    watching: tuple[Watcher, Recorder], scans_dir: Path, tmp_path: Path
+) -> None:
+    watcher, recorder = watching
+    aside = tmp_path / "terputus"
+    shutil.move(scans_dir, aside)  # the share drops
+    wait_for(lambda: any(not e.available for e in recorder.of(_folder_status())), timeout=10)
+    shutil.move(aside, scans_dir)  # and comes back
+    wait_for(lambda: len(recorder.of(ObserverRestarted)) >= 1, timeout=10)
+    scans.jpeg_scan(scans_dir / f"{NIP_BUDI}_SK_CPNS.jpg", dpi=100)
+    wait_for(lambda: len(recorder.results()) == 1, timeout=15)
+    assert recorder.results()[0].status is IntakeStatus.FILED
+    assert watcher.running
+
+
+def _folder_status() -> type:
+    from client.intake.events import FolderStatus
+
+    return FolderStatus
