@@ -96,6 +96,10 @@ def server_cmd(ctx: typer.Context) -> None:
 @app.command("intake", context_settings=_FORWARD, add_help_option=False)
 def intake_cmd(ctx: typer.Context) -> None:
     """Pindaian masuk: watch (pantau folder) atau run FOLDER (sekali jalan)."""
+    from client.intake.cli import set_service_factory
+    from client.intake_wiring import intake_service
+
+    set_service_factory(lambda home: intake_service(resolve_paths(home)))
     args = list(ctx.args)
     if _state.home is not None:
         args = ["--home", str(_state.home), *args]
@@ -104,10 +108,8 @@ def intake_cmd(ctx: typer.Context) -> None:
 
 def _sync_command(name: str, summary: str) -> None:
     def command(ctx: typer.Context) -> None:
-        args = [name, *ctx.args]
-        if _state.home is not None:
-            args = ["--home", str(_state.home), *args]
-        _forward("client.sync_cli", args, "berkas")
+        # client.sync_cli reads the home from `paths()` here, so no --home is passed.
+        _forward("client.sync_cli", [name, *ctx.args], "berkas")
 
     command.__doc__ = summary
     app.command(name, context_settings=_FORWARD, add_help_option=False)(command)
@@ -118,6 +120,13 @@ _sync_command("status", "Keadaan sinkronisasi: server, OPD, perangkat, antrean."
 _sync_command("sync", "Sinkronkan sekarang (sekali).")
 _sync_command("agent", "Sinkronisasi latar belakang tanpa tampilan (untuk layanan).")
 _sync_command("restore", "Pulihkan data OPD ke mesin baru: --server URL --code KODE.")
+_sync_command("konflik", "Konflik data: daftar | selesaikan.")
+
+
+@app.command("verifikasi", context_settings=_FORWARD, add_help_option=False)
+def verifikasi_cmd(ctx: typer.Context) -> None:
+    """Verifikator BKD: antrian, buka, ms/bts/tms, teruskan, selesai."""
+    _forward("client.verifikasi_cli", list(ctx.args), "berkas verifikasi")
 
 
 @app.command("init")
@@ -132,8 +141,8 @@ def init_cmd(
     config.opd_kode = opd.upper()
     config.operator = operator or config.operator
     config.server_url = server or config.server_url
-    if not config.scan_folders:
-        config.scan_folders = [p.scans]
+    if not config.intake.scan_folders:
+        config.intake.scan_folders = [p.scans]
     save_config(p.config, config)
     p.scans.mkdir(parents=True, exist_ok=True)
     client = open_client()
@@ -308,16 +317,21 @@ def demo_cmd(
     home.mkdir(parents=True, exist_ok=True)
     (home / DEMO_MARKER).write_text("Folder demo Berkas; boleh dihapus.\n", encoding="utf-8")
     try:
-        client = run_demo(resolve_paths(home), today=date.today(), echo=typer.echo)
+        result = run_demo(resolve_paths(home), today=date.today(), echo=typer.echo)
     except ClientError as exc:
         fail(exc)
         return
     try:
-        print_summary(client, date.today())
+        typer.echo("")
+        print_summary(result.client, date.today())
+        result.client.close()
+        if not headless and sys.stdin.isatty():
+            typer.echo(
+                f"Membuka tampilan terminal; server BKD demo tetap berjalan di {result.server.url}."
+            )
+            _open_tui(resolve_paths(home))
     finally:
-        client.close()
-    if not headless and sys.stdin.isatty():
-        _open_tui(resolve_paths(home))
+        result.server.stop()
 
 
 def main() -> None:

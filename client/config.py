@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from client.errors import ClientError
+from client.intake.settings import IntakeSettings
 
 
 class SyncSettings(BaseModel):
@@ -28,7 +29,7 @@ class ClientConfig(BaseModel):
     operator: str = ""  # the person using this machine, stamped on history
     server_url: str = ""
     rules_override: Path | None = None  # the BKD's own rules TOML
-    scan_folders: list[Path] = Field(default_factory=list)
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
 
 

@@ -1,0 +1,121 @@
+"""Record sync on loopback: N changed records pushed by one device and pulled by another,
+against the real server; then an idle sync, counted in HTTP requests.
+
+Budget (DESIGN.md): 10,000 record changes pushed and pulled in <= 5 s; a sync with
+nothing to do is one round trip.
+
+    .venv/bin/python bench/sync_records.py [--records 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from client.config import ClientConfig, save_config  # noqa: E402
+from client.paths import resolve_paths  # noqa: E402
+from client.sync_service import build_engine, enrol  # noqa: E402
+from store.database import open_store  # noqa: E402
+from store.models import Pegawai  # noqa: E402
+from sync.engine.engine import EngineSettings  # noqa: E402
+from tests.support.server import start_server  # noqa: E402
+
+BUDGET_S = 5.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=10_000)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    with tempfile.TemporaryDirectory(prefix="berkas-bench-") as tmp:
+        root = Path(tmp)
+        server = start_server(root / "server")
+        try:
+            return run(root, server, args.records)
+        finally:
+            server.stop()
+
+
+def run(root: Path, server: object, count: int) -> int:
+    from tests.support.server import RunningServer
+
+    assert isinstance(server, RunningServer)
+    engines = []
+    for name in ("a", "b"):
+        paths = resolve_paths(root / name)
+        save_config(paths.config, ClientConfig(opd_kode="DISDIK", operator=name))
+        enrol(paths, server.url, server.enrol_code("DISDIK"), device_name=name)
+        store = open_store(paths.store, opd_id="DISDIK")
+        settings = EngineSettings(page_limit=1000)
+        engines.append((store, build_engine(paths, store, settings=settings)))
+    (store_a, engine_a), (_store_b, engine_b) = engines
+    # Key bookkeeping (first syncs) out of the way, as on any device that has run before.
+    engine_a.sync_once()
+    engine_b.sync_once()
+
+    started = time.perf_counter()
+    with store_a.write() as session:
+        for n in range(count):
+            session.add(
+                Pegawai(
+                    nip=f"19800101{n:010d}",
+                    nama=f"Pegawai {n}",
+                    tanggal_lahir=date(1980, 1, 1),
+                    jenis_kelamin=1,
+                    golongan="III/a",
+                    tmt_pangkat=date(2019, 4, 1),
+                    tmt_cpns=date(2005, 1, 1),
+                    pendidikan="S1",
+                    jabatan_kind="pelaksana",
+                )
+            )
+    local_s = time.perf_counter() - started
+
+    started = time.perf_counter()
+    report_a = engine_a.sync_records()
+    push_s = time.perf_counter() - started
+    assert report_a.ok, report_a.error
+    started = time.perf_counter()
+    report_b = engine_b.sync_records()
+    pull_s = time.perf_counter() - started
+    assert report_b.ok, report_b.error
+    assert report_b.pull.changes == count, report_b.pull
+
+    before = engine_b.transport.requests
+    idle = engine_b.sync_once()
+    idle_requests = engine_b.transport.requests - before
+    assert idle.ok, idle.error
+
+    total = push_s + pull_s
+    print(f"records:                 {count}")
+    print(f"local writes (not timed): {local_s:.2f} s")
+    print(
+        f"push:                    {push_s:.2f} s ({report_a.push.requests} requests, "
+        f"{count / push_s:,.0f} ops/s)"
+    )
+    print(
+        f"pull:                    {pull_s:.2f} s ({report_b.pull.requests} requests, "
+        f"{count / pull_s:,.0f} records/s)"
+    )
+    ratio = total / BUDGET_S
+    print(f"push + pull:             {total:.2f} s (budget {BUDGET_S:.1f} s, ratio {ratio:.2f})")
+    print(f"idle sync:               {idle_requests} HTTP request(s) (budget 1)")
+    for store, engine in engines:
+        engine.close()
+        store.close()
+    ok = total <= BUDGET_S * count / 10_000 and idle_requests == 1
+    print("OK" if ok else "OVER BUDGET")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

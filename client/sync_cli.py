@@ -1,0 +1,224 @@
+"""The sync commands of `berkas`: enrol, status, sync, agent, restore, konflik.
+
+A Typer app the main CLI mounts at top level. The home folder comes from the main CLI's
+`--home` (or BERKAS_HOME, or the platform folders).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+
+from client import sync_service
+from client.errors import ClientError
+from client.paths import Paths, resolve_paths
+from sync.engine.engine import SyncReport
+
+app = typer.Typer(
+    help="Sinkronisasi dengan server BKD.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+konflik_app = typer.Typer(help="Konflik data: lihat dan selesaikan.", no_args_is_help=True)
+app.add_typer(konflik_app, name="konflik")
+
+
+def _paths() -> Paths:
+    """The main CLI's home (its --home option), else BERKAS_HOME / platform folders."""
+    main = sys.modules.get("client.cli")
+    provider = getattr(main, "paths", None)
+    if callable(provider):
+        found = provider()
+        if isinstance(found, Paths):
+            return found
+    return resolve_paths(None)
+
+
+def _fail(exc: ClientError, code: int = 2) -> None:
+    typer.echo(f"Gagal: {exc.message}", err=True)
+    raise typer.Exit(code)
+
+
+def _when(iso: str) -> str:
+    if not iso:
+        return "belum pernah"
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%d-%m-%Y %H:%M")
+    except ValueError:
+        return iso
+
+
+@app.command("enrol")
+def enrol_cmd(
+    server: Annotated[str, typer.Option("--server", help="Alamat server BKD, mis. https://...")],
+    code: Annotated[str, typer.Option("--code", help="Kode pendaftaran sekali pakai dari BKD.")],
+    nama: Annotated[str, typer.Option("--nama", help="Nama perangkat ini.")] = "",
+) -> None:
+    """Daftarkan perangkat ini ke server BKD dengan kode sekali pakai."""
+    try:
+        result = sync_service.enrol(_paths(), server, code, device_name=nama)
+    except ClientError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"Terdaftar: perangkat {result.device_id}, OPD {result.opd_kode} ({result.role}).")
+    if result.role == "opd" and not result.opd_key_held:
+        typer.echo(
+            "Kunci bersama OPD belum dibagikan untuk perangkat ini; data tetap tersinkron, "
+            "dokumen dari perangkat lain terbuka setelah kunci dibagikan."
+        )
+
+
+@app.command("status")
+def status_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Keluaran JSON.")] = False,
+) -> None:
+    """Server, OPD, perangkat, sinkron terakhir, perubahan dan unggahan yang menunggu."""
+    try:
+        st = sync_service.status(_paths())
+    except ClientError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        typer.echo(json.dumps(st.__dict__, ensure_ascii=False, indent=2))
+        return
+    lines: list[tuple[str, Any]] = [
+        ("Server", st.server_url or "-"),
+        ("OPD", st.opd_kode or "-"),
+        ("Perangkat", f"{st.device_id or '-'} ({st.role or 'belum terdaftar'})"),
+        ("Keadaan", st.state_label),
+        ("Sinkron terakhir", _when(st.last_sync)),
+        ("Perubahan menunggu", st.pending_ops),
+        ("Dokumen menunggu unggah", st.pending_uploads),
+        ("Konflik terbuka", st.open_conflicts),
+    ]
+    if st.role == "opd":
+        lines.append(("Kunci OPD", "ada" if st.opd_key_held else "belum dibagikan"))
+    if st.last_error:
+        lines.append(("Kesalahan terakhir", st.last_error))
+    if st.lock_holder:
+        lines.append(("Sedang disinkronkan oleh", st.lock_holder))
+    for key, value in lines:
+        typer.echo(f"{key + ':':<26} {value}")
+    for refused in st.refused[-5:]:
+        typer.echo(
+            f"  ditolak server: {refused.get('table')} {refused.get('record_id')} "
+            f"({', '.join(refused.get('fields') or [])}): {refused.get('reason')}"
+        )
+
+
+def _summary(report: SyncReport) -> str:
+    parts = [
+        f"{report.push.pushed} perubahan dikirim",
+        f"{report.pull.changes} diterima",
+        f"{report.uploads.uploaded} dokumen diunggah",
+    ]
+    if report.downloads:
+        parts.append(f"{report.downloads} dokumen diunduh")
+    conflicts = report.push.conflicts + report.pull.conflicts
+    if conflicts:
+        parts.append(f"{conflicts} konflik baru")
+    if report.push.refused:
+        parts.append(f"{report.push.refused} ditolak server")
+    if report.uploads.held:
+        parts.append(f"{report.uploads.held} unggahan besar ditahan jadwal")
+    return ", ".join(parts)
+
+
+@app.command("sync")
+def sync_cmd() -> None:
+    """Sinkronkan sekarang (sekali): data, lalu dokumen."""
+    try:
+        report = sync_service.sync_once(_paths())
+    except ClientError as exc:
+        _fail(exc)
+        return
+    if report.error is not None:
+        typer.echo(f"Sinkronisasi belum selesai: {report.error.message}", err=True)
+        typer.echo(_summary(report), err=True)
+        raise typer.Exit(1)
+    typer.echo("Sinkron: " + _summary(report) + ".")
+
+
+@app.command("agent")
+def agent_cmd() -> None:
+    """Sinkronisasi latar tanpa tampilan (untuk layanan systemd / Task Scheduler)."""
+    try:
+        sync_service.run_agent(_paths())
+    except ClientError as exc:
+        _fail(exc)
+
+
+@app.command("restore")
+def restore_cmd(
+    server: Annotated[str, typer.Option("--server", help="Alamat server BKD.")] = "",
+    code: Annotated[str, typer.Option("--code", help="Kode pendaftaran sekali pakai.")] = "",
+) -> None:
+    """Pulihkan data dan dokumen OPD ke komputer baru (dapat diulang bila terhenti)."""
+    try:
+        report = sync_service.restore(_paths(), server, code)
+    except ClientError as exc:
+        _fail(exc, 1)
+        return
+    typer.echo(
+        f"Dipulihkan: {report.records} data, {report.blobs_downloaded} dokumen diunduh "
+        f"({report.blobs_present} sudah ada), semuanya cocok dengan sidik jarinya."
+    )
+    for sha, message in report.failed:
+        typer.echo(f"  dokumen {sha[:12]}: {message}", err=True)
+    if report.never_uploaded:
+        typer.echo(
+            f"{len(report.never_uploaded)} dokumen belum pernah diunggah dari perangkat lama "
+            "dan tidak dapat dipulihkan.",
+            err=True,
+        )
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@konflik_app.command("daftar")
+def konflik_daftar() -> None:
+    """Konflik yang menunggu keputusan."""
+    try:
+        rows = sync_service.conflicts(_paths())
+    except ClientError as exc:
+        _fail(exc)
+        return
+    if not rows:
+        typer.echo("Tidak ada konflik.")
+    for c in rows:
+        typer.echo(
+            f"{c.id}  {c.table}.{c.field} ({c.record_id})\n"
+            f"    semula: {c.base!r}\n    milik saya: {c.mine!r}\n    milik server: {c.theirs!r}"
+        )
+
+
+@konflik_app.command("selesaikan")
+def konflik_selesaikan(
+    conflict_id: str,
+    pilih: Annotated[str, typer.Option("--pilih", help="mine | theirs | edit")] = "theirs",
+    nilai: Annotated[str, typer.Option("--nilai", help="Nilai baru (JSON) untuk edit.")] = "",
+) -> None:
+    """Selesaikan satu konflik; keputusan ikut tersinkron ke semua perangkat."""
+    if pilih not in ("mine", "theirs", "edit"):
+        _fail(ClientError("Pilihan harus mine, theirs atau edit."))
+    value: Any = None
+    if pilih == "edit":
+        try:
+            value = json.loads(nilai)
+        except ValueError:
+            value = nilai
+    try:
+        sync_service.resolve_conflict(_paths(), conflict_id, pilih, value)
+    except ClientError as exc:
+        _fail(exc)
+        return
+    typer.echo("Konflik diselesaikan; keputusan dikirim pada sinkronisasi berikutnya.")
+
+
+if __name__ == "__main__":
+    app()

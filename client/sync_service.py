@@ -1,0 +1,371 @@
+"""The client side of sync: builds the engine of one installation from its Paths, config and
+store, and offers what the CLI and the TUI call (enrol, sync, status, restore, the agent,
+conflicts). Screens call these; they never touch httpx, keys or the engine directly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import logging.handlers
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from client.config import ClientConfig, load_config
+from client.errors import ClientError
+from client.paths import Paths
+from store.blobs import BlobStore
+from store.database import Store, open_store
+from store.errors import StoreError
+from sync.engine.cipher import StreamBlobCipher
+from sync.engine.conflicts import ConflictView, list_conflicts
+from sync.engine.engine import EngineSettings, SyncEngine, SyncReport
+from sync.engine.enrol import EnrolResult, enrol_device
+from sync.engine.errors import STATE_LABELS, LinkState, SyncError
+from sync.engine.keyring import Keyring
+from sync.engine.lock import SyncLock, current_holder, describe_holder
+from sync.engine.outbox import pending_count
+from sync.engine.restore import RestoreReport, restore_home
+from sync.engine.scheduler import SyncScheduler
+from sync.engine.uploads import pending_upload_count
+
+log = logging.getLogger("berkas.sync")
+
+_REFUSED_KEYS = ("table", "record_id", "fields", "reason", "at")
+
+
+def keyring_for(paths: Paths) -> Keyring:
+    return Keyring(paths.keys)
+
+
+def blob_cipher(paths: Paths, keyring: Keyring | None = None) -> StreamBlobCipher:
+    """The cipher of the local blob store (what intake and the services should use)."""
+    return StreamBlobCipher(keyring or keyring_for(paths))
+
+
+def open_blob_store(paths: Paths, keyring: Keyring | None = None) -> BlobStore:
+    return BlobStore(paths.blobs, blob_cipher(paths, keyring))
+
+
+def _open_store(paths: Paths, config: ClientConfig) -> Store:
+    try:
+        return open_store(paths.store, opd_id=config.opd_kode or None, person=config.operator)
+    except StoreError as exc:
+        raise ClientError(exc.message, exc.cause) from exc
+
+
+def engine_settings(config: ClientConfig) -> EngineSettings:
+    return EngineSettings(upload_window=config.sync.upload_window)
+
+
+def build_engine(
+    paths: Paths,
+    store: Store,
+    config: ClientConfig | None = None,
+    *,
+    settings: EngineSettings | None = None,
+    server_url: str | None = None,
+) -> SyncEngine:
+    """The engine of this installation over an open store (the caller owns the store)."""
+    config = config or load_config(paths.config)
+    keyring = keyring_for(paths)
+    return SyncEngine(
+        store,
+        open_blob_store(paths, keyring),
+        keyring,
+        settings=settings or engine_settings(config),
+        server_url=server_url or None,
+    )
+
+
+@contextlib.contextmanager
+def _session(paths: Paths) -> Iterator[tuple[ClientConfig, Store]]:
+    config = load_config(paths.config)
+    store = _open_store(paths, config)
+    try:
+        yield config, store
+    finally:
+        store.close()
+
+
+def _client_error(exc: SyncError) -> ClientError:
+    return ClientError(exc.message, exc.cause)
+
+
+# -- enrolment --------------------------------------------------------------------------------
+
+
+def enrol(paths: Paths, server_url: str, code: str, device_name: str = "") -> EnrolResult:
+    """`berkas enrol`: device keys, registration, the server's keys; saves server_url."""
+    with _session(paths) as (config, store):
+        try:
+            result = enrol_device(
+                store, keyring_for(paths), server_url, code, device_name=device_name
+            )
+        except SyncError as exc:
+            raise _client_error(exc) from exc
+        if config.server_url != server_url.rstrip("/") or (
+            result.role == "opd" and not config.opd_kode
+        ):
+            from client.config import save_config
+
+            config.server_url = server_url.rstrip("/")
+            if result.role == "opd" and not config.opd_kode:
+                config.opd_kode = result.opd_kode
+            save_config(paths.config, config)
+        return result
+
+
+# -- one sync ---------------------------------------------------------------------------------
+
+
+def sync_once(
+    paths: Paths,
+    *,
+    program: str = "berkas sync",
+    settings: EngineSettings | None = None,
+) -> SyncReport:
+    """One sync now (records, documents), holding the store's sync lock."""
+    with _session(paths) as (config, store):
+        try:
+            lock = SyncLock(paths.sync_lock, program)
+            lock.acquire()
+        except SyncError as exc:
+            raise _client_error(exc) from exc
+        engine = build_engine(paths, store, config, settings=settings)
+        try:
+            return engine.sync_once()
+        finally:
+            engine.close()
+            lock.release()
+
+
+# -- status -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """What `berkas status` and the TUI's status bar show."""
+
+    enrolled: bool
+    server_url: str
+    opd_kode: str
+    device_id: str
+    role: str
+    state: str
+    state_label: str
+    last_sync: str
+    last_error: str
+    pending_ops: int
+    pending_uploads: int
+    open_conflicts: int
+    opd_key_held: bool
+    lock_holder: str = ""
+    refused: list[dict[str, Any]] = field(default_factory=list)
+
+
+def status_of(paths: Paths, store: Store) -> SyncStatus:
+    keyring = keyring_for(paths)
+    try:
+        facts = keyring.facts()
+    except SyncError:
+        facts = None
+    state = store.get_meta("state") or (
+        LinkState.BELUM_TERDAFTAR.value if facts is None else LinkState.ONLINE.value
+    )
+    if facts is None:
+        state = LinkState.BELUM_TERDAFTAR.value
+    try:
+        label = STATE_LABELS[LinkState(state)]
+    except ValueError:
+        label = state
+    holder = current_holder(paths.sync_lock)
+    try:
+        refused = json.loads(store.get_meta("refused", "[]"))
+    except ValueError:
+        refused = []
+    try:
+        opd_key = keyring.opd_key() is not None
+    except SyncError:
+        opd_key = False
+    return SyncStatus(
+        enrolled=facts is not None,
+        server_url=facts.server_url if facts else store.get_meta("server_url"),
+        opd_kode=facts.opd_kode if facts else store.context.opd_id,
+        device_id=facts.device_id if facts else "",
+        role=facts.role if facts else "",
+        state=state,
+        state_label=label,
+        last_sync=store.get_meta("last_sync"),
+        last_error=store.get_meta("last_error"),
+        pending_ops=pending_count(store),
+        pending_uploads=pending_upload_count(store),
+        open_conflicts=len(list_conflicts(store)),
+        opd_key_held=opd_key,
+        lock_holder=describe_holder(holder) if holder is not None else "",
+        refused=[
+            {k: r.get(k) for k in ("table", "record_id", "fields", "reason", "at")} for r in refused
+        ],
+    )
+
+
+def status(paths: Paths) -> SyncStatus:
+    with _session(paths) as (_config, store):
+        return status_of(paths, store)
+
+
+# -- conflicts --------------------------------------------------------------------------------
+
+
+def conflicts(paths: Paths) -> list[ConflictView]:
+    with _session(paths) as (_config, store):
+        return list_conflicts(store)
+
+
+def resolve_conflict(paths: Paths, conflict_id: str, choice: str, value: Any = None) -> None:
+    """Resolve one conflict: "mine", "theirs" or "edit" (with `value`). The decision is a
+    local write whose op names the conflict, so it syncs to every device. The logic is
+    BerkasClient.resolve_conflicts (one place for it)."""
+    from client.services import BerkasClient
+
+    client = BerkasClient.open(paths)
+    try:
+        client.resolve_conflict(conflict_id, "edit" if choice == "edited" else choice, value)
+    finally:
+        client.close()
+
+
+# -- restore ----------------------------------------------------------------------------------
+
+
+def restore(paths: Paths, server_url: str, code: str) -> RestoreReport:
+    """`berkas restore`: enrol this fresh home and bring back the OPD's records and
+    documents (each verified after decryption). Running it again continues."""
+    with _session(paths) as (config, store):
+        lock = SyncLock(paths.sync_lock, "berkas restore")
+        try:
+            lock.acquire()
+        except SyncError as exc:
+            raise _client_error(exc) from exc
+        keyring = keyring_for(paths)
+        blobs = open_blob_store(paths, keyring)
+        engine = SyncEngine(store, blobs, keyring, settings=engine_settings(config))
+        try:
+            report = restore_home(
+                store,
+                blobs,
+                keyring,
+                lambda: engine.transport,
+                server_url=server_url,
+                code=code,
+            )
+        except SyncError as exc:
+            raise _client_error(exc) from exc
+        finally:
+            engine.close()
+            lock.release()
+        if server_url and config.server_url != server_url.rstrip("/"):
+            from client.config import save_config
+
+            config.server_url = server_url.rstrip("/")
+            facts = keyring.facts()
+            if facts is not None and facts.role == "opd" and not config.opd_kode:
+                config.opd_kode = facts.opd_kode
+            save_config(paths.config, config)
+        return report
+
+
+# -- background sync --------------------------------------------------------------------------
+
+
+def start_background_sync(
+    paths: Paths,
+    store: Store,
+    config: ClientConfig | None = None,
+    *,
+    program: str = "berkas",
+    on_report: Callable[[SyncReport], None] | None = None,
+    poll_seconds: float = 3.0,
+) -> SyncScheduler:
+    """The scheduler the TUI runs in-process (and the agent headless); call stop() at exit."""
+    config = config or load_config(paths.config)
+    engine = build_engine(paths, store, config)
+    scheduler = SyncScheduler(
+        engine,
+        interval_minutes=config.sync.interval_minutes,
+        jitter_seconds=config.sync.jitter_seconds,
+        lock=SyncLock(paths.sync_lock, program),
+        poll_seconds=poll_seconds,
+        on_report=on_report,
+    )
+    scheduler.start()
+    return scheduler
+
+
+def _setup_agent_logging(paths: Paths) -> list[logging.Handler]:
+    """Log lines to HOME/log/agent.log (rotated) and to stderr (journald, Task Scheduler)."""
+    paths.logs.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    added: list[logging.Handler] = []
+    if not any(type(h) is logging.StreamHandler for h in root.handlers):
+        added.append(logging.StreamHandler())
+    added.append(
+        logging.handlers.RotatingFileHandler(
+            paths.logs / "agent.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+        )
+    )
+    for handler in added:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > logging.INFO:
+        root.setLevel(logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    return added
+
+
+def run_agent(paths: Paths, *, stop: threading.Event | None = None) -> None:
+    """`berkas agent`: sync in the background until SIGTERM / Ctrl+C (for unattended use)."""
+    handlers = _setup_agent_logging(paths)
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    with _session(paths) as (config, store):
+        scheduler = start_background_sync(
+            paths,
+            store,
+            config,
+            program="berkas agent",
+            on_report=_log_report,
+        )
+        log.info(
+            "agen sinkronisasi berjalan: tiap %.1f menit (jitter %.0f detik)",
+            config.sync.interval_minutes,
+            config.sync.jitter_seconds,
+        )
+        try:
+            stop.wait()
+        finally:
+            scheduler.stop()
+            scheduler.engine.close()
+            log.info("agen sinkronisasi berhenti")
+            for handler in handlers:
+                logging.getLogger().removeHandler(handler)
+                handler.close()
+
+
+def _log_report(report: SyncReport) -> None:
+    if report.error is not None:
+        return  # the engine already logged it with its state
+    log.info(
+        "sinkron: %d op dikirim, %d perubahan diterima, %d dokumen diunggah, %d konflik baru",
+        report.push.pushed,
+        report.pull.changes,
+        report.uploads.uploaded,
+        report.push.conflicts + report.pull.conflicts,
+    )

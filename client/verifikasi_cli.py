@@ -1,0 +1,159 @@
+"""`berkas verifikasi ...`: the verifikator's commands (see client/verifikasi.py)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from client import verifikasi
+from client.errors import ClientError
+from client.paths import Paths, resolve_paths
+from sync.engine.engine import SyncReport
+
+app = typer.Typer(
+    help="Verifikasi BKD: antrian, buka, ms/bts/tms, teruskan, selesai.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+def _paths() -> Paths:
+    main = sys.modules.get("client.cli")
+    provider = getattr(main, "paths", None)
+    found = provider() if callable(provider) else None
+    return found if isinstance(found, Paths) else resolve_paths(None)
+
+
+def _fail(exc: ClientError) -> None:
+    typer.echo(f"Gagal: {exc.message}", err=True)
+    raise typer.Exit(2)
+
+
+def _synced(report: SyncReport) -> str:
+    return f"terkirim {report.push.applied} perubahan, diterima {report.pull.changes}"
+
+
+@app.command("antrian")
+def antrian_cmd() -> None:
+    """Usulan berstatus diajukan dari semua OPD, menunggu verifikasi."""
+    try:
+        rows = verifikasi.antrian(_paths())
+    except ClientError as exc:
+        _fail(exc)
+        return
+    for u in rows:
+        typer.echo(f"{u.id}  {u.nip}  {u.nama:<30} {u.layanan}/{u.jenis}")
+    typer.echo(f"{len(rows)} usulan menunggu verifikasi.")
+
+
+@app.command("buka")
+def buka_cmd(
+    usulan_id: Annotated[str, typer.Argument(help="ID usulan.")],
+    ke: Annotated[
+        Path | None, typer.Option("--ke", help="Folder tujuan (bawaan: sementara).")
+    ] = None,
+) -> None:
+    """Buka (dekripsi) semua dokumen usulan ke folder pribadi dan periksa sidik jarinya."""
+    try:
+        opened = verifikasi.buka(_paths(), usulan_id, ke)
+    except ClientError as exc:
+        _fail(exc)
+        return
+    for dok in opened:
+        typer.echo(f"  {dok.kode:<24} {dok.size:>10} B  sidik jari cocok  {dok.path}")
+    if opened:
+        typer.echo(f"{len(opened)} dokumen dibuka di {opened[0].path.parent}")
+    else:
+        typer.echo("Usulan ini belum memiliki dokumen.")
+
+
+_PAIRED = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+def parse_decision_args(args: list[str]) -> tuple[str, dict[str, str]]:
+    """`--catatan TEKS [--dokumen KODE --catatan TEKS]...`: the first note is for the
+    usulan, each later one belongs to the --dokumen before it."""
+    catatan = ""
+    per_dokumen: dict[str, str] = {}
+    pending: str | None = None
+    it = iter(args)
+    for arg in it:
+        if arg not in ("--catatan", "--dokumen"):
+            raise ClientError(f"Argumen tidak dikenal: {arg}")
+        value = next(it, None)
+        if value is None:
+            raise ClientError(f"{arg} memerlukan nilai.")
+        if arg == "--dokumen":
+            if pending is not None:
+                raise ClientError(f"Dokumen {pending} belum diberi --catatan.")
+            pending = value.strip().upper()
+        elif pending is not None:
+            per_dokumen[pending] = value
+            pending = None
+        elif not catatan:
+            catatan = value
+        else:
+            raise ClientError("Catatan kedua harus didahului --dokumen KODE.")
+    if pending is not None:
+        raise ClientError(f"Dokumen {pending} belum diberi --catatan.")
+    return catatan, per_dokumen
+
+
+def _decision(keputusan: verifikasi.Keputusan) -> None:
+    def command(ctx: typer.Context, usulan_id: str) -> None:
+        try:
+            catatan, per_dokumen = parse_decision_args(list(ctx.args))
+            report = verifikasi.putuskan(_paths(), usulan_id, keputusan, catatan, per_dokumen)
+        except ClientError as exc:
+            _fail(exc)
+            return
+        typer.echo(f"Usulan {usulan_id}: {keputusan.value.upper()} dicatat; {_synced(report)}.")
+
+    command.__doc__ = {
+        verifikasi.Keputusan.MS: "MS: memenuhi syarat. --catatan TEKS (opsional).",
+        verifikasi.Keputusan.BTS: (
+            "BTS: kembalikan ke OPD. --catatan TEKS [--dokumen KODE --catatan TEKS]..."
+        ),
+        verifikasi.Keputusan.TMS: "TMS: tolak. --catatan TEKS (wajib).",
+    }[keputusan]
+    app.command(keputusan.value, context_settings=_PAIRED)(command)
+
+
+for _k in verifikasi.Keputusan:
+    _decision(_k)
+
+
+@app.command("teruskan")
+def teruskan_cmd(usulan_id: str) -> None:
+    """Teruskan usulan yang sudah MS ke BKN."""
+    try:
+        report = verifikasi.teruskan(_paths(), usulan_id)
+    except ClientError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"Usulan {usulan_id} diteruskan ke BKN; {_synced(report)}.")
+
+
+@app.command("selesai")
+def selesai_cmd(
+    usulan_id: str,
+    pertek: Annotated[str, typer.Option("--pertek", help="Nomor pertek/SK.")],
+    tanggal: Annotated[str, typer.Option("--tanggal", help="Tanggal pertek/SK (TTTT-BB-HH).")],
+) -> None:
+    """Tandai selesai dengan nomor dan tanggal pertek/SK."""
+    try:
+        when = date.fromisoformat(tanggal)
+    except ValueError:
+        _fail(ClientError(f"Tanggal tidak valid: {tanggal} (gunakan TTTT-BB-HH)."))
+        return
+    try:
+        report = verifikasi.selesai(_paths(), usulan_id, pertek, when)
+    except ClientError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"Usulan {usulan_id} selesai (pertek {pertek}); {_synced(report)}.")

@@ -1,0 +1,68 @@
+"""Record sync: POST /v1/sync/push and GET /v1/sync/changes, signed and sealed."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from server.api.docs import SEALED_BODY, sealed_answer
+from server.auth import sealed_response
+from server.changes import changes_since
+from server.errors import ApiError
+from server.services import CallerDep, ServicesDep
+from sync.protocol import ChangesPage, ChangesQuery, PushRequest, PushResponse
+
+router = APIRouter(tags=["sinkronisasi"])
+
+# Answers this small are sealed on the event loop rather than with another thread hop.
+_SEAL_INLINE_RESULTS = 50
+
+
+@router.post(
+    "/v1/sync/push",
+    summary="Kirim op dari outbox perangkat",
+    description="Badan: PushRequest tersegel untuk server. Jawaban: PushResponse tersegel "
+    "untuk perangkat. Hasil per op: applied, merged, conflict, duplicate, refused.",
+    openapi_extra=SEALED_BODY,
+    responses=sealed_answer(PushResponse),
+)
+async def push_ops(request: Request, svc: ServicesDep) -> Response:
+    caller, body = await svc.auth.open(request, PushRequest, svc.keys.encryption)
+    # Pushes are serial writes: they queue for the one writer thread (server.push_queue),
+    # in arrival order, instead of parking request threads on the database's write lock.
+    result = await svc.pushes.push(caller, body.ops)
+    if len(result.results) <= _SEAL_INLINE_RESULTS:
+        return sealed_response(caller, result)  # a fraction of a millisecond
+    return await run_in_threadpool(sealed_response, caller, result)
+
+
+@router.get(
+    "/v1/sync/changes",
+    summary="Tarik perubahan sejak nomor urut tertentu",
+    description="Halaman ChangesPage tersegel untuk perangkat, urut menurut nomor urut server.",
+    responses=sealed_answer(ChangesPage),
+)
+async def pull_changes(
+    request: Request,
+    caller: CallerDep,
+    svc: ServicesDep,
+) -> Response:
+    params = dict(request.query_params)
+    unknown = sorted(set(params) - {"since", "limit"})
+    if unknown:
+        raise ApiError(422, "isian_tidak_sah", "Parameter tidak dikenal: " + ", ".join(unknown))
+    try:
+        query = ChangesQuery.model_validate(params)
+    except ValidationError as exc:
+        raise ApiError(
+            422,
+            "isian_tidak_sah",
+            "Parameter since/limit tidak sah.",
+            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()),
+        ) from None
+
+    def page() -> Response:
+        return sealed_response(caller, changes_since(svc.db, caller, query.since, query.limit))
+
+    return await run_in_threadpool(page)

@@ -1,0 +1,303 @@
+"""`berkas server ...`: run the BKD server and the admin actions (local only, never over
+the network). Mounted by client/cli.py; also runs as `python -m server.cli`.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from server.admin import AdminError
+from server.db import Database, SchemaTooNew, open_database
+from server.keys import ServerKeyError, init_keys, is_initialised
+from server.settings import DATABASE_URL_ENV, ServerSettings
+from sync.crypto import CryptoError
+
+HOME_ENV = "BERKAS_SERVER_HOME"
+PASSPHRASE_ENV = "BERKAS_VERIFIER_PASSPHRASE"
+_MIN_PASSPHRASE = 8
+
+app = typer.Typer(
+    name="server",
+    help="Server BKD Berkas: init, run, opd, enrol-code, pegawai, devices, revoke.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+opd_app = typer.Typer(help="OPD terdaftar: add, list.", no_args_is_help=True)
+pegawai_app = typer.Typer(help="Data induk pegawai: import.", no_args_is_help=True)
+app.add_typer(opd_app, name="opd")
+app.add_typer(pegawai_app, name="pegawai")
+
+HomeOption = Annotated[
+    Path,
+    typer.Option(
+        "--home",
+        envvar=HOME_ENV,
+        help=f"Folder server (kunci, basis data, dokumen). Juga: {HOME_ENV}.",
+    ),
+]
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar=DATABASE_URL_ENV,
+        help="Basis data (mis. postgresql+psycopg://...); bawaan: SQLite DIR/server.db. "
+        f"Juga: {DATABASE_URL_ENV}.",
+        show_default=False,
+    ),
+]
+DEFAULT_HOME = Path("berkas-server")
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"Gagal: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _settings(home: Path, database_url: str | None) -> ServerSettings:
+    return ServerSettings.for_home(home, database_url)
+
+
+def _open(home: Path, database_url: str | None) -> Database:
+    settings = _settings(home, database_url)
+    if not is_initialised(settings):
+        _fail(
+            f"Server di {settings.home} belum diinisialisasi. "
+            f"Jalankan dulu: berkas server init --home {home}"
+        )
+    try:
+        return open_database(settings.database_url)
+    except SchemaTooNew as exc:
+        _fail(exc.message)
+    except Exception as exc:  # connection refused, bad URL, ...
+        _fail(f"Basis data server tidak dapat dibuka: {type(exc).__name__}: {exc}")
+
+
+def _when(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _read_passphrase(passphrase_file: Path | None) -> str:
+    if passphrase_file is not None:
+        try:
+            return passphrase_file.read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as exc:
+            _fail(f"Berkas frasa sandi tidak dapat dibaca: {exc.strerror}")
+    from_env = os.environ.get(PASSPHRASE_ENV)
+    if from_env:
+        return from_env
+    return str(
+        typer.prompt(
+            "Frasa sandi untuk kunci verifikator BKD", hide_input=True, confirmation_prompt=True
+        )
+    )
+
+
+@app.command("init")
+def init_cmd(
+    home: HomeOption = DEFAULT_HOME,
+    database_url: DatabaseOption = None,
+    passphrase_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--passphrase-file",
+            help=f"Baca frasa sandi kunci verifikator dari berkas (atau {PASSPHRASE_ENV}).",
+        ),
+    ] = None,
+) -> None:
+    """Buat kunci server dan pasangan kunci verifikator BKD, lalu basis data."""
+    settings = _settings(home, database_url)
+    passphrase = _read_passphrase(passphrase_file)
+    if len(passphrase) < _MIN_PASSPHRASE:
+        _fail(f"Frasa sandi minimal {_MIN_PASSPHRASE} karakter.")
+    settings.home.mkdir(parents=True, exist_ok=True)
+    os.chmod(settings.home, 0o700)  # personnel data: only the server's own user
+    try:
+        verifier = init_keys(settings, passphrase)
+    except (ServerKeyError, CryptoError) as exc:
+        _fail(exc.message)
+    _open(home, database_url).dispose()
+    settings.blob_dir.mkdir(parents=True, exist_ok=True)
+    typer.echo(f"Server diinisialisasi di {settings.home}.")
+    typer.echo(f"Kunci publik verifikator BKD: {verifier}")
+    typer.echo(
+        f"Kunci privat verifikator (dilindungi frasa sandi): {settings.verifier_key_path}\n"
+        "Serahkan berkas itu hanya kepada perangkat verifikator, lalu simpan salinannya "
+        "di tempat aman; server tidak memerlukannya."
+    )
+
+
+@app.command("run")
+def run_cmd(
+    home: HomeOption = DEFAULT_HOME,
+    database_url: DatabaseOption = None,
+    host: Annotated[str, typer.Option("--host", help="Alamat dengar.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Porta dengar.")] = 8700,
+    log_level: Annotated[str, typer.Option("--log-level")] = "info",
+) -> None:
+    """Jalankan server (FastAPI di bawah uvicorn); OpenAPI di /docs."""
+    import uvicorn
+
+    from server.app import create_app
+
+    settings = _settings(home, database_url)
+    try:
+        api = create_app(settings)
+    except ServerKeyError as exc:
+        _fail(exc.message)
+    except SchemaTooNew as exc:
+        _fail(exc.message)
+    typer.echo(f"Server Berkas berjalan di http://{host}:{port} (OpenAPI: /docs).")
+    uvicorn.run(api, host=host, port=port, log_level=log_level)
+
+
+@opd_app.command("add")
+def opd_add_cmd(
+    kode: Annotated[str, typer.Argument(help="Kode OPD, mis. DISDIK.")],
+    nama: Annotated[str, typer.Argument(help="Nama OPD.")],
+    home: HomeOption = DEFAULT_HOME,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Daftarkan OPD (atau BKD sendiri, untuk perangkat verifikator)."""
+    from server.admin import add_opd
+
+    db = _open(home, database_url)
+    try:
+        opd = add_opd(db, kode, nama)
+    except AdminError as exc:
+        _fail(exc.message)
+    finally:
+        db.dispose()
+    typer.echo(f"OPD {opd.kode} ({opd.nama}) terdaftar.")
+
+
+@opd_app.command("list")
+def opd_list_cmd(home: HomeOption = DEFAULT_HOME, database_url: DatabaseOption = None) -> None:
+    """Tampilkan OPD terdaftar."""
+    from server.admin import list_opds
+
+    db = _open(home, database_url)
+    try:
+        opds = list_opds(db)
+    finally:
+        db.dispose()
+    if not opds:
+        typer.echo("Belum ada OPD terdaftar.")
+    for opd in opds:
+        typer.echo(f"{opd.kode:<16} {opd.nama}")
+
+
+@app.command("enrol-code")
+def enrol_code_cmd(
+    kode: Annotated[str, typer.Argument(help="Kode OPD perangkat itu.")],
+    role: Annotated[
+        str, typer.Option("--role", help="Peran perangkat: opd atau verifikator.")
+    ] = "opd",
+    home: HomeOption = DEFAULT_HOME,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Buat kode pendaftaran sekali pakai (berlaku 72 jam)."""
+    from server.admin import issue_enrol_code
+
+    db = _open(home, database_url)
+    try:
+        issued = issue_enrol_code(db, kode, role)
+    except AdminError as exc:
+        _fail(exc.message)
+    finally:
+        db.dispose()
+    typer.echo(f"Kode pendaftaran untuk {issued.opd_kode} ({issued.role.value}): {issued.code}")
+    typer.echo(f"Berlaku sekali, sampai {_when(issued.expires_at)}.")
+
+
+@pegawai_app.command("import")
+def pegawai_import_cmd(
+    kode: Annotated[str, typer.Argument(help="Kode OPD pemilik data.")],
+    file: Annotated[Path, typer.Argument(help="Berkas CSV pegawai.")],
+    home: HomeOption = DEFAULT_HOME,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Impor data induk pegawai (CSV) untuk ditarik perangkat OPD."""
+    from server.admin import import_pegawai
+
+    try:
+        content = file.read_bytes()
+    except OSError as exc:
+        _fail(f"Berkas {file} tidak dapat dibaca: {exc.strerror}")
+    db = _open(home, database_url)
+    try:
+        report = import_pegawai(db, kode, content)
+    except AdminError as exc:
+        _fail(exc.message)
+    finally:
+        db.dispose()
+    typer.echo(
+        f"Impor pegawai {kode.upper()}: {report.created} baru, {report.updated} diperbarui, "
+        f"{report.unchanged} tidak berubah, {len(report.errors)} baris ditolak."
+    )
+    for line, message in report.errors:
+        typer.echo(f"  baris {line}: {message}", err=True)
+    if report.errors:
+        raise typer.Exit(3)
+
+
+@app.command("devices")
+def devices_cmd(
+    opd: Annotated[str | None, typer.Option("--opd", help="Hanya OPD ini.")] = None,
+    home: HomeOption = DEFAULT_HOME,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Tampilkan perangkat terdaftar."""
+    from server.admin import list_devices
+
+    db = _open(home, database_url)
+    try:
+        devices = list_devices(db, opd)
+    except AdminError as exc:
+        _fail(exc.message)
+    finally:
+        db.dispose()
+    if not devices:
+        typer.echo("Belum ada perangkat terdaftar.")
+        return
+    typer.echo(f"{'ID PERANGKAT':<38} {'OPD':<12} {'PERAN':<12} {'STATUS':<8} NAMA / TERAKHIR")
+    for d in devices:
+        status = "dicabut" if d.revoked_at is not None else "aktif"
+        typer.echo(
+            f"{d.id:<38} {d.opd_kode:<12} {d.role:<12} {status:<8} {d.name} / "
+            f"{_when(d.last_seen_at)}"
+        )
+
+
+@app.command("revoke")
+def revoke_cmd(
+    device_id: Annotated[str, typer.Argument(help="ID perangkat (lihat: berkas server devices).")],
+    home: HomeOption = DEFAULT_HOME,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Cabut perangkat: semua permintaannya ditolak sejak saat ini."""
+    from server.admin import revoke_device
+
+    db = _open(home, database_url)
+    try:
+        device = revoke_device(db, device_id)
+    except AdminError as exc:
+        _fail(exc.message)
+    finally:
+        db.dispose()
+    typer.echo(f"Perangkat {device.id} ({device.opd_kode}, {device.name}) dicabut.")
+
+
+def main() -> None:
+    app(prog_name="berkas server")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""The client sync engine: outbox push, paged pull with a local three-way merge, conflicts,
+tus uploads and Range downloads of encrypted documents, the shared backoff and link states,
+background scheduling, the sync lock, enrolment and restore.
+
+Entry points: `SyncEngine` (one store's engine), `SyncScheduler` (background runs),
+`enrol_device`, `restore_home`; client.sync_service wires them to a Berkas home.
+"""
+
+from __future__ import annotations
+
+from sync.engine.backoff import Backoff
+from sync.engine.cipher import StreamBlobCipher
+from sync.engine.engine import EngineSettings, SyncEngine, SyncReport
+from sync.engine.enrol import EnrolResult, enrol_device
+from sync.engine.errors import (
+    STATE_LABELS,
+    BlobCorrupt,
+    DeviceRevoked,
+    LinkState,
+    LocalFailure,
+    NotEnrolled,
+    Offline,
+    OpdKeyMissing,
+    ServerRefused,
+    SyncBusy,
+    SyncError,
+)
+from sync.engine.keyring import Keyring, ServerFacts
+from sync.engine.lock import SyncLock
+from sync.engine.restore import RestoreReport, restore_home
+from sync.engine.scheduler import SyncScheduler
+from sync.engine.timetable import Timetable
+
+__all__ = [
+    "STATE_LABELS",
+    "Backoff",
+    "BlobCorrupt",
+    "DeviceRevoked",
+    "EngineSettings",
+    "EnrolResult",
+    "Keyring",
+    "LinkState",
+    "LocalFailure",
+    "NotEnrolled",
+    "Offline",
+    "OpdKeyMissing",
+    "RestoreReport",
+    "ServerFacts",
+    "ServerRefused",
+    "StreamBlobCipher",
+    "SyncBusy",
+    "SyncEngine",
+    "SyncError",
+    "SyncLock",
+    "SyncReport",
+    "SyncScheduler",
+    "Timetable",
+    "enrol_device",
+    "restore_home",
+]

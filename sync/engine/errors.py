@@ -1,0 +1,90 @@
+"""What can go wrong while syncing, as values a person can act on.
+
+Every error carries the link state it leaves the engine in (shown by `berkas status` and
+the TUI), a Bahasa Indonesia message for the person and a technical cause for the log.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class LinkState(StrEnum):
+    """The engine's view of the server, stored in meta "state"."""
+
+    ONLINE = "online"
+    OFFLINE = "offline"
+    SERVER_MENOLAK = "server_menolak"
+    KUNCI_DICABUT = "kunci_dicabut"
+    BELUM_TERDAFTAR = "belum_terdaftar"
+
+
+STATE_LABELS: dict[LinkState, str] = {
+    LinkState.ONLINE: "terhubung",
+    LinkState.OFFLINE: "luring (server tidak terjangkau)",
+    LinkState.SERVER_MENOLAK: "server menolak",
+    LinkState.KUNCI_DICABUT: "kunci perangkat dicabut",
+    LinkState.BELUM_TERDAFTAR: "belum terdaftar",
+}
+
+
+class SyncError(Exception):
+    """A sync step failed; nothing local was lost. `retry` says whether trying later helps."""
+
+    state: LinkState = LinkState.SERVER_MENOLAK
+    retry: bool = True
+
+    def __init__(self, message: str, cause: str = "", *, status: int = 0, kode: str = "") -> None:
+        super().__init__(f"{message} ({cause})" if cause else message)
+        self.message = message
+        self.cause = cause
+        self.status = status  # HTTP status of a refusal (0 when none)
+        self.kode = kode  # the server's ErrorBody.kode, if any
+
+
+class Offline(SyncError):
+    """The server could not be reached (no network, DNS, timeout, connection cut)."""
+
+    state = LinkState.OFFLINE
+
+
+class ServerRefused(SyncError):
+    """The server answered but refused, failed (5xx) or sent something we cannot read."""
+
+    state = LinkState.SERVER_MENOLAK
+
+
+class DeviceRevoked(SyncError):
+    """The server no longer knows this device's key: a BKD admin revoked it."""
+
+    state = LinkState.KUNCI_DICABUT
+    retry = False
+
+
+class NotEnrolled(SyncError):
+    """This installation has no device keys yet: `berkas enrol` first."""
+
+    state = LinkState.BELUM_TERDAFTAR
+    retry = False
+
+
+class LocalFailure(SyncError):
+    """Something on this machine failed (disk full, unreadable file); the server is fine."""
+
+    state = LinkState.ONLINE
+
+
+class BlobCorrupt(LocalFailure):
+    """A local or downloaded document does not match its content hash."""
+
+
+class OpdKeyMissing(SyncError):
+    """The shared OPD key has not been wrapped for this device yet."""
+
+    state = LinkState.ONLINE
+
+
+class SyncBusy(SyncError):
+    """Another process holds the sync lock of this store."""
+
+    state = LinkState.ONLINE

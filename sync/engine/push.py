@@ -1,0 +1,178 @@
+"""Push: drain the outbox in order, in batches, and apply what the server did with each op.
+
+An entry leaves the outbox only in the transaction that applies its result, so a push cut
+at any point is simply sent again; the server answers a retried op_id with its first
+result (idempotent), so nothing is applied twice.
+
+Results: applied / merged / duplicate take the server's copy of the record (merge.py keeps
+fields of later pending entries); conflict also stores the conflicts locally; refused
+entries leave the outbox (retrying cannot help), the fields they changed go back to their
+base value when nothing newer is pending, and the refusal is kept in meta "refused" for
+`berkas status` and the log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import delete
+from sqlmodel import Session, col
+
+from store.database import Store, get_meta, set_meta
+from store.models import SYNCED_MODELS, OutboxEntry
+from sync.engine.conflicts import record_conflicts
+from sync.engine.errors import LocalFailure, ServerRefused
+from sync.engine.merge import ServerState, apply_server_states, from_wire, pending_fields
+from sync.engine.outbox import oldest, op_fields
+from sync.engine.transport import Transport
+from sync.protocol import MAX_PUSH_OPS, OpResult, PushRequest, PushResponse
+
+log = logging.getLogger(__name__)
+
+PUSH_PATH = "/v1/sync/push"
+_REFUSED_KEPT = 50
+
+
+@dataclass
+class PushReport:
+    pushed: int = 0
+    applied: int = 0
+    merged: int = 0
+    conflicts: int = 0
+    refused: int = 0
+    requests: int = 0
+    refusals: list[str] = field(default_factory=list)
+
+
+def push_outbox(
+    store: Store,
+    transport: Transport,
+    device_id: str,
+    *,
+    opd_id: str = "",
+    batch_size: int = MAX_PUSH_OPS,
+) -> PushReport:
+    """Push every pending entry (oldest first) until the outbox is empty."""
+    report = PushReport()
+    batch_size = max(1, min(batch_size, MAX_PUSH_OPS))
+    while True:
+        with store.read() as session:
+            entries = oldest(session, batch_size)
+        if not entries:
+            return report
+        try:
+            request = PushRequest.model_validate(
+                {"ops": [op_fields(e, device_id, opd_id) for e in entries]}
+            )
+        except ValidationError as exc:
+            raise LocalFailure(
+                "Antrean perubahan lokal memuat entri yang rusak; hubungi admin.",
+                str(exc)[:300],
+            ) from exc
+        response = transport.sealed("POST", PUSH_PATH, request, PushResponse)
+        report.requests += 1
+        done = apply_push_results(store, entries, response, report)
+        if done == 0:
+            raise ServerRefused(
+                "Server tidak memberi hasil untuk perubahan yang dikirim.",
+                f"push of {len(entries)} ops returned no matching results",
+            )
+
+
+def apply_push_results(
+    store: Store, entries: list[OutboxEntry], response: PushResponse, report: PushReport
+) -> int:
+    """Apply one push answer in one transaction; returns how many entries it settled."""
+    results = {r.op_id: r for r in response.results}
+    settled = [e for e in entries if e.op_id in results]
+    with store.apply_remote() as session:
+        done_ids = {e.op_id for e in settled}
+        states: list[ServerState] = []
+        for entry in settled:
+            result = results[entry.op_id]
+            report.pushed += 1
+            if result.outcome == "refused":
+                report.refused += 1
+                _note_refusal(session, entry, result, report)
+                continue
+            if result.outcome == "conflict":
+                report.conflicts += len(result.conflicts)
+                record_conflicts(session, result.conflicts)
+            elif result.outcome == "merged":
+                report.merged += 1
+            else:
+                report.applied += 1
+            if result.record is not None and result.version is not None:
+                states.append(
+                    ServerState(entry.table_name, entry.record_id, result.version, result.record)
+                )
+        done = list(done_ids)
+        for start in range(0, len(done), 500):
+            session.execute(
+                delete(OutboxEntry).where(col(OutboxEntry.op_id).in_(done[start : start + 500]))
+            )
+        apply_server_states(session, store, states, ignore_pending=done_ids)
+        _revert_refused(session, [e for e in settled if results[e.op_id].outcome == "refused"])
+    return len(settled)
+
+
+def _note_refusal(
+    session: Session, entry: OutboxEntry, result: OpResult, report: PushReport
+) -> None:
+    reason = result.reason or "ditolak server"
+    report.refusals.append(reason)
+    # Names of fields only: values may be personal data and never go to the log.
+    log.warning(
+        "perubahan ditolak server: %s %s (%s): %s",
+        entry.table_name,
+        entry.record_id,
+        ", ".join(sorted(entry.changes or {})) or "hapus",
+        reason,
+    )
+    try:
+        kept: list[dict[str, Any]] = json.loads(get_meta(session, "refused", "[]"))
+    except ValueError:
+        kept = []
+    kept.append(
+        {
+            "op_id": entry.op_id,
+            "table": entry.table_name,
+            "record_id": entry.record_id,
+            "fields": sorted(entry.changes or {}),
+            "changes": entry.changes,
+            "reason": reason,
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+    )
+    set_meta(session, "refused", json.dumps(kept[-_REFUSED_KEPT:]))
+
+
+def _revert_refused(session: Session, refused: list[OutboxEntry]) -> None:
+    """Put refused fields back to their base value where nothing newer is pending, so the
+    local row agrees with the server again (the refused values stay in meta "refused")."""
+    if not refused:
+        return
+    pending = pending_fields(session, [e.record_id for e in refused])
+    for entry in refused:
+        model = SYNCED_MODELS.get(entry.table_name)
+        if model is None or entry.base_version == 0:
+            continue  # a refused create stays local (version 0) and is reported
+        row = session.get(model, entry.record_id)
+        if row is None:
+            continue
+        keep = pending.get(entry.record_id, set())
+        for name, change in (entry.changes or {}).items():
+            if name in keep or name not in model.model_fields:
+                continue
+            try:
+                setattr(row, name, from_wire(entry.table_name, name, change.get("base")))
+            except ServerRefused:
+                continue
+        if entry.deleted is not None and "deleted" not in keep:
+            row.deleted = not entry.deleted
+        session.add(row)

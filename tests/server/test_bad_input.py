@@ -1,0 +1,127 @@
+"""Bad input gets the right 4xx with a short reason, and nothing stored changes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sync.crypto import SEALED_MEDIA_TYPE, request_aad, seal_json
+from sync.protocol import MAX_PUSH_OPS, PushRequest
+from tests.server.conftest import applied_record, pegawai_data
+from tests.support.device import TestDevice
+from tests.support.server import RunningServer
+
+
+def _sealed(device: TestDevice, target: str, payload: bytes) -> bytes:
+    return seal_json(payload, device.server_key, request_aad("POST", target))
+
+
+def _push_raw(
+    device: TestDevice, payload: bytes, content_type: str = SEALED_MEDIA_TYPE
+) -> tuple[int, dict[str, str]]:
+    body = (
+        _sealed(device, "/v1/sync/push", payload) if content_type == SEALED_MEDIA_TYPE else payload
+    )
+    call = device.send("POST", "/v1/sync/push", body, headers={"Content-Type": content_type})
+    return call.response.status_code, call.response.json()
+
+
+@pytest.fixture
+def baseline(device: TestDevice) -> list[object]:
+    applied_record(device, "pegawai", pegawai_data())
+    return list(device.pull_all())
+
+
+def test_malformed_json_inside_the_seal(device: TestDevice, baseline: list[object]) -> None:
+    status, body = _push_raw(device, b'{"ops": [')
+    assert status == 400 and body["kode"] == "json_tidak_sah"
+    assert device.pull_all() == baseline
+
+
+def test_unknown_fields_refused(device: TestDevice, baseline: list[object]) -> None:
+    op = device.create("pegawai", pegawai_data(2)).model_dump(mode="json")
+    status, body = _push_raw(device, json.dumps({"ops": [op], "paksa": True}).encode())
+    assert status == 422 and body["kode"] == "isian_tidak_sah" and "paksa" in body["detail"]
+    op["bonus"] = 1
+    status, _ = _push_raw(device, json.dumps({"ops": [op]}).encode())
+    assert status == 422
+    assert device.pull_all() == baseline
+
+
+def test_wrong_content_type(device: TestDevice, baseline: list[object]) -> None:
+    payload = PushRequest(ops=[device.create("pegawai", pegawai_data(2))]).model_dump_json()
+    status, body = _push_raw(device, payload.encode(), "application/json")
+    assert status == 415 and body["kode"] == "jenis_isi_salah"
+    assert device.pull_all() == baseline
+
+
+def test_tampered_seal(device: TestDevice, baseline: list[object]) -> None:
+    sealed = bytearray(
+        _sealed(device, "/v1/sync/push", PushRequest(ops=[]).model_dump_json().encode())
+    )
+    sealed[-1] ^= 1
+    call = device.send(
+        "POST", "/v1/sync/push", bytes(sealed), headers={"Content-Type": SEALED_MEDIA_TYPE}
+    )
+    assert call.response.status_code == 400
+    assert call.response.json()["kode"] == "segel_tidak_sah"
+
+
+def test_oversized_body(server: RunningServer, device: TestDevice, baseline: list[object]) -> None:
+    limit = server.settings.max_body_size
+    call = device.send(
+        "POST", "/v1/sync/push", b"x" * (limit + 1), headers={"Content-Type": SEALED_MEDIA_TYPE}
+    )
+    assert call.response.status_code == 413
+    assert call.response.json()["kode"] == "terlalu_besar"
+    assert device.pull_all() == baseline
+
+
+def test_too_many_ops(device: TestDevice, baseline: list[object]) -> None:
+    op = device.create("pegawai", pegawai_data(2)).model_dump(mode="json")
+    payload = json.dumps({"ops": [op] * (MAX_PUSH_OPS + 1)}).encode()
+    status, _ = _push_raw(device, payload)
+    assert status == 422
+    assert device.pull_all() == baseline
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["since=-1", "since=abc", "limit=0", "limit=5000", "since=0&sejak=1", "limit=1.5"],
+)
+def test_bad_changes_query(device: TestDevice, query: str) -> None:
+    call = device.send("GET", f"/v1/sync/changes?{query}")
+    assert call.response.status_code == 422, call.response.text
+    assert call.response.json()["kode"] == "isian_tidak_sah"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/files/..%2F..%2Fserver.db",
+        "/v1/files/%2E%2E",
+        "/v1/files/" + "a" * 31 + "%00",
+        "/v1/files/../../keys/server.key",
+    ],
+)
+def test_path_traversal_in_file_ids(device: TestDevice, path: str) -> None:
+    call = device.send("GET", path)
+    assert call.response.status_code in (401, 404), call.response.text
+    assert "private" not in call.response.text
+
+
+def test_path_traversal_in_record_ids_is_inert(server: RunningServer, device: TestDevice) -> None:
+    op = device.create("pegawai", pegawai_data(2), record_id="../../keys/server.key")
+    result = device.push(op).results[0]
+    # Record ids are opaque keys in the database, never paths; the record is just stored.
+    assert result.outcome == "applied"
+    assert (server.settings.server_key_path).exists()
+
+
+def test_error_bodies_have_kode_and_pesan(server: RunningServer, device: TestDevice) -> None:
+    resp = device.client.get("/v1/tidak-ada")
+    assert resp.status_code == 404
+    assert set(resp.json()) == {"kode", "pesan", "detail"}
+    resp = device.client.put("/healthz")
+    assert resp.status_code == 405 and resp.json()["kode"] == "metode_tidak_didukung"
