@@ -339,4 +339,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run through the importable module: subcommand modules read `client.cli.paths()`,
+    # which under `python -m` would otherwise be a second copy without --home.
+    from client.cli import main as _main
+
+    _main()

@@ -289,4 +289,5 @@ def _setup_verifier(paths: Paths, server: DemoServer) -> None:
     source = server.home / "keys" / "verifier.key"
     target.write_bytes(source.read_bytes())
     os.chmod(target, 0o600)
-    os.environ.setdefault("BERKAS_VERIFIER_PASSPHRASE", DEMO_VERIFIER_PASSPHRASE)
+    # The demo verifier key's own passphrase, whatever the caller's environment says.
+    os.environ["BERKAS_VERIFIER_PASSPHRASE"] = DEMO_VERIFIER_PASSPHRASE

@@ -28,6 +28,8 @@ from store.errors import StoreError
 from store.models import Usulan
 from store.rules import Role, UsulanStatus
 from sync.engine.engine import SyncReport
+from sync.engine.errors import SyncError
+from sync.engine.opd_key import wrap_for_waiting_devices
 
 
 class Keputusan(StrEnum):
@@ -103,6 +105,21 @@ def buka(paths: Paths, usulan_id: str, target: Path | None = None) -> list[Opene
     finally:
         client.close()
     return opened
+
+
+def bagikan_kunci(paths: Paths) -> int:
+    """Wrap each OPD's key for its devices still waiting for it (a replacement
+    machine after a flood), now rather than at the next periodic check."""
+    _require_verifikator(paths)
+    client = BerkasClient.open(paths)
+    engine = sync_service.build_engine(paths, client.store)
+    try:
+        return wrap_for_waiting_devices(engine.keyring, engine.transport)
+    except SyncError as exc:
+        raise ClientError(exc.message, exc.cause) from exc
+    finally:
+        engine.close()
+        client.close()
 
 
 def _decide(paths: Paths, usulan_id: str, apply: Callable[[Session, Usulan], None]) -> SyncReport:

@@ -15,7 +15,7 @@ from client.paths import Paths, resolve_paths
 from sync.engine.engine import SyncReport
 
 app = typer.Typer(
-    help="Verifikasi BKD: antrian, buka, ms/bts/tms, teruskan, selesai.",
+    help="Verifikasi BKD: antrian, buka, ms/bts/tms, teruskan, selesai, bagikan-kunci.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -126,6 +126,17 @@ def _decision(keputusan: verifikasi.Keputusan) -> None:
 
 for _k in verifikasi.Keputusan:
     _decision(_k)
+
+
+@app.command("bagikan-kunci")
+def bagikan_kunci_cmd() -> None:
+    """Bagikan kunci OPD kepada perangkat pengganti yang menunggu (setelah bencana)."""
+    try:
+        count = verifikasi.bagikan_kunci(_paths())
+    except ClientError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"Kunci OPD dibagikan kepada {count} perangkat.")
 
 
 @app.command("teruskan")
