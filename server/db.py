@@ -112,9 +112,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA busy_timeout = 30000")
         cur.execute("PRAGMA journal_mode = WAL")
-        # NORMAL in WAL: a killed process loses no commit and the file stays consistent;
-        # only a power cut may lose the last transactions (never corrupts).
-        cur.execute("PRAGMA synchronous = NORMAL")
+        # FULL, not NORMAL: a push is acknowledged only after its commit, and the client
+        # then drops its outbox entry, so a power cut must not lose an acknowledged commit.
+        cur.execute("PRAGMA synchronous = FULL")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.close()
 

@@ -11,8 +11,7 @@ from server.auth import Caller
 from server.db import Database
 from server.errors import ApiError, not_found
 from server.models import StoredFile
-from server.wire import FileList
-from sync.protocol import BlobInfo
+from sync.protocol import BlobInfo, FileList
 
 _FILE_ID = re.compile(r"^[0-9a-f]{32}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")

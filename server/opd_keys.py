@@ -15,16 +15,16 @@ from server.auth import Caller
 from server.db import Database
 from server.errors import ApiError, not_found
 from server.models import Device, OpdKey, WrappedOpdKey
-from server.wire import (
+from store.rules import Role
+from sync.crypto import CryptoError, x25519_public_from_b64
+from sync.protocol import (
     VERIFIER_RECIPIENT,
     DeviceNeedingKey,
     DevicesNeedingKey,
     OpdKeyInfo,
     OpdKeyUpload,
+    WrappedKey,
 )
-from store.rules import Role
-from sync.crypto import CryptoError, x25519_public_from_b64
-from sync.protocol import WrappedKey
 
 
 def _no_key() -> ApiError:

@@ -36,6 +36,7 @@ from server.db import Database
 from server.merge import merge_fields, same_value
 from server.models import Base
 from server.records import (
+    NATURAL_KEY,
     PARENT_FIELD,
     ChangeLogWriter,
     InvalidValue,
@@ -96,6 +97,15 @@ def push_many(db: Database, pushes: Sequence[tuple[Caller, Sequence[Op]]]) -> li
         tx = _Tx(conn, RecordCache(conn), ChangeLogWriter(conn, db.engine.dialect.name))
         everything = [op for _, ops in pushes for op in ops]
         tx.records.preload(_keys_named(everything))
+        for table, field_name in NATURAL_KEY.items():
+            tx.records.preload_natural_keys(
+                table,
+                [
+                    (op.opd_id, str(op.changes[field_name].new))
+                    for op in everything
+                    if op.table == table and field_name in op.changes
+                ],
+            )
         earlier = _earlier_results(conn, [op.op_id for op in everything])
         applied: list[tuple[Caller, list[OpResult]]] = []
         log: list[dict[str, Any]] = []
@@ -354,10 +364,13 @@ def _normalised_changes(table: str, op: Op) -> dict[str, tuple[Any, Any]]:
             new = normalise_value(table, name, change.new)
         except InvalidValue:
             raise Refusal(f"Nilai kolom {name} tidak sah.") from None
-        try:
-            base = normalise_value(table, name, change.base)
-        except InvalidValue:
-            base = change.base
+        if change.base is None:
+            base = None
+        else:
+            try:
+                base = normalise_value(table, name, change.base)
+            except InvalidValue:
+                base = change.base
         result[name] = (base, new)
     return result
 

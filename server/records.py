@@ -50,8 +50,18 @@ def _adapter(table: str, name: str) -> TypeAdapter[Any]:
     return TypeAdapter(annotation if annotation is not None else Any)
 
 
+@cache
+def _plain_type(table: str, name: str) -> type | None:
+    """`str` or `int` when that is the field's whole type (a value of exactly that type
+    needs no validation); None otherwise."""
+    annotation = model_of(table).model_fields[name].annotation
+    return annotation if annotation in (str, int) else None  # type: ignore[return-value]
+
+
 def normalise_value(table: str, name: str, value: Any) -> Any:
     """`value` of field `name` in wire form; InvalidValue if it does not fit the column."""
+    if type(value) is _plain_type(table, name):  # bool is not int here: type(), not isinstance
+        return value
     try:
         return to_wire(_adapter(table, name).validate_python(value))
     except ValidationError:
@@ -190,6 +200,8 @@ class RecordCache:
         self._changed: dict[tuple[str, str], StoredRecord] = {}
         # (table, opd, natural key) -> ids of the rows this transaction has changed.
         self._by_key: dict[tuple[str, str, str], set[str]] = {}
+        # (table, opd, natural key) -> ids holding it in the database, where preloaded.
+        self._stored_keys: dict[tuple[str, str, str], list[str]] = {}
 
     def preload(self, keys: list[tuple[str, str]]) -> None:
         wanted = sorted({k for k in keys if k not in self._rows})
@@ -235,12 +247,32 @@ class RecordCache:
         self._new.clear()
         self._changed.clear()
 
+    def preload_natural_keys(self, table: str, keys: list[tuple[str, str]]) -> None:
+        """Look up at once which stored records hold these (opd, natural key) pairs."""
+        by_opd: dict[str, list[str]] = {}
+        for opd_id, key in keys:
+            if (table, opd_id, key) not in self._stored_keys:
+                self._stored_keys[(table, opd_id, key)] = []
+                by_opd.setdefault(opd_id, []).append(key)
+        for opd_id, wanted in by_opd.items():
+            for start in range(0, len(wanted), 500):
+                rows = self.conn.execute(
+                    _NATURAL_MANY, {"o": opd_id, "t": table, "keys": wanted[start : start + 500]}
+                )
+                for record_id, key in rows:
+                    self._stored_keys[(table, opd_id, key)].append(record_id)
+
     def natural_key_taken(self, table: str, opd_id: str, key: str, record_id: str) -> bool:
         """Whether another record of `opd_id` already has natural key `key`."""
         cached_ids = self._by_key.get((table, opd_id, key), set())
         if any(other != record_id for other in cached_ids):
             return True
-        for other in self.conn.execute(_NATURAL, {"o": opd_id, "t": table, "k": key}).scalars():
+        stored = self._stored_keys.get((table, opd_id, key))
+        if stored is None:
+            stored = list(
+                self.conn.execute(_NATURAL, {"o": opd_id, "t": table, "k": key}).scalars()
+            )
+        for other in stored:
             if other == record_id:
                 continue
             cached = self._rows.get((table, other))
@@ -262,6 +294,14 @@ class RecordCache:
             elif cached_id in found:
                 found.pop(cached_id)  # moved to another parent in this transaction
         return list(found.values())
+
+
+_NATURAL_MANY = (
+    select(_RECORD.c.record_id, _RECORD.c.natural_key)
+    .where(_RECORD.c.opd_id == bindparam("o"))
+    .where(_RECORD.c.table_name == bindparam("t"))
+    .where(_RECORD.c.natural_key.in_(bindparam("keys", expanding=True)))
+)
 
 
 def find_by_natural_key(conn: Connection, table: str, opd_id: str, key: str) -> str | None:

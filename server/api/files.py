@@ -32,8 +32,7 @@ from server.uploads import (
     parse_checksum,
     parse_metadata,
 )
-from server.wire import FileList
-from sync.protocol import ErrorBody
+from sync.protocol import ErrorBody, FileList
 
 router = APIRouter(tags=["dokumen"])
 

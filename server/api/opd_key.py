@@ -10,8 +10,7 @@ from server import opd_keys
 from server.api.docs import SEALED_BODY, sealed_answer
 from server.auth import open_request, sealed_response
 from server.services import CallerDep, ServicesDep
-from server.wire import DevicesNeedingKey, OpdKeyInfo, OpdKeyUpload
-from sync.protocol import WrappedKey
+from sync.protocol import DevicesNeedingKey, OpdKeyInfo, OpdKeyUpload, WrappedKey
 
 router = APIRouter(tags=["kunci OPD"])
 

@@ -24,8 +24,7 @@ from store.models import Blob
 from sync.crypto import CryptoError
 from sync.engine.errors import BlobCorrupt, LocalFailure, Offline, OpdKeyMissing, ServerRefused
 from sync.engine.transport import Transport, classify_exception, error_from_response
-from sync.engine.wire_extra import FileList
-from sync.protocol import BlobInfo
+from sync.protocol import BlobInfo, FileList
 
 log = logging.getLogger(__name__)
 

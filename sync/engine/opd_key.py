@@ -24,13 +24,13 @@ from sync.crypto import (
 from sync.engine.errors import LocalFailure, OpdKeyMissing, ServerRefused, SyncError
 from sync.engine.keyring import Keyring, ServerFacts
 from sync.engine.transport import Transport
-from sync.engine.wire_extra import (
+from sync.protocol import (
     VERIFIER_RECIPIENT,
     DevicesNeedingKey,
     OpdKeyInfo,
     OpdKeyUpload,
+    WrappedKey,
 )
-from sync.protocol import WrappedKey
 
 log = logging.getLogger(__name__)
 

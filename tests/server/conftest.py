@@ -15,7 +15,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from tusclient.uploader.uploader import Uploader
 
-from server.wire import VERIFIER_RECIPIENT, FileList, OpdKeyInfo, OpdKeyUpload
 from store.ids import new_id
 from store.rules import Role
 from sync.crypto import (
@@ -25,7 +24,7 @@ from sync.crypto import (
     wrap_opd_key,
     x25519_public_from_b64,
 )
-from sync.protocol import WrappedKey
+from sync.protocol import VERIFIER_RECIPIENT, FileList, OpdKeyInfo, OpdKeyUpload, WrappedKey
 from tests.support.device import SignedCall, TestDevice
 from tests.support.server import (
     RunningServer,

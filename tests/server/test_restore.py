@@ -12,12 +12,6 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from server import admin
 from server.keys import VERIFIER_KEY_NAME
-from server.wire import (
-    VERIFIER_RECIPIENT,
-    DevicesNeedingKey,
-    OpdKeyInfo,
-    OpdKeyUpload,
-)
 from sync.crypto import (
     decrypt_stream,
     load_key_file,
@@ -26,7 +20,13 @@ from sync.crypto import (
     wrap_opd_key,
     x25519_public_from_b64,
 )
-from sync.protocol import WrappedKey
+from sync.protocol import (
+    VERIFIER_RECIPIENT,
+    DevicesNeedingKey,
+    OpdKeyInfo,
+    OpdKeyUpload,
+    WrappedKey,
+)
 from tests.server.conftest import (
     KP_REGULER_REQUIRED,
     DeviceFactory,
