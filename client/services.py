@@ -7,11 +7,16 @@ due" and "what is missing" with the pure rules in store.rules.
 
 from __future__ import annotations
 
+import json
+import tempfile
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -19,9 +24,21 @@ from client.config import ClientConfig, load_config
 from client.errors import ClientError
 from client.paths import Paths
 from store import usulan as wf
-from store.database import Store, open_store
+from store.blobs import BlobStore
+from store.database import Store, open_store, to_wire
 from store.errors import StoreError
-from store.models import Dokumen, InboxItem, OutboxEntry, Pegawai, Usulan
+from store.hlc import parse_hlc
+from store.models import (
+    SYNCED_MODELS,
+    Blob,
+    Conflict,
+    Dokumen,
+    InboxItem,
+    OutboxEntry,
+    Pegawai,
+    SyncedRecord,
+    Usulan,
+)
 from store.pegawai import (
     PegawaiInput,
     RowError,
@@ -37,11 +54,14 @@ from store.rules import (
     KpPeriod,
     Layanan,
     Pendidikan,
+    PensiunJenis,
     RulesConfig,
     UsulanStatus,
     bup_age,
+    checklist,
     current_kp_period,
     dokumen_kinds,
+    jenis_options,
     kp_eligibility,
     load_rules_config,
     next_kp_period,
@@ -154,6 +174,112 @@ class ImportReport:
     created: int
     updated: int
     errors: list[RowError]
+
+
+# -- views for the TUI: inbox, conflicts, uploads, choices -------------------------------
+
+
+@dataclass(frozen=True)
+class InboxItemView:
+    """A scan intake could not file by itself, as the Kotak masuk shows it."""
+
+    id: str
+    original_name: str
+    nip: str  # recognised NIP, "" when none
+    pegawai_id: str  # the pegawai with that NIP in this store, "" when none
+    pegawai_nama: str
+    kode: str  # recognised dokumen kind, "" when none
+    kode_nama: str
+    pages: int
+    size: int
+    size_limit: int  # of the recognised kind; 0 when the kind is unknown
+    terlalu_besar: bool
+    reason: str
+    state: str  # menunggu | diproses | dibuang
+    created_at: str
+
+
+@dataclass(frozen=True)
+class InboxPreview:
+    """What a person can see of a scan before filing it: pages and first-page text."""
+
+    item: InboxItemView
+    pages: int
+    text_lines: list[str]
+    note: str  # why there is no text, in Bahasa; "" when text_lines has some
+
+
+@dataclass(frozen=True)
+class DokumenChoice:
+    """A dokumen kind a pegawai's open usulan needs (or may replace)."""
+
+    usulan_id: str
+    usulan_label: str
+    kode: str
+    nama: str
+    state: str  # the checklist state: kurang | ada | terlalu_besar | dikembalikan
+
+
+@dataclass(frozen=True)
+class ConflictFieldView:
+    """One field both sides changed: the base and both values, who and when."""
+
+    conflict_id: str
+    field: str
+    base: Any
+    mine: Any
+    theirs: Any
+    current: Any  # the value held locally now
+    mine_by: str
+    theirs_by: str
+    mine_at: datetime | None
+    theirs_at: datetime | None
+    mine_is_this_device: bool
+
+
+@dataclass(frozen=True)
+class ConflictRecordView:
+    """A record with unresolved conflicts, for the list of the Konflik screen."""
+
+    table_name: str
+    record_id: str
+    title: str
+    fields: tuple[str, ...]
+    since: str  # when the first conflict of this record arrived (ISO), "" if unknown
+
+
+@dataclass(frozen=True)
+class ConflictDetail:
+    table_name: str
+    record_id: str
+    title: str
+    fields: list[ConflictFieldView]
+
+
+@dataclass(frozen=True)
+class UploadView:
+    """A stored document the server has not received whole yet."""
+
+    sha256: str
+    name: str
+    sent: int
+    total: int
+
+
+@dataclass(frozen=True)
+class SyncFacts:
+    """The link to the BKD as the sync engine recorded it (meta: state, last_sync, ...)."""
+
+    enrolled: bool
+    server_url: str
+    state: str  # sync.engine.errors.LinkState value
+    state_label: str
+    last_sync: datetime | None
+    last_error: str
+    refused: list[str]  # the server's reasons for the latest refused changes
+
+
+CONFLICT_CHOICES = ("mine", "theirs", "edit")
 
 
 class BerkasClient:
@@ -534,3 +660,652 @@ class BerkasClient:
         with self.store.read() as session:
             p = get_pegawai_by_nip(session, nip)
             return self._pegawai_view(p) if p else None
+
+    # -- choices for forms --------------------------------------------------------------
+
+    def layanan_choices(self) -> list[tuple[str, str]]:
+        """(value, label) of every layanan."""
+        return [(item.value, item.label) for item in Layanan]
+
+    def jenis_choices(self, layanan: str) -> list[tuple[str, str]]:
+        """(value, label) of the jenis a layanan offers, in configured order."""
+        labels: dict[str, str] = {k.value: k.label for k in KpJenis}
+        labels.update({k.value: k.label for k in PensiunJenis})
+        return [
+            (jenis, labels.get(jenis, jenis.replace("_", " ").capitalize()))
+            for jenis in jenis_options(Layanan(layanan), self.rules)
+        ]
+
+    def optional_kodes(self, layanan: str, jenis: str) -> set[str]:
+        """Checklist items that apply only to some pegawai (the trailing * of DOMAIN.md)."""
+        items = checklist(Layanan(layanan), jenis, self.rules)
+        return {item.kode for item in items if item.optional}
+
+    def usulan_periods(self) -> list[date]:
+        """Every periode some usulan has, newest first (for the list filter)."""
+        with self.store.read() as session:
+            stmt = (
+                select(col(Usulan.periode))
+                .where(col(Usulan.deleted).is_(False))
+                .where(col(Usulan.periode).is_not(None))
+                .distinct()
+                .order_by(col(Usulan.periode).desc())
+            )
+            return [p for p in session.exec(stmt) if p is not None]
+
+    def dokumen_choices(self, nip: str) -> list[DokumenChoice]:
+        """The dokumen kinds the open usulan of this pegawai take, missing ones first."""
+        kinds = dokumen_kinds(self.rules)
+        choices: list[DokumenChoice] = []
+        with self.store.read() as session:
+            p = get_pegawai_by_nip(session, nip)
+            if p is None:
+                return []
+            for u in wf.usulan_of_pegawai(session, p.id):
+                if u.status not in wf.OPEN_FOR_EDIT:
+                    continue
+                label = _usulan_label(u, self.jenis_choices(u.layanan))
+                for line in wf.checklist_lines(session, u, self.rules):
+                    if line.state == "tidak_berlaku":
+                        continue
+                    choices.append(
+                        DokumenChoice(
+                            usulan_id=u.id,
+                            usulan_label=label,
+                            kode=line.item.kode,
+                            nama=line.item.nama or kinds[line.item.kode].nama,
+                            state=line.state,
+                        )
+                    )
+        order = {"kurang": 0, "dikembalikan": 1, "terlalu_besar": 2, "ada": 3}
+        return sorted(choices, key=lambda c: order.get(c.state, 9))
+
+    # -- dokumen from a file ------------------------------------------------------------
+
+    def attach_file(self, usulan_id: str, kode: str, path: Path) -> ChecklistLineView:
+        """Store a PDF from disk (encrypted, content-addressed) and file it as this
+        usulan's dokumen `kode`, replacing an earlier one of that kind."""
+        blobs = self._blob_store()
+        pages = _pdf_pages(path)
+        try:
+            stored = blobs.put(path)
+        except StoreError as exc:
+            raise ClientError(exc.message, exc.cause) from exc
+        except Exception as exc:  # the cipher: keys unreadable, ...
+            message = str(getattr(exc, "message", "")) or "kunci perangkat tidak dapat dibuka."
+            raise ClientError(f"Dokumen tidak dapat disimpan: {message}", repr(exc)) from exc
+        limit = self._size_limit(kode)
+        with self.store.write() as session:
+            if session.get(Blob, stored.sha256) is None:
+                session.add(
+                    Blob(
+                        sha256=stored.sha256,
+                        size=stored.size,
+                        cipher_size=stored.cipher_size,
+                        pages=pages,
+                        created_at=_now_iso(),
+                    )
+                )
+            u = self._editable(session, usulan_id)
+            try:
+                wf.attach_dokumen(
+                    session,
+                    u,
+                    kode,
+                    sha256=stored.sha256,
+                    size=stored.size,
+                    pages=pages,
+                    terlalu_besar=bool(limit) and stored.size > limit,
+                )
+            except StoreError as exc:
+                raise ClientError(exc.message, exc.cause) from exc
+        for line in self.usulan_detail(usulan_id).checklist:
+            if line.kode == kode:
+                return line
+        raise ClientError("Dokumen tidak termasuk daftar periksa usulan ini.", kode)
+
+    def _size_limit(self, kode: str) -> int:
+        kind = dokumen_kinds(self.rules).get(kode)
+        return kind.size_limit if kind else 0
+
+    def _blob_store(self) -> BlobStore:
+        """The encrypted local blob store, opened on first use (device keys are made
+        then if need be; tests and callers may set `self.blobs` beforehand)."""
+        blobs: BlobStore | None = getattr(self, "blobs", None)
+        if blobs is None:
+            try:
+                blobs = _open_blob_store(self.paths)
+            except Exception as exc:  # keys unreadable, wrong passphrase, ...
+                raise ClientError(
+                    "Penyimpanan dokumen belum siap di perangkat ini: "
+                    + str(getattr(exc, "message", "kunci perangkat tidak dapat dibuka."))
+                    + " Letakkan pindaian di folder pindai, atau hubungi admin BKD.",
+                    repr(exc),
+                ) from exc
+            self.blobs = blobs
+        return blobs
+
+    # -- inbox ----------------------------------------------------------------------------
+
+    def _inbox_view(self, session: Session, item: InboxItem) -> InboxItemView:
+        kinds = dokumen_kinds(self.rules)
+        kind = kinds.get(item.kode) if item.kode else None
+        p = get_pegawai_by_nip(session, item.nip) if item.nip else None
+        return InboxItemView(
+            id=item.id,
+            original_name=item.original_name,
+            nip=item.nip,
+            pegawai_id=p.id if p else "",
+            pegawai_nama=p.nama if p else "",
+            kode=item.kode,
+            kode_nama=kind.nama if kind else "",
+            pages=item.pages,
+            size=item.size,
+            size_limit=kind.size_limit if kind else 0,
+            terlalu_besar=item.terlalu_besar,
+            reason=item.reason,
+            state=item.state,
+            created_at=item.created_at,
+        )
+
+    def list_inbox(self, state: str = "menunggu", limit: int = 1000) -> list[InboxItemView]:
+        """Scans waiting for a person (or, by state, those already handled)."""
+        with self.store.read() as session:
+            stmt = (
+                select(InboxItem)
+                .where(InboxItem.state == state)
+                .order_by(col(InboxItem.created_at), col(InboxItem.id))
+                .limit(limit)
+            )
+            return [self._inbox_view(session, item) for item in session.exec(stmt)]
+
+    def inbox_item(self, item_id: str) -> InboxItemView:
+        with self.store.read() as session:
+            item = session.get(InboxItem, item_id)
+            if item is None:
+                raise ClientError("Pindaian tidak ditemukan di kotak masuk.", item_id)
+            return self._inbox_view(session, item)
+
+    def inbox_preview(self, item_id: str, max_lines: int = 12) -> InboxPreview:
+        """Page count and, when the PDF has a text layer, the first lines of page one.
+
+        The scan is decrypted into a temporary file inside the data folder (never
+        /tmp: it is personal data) and removed at once."""
+        view = self.inbox_item(item_id)
+        try:
+            blobs = self._blob_store()
+        except ClientError:
+            return InboxPreview(view, view.pages, [], "Pratinjau belum tersedia di perangkat ini.")
+        scratch = self.paths.data / "tmp"
+        scratch.mkdir(parents=True, exist_ok=True)
+        with self.store.read() as session:
+            item = session.get(InboxItem, item_id)
+            sha = item.sha256 if item else ""
+        with tempfile.TemporaryDirectory(dir=scratch) as tmp:
+            target = Path(tmp) / "pratinjau.pdf"
+            try:
+                blobs.decrypt_to(sha, target)
+            except StoreError as exc:
+                return InboxPreview(view, view.pages, [], exc.message)
+            except Exception:  # a blob this device cannot open (other keys)
+                return InboxPreview(
+                    view, view.pages, [], "Pindaian ini tidak dapat dibuka di perangkat ini."
+                )
+            pages, lines = _pdf_first_page_text(target, max_lines)
+        if pages < 0:
+            return InboxPreview(view, view.pages, [], "Berkas ini tidak dapat dibaca sebagai PDF.")
+        note = "" if lines else "Halaman pertama tidak memiliki lapisan teks (hasil pindai gambar)."
+        return InboxPreview(view, pages, lines, note)
+
+    def attach_inbox_item(self, item_id: str, usulan_id: str, kode: str) -> None:
+        """File a waiting scan (its blob is already stored) into this usulan as `kode`."""
+        with self.store.write() as session:
+            item = self._waiting_item(session, item_id)
+            u = self._editable(session, usulan_id)
+            limit = self._size_limit(kode)
+            try:
+                wf.attach_dokumen(
+                    session,
+                    u,
+                    kode,
+                    sha256=item.sha256,
+                    size=item.size,
+                    pages=item.pages,
+                    terlalu_besar=item.terlalu_besar or (bool(limit) and item.size > limit),
+                )
+            except StoreError as exc:
+                raise ClientError(exc.message, exc.cause) from exc
+            item.state = "diproses"
+            session.add(item)
+
+    def assign_inbox_item(self, item_id: str, pegawai_nip: str, kode: str) -> UsulanView:
+        """File a waiting scan for a pegawai as dokumen `kode`: it goes to the open
+        usulan of that pegawai whose checklist takes `kode` (missing there first)."""
+        # Interim: the lead wires this to client.intake's IntakeService, which also
+        # moves files; until then the blob is already stored and we only file it.
+        with self.store.read() as session:
+            p = get_pegawai_by_nip(session, pegawai_nip)
+            if p is None:
+                raise ClientError(f"Pegawai dengan NIP {pegawai_nip} tidak ditemukan.", pegawai_nip)
+        choices = [c for c in self.dokumen_choices(pegawai_nip) if c.kode == kode]
+        if not choices:
+            raise ClientError(
+                f"{p.nama} belum punya usulan terbuka yang memerlukan dokumen {kode}. "
+                "Buat usulannya dahulu.",
+                f"no open usulan of {pegawai_nip} takes {kode}",
+            )
+        self.attach_inbox_item(item_id, choices[0].usulan_id, kode)
+        with self.store.read() as session:
+            u = session.get(Usulan, choices[0].usulan_id)
+            assert u is not None
+            return self._usulan_view(session, u)
+
+    def discard_inbox_item(self, item_id: str, reason: str) -> None:
+        """Set a scan aside (quarantine): it leaves the inbox, the reason is kept."""
+        with self.store.write() as session:
+            item = self._waiting_item(session, item_id)
+            item.state = "dibuang"
+            item.reason = reason.strip() or item.reason
+            session.add(item)
+
+    def _waiting_item(self, session: Session, item_id: str) -> InboxItem:
+        item = session.get(InboxItem, item_id)
+        if item is None:
+            raise ClientError("Pindaian tidak ditemukan di kotak masuk.", item_id)
+        if item.state != "menunggu":
+            raise ClientError("Pindaian ini sudah diproses.", f"inbox {item_id} is {item.state}")
+        return item
+
+    # -- conflicts ------------------------------------------------------------------------
+
+    def count_conflicts(self) -> int:
+        with self.store.read() as session:
+            stmt = select(func.count()).select_from(Conflict)
+            stmt = stmt.where(col(Conflict.resolved).is_(False))
+            return int(session.exec(stmt).one())
+
+    def list_conflicts(self) -> list[ConflictRecordView]:
+        """Records with unresolved conflicts, oldest first, one entry per record."""
+        with self.store.read() as session:
+            rows = session.exec(
+                select(Conflict)
+                .where(col(Conflict.resolved).is_(False))
+                .order_by(col(Conflict.created_at), col(Conflict.id))
+            )
+            grouped: dict[tuple[str, str], list[Conflict]] = {}
+            for c in rows:
+                grouped.setdefault((c.table_name, c.record_id), []).append(c)
+            return [
+                ConflictRecordView(
+                    table_name=table,
+                    record_id=record_id,
+                    title=self._record_title(session, table, record_id),
+                    fields=tuple(c.field for c in conflicts),
+                    since=conflicts[0].created_at,
+                )
+                for (table, record_id), conflicts in grouped.items()
+            ]
+
+    def conflict_detail(self, record_id: str) -> ConflictDetail:
+        """Every unresolved conflict of one record, field by field, side by side."""
+        with self.store.read() as session:
+            conflicts = list(
+                session.exec(
+                    select(Conflict)
+                    .where(Conflict.record_id == record_id)
+                    .where(col(Conflict.resolved).is_(False))
+                    .order_by(col(Conflict.created_at), col(Conflict.id))
+                )
+            )
+            if not conflicts:
+                raise ClientError("Tidak ada konflik yang menunggu untuk data ini.", record_id)
+            table = conflicts[0].table_name
+            model = SYNCED_MODELS.get(table)
+            record = session.get(model, record_id) if model else None
+            device = self.store.context.device_id
+            fields = [
+                ConflictFieldView(
+                    conflict_id=c.id,
+                    field=c.field,
+                    base=c.base,
+                    mine=c.mine,
+                    theirs=c.theirs,
+                    current=to_wire(getattr(record, c.field, None)) if record else None,
+                    mine_by=c.mine_by,
+                    theirs_by=c.theirs_by,
+                    mine_at=_hlc_time(c.mine_at),
+                    theirs_at=_hlc_time(c.theirs_at),
+                    mine_is_this_device=c.mine_by in ("", device),
+                )
+                for c in conflicts
+            ]
+            return ConflictDetail(
+                table_name=table,
+                record_id=record_id,
+                title=self._record_title(session, table, record_id),
+                fields=fields,
+            )
+
+    def resolve_conflict(self, conflict_id: str, choice: str, value: Any = None) -> None:
+        """Decide one conflict: keep mine, take theirs, or an edited value."""
+        self.resolve_conflicts({conflict_id: (choice, value)})
+
+    def resolve_conflicts(self, decisions: Mapping[str, tuple[str, Any]]) -> None:
+        """Decide conflicts of one record in one transaction.
+
+        The record takes the chosen values inside `store.write()`, so the outbox
+        hook records one op; that op's `resolves` names every conflict decided, and
+        it carries every decided field, so the server applies the decision even
+        where the local value did not change (choosing "mine")."""
+        if not decisions:
+            return
+        with self.store.write() as session:
+            conflicts: list[Conflict] = []
+            for conflict_id in decisions:
+                c = session.get(Conflict, conflict_id)
+                if c is None:
+                    raise ClientError("Konflik tidak ditemukan.", conflict_id)
+                if c.resolved:
+                    raise ClientError("Konflik ini sudah diselesaikan.", conflict_id)
+                conflicts.append(c)
+            table, record_id = conflicts[0].table_name, conflicts[0].record_id
+            if any((c.table_name, c.record_id) != (table, record_id) for c in conflicts):
+                raise ClientError(
+                    "Konflik yang diputuskan bersama harus dari data yang sama.", record_id
+                )
+            model = SYNCED_MODELS.get(table)
+            record = session.get(model, record_id) if model else None
+            if model is None or record is None:
+                raise ClientError("Data yang berkonflik tidak ada di perangkat ini.", record_id)
+            last_seq = session.exec(
+                select(func.max(OutboxEntry.seq)).where(OutboxEntry.record_id == record_id)
+            ).one()
+            chosen: dict[str, Any] = {}
+            current: dict[str, Any] = {}
+            for c in conflicts:
+                choice, edited = decisions[c.id]
+                if choice == "mine":
+                    wire = c.mine
+                elif choice == "theirs":
+                    wire = c.theirs
+                elif choice == "edit":
+                    wire = to_wire(_value_for_field(model, c.field, edited))
+                else:
+                    raise ClientError(f"Pilihan tidak dikenal: {choice}.", choice)
+                current[c.field] = to_wire(getattr(record, c.field))
+                chosen[c.field] = wire
+                setattr(record, c.field, _value_for_field(model, c.field, wire))
+                c.resolved = True
+                c.resolution = wire
+                session.add(c)
+            session.add(record)
+            session.flush()
+            stmt = select(OutboxEntry).where(OutboxEntry.record_id == record_id)
+            if last_seq is not None:
+                stmt = stmt.where(col(OutboxEntry.seq) > last_seq)
+            entry = session.exec(stmt.order_by(col(OutboxEntry.seq).desc())).first()
+            if entry is None:
+                # Every chosen value was already the local one: the hook saw no change,
+                # yet the server must hear the decision.
+                ctx = self.store.context
+                record.updated_at = ctx.clock.now()
+                record.updated_by = ctx.device_id
+                session.add(record)
+                entry = OutboxEntry(
+                    table_name=table,
+                    record_id=record_id,
+                    opd_id=record.opd_id,
+                    base_version=record.version,
+                    changes={},
+                    hlc=record.updated_at,
+                )
+            changes = dict(entry.changes or {})
+            for name, wire in chosen.items():
+                changes.setdefault(name, {"base": current[name], "new": wire})
+            entry.changes = changes
+            entry.resolves = [*(entry.resolves or []), *(c.id for c in conflicts)]
+            session.add(entry)
+
+    def _record_title(self, session: Session, table: str, record_id: str) -> str:
+        model = SYNCED_MODELS.get(table)
+        record = session.get(model, record_id) if model else None
+        if isinstance(record, Pegawai):
+            return f"Pegawai {record.nama} ({record.nip})"
+        if isinstance(record, Usulan):
+            p = session.get(Pegawai, record.pegawai_id)
+            label = _usulan_label(record, self.jenis_choices(record.layanan))
+            return f"Usulan {label} — {p.nama if p else record.nip}"
+        if isinstance(record, Dokumen):
+            u = session.get(Usulan, record.usulan_id)
+            p = session.get(Pegawai, u.pegawai_id) if u else None
+            kind = dokumen_kinds(self.rules).get(record.kode)
+            nama = kind.nama if kind else record.kode
+            return f"Dokumen {nama} — {p.nama}" if p else f"Dokumen {nama}"
+        names = {"usulan_history": "Riwayat usulan"}
+        return f"{names.get(table, table)} {record_id[:8]}"
+
+    # -- sync facts (for the Sinkronisasi screen's offline port) ---------------------------
+
+    def pending_uploads(self, limit: int = 200) -> list[UploadView]:
+        """Stored documents the server has not received whole, oldest first."""
+        with self.store.read() as session:
+            blobs = list(
+                session.exec(
+                    select(Blob)
+                    .where(col(Blob.uploaded).is_(False))
+                    .order_by(col(Blob.created_at), col(Blob.sha256))
+                    .limit(limit)
+                )
+            )
+            views = []
+            for b in blobs:
+                dok = select(Dokumen.nama_file).where(Dokumen.sha256 == b.sha256)
+                inbox = select(InboxItem.original_name).where(InboxItem.sha256 == b.sha256)
+                name = session.exec(dok.limit(1)).first() or session.exec(inbox.limit(1)).first()
+                views.append(
+                    UploadView(
+                        sha256=b.sha256,
+                        name=name or f"dokumen {b.sha256[:12]}",
+                        sent=b.upload_offset,
+                        total=b.cipher_size or b.size,
+                    )
+                )
+            return views
+
+    def sync_errors(self, limit: int = 5) -> list[str]:
+        """The latest reasons pushes failed, as the sync engine recorded them."""
+        with self.store.read() as session:
+            rows = session.exec(
+                select(OutboxEntry.last_error, OutboxEntry.attempts)
+                .where(OutboxEntry.last_error != "")
+                .order_by(col(OutboxEntry.seq).desc())
+                .limit(limit)
+            )
+            return [f"{error} (dicoba {attempts} kali)" for error, attempts in rows]
+
+    def last_sync_at(self) -> datetime | None:
+        """When the last sync finished (the sync engine writes meta `last_sync`)."""
+        value = self.store.get_meta("last_sync")
+        try:
+            return datetime.fromisoformat(value) if value else None
+        except ValueError:
+            return None
+
+    def sync_facts(self) -> SyncFacts:
+        """Where the link to the BKD stands, as the sync engine left it in meta."""
+        from sync.engine.errors import STATE_LABELS, LinkState
+
+        enrolled = (self.paths.keys / "server.json").exists()
+        state = self.store.get_meta("state") or LinkState.ONLINE.value
+        if not enrolled:
+            state = LinkState.BELUM_TERDAFTAR.value
+        try:
+            label = STATE_LABELS[LinkState(state)]
+        except ValueError:
+            label = state
+        try:
+            refused = json.loads(self.store.get_meta("refused", "[]"))
+        except ValueError:
+            refused = []
+        return SyncFacts(
+            enrolled=enrolled,
+            server_url=self.store.get_meta("server_url") or self.config.server_url,
+            state=state,
+            state_label=label[:1].upper() + label[1:],
+            last_sync=self.last_sync_at(),
+            last_error=self.store.get_meta("last_error"),
+            refused=[str(r.get("reason", "")) for r in refused if isinstance(r, dict)][-5:],
+        )
+
+
+# -- helpers of the TUI additions --------------------------------------------------------
+
+
+def _open_blob_store(paths: Paths) -> BlobStore:
+    # Imported here: the sync engine (httpx, keys) is not needed to start the app.
+    from client.sync_service import open_blob_store
+
+    return open_blob_store(paths)
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _usulan_label(u: Usulan, jenis: list[tuple[str, str]]) -> str:
+    label = dict(jenis).get(u.jenis, u.jenis)
+    if u.periode is None:
+        return label
+    return f"{label}, periode {u.periode.day} {_BULAN[u.periode.month - 1]} {u.periode.year}"
+
+
+_BULAN = (
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+)
+
+
+def _hlc_time(stamp: str) -> datetime | None:
+    """The wall-clock time of a hybrid logical clock stamp (UTC), if it is one."""
+    try:
+        wall_ms, _, _ = parse_hlc(stamp)
+    except ValueError:
+        return None
+    return datetime.fromtimestamp(wall_ms / 1000, tz=UTC)
+
+
+def _value_for_field(model: type[SyncedRecord], name: str, value: Any) -> Any:
+    """A wire (or typed) value as the column's Python value: ISO text to a date, ..."""
+    info = model.model_fields.get(name)
+    if info is None:
+        raise ClientError(f"Bidang {name} tidak dikenal.", f"{model.__name__}.{name}")
+    adapter: TypeAdapter[Any] = TypeAdapter(info.annotation or Any)
+    if isinstance(value, str) and not value.strip():
+        value = None if _accepts_none(adapter) else value
+    try:
+        return adapter.validate_python(value.strip() if isinstance(value, str) else value)
+    except ValidationError as exc:
+        raise ClientError(f"Nilai {value!r} tidak sesuai untuk bidang {name}.", str(exc)) from exc
+
+
+def _accepts_none(adapter: TypeAdapter[Any]) -> bool:
+    try:
+        adapter.validate_python(None)
+    except ValidationError:
+        return False
+    return True
+
+
+def _pdf_pages(path: Path) -> int:
+    """The page count of a PDF on disk; ClientError when it is not a readable PDF."""
+    import pikepdf  # heavy; only needed when a file is attached
+
+    try:
+        with path.open("rb") as fh:
+            magic = fh.read(5)
+    except OSError as exc:
+        raise ClientError(f"Berkas {path} tidak dapat dibaca.", repr(exc)) from exc
+    if magic != b"%PDF-":
+        raise ClientError(
+            f"{path.name} bukan PDF. Letakkan gambar pindaian di folder pindai: Berkas "
+            "mengubahnya menjadi PDF.",
+            f"magic {magic!r}",
+        )
+    try:
+        with pikepdf.open(path) as pdf:
+            return len(pdf.pages)
+    except pikepdf.PdfError as exc:
+        message = f"{path.name} rusak atau bukan PDF yang dapat dibaca."
+        raise ClientError(message, repr(exc)) from exc
+
+
+_TEXT_SHOW = {"Tj", "TJ", "'", '"'}
+_TEXT_BREAK = {"Td", "TD", "T*", "Tm", "ET", "'", '"'}
+
+
+def _pdf_first_page_text(path: Path, max_lines: int) -> tuple[int, list[str]]:
+    """(pages, lines) read from page one's content stream; pages is -1 if unreadable.
+
+    A minimal reader: the strings of text-showing operators, one line per text
+    positioning. Fonts with their own encodings (common in OCR layers) give bytes
+    that are not text; lines that are mostly unreadable are dropped."""
+    import pikepdf
+
+    try:
+        pdf = pikepdf.open(path)
+    except pikepdf.PdfError:
+        return -1, []
+    with pdf:
+        pages = len(pdf.pages)
+        if not pages:
+            return 0, []
+        try:
+            instructions = pikepdf.parse_content_stream(pdf.pages[0])
+        except pikepdf.PdfError:
+            return pages, []
+        lines: list[str] = []
+        current = ""
+        for instruction in instructions:
+            if not isinstance(instruction, pikepdf.ContentStreamInstruction):
+                continue  # an inline image
+            operands, op = instruction.operands, str(instruction.operator)
+            if op in _TEXT_BREAK and current.strip():
+                lines.append(current.strip())
+                current = ""
+                if len(lines) >= max_lines * 3:
+                    break
+            if op not in _TEXT_SHOW or not operands:
+                continue
+            shown = operands[-1]
+            parts = shown if isinstance(shown, pikepdf.Array) else [shown]
+            for part in parts:
+                if isinstance(part, pikepdf.String):
+                    current += bytes(part).decode("latin-1")
+                elif isinstance(part, int | float | pikepdf.Object) and _is_wide_gap(part):
+                    current += " "
+        if current.strip():
+            lines.append(current.strip())
+    readable = [" ".join(line.split()) for line in lines if _mostly_text(line)]
+    return pages, readable[:max_lines]
+
+
+def _is_wide_gap(value: Any) -> bool:
+    try:
+        return float(value) < -200  # a TJ kerning this large is a word gap
+    except (TypeError, ValueError):
+        return False
+
+
+def _mostly_text(line: str) -> bool:
+    printable = sum(ch.isalnum() or ch in " .,;:-/()'\"" for ch in line)
+    return len(line) >= 2 and printable / len(line) >= 0.8

@@ -1,0 +1,177 @@
+"""What the TUI added to BerkasClient: inbox, conflicts, uploads, choices."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pikepdf
+import pytest
+from sqlmodel import col, select
+
+from client.config import load_config, save_config
+from client.errors import ClientError
+from client.services import BerkasClient
+from store.models import Blob, Conflict, InboxItem, OutboxEntry, Pegawai
+from tests.tui.support import Facts, make_pdf
+from tui.sync_port import NOT_REGISTERED, OFFLINE, EngineSyncPort, OfflineSyncPort
+
+
+def test_attach_file_refuses_what_is_not_a_pdf(
+    client: BerkasClient, facts: Facts, tmp_path: Path
+) -> None:
+    picture = tmp_path / "sk.jpg"
+    picture.write_bytes(b"\xff\xd8\xff\xe0not really a jpeg")
+    with pytest.raises(ClientError, match="bukan PDF"):
+        client.attach_file(facts.kp_usulan_id, "SK_JABATAN", picture)
+
+
+def test_attach_file_stores_encrypted_with_the_device_keys(
+    client: BerkasClient, facts: Facts, tmp_path: Path
+) -> None:
+    """Without a blob store handed in, the client opens the real one (sync's cipher)."""
+    client.blobs = None  # type: ignore[attr-defined]
+    line = client.attach_file(
+        facts.kp_usulan_id, "SK_JABATAN", make_pdf(tmp_path / "a.pdf", ("SK JABATAN",))
+    )
+    assert (line.state, line.pages) == ("ada", 2)
+    upload = client.pending_uploads()[-1]
+    assert upload.name == f"{facts.kp_pegawai_nip}_SK_JABATAN.pdf"
+    on_disk = client.paths.blobs / upload.sha256[:2] / f"{upload.sha256}.blob"
+    assert b"%PDF" not in on_disk.read_bytes()  # encrypted at rest
+    detail = client.usulan_detail(facts.kp_usulan_id)
+    assert next(x for x in detail.checklist if x.kode == "SK_JABATAN").state == "ada"
+
+
+def test_attach_file_marks_a_file_over_the_limit(
+    client: BerkasClient, facts: Facts, tmp_path: Path
+) -> None:
+    big = tmp_path / "besar.pdf"
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.Root.Padding = pdf.make_stream(b"\0" * 1_200_000)  # over SK_JABATAN's 1 MB
+    pdf.save(big, compress_streams=False)
+    line = client.attach_file(facts.kp_usulan_id, "SK_JABATAN", big)
+    assert (line.state, line.pages) == ("terlalu_besar", 1)
+    with client.store.read() as session:
+        stored = session.exec(select(Blob).where(Blob.size == big.stat().st_size)).one()
+        assert stored.pages == 1 and not stored.uploaded  # waits in the upload queue
+    assert client.pending_uploads()[-1].name == f"{facts.kp_pegawai_nip}_SK_JABATAN.pdf"
+
+
+def test_inbox_preview_without_text_or_blob_store(
+    client: BerkasClient, facts: Facts, tmp_path: Path
+) -> None:
+    scan = tmp_path / "scan.pdf"
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.save(scan)
+    stored = client.blobs.put(scan)  # type: ignore[attr-defined]
+    with client.store.write() as session:
+        session.add(Blob(sha256=stored.sha256, size=stored.size, cipher_size=stored.cipher_size))
+        item = InboxItem(sha256=stored.sha256, original_name="scan.pdf", pages=1, size=stored.size)
+        session.add(item)
+    preview = client.inbox_preview(item.id)
+    assert (preview.pages, preview.text_lines) == (1, [])
+    assert "tidak memiliki lapisan teks" in preview.note
+    # The fixture's blob was stored in plain text: the real cipher cannot open it.
+    client.blobs = None  # type: ignore[attr-defined]
+    assert "tidak dapat dibuka" in client.inbox_preview(facts.inbox_text_item_id).note
+
+
+def test_inbox_assign_and_discard_refuse_what_cannot_be_done(
+    client: BerkasClient, facts: Facts
+) -> None:
+    nobody = next(p for p in client.search_pegawai("", limit=50) if p.nip != facts.kp_pegawai_nip)
+    with pytest.raises(ClientError, match="belum punya usulan terbuka"):
+        client.assign_inbox_item(facts.inbox_kp_item_id, nobody.nip, "SK_PANGKAT")
+    with pytest.raises(ClientError, match="tidak ditemukan"):
+        client.assign_inbox_item(facts.inbox_kp_item_id, "199001012020011001", "SK_PANGKAT")
+    client.discard_inbox_item(facts.inbox_kp_item_id, "duplikat")
+    with pytest.raises(ClientError, match="sudah diproses"):
+        client.discard_inbox_item(facts.inbox_kp_item_id, "lagi")
+    assert [i.id for i in client.list_inbox(state="dibuang")] == [facts.inbox_kp_item_id]
+
+
+def test_dokumen_choices_put_missing_first(client: BerkasClient, facts: Facts) -> None:
+    choices = client.dokumen_choices(facts.kp_pegawai_nip)
+    states = [c.state for c in choices]
+    assert states == sorted(states, key=["kurang", "dikembalikan", "terlalu_besar", "ada"].index)
+    assert {c.kode for c in choices if c.state == "ada"} == {"SKP", "IJAZAH"}
+    assert client.usulan_periods() == [date(2027, 1, 1), date(2026, 2, 1)]
+
+
+def test_resolving_with_an_edited_date_and_refusals(client: BerkasClient, facts: Facts) -> None:
+    with client.store.apply_remote() as session:
+        session.add(
+            Conflict(
+                id="k-tmt",
+                table_name="pegawai",
+                record_id=facts.conflict_pegawai_id,
+                field="tmt_pangkat",
+                base="2020-04-01",
+                mine="2022-04-01",
+                theirs="2022-10-01",
+            )
+        )
+    with pytest.raises(ClientError, match="tidak sesuai"):
+        client.resolve_conflict("k-tmt", "edit", "1 April 2022")
+    with pytest.raises(ClientError, match="Pilihan tidak dikenal"):
+        client.resolve_conflict("k-tmt", "keduanya")
+    with pytest.raises(ClientError, match="data yang sama"):
+        client.resolve_conflicts({"k-tmt": ("mine", None), "k-003": ("mine", None)})
+    client.resolve_conflict("k-tmt", "edit", "2022-06-01")
+    with client.store.read() as session:
+        pegawai = session.get(Pegawai, facts.conflict_pegawai_id)
+        assert pegawai is not None and pegawai.tmt_pangkat == date(2022, 6, 1)
+        entry = session.exec(
+            select(OutboxEntry)
+            .where(OutboxEntry.record_id == facts.conflict_pegawai_id)
+            .order_by(col(OutboxEntry.seq).desc())
+        ).first()
+        assert entry is not None and entry.resolves == ["k-tmt"]
+        assert entry.changes["tmt_pangkat"]["new"] == "2022-06-01"
+    with pytest.raises(ClientError, match="sudah diselesaikan"):
+        client.resolve_conflict("k-tmt", "mine")
+    assert client.count_conflicts() == 3
+
+
+def test_offline_port_reports_from_the_store(client: BerkasClient, facts: Facts) -> None:
+    port = OfflineSyncPort(client)
+    status = port.state()
+    assert (status.online, status.state_label) == (None, NOT_REGISTERED)
+    assert status.pending_ops == client.pending_ops() > 0
+    assert status.upload_total > status.upload_sent > 0
+    assert not port.sync_now().ok
+    with client.store.apply_remote() as session:
+        entry = session.exec(select(OutboxEntry).limit(1)).one()
+        entry.last_error = "Server BKD tidak menjawab; dicoba lagi nanti."
+        entry.attempts = 3
+        session.add(entry)
+    config = load_config(client.paths.config)
+    config.server_url = "https://bkd.example.go.id"
+    save_config(client.paths.config, config)
+    client.config = config
+    status = port.state()
+    assert (status.online, status.state_label) == (False, OFFLINE)
+    assert status.recent_errors == ["Server BKD tidak menjawab; dicoba lagi nanti. (dicoba 3 kali)"]
+
+
+def test_engine_port_reads_the_link_state_the_engine_left(
+    client: BerkasClient, facts: Facts
+) -> None:
+    port = EngineSyncPort(client)
+    status = port.state()
+    assert (status.online, status.state_label) == (None, NOT_REGISTERED)
+    assert "belum terdaftar" in port.sync_now().message
+    # Enrolled (the engine's server facts exist), last attempt failed offline.
+    client.paths.keys.mkdir(parents=True, exist_ok=True)
+    (client.paths.keys / "server.json").write_text("{}", encoding="utf-8")
+    client.store.set_meta("state", "offline")
+    client.store.set_meta("last_sync", "2026-01-05T02:00:00+00:00")
+    client.store.set_meta("last_error", "Server BKD tidak terjangkau; dicoba lagi nanti.")
+    status = port.state()
+    assert status.online is False
+    assert status.state_label == "Luring (server tidak terjangkau)"
+    assert status.last_sync is not None and status.last_sync.hour == 2
+    assert status.recent_errors[0] == "Server BKD tidak terjangkau; dicoba lagi nanti."

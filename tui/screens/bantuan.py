@@ -1,0 +1,89 @@
+"""Bantuan: what each screen is for and which keys do what, in plain words."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Markdown
+
+from tui.screens.base import BerkasDialog
+
+BANTUAN = """\
+# Bantuan Berkas
+
+Berkas menyimpan semua pekerjaan di komputer ini lebih dulu, lalu mengirimnya ke
+BKD setiap kali jaringan tersedia. Tidak ada yang hilang walaupun jaringan putus.
+
+## Pindah layar
+
+| Tombol | Layar | Gunanya |
+| --- | --- | --- |
+| F2 | Beranda | jumlah usulan per status dan apa yang perlu dikerjakan |
+| F3 | Pegawai | cari pegawai menurut NIP atau nama, lihat rinciannya |
+| F4 | Usulan | daftar usulan, buat usulan, lengkapi dokumen, ajukan |
+| F5 | Kotak masuk | pindaian yang belum bisa diberkaskan otomatis |
+| F6 | Sinkronisasi | keadaan pengiriman ke BKD |
+| F7 | Konflik | data yang diubah di dua tempat, pilih yang benar |
+| F1 | Bantuan | layar ini |
+| Ctrl+P | Perintah | cari perintah apa saja dengan mengetik namanya |
+| Ctrl+Q | Keluar | menutup Berkas (pekerjaan sudah tersimpan) |
+
+Tab berpindah antarbagian layar, panah atas/bawah memilih baris, Enter membuka.
+
+## Beranda
+Setiap baris bisa dibuka dengan Enter: daftar usulan menurut status, pegawai
+yang layak KP atau akan pensiun tetapi belum diusulkan, dokumen yang kurang,
+usulan yang dikembalikan (BTS).
+
+## Pegawai
+Ketik NIP (boleh dengan spasi) atau sebagian nama, hasil muncul saat mengetik.
+Panah bawah ke daftar, Enter melihat rincian: riwayat pangkat, batas usia
+pensiun (BUP), TMT pensiun, dan usulannya. **n** membuat usulan.
+
+## Usulan
+**f** menyaring menurut layanan, status, periode dan kelengkapan; **c**
+menampilkan semua. Di dalam usulan:
+
+- **a** melampirkan dokumen dari kotak masuk atau dari berkas PDF di komputer
+- **g** mengganti dokumen, **x** menghapus dokumen dari usulan
+- **spasi** menandai dokumen bertanda * berlaku atau tidak untuk pegawai ini
+- **j** mengajukan ke BKD; hanya bisa bila semua dokumen wajib sudah ada
+
+## Kotak masuk
+Pindaian yang nama berkasnya tidak memuat NIP atau jenis dokumen. **t**
+menetapkannya ke pegawai dan jenis dokumen; **b** membuangnya ke karantina
+(berkasnya tetap disimpan, dengan alasannya).
+
+## Sinkronisasi
+Menunjukkan apakah perangkat terhubung, kapan terakhir sinkron, berapa perubahan
+dan dokumen yang menunggu dikirim. **s** sinkronkan sekarang.
+
+## Konflik
+Bila data yang sama diubah di sini dan di tempat lain, setiap bidang ditampilkan
+berdampingan: nilai sebelumnya, milik saya, dan dari server, dengan siapa dan
+kapan mengubahnya. Pilih **m** (milik saya), **t** (dari server) atau **e**
+(sunting sendiri) untuk setiap bidang (**M** / **T** untuk semua bidang sekaligus),
+lalu **s** untuk menyelesaikan. Keputusan ikut terkirim ke BKD sehingga semua
+perangkat melihat hasil yang sama.
+"""
+
+
+class BantuanScreen(BerkasDialog[None]):
+    CSS_PATH = "dialog.tcss"
+    AUTO_FOCUS = "#teks-bantuan"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "batal", "Tutup"),
+        Binding("f1", "batal", "Tutup", show=False),
+        Binding("q", "batal", "Tutup", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="bantuan"), VerticalScroll(id="teks-bantuan"):
+            yield Markdown(BANTUAN)
+
+    def on_mount(self) -> None:
+        self.query_one("#dialog").border_subtitle = "Esc: tutup"

@@ -1,0 +1,132 @@
+"""What every Berkas screen shares: the header with the sync indicator, the row of
+main screens, the footer, and a way to call the client off the UI thread."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from textual import events
+from textual.app import ComposeResult
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer
+
+from client.errors import ClientError
+from client.services import BerkasClient
+from tui.widgets.app_header import AppHeader
+from tui.widgets.nav_bar import NavBar
+
+if TYPE_CHECKING:
+    from tui.app import BerkasApp
+
+NARROW = 100
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class _Failed:
+    """A client call refused with a ClientError (already shown to the person)."""
+
+
+FAILED = _Failed()
+
+
+async def attempt_client(
+    app: BerkasApp, fn: Callable[..., T], *args: Any, **kwargs: Any
+) -> T | _Failed:
+    """Run a (blocking) client call in a thread; a ClientError becomes a notification
+    in the person's words and FAILED."""
+    try:
+        return await asyncio.to_thread(fn, *args, **kwargs)
+    except ClientError as exc:
+        app.notify(exc.message, title="Tidak berhasil", severity="error", timeout=8)
+        return FAILED
+
+
+class BerkasScreen(Screen[None]):
+    """A full screen of the app. Subclasses yield their body from `compose_body`
+    and (re)load their data in `reload`, which runs again when the data changed
+    while the screen was hidden."""
+
+    SCREEN_TITLE: ClassVar[str] = ""
+    NAV: ClassVar[str | None] = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen_version = -1
+
+    @property
+    def berkas(self) -> BerkasApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def client(self) -> BerkasClient:
+        return self.berkas.client
+
+    def compose(self) -> ComposeResult:
+        yield AppHeader(self.berkas.header_title, self.SCREEN_TITLE)
+        yield NavBar(self.NAV)
+        yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Below 100 columns the footer packs its keys tighter so more of them show.
+        for footer in self.query(Footer):
+            footer.compact = event.size.width < NARROW
+
+    def set_title(self, title: str) -> None:
+        self.query_one(AppHeader).set_screen_title(title)
+
+    def on_screen_resume(self) -> None:
+        if self._seen_version != self.berkas.data_version:
+            self._seen_version = self.berkas.data_version
+            self.reload()
+
+    def reload(self) -> None:
+        """Load (or load again) what the screen shows; runs in a worker."""
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        """The call's result, or None when it was refused (the person was told why)."""
+        result = await attempt_client(self.berkas, fn, *args, **kwargs)
+        return None if isinstance(result, _Failed) else result
+
+    async def attempt(self, fn: Callable[..., object], *args: Any, **kwargs: Any) -> bool:
+        """True when the call succeeded; False when it was refused (and shown)."""
+        result = await attempt_client(self.berkas, fn, *args, **kwargs)
+        return not isinstance(result, _Failed)
+
+    def changed(self) -> None:
+        """This screen changed data: other screens reload when shown again."""
+        self.berkas.data_changed()
+        self._seen_version = self.berkas.data_version
+
+
+class BerkasDialog(ModalScreen[R]):
+    """A dialog over the current screen; Esc closes it with None."""
+
+    BINDINGS: ClassVar = [("escape", "batal", "Batal")]
+
+    @property
+    def berkas(self) -> BerkasApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def client(self) -> BerkasClient:
+        return self.berkas.client
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        """The call's result, or None when it was refused (the person was told why)."""
+        result = await attempt_client(self.berkas, fn, *args, **kwargs)
+        return None if isinstance(result, _Failed) else result
+
+    async def attempt(self, fn: Callable[..., object], *args: Any, **kwargs: Any) -> bool:
+        """True when the call succeeded; False when it was refused (and shown)."""
+        result = await attempt_client(self.berkas, fn, *args, **kwargs)
+        return not isinstance(result, _Failed)
+
+    def action_batal(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,215 @@
+"""Beranda: usulan by status and what is due, each line leading to its list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import DataTable, OptionList, Static
+from textual.widgets.option_list import Option
+
+from client.services import Dashboard
+from tui.format import angka, nip, tanggal, tanggal_pendek
+from tui.labels import NO_PEGAWAI, status_label
+from tui.screens.base import BerkasScreen
+from tui.widgets.tabel import Column, DaftarBuka, Row, Tabel, fill_table
+
+SOON = 12  # rows in "Segera diusulkan"
+SOON_COLUMNS: list[Column] = [
+    ("Nama", None),
+    ("NIP", 21),
+    ("Perlu", 7),
+    ("TMT", 11),
+    ("Jabatan", None),
+]
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    dashboard: Dashboard
+    conflicts: int
+
+
+class BerandaScreen(BerkasScreen):
+    SCREEN_TITLE = "Beranda"
+    NAV = "beranda"
+    CSS_PATH = "beranda.tcss"
+    AUTO_FOCUS = "#perlu"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "muat_ulang", "Muat ulang"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._loaded: _Loaded | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("Memuat ringkasan…", id="ringkasan")
+        with Horizontal(id="kolom"):
+            yield DaftarBuka(id="status")
+            yield DaftarBuka(id="perlu")
+        yield Tabel(id="segera", cursor_type="row")
+
+    def on_mount(self) -> None:
+        self.query_one("#status", OptionList).border_title = "Usulan per status"
+        self.query_one("#perlu", OptionList).border_title = "Yang perlu dikerjakan"
+        segera = self.query_one("#segera", DataTable)
+        segera.border_title = "Segera diusulkan (belum ada usulannya)"
+        fill_table(segera, SOON_COLUMNS, [])
+
+    def reload(self) -> None:
+        self.query_one("#kolom").loading = self._loaded is None
+        # After the next paint: at start the first frame must not wait for the
+        # dashboard (seconds at 50,000 pegawai), nor share the GIL with it.
+        self.call_after_refresh(self._load)
+
+    def action_muat_ulang(self) -> None:
+        self.reload()
+
+    @work(exclusive=True, group="beranda", exit_on_error=False)
+    async def _load(self) -> None:
+        today = self.berkas.today
+        dashboard = await self.call(self.client.dashboard, today)
+        conflicts = await self.call(self.client.count_conflicts)
+        if dashboard is None:
+            return
+        self._loaded = _Loaded(dashboard, conflicts or 0)
+        self._show(self._loaded)
+
+    def _show(self, loaded: _Loaded) -> None:
+        d = loaded.dashboard
+        self.query_one("#kolom").loading = False
+        opd = self.client.config.opd_kode or "OPD belum diatur"
+        summary = Text.assemble(
+            (opd, "bold"), f" · {angka(d.pegawai_total)} pegawai · hari ini {tanggal(d.today)}"
+        )
+        if not d.pegawai_total:
+            summary.append(" · " + NO_PEGAWAI, style="yellow")
+        self.query_one("#ringkasan", Static).update(summary)
+        status = self.query_one("#status", OptionList)
+        highlighted = status.highlighted
+        status.clear_options()
+        for value, count in d.status_counts.items():
+            line = Text(f"{status_label(value):<20}", style="" if count else "dim")
+            line.append(f"{angka(count):>5}", style="bold" if count else "dim")
+            status.add_option(Option(line, id=f"status:{value}"))
+        status.highlighted = highlighted if highlighted is not None else 0
+        perlu = self.query_one("#perlu", OptionList)
+        highlighted = perlu.highlighted
+        perlu.clear_options()
+        for option in self._todo(loaded):
+            perlu.add_option(option)
+        perlu.highlighted = highlighted if highlighted is not None else 0
+        self._show_soon(d)
+
+    def _show_soon(self, d: Dashboard) -> None:
+        """The nearest pensiun first, then those due for KP: each opens the pegawai."""
+        table = self.query_one("#segera", DataTable)
+        # Half each when both lists are long; one fills in when the other is short.
+        kp = d.kp_due_without_usulan[: SOON - min(len(d.pensiun_due_without_usulan), SOON // 2)]
+        pensiun = d.pensiun_due_without_usulan[: SOON - len(kp)]
+        rows = [("Pensiun", p, p.tmt_pensiun) for p in pensiun]
+        rows += [("KP", p, d.kp_period.tmt) for p in kp]
+        lines: list[Row] = [
+            (p.id, [Text(p.nama), nip(p.nip), what, tanggal_pendek(tmt), Text(p.jabatan)])
+            for what, p, tmt in rows
+        ]
+        if not rows:
+            nothing = Text("Tidak ada yang perlu segera diusulkan.", style="dim")
+            lines = [(None, [nothing, "", "", "", ""])]
+        fill_table(table, SOON_COLUMNS, lines)
+
+    @on(DataTable.RowSelected, "#segera")
+    def _soon_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if self._loaded is None or not event.row_key.value:
+            return
+        d = self._loaded.dashboard
+        for layanan, people in (
+            ("pensiun", d.pensiun_due_without_usulan),
+            ("kp", d.kp_due_without_usulan),
+        ):
+            if any(p.id == event.row_key.value for p in people):
+                self.berkas.open_pegawai(event.row_key.value, layanan)
+                return
+
+    def _todo(self, loaded: _Loaded) -> list[Option]:
+        d = loaded.dashboard
+        p = d.kp_period
+        if d.kp_window_open:
+            window = Text(f"dibuka, sisa {d.kp_days_left} hari", style="bold green")
+        elif d.today < p.window_start:
+            days = (p.window_start - d.today).days
+            window = Text(f"dibuka {days} hari lagi", style="yellow")
+        else:
+            window = Text("sudah ditutup", style="dim")
+        period = Text.assemble(
+            (f"Periode KP TMT {tanggal(p.tmt)}", "bold"),
+            f"\n  pengajuan {tanggal_pendek(p.window_start)} – {tanggal_pendek(p.window_end)}\n  ",
+            window,
+        )
+        counts: list[tuple[str, int, str, bool]] = [
+            ("kp-due", len(d.kp_due_without_usulan), "pegawai layak KP, belum diusulkan", True),
+            (
+                "pensiun-due",
+                len(d.pensiun_due_without_usulan),
+                "pensiun ≤ 15 bulan, belum diusulkan",
+                True,
+            ),
+            ("kurang", d.missing_dokumen, f"dokumen kurang di {d.usulan_incomplete} usulan", True),
+            ("bts", len(d.returned), "usulan dikembalikan (BTS)", True),
+            ("inbox", d.inbox_waiting, "pindaian di kotak masuk", True),
+            ("sync", d.pending_ops, "perubahan belum terkirim", False),
+            ("konflik", loaded.conflicts, "konflik menunggu keputusan", True),
+        ]
+        width = max(len(angka(n)) for _, n, _, _ in counts)
+        lines = [(key, _count_text(n, what, warn=w, width=width)) for key, n, what, w in counts]
+        return [Option(period, id="kp-periode")] + [Option(t, id=key) for key, t in lines]
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option_id:
+            self.run_worker(self._open(event.option_id), group="beranda-open")
+
+    async def _open(self, key: str) -> None:
+        """Where each line leads: the list behind the number."""
+        app = self.berkas
+        loaded = self._loaded
+        if key.startswith("status:"):
+            await app.show_usulan(status=key.removeprefix("status:"))
+        elif loaded is None:
+            return
+        elif key == "kp-periode":
+            await app.show_usulan(layanan="kp", periode=loaded.dashboard.kp_period.tmt)
+        elif key == "kp-due":
+            title = (
+                f"Layak KP periode TMT {tanggal(loaded.dashboard.kp_period.tmt)}, belum diusulkan"
+            )
+            await app.show_pegawai_list(title, loaded.dashboard.kp_due_without_usulan, "kp")
+        elif key == "pensiun-due":
+            title = "Pensiun dalam 15 bulan, belum diusulkan"
+            await app.show_pegawai_list(
+                title, loaded.dashboard.pensiun_due_without_usulan, "pensiun"
+            )
+        elif key == "kurang":
+            await app.show_usulan(belum_lengkap=True)
+        elif key == "bts":
+            await app.show_usulan(status="dikembalikan")
+        elif key == "inbox":
+            await app.buka("kotak_masuk")
+        elif key == "sync":
+            await app.buka("sinkronisasi")
+        elif key == "konflik":
+            await app.buka("konflik")
+
+
+def _count_text(count: int, what: str, *, warn: bool, width: int) -> Text:
+    style = ("bold red" if warn else "bold") if count else "dim"
+    return Text.assemble((f"{angka(count):>{width}} ", style), (what, "" if count else "dim"))

@@ -1,0 +1,263 @@
+"""Konflik: fields changed both here and elsewhere, side by side, decided per field.
+
+For each field: the value before (base), mine, theirs, who changed each and when.
+m / t take one side, e types a value, M / T take one side for every field, and s
+resolves the record: one op that names the conflicts, synced like any change.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from client.services import ConflictDetail, ConflictFieldView, ConflictRecordView
+from tui.format import nilai, waktu, waktu_iso
+from tui.labels import field_label
+from tui.screens.base import BerkasScreen
+from tui.screens.isian import IsianDialog
+from tui.widgets.tabel import Column, Row, fill_table
+
+Decision = tuple[str, Any]  # ("mine" | "theirs" | "edit", edited value)
+RECORD_COLUMNS: list[Column] = [("Data", None), ("Bidang", None), ("Sejak", 17)]
+FIELD_COLUMNS: list[Column] = [
+    ("Bidang (nilai semula)", None),
+    ("Milik saya", None),
+    ("Dari server", None),
+]
+CHOICE_TEXT = {"mine": "milik saya", "theirs": "dari server", "edit": "disunting"}
+
+
+class KonflikScreen(BerkasScreen):
+    SCREEN_TITLE = "Konflik"
+    NAV = "konflik"
+    CSS_PATH = "konflik.tcss"
+    AUTO_FOCUS = "#bidang-konflik"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("m", "pilih('mine')", "Milik saya"),
+        Binding("t", "pilih('theirs')", "Dari server"),
+        Binding("e", "sunting", "Sunting"),
+        Binding("M", "pilih_semua('mine')", "Semua milik saya", show=False),
+        Binding("T", "pilih_semua('theirs')", "Semua dari server", show=False),
+        Binding("s", "selesaikan", "Selesaikan"),
+        Binding("r", "muat_ulang", "Muat ulang", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._records: dict[str, ConflictRecordView] = {}
+        self.detail: ConflictDetail | None = None
+        self.decisions: dict[str, Decision] = {}
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(id="isi"):
+            yield DataTable(id="data-konflik", cursor_type="row")
+            yield DataTable(id="bidang-konflik", cursor_type="row")
+            yield Static("", id="petunjuk-konflik")
+
+    def on_mount(self) -> None:
+        records = self.query_one("#data-konflik", DataTable)
+        records.border_title = "Data yang berkonflik"
+        fill_table(records, RECORD_COLUMNS, [])
+        fields = self.query_one("#bidang-konflik", DataTable)
+        fields.border_title = "Bandingkan per bidang"
+        fill_table(fields, FIELD_COLUMNS, [], height=3)
+
+    # -- loading -------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        self._load()
+
+    def action_muat_ulang(self) -> None:
+        self.reload()
+
+    @work(exclusive=True, group="konflik-load", exit_on_error=False)
+    async def _load(self) -> None:
+        records = await self.call(self.client.list_conflicts)
+        if records is None:
+            return
+        table = self.query_one("#data-konflik", DataTable)
+        cursor = table.cursor_row
+        self._records = {r.record_id: r for r in records}
+        rows: list[Row] = [
+            (
+                r.record_id,
+                [Text(r.title), ", ".join(field_label(f) for f in r.fields), waktu_iso(r.since)],
+            )
+            for r in records
+        ]
+        fill_table(table, RECORD_COLUMNS, rows)
+        self.set_title(f"Konflik · {len(records)} data" if records else "Konflik")
+        if records:
+            table.move_cursor(row=min(cursor, len(records) - 1))
+            await self._open(records[min(cursor, len(records) - 1)].record_id)
+        else:
+            self.detail = None
+            fill_table(self.query_one("#bidang-konflik", DataTable), FIELD_COLUMNS, [], height=3)
+            self.query_one("#petunjuk-konflik", Static).update(
+                Text("Tidak ada konflik. Semua perubahan sudah sepakat.", style="green")
+            )
+
+    @on(DataTable.RowHighlighted, "#data-konflik")
+    async def _record_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        key = event.row_key.value
+        if key and key in self._records and (self.detail is None or self.detail.record_id != key):
+            await self._open(key)
+
+    async def _open(self, record_id: str) -> None:
+        detail = await self.call(self.client.conflict_detail, record_id)
+        if detail is None:
+            return
+        if self.detail is None or self.detail.record_id != record_id:
+            self.decisions = {}
+        self.detail = detail
+        self.query_one("#bidang-konflik", DataTable).border_title = f"Bandingkan: {detail.title}"
+        self._show_fields()
+
+    def _show_fields(self) -> None:
+        table = self.query_one("#bidang-konflik", DataTable)
+        cursor = table.cursor_row
+        if self.detail is None:
+            fill_table(table, FIELD_COLUMNS, [], height=3)
+            return
+        rows: list[Row] = []
+        for f in self.detail.fields:
+            field = Text(field_label(f.field), style="bold")
+            field.append(f"\nsemula: {nilai(f.base)}\n", style="dim")
+            field.append_text(self._choice_text(f))
+            mine = _side(nilai(f.mine), _who_mine(f), f.mine_at, chosen=self._chosen(f, "mine"))
+            theirs = _side(
+                nilai(f.theirs), _short(f.theirs_by), f.theirs_at, chosen=self._chosen(f, "theirs")
+            )
+            rows.append((f.conflict_id, [field, mine, theirs]))
+        fill_table(table, FIELD_COLUMNS, rows, height=3)
+        table.move_cursor(row=min(cursor, len(self.detail.fields) - 1))
+        self._hint()
+
+    def _chosen(self, f: ConflictFieldView, side: str) -> bool:
+        return self.decisions.get(f.conflict_id, ("", None))[0] == side
+
+    def _choice_text(self, f: ConflictFieldView) -> Text:
+        decision = self.decisions.get(f.conflict_id)
+        if decision is None:
+            return Text("belum dipilih", style="yellow")
+        choice, value = decision
+        if choice == "edit":
+            return Text(f"✎ jadi: {nilai(value)}", style="bold cyan")
+        return Text(f"✓ {CHOICE_TEXT[choice]}", style="green")
+
+    def _hint(self) -> None:
+        if self.detail is None:
+            return
+        left = sum(f.conflict_id not in self.decisions for f in self.detail.fields)
+        hint = Text("m: milik saya · t: dari server · e: sunting · M/T: semua bidang · ")
+        if left:
+            hint.append(f"{left} bidang belum dipilih", style="yellow")
+        else:
+            hint.append("semua sudah dipilih, tekan s untuk menyelesaikan", style="bold green")
+        self.query_one("#petunjuk-konflik", Static).update(hint)
+
+    # -- deciding ------------------------------------------------------------------------------
+
+    @property
+    def current_field(self) -> ConflictFieldView | None:
+        table = self.query_one("#bidang-konflik", DataTable)
+        if self.detail is None or not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((f for f in self.detail.fields if f.conflict_id == key), None)
+
+    def _decide(self, f: ConflictFieldView, decision: Decision) -> None:
+        self.decisions[f.conflict_id] = decision
+        table = self.query_one("#bidang-konflik", DataTable)
+        row = table.cursor_row
+        self._show_fields()
+        table.move_cursor(row=min(row + 1, table.row_count - 1))  # on to the next field
+
+    def action_pilih(self, choice: str) -> None:
+        f = self.current_field
+        if f is not None:
+            self._decide(f, (choice, None))
+
+    def action_pilih_semua(self, choice: str) -> None:
+        if self.detail is not None:
+            for f in self.detail.fields:
+                self.decisions[f.conflict_id] = (choice, None)
+            self._show_fields()
+
+    @work(group="dialog-konflik", exit_on_error=False)
+    async def action_sunting(self) -> None:
+        f = self.current_field
+        if f is None:
+            return
+        start = self.decisions.get(f.conflict_id, ("", None))
+        value = await self.app.push_screen_wait(
+            IsianDialog(
+                f"Sunting {field_label(f.field)}",
+                f"Milik saya: {nilai(f.mine)} · dari server: {nilai(f.theirs)}. "
+                "Tulis nilai yang benar:",
+                nilai=str(start[1] if start[0] == "edit" else _editable(f.mine)),
+            )
+        )
+        if value is None:
+            return
+        if isinstance(f.mine, list) or isinstance(f.theirs, list):
+            self._decide(f, ("edit", [v.strip() for v in value.split(",") if v.strip()]))
+        else:
+            self._decide(f, ("edit", value))
+
+    @work(group="dialog-konflik", exit_on_error=False)
+    async def action_selesaikan(self) -> None:
+        detail = self.detail
+        if detail is None:
+            return
+        left = [f for f in detail.fields if f.conflict_id not in self.decisions]
+        if left:
+            names = ", ".join(field_label(f.field) for f in left)
+            self.notify(f"Pilih dahulu nilai untuk: {names}.", severity="warning")
+            return
+        decisions = {f.conflict_id: self.decisions[f.conflict_id] for f in detail.fields}
+        if await self.attempt(self.client.resolve_conflicts, decisions):
+            self.notify(
+                f"{detail.title}: konflik diselesaikan. Keputusan ini ikut terkirim saat "
+                "sinkronisasi berikutnya.",
+                title="Selesai",
+            )
+            self.decisions = {}
+            self.detail = None
+            self.changed()
+            self.berkas.refresh_sync_status()
+            self.reload()
+
+
+def _who_mine(f: ConflictFieldView) -> str:
+    return "perangkat ini" if f.mine_is_this_device else _short(f.mine_by)
+
+
+def _short(who: str) -> str:
+    return who if len(who) <= 18 else who[:17] + "…"
+
+
+def _side(value: str, who: str, at: datetime | None, *, chosen: bool) -> Text:
+    """The value, then who changed it and when, each on its own line."""
+    text = Text()
+    if chosen:
+        text.append("✓ ", style="bold green")
+    text.append(value, style="bold green" if chosen else "bold")
+    text.append(f"\n{who}\n{waktu(at) if at is not None else ''}", style="dim")
+    return text
+
+
+def _editable(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)

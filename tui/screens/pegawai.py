@@ -1,0 +1,78 @@
+"""Pegawai: every pegawai in the store, searched as you type by NIP or name."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+
+from client.services import PegawaiView
+from tui.format import angka
+from tui.screens.base import BerkasScreen
+from tui.widgets.pegawai_search import PegawaiSearch
+
+
+class PegawaiScreen(BerkasScreen):
+    SCREEN_TITLE = "Pegawai"
+    NAV = "pegawai"
+    CSS_PATH = "pegawai.tcss"
+    AUTO_FOCUS = "#cari"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "lihat", "Lihat rincian", show=False),
+        Binding("n", "buat_usulan", "Buat usulan"),
+        Binding("slash", "cari", "Cari"),
+        Binding("escape", "kosongkan", "Kosongkan"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._preset_layanan: str | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield PegawaiSearch(self.client.search_pegawai, id="pencarian")
+
+    @property
+    def search(self) -> PegawaiSearch:
+        return self.query_one(PegawaiSearch)
+
+    def reload(self) -> None:
+        self._count()
+
+    @work(exclusive=True, group="pegawai-count", exit_on_error=False)
+    async def _count(self) -> None:
+        total = await self.call(self.client.count_pegawai)
+        if total is not None:
+            self.set_title(f"Pegawai · {angka(total)} orang")
+
+    def show_list(self, title: str, people: list[PegawaiView], layanan: str | None) -> None:
+        """A list from the Beranda (due for KP, for pensiun)."""
+        self._preset_layanan = layanan
+        self.search.show_list(title, people)
+        self.query_one("#hasil").focus()
+
+    @on(PegawaiSearch.Chosen)
+    def _chosen(self, event: PegawaiSearch.Chosen) -> None:
+        self.berkas.open_pegawai(event.pegawai.id, self._preset_layanan)
+
+    def action_lihat(self) -> None:
+        person = self.search.highlighted
+        if person is not None:
+            self.berkas.open_pegawai(person.id, self._preset_layanan)
+
+    def action_buat_usulan(self) -> None:
+        person = self.search.highlighted
+        if person is None:
+            self.notify("Pilih pegawai dahulu.", severity="warning")
+            return
+        self.berkas.new_usulan(person, self._preset_layanan)
+
+    def action_cari(self) -> None:
+        self.search.focus_input()
+
+    def action_kosongkan(self) -> None:
+        self._preset_layanan = None
+        self.search.clear()
+        self.search.focus_input()
