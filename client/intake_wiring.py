@@ -31,8 +31,9 @@ def intake_service(paths: Paths) -> Iterator[IntakeService]:
         raise ClientError(exc.message, exc.cause) from exc
     try:
         blobs = open_blob_store(paths)
-        # Leftover staging files from a crash hold nothing a record refers to.
-        for part in (blobs.root / "tmp").glob("*.part"):
+        # Leftover staging files from a crash hold nothing a record refers to: our own
+        # `*.part` and pikepdf's `.pikepdf.*.part<random>` from a save cut by a kill.
+        for part in (blobs.root / "tmp").glob("*.part*"):
             part.unlink(missing_ok=True)
         with IntakeService(store, blobs, settings, load_rules_config(config.rules_override)) as svc:
             yield svc

@@ -12,7 +12,7 @@ Fields named by a resolution op (`forced`) take the new value whatever the serve
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,18 +51,25 @@ def merge_fields(
     changes: Mapping[str, tuple[Any, Any]],
     *,
     fast_forward: bool,
-    forced: Collection[str] = (),
+    forced: Mapping[str, tuple[Any, Any]] | None = None,
 ) -> MergeResult:
     """Decide, per field, what an op with `changes` {field: (base, new)} does to `current`.
 
+    `forced` names the fields a conflict resolution decides, with the two values the
+    person chose between (mine, theirs). The decision wins only while the server still
+    holds one of them: a change made since, by a device the resolver had not heard
+    from, is not overwritten silently but becomes a new conflict.
+
     `applied` holds only values that differ from the current ones.
     """
+    forced = forced or {}
     result = MergeResult()
     for name, (base, new) in changes.items():
         theirs = current.get(name)
         if same_value(theirs, new):
             continue
-        if fast_forward or name in forced or same_value(theirs, base):
+        decided = name in forced and any(same_value(theirs, v) for v in forced[name])
+        if fast_forward or decided or same_value(theirs, base):
             result.applied[name] = new
         else:
             result.conflicts.append(FieldConflict(name, base, new, theirs))

@@ -225,7 +225,7 @@ def _apply(tx: _Tx, caller: Caller, op: Op, batch: _Batch, now: float) -> OpResu
         current,
         changes,
         fast_forward=fast_forward,
-        forced={c.field for c in resolving},
+        forced={c.field: (c.mine, c.theirs) for c in resolving},
     )
     deleting: bool | None = None
     if row is not None and op.deleted is not None and op.deleted != row.deleted:
@@ -380,6 +380,8 @@ class _OpenConflict:
     id: str
     field: str
     resolved: bool
+    mine: Any
+    theirs: Any
 
 
 def _conflicts_resolved(conn: Connection, op: Op) -> list[_OpenConflict]:
@@ -389,7 +391,13 @@ def _conflicts_resolved(conn: Connection, op: Op) -> list[_OpenConflict]:
     rows = [
         _OpenConflict(*row)
         for row in conn.execute(
-            select(_CONFLICT.c.id, _CONFLICT.c.field, _CONFLICT.c.resolved)
+            select(
+                _CONFLICT.c.id,
+                _CONFLICT.c.field,
+                _CONFLICT.c.resolved,
+                _CONFLICT.c.mine,
+                _CONFLICT.c.theirs,
+            )
             .where(_CONFLICT.c.id.in_(op.resolves))
             .where(_CONFLICT.c.table_name == op.table)
             .where(_CONFLICT.c.record_id == op.record_id)

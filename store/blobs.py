@@ -193,7 +193,8 @@ class BlobStore:
         """Remove leftover temp files and blobs no record refers to."""
         wanted = set(keep)
         removed = []
-        for part in (self.root / "tmp").glob("*.part"):
+        # Ours end in `.part`; pikepdf's own temp files carry `.part` and a suffix.
+        for part in (self.root / "tmp").glob("*.part*"):
             part.unlink(missing_ok=True)
         for sha in list(self.stored()):
             if sha not in wanted:

@@ -24,7 +24,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col
 
 from store.database import Store, get_meta, set_meta
-from store.models import SYNCED_MODELS, OutboxEntry
+from store.models import SYNCED_MODELS, Conflict, OutboxEntry
 from sync.engine.conflicts import record_conflicts
 from sync.engine.errors import LocalFailure, ServerRefused
 from sync.engine.merge import ServerState, apply_server_states, from_wire, pending_fields
@@ -176,3 +176,12 @@ def _revert_refused(session: Session, refused: list[OutboxEntry]) -> None:
         if entry.deleted is not None and "deleted" not in keep:
             row.deleted = not entry.deleted
         session.add(row)
+    # A refused resolution decided nothing: its conflicts wait for a person again, as
+    # they do on the server and on every other device.
+    for entry in refused:
+        for conflict_id in entry.resolves or []:
+            conflict = session.get(Conflict, conflict_id)
+            if conflict is not None and conflict.resolved:
+                conflict.resolved = False
+                conflict.resolution = None
+                session.add(conflict)
