@@ -20,6 +20,13 @@ from client.intake.sniff import ScanType
 # Decoded pages are kept between ladder steps while the whole document stays
 # under this many pixels (about 90 MB as RGB); beyond it each step decodes again.
 _CACHE_PIXELS = 30_000_000
+# Size guesses keep a sample of each page (a sixth of it): for documents up to
+# this many sampled pixels (some 16 A4 pages at 300 dpi); longer ones walk the
+# ladder step by step.
+_SAMPLE_PIXELS = 24_000_000
+# What img2pdf adds around the page images, roughly (the guesses are calibrated).
+_PDF_BYTES = 1024
+_PDF_PAGE_BYTES = 512
 
 
 @dataclass
@@ -38,36 +45,74 @@ class _Page:
     cache: bool = False
     _decoded: dict[float, tuple[Image.Image, float]] = field(default_factory=dict)
     _look: pg.PageLook | None = None
+    _guess: pg.SizeGuess | None = None
+    _png_guess: int | None = None
+    _written: pg.JpegSource | None = None  # how the source JPEG was coded
 
     def image(self, dpi_cap: float | None = None) -> tuple[Image.Image, float]:
         """The page decoded, upright and flattened, with its resolution. For a
-        JPEG asked for half its resolution or less, libjpeg scales while decoding."""
+        JPEG asked for half its resolution or less, libjpeg scales while decoding
+        (unless the full page is at hand already)."""
+        full = self._decoded.get(0.0)
+        if full is not None:
+            return full
         halved = dpi_cap is not None and self.jpeg and dpi_cap * 2 <= self.dpi
         key = dpi_cap if halved and dpi_cap is not None else 0.0
         hit = self._decoded.get(key)
         if hit is not None:
             return hit
-        with Image.open(self.source) as img:
-            img.seek(self.frame)
-            dpi = self.dpi
-            if key:
-                wanted = (round(img.width * key / dpi), round(img.height * key / dpi))
-                img.draft(img.mode, wanted)
-                dpi = dpi * img.width / self.width if img.width < self.width else dpi
-            img.load()
-            upright = ImageOps.exif_transpose(img) if self.jpeg else img
-            page = pg.flatten(upright)
-            if page is img:
-                page = img.copy()
-        result = (page, dpi)
+        result = self._decode(key)
         if self.cache:
             self._decoded[key] = result
         return result
+
+    def _decode(self, dpi_cap: float) -> tuple[Image.Image, float]:
+        img = Image.open(self.source)
+        page: Image.Image | None = None
+        try:
+            img.seek(self.frame)
+            dpi = self.dpi
+            if dpi_cap:
+                wanted = (round(img.width * dpi_cap / dpi), round(img.height * dpi_cap / dpi))
+                img.draft(img.mode, wanted)
+                dpi = dpi * img.width / self.width if img.width < self.width else dpi
+            img.load()
+            if self.jpeg and not dpi_cap:
+                with self.source.open("rb") as fh:
+                    head = fh.read(pg.JPEG_HEAD)
+                self._written = pg.JpegSource.of(img, self.source.stat().st_size, head)
+            if self.jpeg:
+                ImageOps.exif_transpose(img, in_place=True)
+            page = pg.flatten(img)
+            if page is img and getattr(img, "fp", None) is not None:
+                # A multi-frame file stays open after loading; the page must not.
+                page = img.copy()
+            return page, dpi
+        finally:
+            # A single-frame file closed itself once loaded; closing the image
+            # now would discard the very pixels being returned.
+            if page is not img:
+                img.close()
 
     def look(self) -> pg.PageLook:
         if self._look is None:
             self._look = pg.look(self.image()[0])
         return self._look
+
+    def guess(self, enc: Encoding) -> int:
+        """About the bytes `encode(enc)` gives, without encoding the page."""
+        if enc.codec is Codec.ORIGINAL and self.original_size is not None:
+            return self.original_size
+        if enc.codec in (Codec.ORIGINAL, Codec.PNG):
+            if self._png_guess is None:
+                self._png_guess = pg.estimate_png(self.image()[0])
+            return self._png_guess
+        if self._guess is None:
+            img, img_dpi = self.image()
+            self._guess = pg.SizeGuess(img, img_dpi, self._written)
+        return self._guess.size(
+            codec=enc.codec.value, dpi=enc.dpi, quality=enc.quality, grey=enc.grey
+        )
 
     def encode(self, enc: Encoding) -> bytes:
         if enc.codec is Codec.ORIGINAL:
@@ -120,8 +165,6 @@ def _open_pages(job: ConversionJob, scan_type: ScanType) -> list[_Page]:
                     jpeg=scan_type is ScanType.JPEG,
                 )
             )
-    if result[0].original_size is not None:
-        _check_complete(job.source, scan_type)
     cache = sum(p.width * p.height for p in result) <= _CACHE_PIXELS
     for page in result:
         page.cache = cache
@@ -152,10 +195,8 @@ def _encode_step(
             if enc.codec is Codec.ORIGINAL and page.original_size is not None:
                 if total + page.original_size > budget:
                     return None
-            elif enc.codec is Codec.PNG:
-                img, _ = page.image()
-                if total + pg.estimate_png(img) > budget:
-                    return None
+            elif enc.codec is Codec.PNG and total + page.guess(enc) > budget:
+                return None
         data = page.encode(enc)
         total += len(data)
         if budget is not None and total > budget:
@@ -178,7 +219,10 @@ def _plans(doc: list[_Page], step: Step) -> tuple[Encoding, ...]:
     )
 
 
-def _write_pdf(datas: list[bytes], dpis: list[float], target: Path) -> int:
+def _write_pdf(datas: list[bytes], dpis: list[float], target: Path, *, originals: bool) -> int:
+    """The pages as one PDF. Only a source embedded as it is (`originals`) may
+    carry an EXIF rotation; pages written here are upright already, and asking
+    img2pdf to look would have it decode every PNG page just to find none."""
     placed = iter(dpis)
 
     def layout(width_px: int, height_px: int, _ndpi: object) -> tuple[float, float, float, float]:
@@ -194,7 +238,7 @@ def _write_pdf(datas: list[bytes], dpis: list[float], target: Path) -> int:
             # The internal writer adds no random /ID: the same scan gives the
             # same bytes, so a duplicate is found by its SHA-256.
             engine=img2pdf.Engine.internal,
-            rotation=img2pdf.Rotation.ifvalid,
+            rotation=img2pdf.Rotation.ifvalid if originals else img2pdf.Rotation.none,
             outputstream=out,
         )
     return target.stat().st_size
@@ -203,8 +247,10 @@ def _write_pdf(datas: list[bytes], dpis: list[float], target: Path) -> int:
 def normalise_image(job: ConversionJob, scan_type: ScanType) -> Converted:
     doc = _open_pages(job, scan_type)
     seen: set[tuple[Encoding, ...]] = set()
+    checked = False
 
     def encode(step: Step, budget: int | None) -> tuple[int, float | None] | None:
+        nonlocal checked
         plans = _plans(doc, step)
         if plans in seen and budget is not None:
             return None  # the same as a step already tried
@@ -212,7 +258,17 @@ def normalise_image(job: ConversionJob, scan_type: ScanType) -> Converted:
         encoded = _encode_step(doc, plans, budget)
         if encoded is None:
             return None
+        originals = any(enc.codec is Codec.ORIGINAL for enc in plans)
+        if originals and not checked:
+            _check_complete(job.source, scan_type)  # embedded as it is: must be whole
+            checked = True
         datas, dpis = encoded
-        return _write_pdf(datas, dpis, job.target), min(dpis)
+        return _write_pdf(datas, dpis, job.target, originals=originals), min(dpis)
 
-    return walk_ladder(job, len(doc), encode, scan_type.value)
+    def guess(step: Step) -> int:
+        plans = _plans(doc, step)
+        pages = sum(page.guess(enc) for page, enc in zip(doc, plans, strict=True))
+        return _PDF_BYTES + _PDF_PAGE_BYTES * len(doc) + pages
+
+    sampled = sum(pg.sample_pixels(p.width, p.height) for p in doc) <= _SAMPLE_PIXELS
+    return walk_ladder(job, len(doc), encode, scan_type.value, guess if sampled else None)

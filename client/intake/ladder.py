@@ -1,9 +1,13 @@
 """The shrink ladder: ways to write a dokumen, from untouched to smallest.
 
-Conversion walks it in order and keeps the first result under the dokumen's
-size limit. No step goes below 150 dpi effective, and pages whose content is in
+Conversion keeps the first result, in ladder order, under the dokumen's size
+limit. No step goes below 150 dpi effective, and pages whose content is in
 colour stay in colour on every step; only pages without colour may become
 grey or, when they look like text, bitonal.
+
+Encoding a 300 dpi page at every step would cost a second per page on a large
+scan, so `walk_ladder` takes cheap size guesses (pages.SizeGuess) to skip the
+steps that cannot fit, and encodes only where the guesses say a step may fit.
 """
 
 from __future__ import annotations
@@ -96,37 +100,89 @@ def plan_page(
     return Encoding(Codec.JPEG, dpi, step.quality)
 
 
+# A step whose calibrated guess is at most this much over the limit is still
+# encoded: guesses from a sample are good to a few per cent, not exactly.
+GUESS_SLACK = 0.03
+_RATIO_RANGE = (0.5, 2.0)
+
+
 def walk_ladder(
     job: ConversionJob,
     pages_count: int,
     encode: Callable[[Step, int | None], tuple[int, float | None] | None],
     scan_type: str,
+    guess: Callable[[Step], int | None] | None = None,
 ) -> Converted:
-    """Try each step in order until one writes a PDF within the limit.
+    """The first step, in ladder order, whose PDF fits the limit.
 
     `encode(step, budget)` writes `job.target` and returns (size, min dpi), or
     None when it saw early that the step cannot fit `budget`. When nothing
     fits, the smallest PDF reached is kept and marked too large.
+
+    `guess(step)`, when given, predicts the step's size cheaply (None: no
+    idea). Steps guessed clearly too large are skipped rather than encoded.
+    Each real encode calibrates the guesses (real size / guessed size); once a
+    step fits, any earlier step skipped that the calibrated guesses now say
+    may fit is tried too, so a guess that was off costs an encode, not
+    quality. Without `guess`, every step is tried in order.
     """
-    best: tuple[int, float | None, str] | None = None
+    limit = job.size_limit
+    last = len(LADDER) - 1
+    guessed: dict[int, int | None] = {}
+    ratio = 1.0
+    tried: set[int] = set()
+    best: tuple[int, float | None, str] | None = None  # smallest too-large PDF, in `spare`
+    fit: tuple[int, int, float | None] | None = None  # (index, size, dpi) of a PDF in `held`
     spare = job.target.with_name(job.target.name + ".best")
+    held = job.target.with_name(job.target.name + ".fit")
+
+    def promising(index: int) -> bool:
+        if guess is None:
+            return True
+        if index not in guessed:
+            guessed[index] = guess(LADDER[index])
+        raw = guessed[index]
+        return raw is None or raw * ratio <= limit * (1 + GUESS_SLACK)
+
     try:
-        for index, step in enumerate(LADDER):
-            final = index == len(LADDER) - 1
-            made = encode(step, None if final else job.size_limit)
-            if made is None:
+        index = 0
+        while index <= last and (fit is None or index < fit[0]):
+            step = LADDER[index]
+            final = index == last
+            if index in tried or not (final or promising(index)):
+                index += 1
+                continue
+            made = encode(step, None if final else limit)
+            tried.add(index)
+            raw = guessed.get(index)
+            if made is None:  # it cannot fit: it is larger than guessed, if the guess said so
+                if raw and not step.lossless:
+                    ratio = min(max(ratio, limit / raw), _RATIO_RANGE[1])
+                index += 1
                 continue
             size, min_dpi = made
-            if size <= job.size_limit:
-                return Converted(scan_type, pages_count, size, step.name, False, _dpi(min_dpi))
-            if best is None or size < best[0]:
-                best = (size, min_dpi, step.name)
-                os.replace(job.target, spare)
+            if raw and not step.lossless:
+                ratio = min(max(size / raw, _RATIO_RANGE[0]), _RATIO_RANGE[1])
+            if size > limit:
+                if best is None or size < best[0]:
+                    best = (size, min_dpi, step.name)
+                    os.replace(job.target, spare)
+                index += 1
+                continue
+            os.replace(job.target, held)
+            fit = (index, size, min_dpi)
+            # An earlier step skipped on an uncalibrated guess may fit after all.
+            index = next((i for i in range(index) if i not in tried and promising(i)), index)
+        if fit is not None:
+            at, size, min_dpi = fit
+            os.replace(held, job.target)
+            return Converted(scan_type, pages_count, size, LADDER[at].name, False, _dpi(min_dpi))
         assert best is not None  # the last step always writes
         os.replace(spare, job.target)
         return Converted(scan_type, pages_count, best[0], best[2], True, _dpi(best[1]))
     finally:
         spare.unlink(missing_ok=True)
+        held.unlink(missing_ok=True)
 
 
 def _dpi(value: float | None) -> float | None:

@@ -7,9 +7,11 @@ Runs inside the conversion worker; nothing here touches the store.
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from dataclasses import dataclass
 
-from PIL import Image, ImageChops, TiffImagePlugin
+from PIL import Image, ImageChops, JpegImagePlugin, TiffImagePlugin
 
 A4_INCHES = (8.27, 11.69)
 MIN_DPI = 150.0  # DOMAIN.md: at least 150 dpi effective after any downsampling
@@ -131,38 +133,91 @@ def to_bitonal(img: Image.Image) -> Image.Image:
 
 def resample(img: Image.Image, scale: float) -> Image.Image:
     """`img` scaled down by `scale` (< 1), bitonal pages kept bitonal."""
+    factor = round(1 / scale)
+    whole = factor > 1 and abs(factor * scale - 1) < 1e-9
     size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+    grey = img.convert("L") if img.mode == "1" else img
+
+    # Area averaging: fast, and keeps thin strokes of text legible. By a whole
+    # factor (300 to 150 dpi) `reduce` is the same box average at a fifth of
+    # the cost; it rounds the size up, so the resolution never falls below.
+    def scaled(src: Image.Image) -> Image.Image:
+        return src.reduce(factor) if whole else src.resize(size, Image.Resampling.BOX)
+
     if img.mode == "1":
-        grey = img.convert("L").resize(size, Image.Resampling.BOX)
-        return grey.point(lambda v: _WHITE if v > 127 else 0, mode="1")
-    # Area averaging: fast, and keeps thin strokes of text legible.
-    return img.resize(size, Image.Resampling.BOX)
+        return scaled(grey).point(lambda v: _WHITE if v > 127 else 0, mode="1")
+    return scaled(img)
+
+
+# Huffman tables fitted to the page make it some 7 % smaller, for about twice
+# the encoding time (libjpeg codes the page twice).
+JPEG_OPTIMIZE = True
 
 
 def encode_jpeg(img: Image.Image, *, quality: int, dpi: float) -> bytes:
     out = io.BytesIO()
-    img.save(out, "JPEG", quality=quality, optimize=True, dpi=(dpi, dpi))
+    img.save(out, "JPEG", quality=quality, optimize=JPEG_OPTIMIZE, dpi=(dpi, dpi))
     return out.getvalue()
+
+
+# Lossless pages are written as PNG with every row unfiltered, compressed at
+# zlib level 3. Pillow's encoder tries each PNG filter on every row: on a
+# scanned page that costs twice to four times the time and, on all but tables
+# of thin rules, gives a larger file (grain and anti-aliased text defeat the
+# predictors; the runs of plain paper do not need them).
+PNG_LEVEL = 3
+_PNG_ROWS = 128  # rows compressed at a time: memory stays small for any page
+_PNG_TYPES = {"L": 0, "RGB": 2}  # PNG colour types
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    body = kind + data
+    return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+
+def _png_rows(img: Image.Image, top: int, bottom: int) -> bytes:
+    """Rows `top` to `bottom` of `img`, each behind the filter byte 0 (none)."""
+    raw = img.crop((0, top, img.width, bottom)).tobytes()
+    width = len(raw) // (bottom - top)
+    return b"".join(b"\x00" + raw[start : start + width] for start in range(0, len(raw), width))
 
 
 def encode_png(img: Image.Image, *, dpi: float) -> bytes:
-    out = io.BytesIO()
-    img.save(out, "PNG", dpi=(dpi, dpi))
-    return out.getvalue()
+    if img.mode not in _PNG_TYPES:
+        out = io.BytesIO()
+        img.save(out, "PNG", dpi=(dpi, dpi), compress_level=PNG_LEVEL)
+        return out.getvalue()
+    squeeze = zlib.compressobj(PNG_LEVEL)
+    parts = [
+        squeeze.compress(_png_rows(img, top, min(top + _PNG_ROWS, img.height)))
+        for top in range(0, img.height, _PNG_ROWS)
+    ]
+    parts.append(squeeze.flush())
+    per_metre = round(dpi / 0.0254)
+    header = struct.pack(">IIBBBBB", img.width, img.height, 8, _PNG_TYPES[img.mode], 0, 0, 0)
+    return b"".join(
+        (
+            b"\x89PNG\r\n\x1a\n",
+            _png_chunk(b"IHDR", header),
+            _png_chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
+            _png_chunk(b"IDAT", b"".join(parts)),
+            _png_chunk(b"IEND", b""),
+        )
+    )
 
 
 def estimate_png(img: Image.Image, *, bands: int = 16, rows: int = 16) -> int:
     """A quick guess of `encode_png`'s size from a few horizontal bands: lossless
-    encoding of a noisy 300 dpi page takes seconds and rarely fits a limit."""
-    if img.height <= bands * rows * 2:
+    encoding of a grainy 300 dpi page takes long and rarely fits a limit."""
+    if img.height <= bands * rows * 2 or img.mode not in _PNG_TYPES:
         return len(encode_png(img, dpi=72))
     step = img.height // bands
-    sampled = 0
-    for top in range(0, img.height - rows, step):
-        out = io.BytesIO()
-        img.crop((0, top, img.width, top + rows)).save(out, "PNG", compress_level=1)
-        sampled += len(out.getvalue())
-    return int(sampled * img.height / (rows * bands) * 0.85)
+    squeeze = zlib.compressobj(PNG_LEVEL)
+    sampled = [
+        squeeze.compress(_png_rows(img, top, top + rows)) for top in range(0, step * bands, step)
+    ]
+    sampled.append(squeeze.flush())
+    return round(sum(map(len, sampled)) * img.height / (rows * bands))
 
 
 def encode_g4_tiff(img: Image.Image, *, dpi: float) -> bytes:
@@ -206,3 +261,148 @@ def render(
     if (grey or img.mode == "1") and img.mode != "L":
         img = img.convert("L")
     return encode_jpeg(img, quality=quality, dpi=dpi), img.size
+
+
+# -- size guesses -------------------------------------------------------------------
+#
+# Encoding a 300 dpi page takes tens of milliseconds; encoding a sample of it
+# takes a fraction of that. The sample is full-width strips of rows taken down
+# the page (one at a fixed, uneven offset in each of equal bands, so that
+# evenly spaced text lines or table rules cannot alias with them), stacked.
+# JPEG and CCITT G4 code each band of rows almost on its own, so the sample's
+# encoded size, scaled up, predicts the page's. The scale is the rows the
+# sample stands for, or better, when the page came as a JPEG: the source's
+# own size over the sample's size written the way the source was (same
+# quantisation, subsampling and Huffman coding). That cancels what the sample
+# happened to catch or miss, and guesses land within a few per cent.
+#
+# The shrink ladder uses guesses to skip steps that cannot fit, and checks
+# every guess it relies on with a real encode.
+
+SAMPLE_STRIPS = 12
+SAMPLE_ROWS = 48  # a multiple of 16 (one JPEG MCU row) that halves and thirds cleanly
+_GOLDEN = 0.6180339887498949
+# JPEG's example DC luminance table (Annex K.3): its code counts per length.
+_STANDARD_DC_LUMINANCE = bytes([0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0])
+JPEG_HEAD = 65_536  # header bytes read to see how a JPEG was written
+
+
+def sample_strips(img: Image.Image) -> Image.Image:
+    """`SAMPLE_STRIPS` bands of `SAMPLE_ROWS` rows from down `img`, stacked; an
+    image too short to be worth sampling is returned as it is."""
+    if img.height < SAMPLE_STRIPS * SAMPLE_ROWS * 3:
+        return img
+    out = Image.new(img.mode, (img.width, SAMPLE_STRIPS * SAMPLE_ROWS))
+    pitch = img.height / SAMPLE_STRIPS
+    for i in range(SAMPLE_STRIPS):
+        offset = (i + 1) * _GOLDEN % 1 * (pitch - SAMPLE_ROWS)
+        top = int(i * pitch + offset) // 16 * 16
+        out.paste(img.crop((0, top, img.width, top + SAMPLE_ROWS)), (0, i * SAMPLE_ROWS))
+    return out
+
+
+def sample_pixels(width: int, height: int) -> int:
+    """How many pixels `SizeGuess` keeps for a page of this size."""
+    rows = height if height < SAMPLE_STRIPS * SAMPLE_ROWS * 3 else SAMPLE_STRIPS * SAMPLE_ROWS
+    return width * rows
+
+
+def _jpeg_layout(data: bytes) -> tuple[int, bool | None] | None:
+    """Where a JPEG's first scan starts, and whether its DC luminance Huffman
+    table is JPEG's example one (None: no such table before the scan); None
+    when the header cannot be read from `data`."""
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    pos, standard = 2, None
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if marker == 0xDA:  # start of scan: the header is over
+            return pos, standard
+        if marker == 0xC4:
+            table = data[pos + 4 : pos + 2 + length]
+            at = 0
+            while at + 17 <= len(table):
+                counts = table[at + 1 : at + 17]
+                if table[at] == 0x00 and standard is None:
+                    standard = counts == _STANDARD_DC_LUMINANCE
+                at += 17 + sum(counts)
+        pos += 2 + length
+    return None
+
+
+@dataclass(frozen=True)
+class JpegSource:
+    """How a page's JPEG source was written, and how large its coded data is."""
+
+    coded: int  # bytes after the header
+    qtables: dict[int, list[int]]
+    subsampling: int
+    optimized: bool  # Huffman tables fitted to the image (or progressive)
+    progressive: bool
+
+    @classmethod
+    def of(cls, img: Image.Image, size: int, head: bytes) -> JpegSource | None:
+        """`img` as opened from a JPEG of `size` bytes starting with `head`; None
+        when it is not one this can describe."""
+        if not isinstance(img, JpegImagePlugin.JpegImageFile) or img.mode not in ("L", "RGB"):
+            return None
+        layout = _jpeg_layout(head)
+        qtables = getattr(img, "quantization", None)
+        sampling = JpegImagePlugin.get_sampling(img) if img.mode == "RGB" else 0
+        if layout is None or not qtables or sampling < 0:
+            return None
+        header, standard = layout
+        progressive = bool(img.info.get("progressive"))
+        return cls(
+            size - header, dict(qtables), sampling, progressive or standard is False, progressive
+        )
+
+    def coded_size(self, img: Image.Image) -> int | None:
+        """The coded bytes of `img` written as this source was."""
+        out = io.BytesIO()
+        options: dict[str, object] = {
+            "qtables": self.qtables,
+            "optimize": self.optimized,
+            "progressive": self.progressive,
+        }
+        if img.mode == "RGB":
+            options["subsampling"] = self.subsampling
+        img.save(out, "JPEG", **options)
+        data = out.getvalue()
+        layout = _jpeg_layout(data[:JPEG_HEAD])
+        return None if layout is None else len(data) - layout[0]
+
+
+class SizeGuess:
+    """Predicted encoded sizes of one page (at `img_dpi`), from a sample of it."""
+
+    def __init__(self, img: Image.Image, img_dpi: float, source: JpegSource | None = None) -> None:
+        self._dpi = img_dpi
+        self._sample = sample_strips(img)
+        self._scale = img.height / self._sample.height
+        if source is not None and self._sample is not img:
+            coded = source.coded_size(self._sample)
+            # Trust the source's scale unless it is far from the rows' (a
+            # source with odd coding or trailing data would mislead).
+            if coded and 0.5 <= source.coded / coded / self._scale <= 2:
+                self._scale = source.coded / coded
+        self._sizes: dict[tuple[str, float, int, bool], int] = {}
+
+    def size(self, *, codec: str, dpi: float, quality: int, grey: bool) -> int:
+        """The bytes `render` would write for the whole page, give or take."""
+        key = (codec, round(dpi, 3), quality, grey)
+        known = self._sizes.get(key)
+        if known is None:
+            data, _ = render(
+                self._sample, self._dpi, codec=codec, dpi=dpi, quality=quality, grey=grey
+            )
+            header = _jpeg_layout(data[:JPEG_HEAD]) if codec == "jpeg" else None
+            fixed = header[0] if header else 0
+            known = self._sizes[key] = fixed + round((len(data) - fixed) * self._scale)
+        return known

@@ -22,6 +22,7 @@ from client.intake.rejection import ScanRejected
 _TAIL = 2048
 _MIN_RECOMPRESS_PIXELS = 40_000  # logos and rules are left alone
 _CACHE_PIXELS = 30_000_000
+_SAMPLE_PIXELS = 24_000_000  # see images.py
 _SAVE = {
     "compress_streams": True,
     "object_stream_mode": pikepdf.ObjectStreamMode.generate,
@@ -56,16 +57,26 @@ class _Image:
     dpi: float  # lowest effective resolution where it is drawn
     raw_size: int
     bitonal: bool
+    compressed: bool  # stored with a filter: a lossless save keeps it as large
     cache: bool = False
+    sampled: bool = False
     _decoded: Image.Image | None = None
     _look: pg.PageLook | None = None
+    _guess: pg.SizeGuess | None = None
+    _written: pg.JpegSource | None = None  # how the image was coded, when a JPEG
 
     def image(self, pdf: pikepdf.Pdf) -> Image.Image:
         if self._decoded is not None:
             return self._decoded
         obj = pdf.get_object(self.objgen)
         assert isinstance(obj, pikepdf.Stream)
-        decoded = pg.flatten(pikepdf.PdfImage(obj).as_pil_image())
+        decoded = pikepdf.PdfImage(obj).as_pil_image()
+        # Decode now: Pillow would otherwise copy the whole page to save it.
+        decoded.load()
+        if _filters(obj) == [Name.DCTDecode]:
+            head = obj.read_raw_bytes()[: pg.JPEG_HEAD]
+            self._written = pg.JpegSource.of(decoded, self.raw_size, head)
+        decoded = pg.flatten(decoded)
         if self.cache:
             self._decoded = decoded
         return decoded
@@ -74,6 +85,15 @@ class _Image:
         if self._look is None:
             self._look = pg.look(self.image(pdf))
         return self._look
+
+    def guess(self, pdf: pikepdf.Pdf, enc: Encoding) -> int:
+        """About the bytes this image takes once the ladder has planned `enc`."""
+        if self._guess is None:
+            self._guess = pg.SizeGuess(self.image(pdf), self.dpi, self._written)
+        size = self._guess.size(
+            codec=enc.codec.value, dpi=enc.dpi, quality=enc.quality, grey=enc.grey
+        )
+        return min(size, self.raw_size)  # a rewrite that is no smaller is not made
 
 
 @dataclass
@@ -150,9 +170,13 @@ def _placements(page: pikepdf.Page) -> dict[tuple[int, int], tuple[float, float]
     return placed
 
 
-def _rewritable(obj: pikepdf.Stream) -> bool:
+def _filters(obj: pikepdf.Stream) -> list[pikepdf.Object]:
     filters = obj.get(Name.Filter)
-    names = [filters] if isinstance(filters, pikepdf.Name) else list(filters or [])
+    return [filters] if isinstance(filters, pikepdf.Name) else list(filters or [])
+
+
+def _rewritable(obj: pikepdf.Stream) -> bool:
+    names = _filters(obj)
     return (
         not bool(obj.get(Name.ImageMask, False))
         and int(obj.get(Name.BitsPerComponent, 8)) in (1, 8)
@@ -196,12 +220,15 @@ def survey(pdf: pikepdf.Pdf, max_pixels: int) -> _Survey:
                         dpi=dpi,
                         raw_size=len(obj.read_raw_bytes()),
                         bitonal=int(obj.get(Name.BitsPerComponent, 8)) == 1,
+                        compressed=Name.Filter in obj,
                     )
     except pikepdf.PdfError as exc:
         raise ScanRejected(rj.corrupt("PDF", f"page content: {type(exc).__name__}")) from None
     cache = sum(i.width * i.height for i in result.images.values()) <= _CACHE_PIXELS
+    sampled = sum(pg.sample_pixels(i.width, i.height) for i in result.images.values())
     for image in result.images.values():
         image.cache = cache
+        image.sampled = sampled <= _SAMPLE_PIXELS
     return result
 
 
@@ -231,28 +258,42 @@ def _replace(obj: pikepdf.Stream, enc: Encoding, data: bytes, size: tuple[int, i
 def normalise_pdf(job: ConversionJob) -> Converted:
     with open_checked(job) as pdf:
         found = survey(pdf, job.max_pixels)
-        pdf.remove_unreferenced_resources()
-        pdf.save(job.target, **_SAVE)
-    lossless_size = job.target.stat().st_size
-    base = lossless_size - sum(i.raw_size for i in found.images.values())
-    shown_dpi = min((i.dpi for i in found.images.values()), default=None)
+        images = list(found.images.values())
+        kept = sum(i.raw_size for i in images if i.compressed)
+        if kept <= job.size_limit:
+            pdf.remove_unreferenced_resources()
+            pdf.save(job.target, **_SAVE)
+            lossless: int | None = job.target.stat().st_size
+        else:
+            lossless = None  # its compressed images alone are over the limit: skip the save
+    shown_dpi = min((i.dpi for i in images), default=None)
+    if lossless is not None and lossless <= job.size_limit:
+        return Converted("pdf", found.pages, lossless, "asli", False, shown_dpi)
+    raw = sum(i.raw_size for i in images)
+    # Everything but the rewritable images: known from the lossless save, else
+    # at most what the source holds besides them (good enough for a guess).
+    base = lossless - raw if lossless is not None else job.source.stat().st_size - raw
+    floor = base if lossless is not None else 0  # what an early "cannot fit" may count on
 
     with pikepdf.open(job.source) as source:
 
+        def plan(step: Step, image: _Image) -> Encoding:
+            return plan_page(
+                step,
+                source_dpi=image.dpi,
+                bitonal_source=image.bitonal,
+                has_original=False,
+                look=lambda: image.look(source),
+            )
+
         def encode(step: Step, budget: int | None) -> tuple[int, float | None] | None:
             if step.lossless:
-                return None  # already written above, and too large
+                return None  # already written above, and too large (or sure to be)
             rewrites: dict[tuple[int, int], tuple[Encoding, bytes, tuple[int, int]]] = {}
-            total = base
+            total = floor
             dpis: list[float] = []
-            for image in found.images.values():
-                enc = plan_page(
-                    step,
-                    source_dpi=image.dpi,
-                    bitonal_source=image.bitonal,
-                    has_original=False,
-                    look=lambda image=image: image.look(source),  # type: ignore[misc]
-                )
+            for image in images:
+                enc = plan(step, image)
                 data, size = pg.render(
                     image.image(source),
                     image.dpi,
@@ -279,6 +320,10 @@ def normalise_pdf(job: ConversionJob) -> Converted:
                 pdf.save(job.target, **_SAVE)
             return job.target.stat().st_size, min(dpis, default=shown_dpi)
 
-        if lossless_size <= job.size_limit:
-            return Converted("pdf", found.pages, lossless_size, "asli", False, shown_dpi)
-        return walk_ladder(job, found.pages, encode, "pdf")
+        def guess(step: Step) -> int | None:
+            if step.lossless:
+                return None  # costs nothing to "try"
+            return max(base, 0) + sum(image.guess(source, plan(step, image)) for image in images)
+
+        sampled = all(image.sampled for image in images)
+        return walk_ladder(job, found.pages, encode, "pdf", guess if sampled else None)

@@ -39,6 +39,7 @@ class IntakeResult:
     moved_to: Path | None = None  # where the original went (diproses/ or karantina/)
     rejection: RejectKind | None = None
     seconds: float = 0.0  # from "file stable" (or taken) to stored
+    convert_seconds: float = 0.0  # of which converting, in a conversion process
 
 
 @dataclass

@@ -12,6 +12,7 @@ import logging
 import os
 import stat
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -70,6 +71,9 @@ class IntakeService:
         self._kinds = dokumen_kinds(rules)
         self._default_limit = (rules or default_config()).dokumen.size_limit
         self._staging = blobs.root / "tmp"  # BlobStore.sweep clears *.part left by a crash
+        # Filing transactions from our own threads queue here rather than in
+        # SQLite's busy handler, which polls in sleeps of up to 100 ms.
+        self._filing = threading.Lock()
         # A pool handed in (shared, e.g. by tests) is its owner's to close.
         self._owns_pool = pool is None
         self.pool = pool or ConversionPool(
@@ -156,6 +160,7 @@ class IntakeService:
         started = stable_at if stable_at is not None else time.monotonic()
         found = recognise(path, root, self.rules)
         relative = PurePath(found.relative_name)
+        converting = [0.0]  # seconds the conversion process spent, once known
 
         def result(status: IntakeStatus, message: str, **kw: object) -> IntakeResult:
             res = IntakeResult(
@@ -166,6 +171,7 @@ class IntakeService:
                 nip=found.nip,
                 kode=found.kode,
                 seconds=time.monotonic() - started,
+                convert_seconds=converting[0],
                 **kw,  # type: ignore[arg-type]
             )
             log.info("%s: %s (%s)", res.status.value, redact_nik(found.relative_name), res.message)
@@ -203,6 +209,7 @@ class IntakeService:
                     max_pixels=self.settings.max_pixels,
                 )
             )
+            converting[0] = outcome.seconds
             if outcome.rejection is not None:
                 return self._quarantine(
                     path, root, relative, outcome.rejection, result, size_before=info.st_size
@@ -256,14 +263,15 @@ class IntakeService:
     ) -> IntakeResult:
         try:
             stored = self.blobs.put(staged)
-            filing = file_stored(
-                self.store,
-                stored,
-                pages=converted.pages,
-                terlalu_besar=converted.terlalu_besar,
-                found=found,
-                rules=self.rules,
-            )
+            with self._filing:
+                filing = file_stored(
+                    self.store,
+                    stored,
+                    pages=converted.pages,
+                    terlalu_besar=converted.terlalu_besar,
+                    found=found,
+                    rules=self.rules,
+                )
         except StoreError as exc:
             log.error("penyimpanan gagal: %s", exc.cause)
             return result(IntakeStatus.FAILED, f"{exc.message} Berkas asli tetap di tempatnya.")
@@ -353,7 +361,7 @@ class IntakeService:
         if progress:
             progress(0, total, None)
         done = 0
-        with ThreadPoolExecutor(self.settings.workers * 2, thread_name_prefix="intake") as ex:
+        with ThreadPoolExecutor(self.settings.workers * 3, thread_name_prefix="intake") as ex:
             for res in ex.map(lambda p: self.process_file(p, root), candidates):
                 summary.results.append(res)
                 done += 1

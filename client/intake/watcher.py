@@ -75,7 +75,10 @@ class Watcher:
         self.settings = service.settings
         self.tracker = StabilityTracker(self.settings.stable_delay)
         self._on_event = on_event
-        self._capacity = self.settings.workers * 2
+        # Files in hand at once: per conversion process, one converting, one
+        # waiting to, and one being stored and filed, so that a process never
+        # waits for the main process to finish storing before its next file.
+        self._capacity = self.settings.workers * 3
         self._tick = min(0.2, self.settings.stable_delay / 3)
         self._lock = threading.Lock()
         self._inflight: set[Path] = set()
@@ -85,6 +88,9 @@ class Watcher:
         self._observers: list[BaseObserver] = []
         self._polled: list[Path] = []
         self._stop = threading.Event()
+        # Set when a file is done (or on stop): the loop dispatches the next one
+        # at once instead of at its next tick, so no conversion process idles.
+        self._wake = threading.Event()
         self._rescan_requested = threading.Event()
         self._loop: threading.Thread | None = None
         self._executor: ThreadPoolExecutor | None = None
@@ -114,6 +120,7 @@ class Watcher:
     def stop(self, timeout: float | None = None) -> None:
         """Stop watching; files already being processed are finished first."""
         self._stop.set()
+        self._wake.set()
         if self._loop is not None:
             self._loop.join(timeout)
             self._loop = None
@@ -257,7 +264,8 @@ class Watcher:
             except Exception as exc:
                 log.exception("putaran pemantau intake gagal")
                 self._emit(WatcherProblem(f"Kesalahan pemantau: {exc!r}"))
-            self._stop.wait(self._tick)
+            self._wake.wait(self._tick)
+            self._wake.clear()
 
     def _rescan(self) -> None:
         started = time.monotonic()
@@ -311,6 +319,7 @@ class Watcher:
         finally:
             with self._lock:
                 self._inflight.discard(path)
+            self._wake.set()
         if result.status is IntakeStatus.FAILED:
             self._failed[path] = (signature_of(path), time.monotonic())
         self._emit(FileProcessed(result))

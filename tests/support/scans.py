@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 import random
 import struct
 import time
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pikepdf
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 A4_INCHES = (8.27, 11.69)
 
@@ -91,6 +92,330 @@ def photo_page(*, dpi: int = 300) -> Image.Image:
     bands = [Image.effect_noise((width // 40, height // 40), 90) for _ in range(3)]
     page = Image.merge("RGB", bands).resize((width, height), Image.Resampling.BICUBIC)
     return Image.blend(page, _grain(width, height, "RGB"), 0.25)
+
+
+# -- office documents as a document scanner delivers them ----------------------------
+#
+# `a4_page` is a plain test page with scanner grain over the whole sheet. The
+# pages below are what an OPD actually scans: a letter or decree with a
+# coloured letterhead, a signature and a blue stamp; tables (SKP, transkrip);
+# identity cards and pas foto. They are slightly skewed, the ink is soft at
+# its edges, and the sensor adds a little grain. A document scanner in
+# document mode (`clean=True`) clips the paper to pure white, as most ADF
+# scanners do by default; a flatbed or copier in photo mode leaves it grey and
+# grainy (`clean=False`).
+
+DOCUMENT_STYLES = ("surat", "tabel", "foto")
+_TEXT = (
+    "bahwa dalam rangka pembinaan karier pegawai negeri sipil perlu menetapkan keputusan "
+    "tentang kenaikan pangkat yang bersangkutan telah memenuhi syarat sesuai peraturan "
+    "pemerintah nomor tahun mengingat undang undang aparatur sipil negara menimbang "
+    "memperhatikan pertimbangan teknis badan kepegawaian daerah kabupaten provinsi gaji "
+    "pokok golongan ruang masa kerja terhitung mulai tanggal pada unit kerja dinas"
+)
+_WORDS = tuple(_TEXT.split())
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=max(8, size))
+
+
+def _paragraph(
+    draw: ImageDraw.ImageDraw,
+    rnd: random.Random,
+    box: tuple[int, int, int, int],
+    font: ImageFont.FreeTypeFont | ImageFont.ImageFont,
+    line_height: int,
+    ink: tuple[int, int, int],
+) -> int:
+    """Fill `box` with lines of words, ragged on the last line; returns the y reached."""
+    left, top, right, bottom = box
+    y = top
+    lines = rnd.randint(3, 7)
+    for line in range(lines):
+        if y + line_height > bottom:
+            break
+        x = left + (round(line_height * 1.5) if line == 0 else 0)
+        limit = right if line < lines - 1 else left + (right - left) * rnd.uniform(0.3, 0.8)
+        while True:
+            word = rnd.choice(_WORDS)
+            width = draw.textlength(word + " ", font=font)
+            if x + width > limit:
+                break
+            draw.text((x, y), word, fill=ink, font=font)
+            x += width
+        y += line_height
+    return y + line_height // 2
+
+
+def _letterhead(
+    draw: ImageDraw.ImageDraw, width: int, scale: float, colour: bool, rnd: random.Random
+) -> int:
+    margin = round(220 * scale)
+    cx, cy, r = margin + round(110 * scale), round(230 * scale), round(105 * scale)
+    green, gold, red = (20, 110, 60), (225, 175, 40), (190, 30, 40)
+    draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=green if colour else (90, 90, 90))
+    inner = round(r * 0.72)
+    draw.ellipse(
+        (cx - inner, cy - inner, cx + inner, cy + inner), fill=gold if colour else (170, 170, 170)
+    )
+    star = [
+        (cx + round(inner * 0.8 * f * math.cos(a)), cy + round(inner * 0.8 * f * math.sin(a)))
+        for i in range(10)
+        for a, f in [((i * math.pi / 5) - math.pi / 2, 1.0 if i % 2 == 0 else 0.45)]
+    ]
+    draw.polygon(star, fill=red if colour else (60, 60, 60))
+    text_x = cx + r + round(60 * scale)
+    black = (25, 25, 30)
+    draw.text(
+        (text_x, round(140 * scale)),
+        "PEMERINTAH KABUPATEN SUKAMAJU",
+        fill=black,
+        font=_font(round(52 * scale)),
+    )
+    draw.text(
+        (text_x, round(205 * scale)),
+        "BADAN KEPEGAWAIAN DAN PENGEMBANGAN SUMBER DAYA MANUSIA",
+        fill=(20, 40, 120) if colour else black,
+        font=_font(round(40 * scale)),
+    )
+    draw.text(
+        (text_x, round(265 * scale)),
+        f"Jalan Merdeka No. {rnd.randint(1, 200)} Telp. (0{rnd.randint(200, 999)}) "
+        f"{rnd.randint(100000, 999999)}",
+        fill=black,
+        font=_font(round(30 * scale)),
+    )
+    rule = round(370 * scale)
+    draw.rectangle((margin, rule, width - margin, rule + round(9 * scale)), fill=black)
+    draw.rectangle(
+        (margin, rule + round(16 * scale), width - margin, rule + round(19 * scale)), fill=black
+    )
+    return rule + round(60 * scale)
+
+
+def _signature(
+    page: Image.Image, rnd: random.Random, at: tuple[int, int], scale: float, colour: bool
+) -> None:
+    """A pen scribble over a blue stamp, the stamp's ink under the pen's."""
+    x0, y0 = at
+    sx, sy, r = x0 - round(120 * scale), y0 + round(40 * scale), round(175 * scale)
+    pad = round(20 * scale)
+    box = (sx - r - pad, y0 - round(150 * scale), x0 + round(520 * scale), sy + r + pad)
+    left, top = box[0], box[1]
+    region = page.crop(box)
+    layer = Image.new("RGB", region.size, (255, 255, 255))
+    draw = ImageDraw.Draw(layer)
+    blue = (70, 85, 200) if colour else (120, 120, 120)
+    for radius, width in ((r, 9), (round(r * 0.7), 4)):
+        draw.ellipse(
+            (sx - radius - left, sy - radius - top, sx + radius - left, sy + radius - top),
+            outline=blue,
+            width=max(1, round(width * scale)),
+        )
+    draw.text(
+        (sx - round(70 * scale) - left, sy - round(25 * scale) - top),
+        "B K D",
+        fill=blue,
+        font=_font(round(48 * scale)),
+    )
+    region = ImageChops.multiply(region, layer)
+    pen = Image.new("RGB", region.size, (255, 255, 255))
+    draw = ImageDraw.Draw(pen)
+    points = []
+    for i in range(60):
+        t = i / 59
+        points.append(
+            (
+                x0 - left + round((t * 420 + 40 * math.sin(t * 19 + rnd.random())) * scale),
+                y0 - top + round((60 * math.sin(t * 11 + rnd.random()) - 30 * t) * scale),
+            )
+        )
+    ink = (25, 35, 110) if colour else (30, 30, 30)
+    draw.line(points, fill=ink, width=max(1, round(5 * scale)), joint="curve")
+    page.paste(ImageChops.multiply(region, pen), (left, top))
+
+
+def _photo(size: tuple[int, int], rnd: random.Random) -> Image.Image:
+    """A pas foto: a person on a red or blue backdrop, with the texture of a print."""
+    width, height = size
+    backdrop = rnd.choice([(190, 35, 45), (40, 80, 170)])
+    photo = Image.new("RGB", size, backdrop)
+    draw = ImageDraw.Draw(photo)
+    skin = (rnd.randint(170, 220), rnd.randint(120, 160), rnd.randint(90, 120))
+    draw.ellipse((width * 0.05, height * 0.62, width * 0.95, height * 1.4), fill=(30, 30, 40))
+    draw.ellipse((width * 0.28, height * 0.16, width * 0.72, height * 0.66), fill=skin)
+    draw.chord(
+        (width * 0.26, height * 0.1, width * 0.74, height * 0.5), 180, 360, fill=(25, 20, 20)
+    )
+    texture = [
+        Image.effect_noise((max(1, width // 12), max(1, height // 12)), 60).resize(
+            size, Image.Resampling.BICUBIC
+        )
+        for _ in range(3)
+    ]
+    return Image.blend(photo, Image.merge("RGB", texture), 0.18)
+
+
+def _identity_card(size: tuple[int, int], rnd: random.Random, scale: float) -> Image.Image:
+    width, height = size
+    card = Image.new("RGB", size, (175, 210, 235))
+    draw = ImageDraw.Draw(card)
+    for i in range(0, width, max(1, round(14 * scale))):  # guilloche-like background lines
+        draw.arc(
+            (i - width // 2, -height // 2, i + width // 2, height + height // 2),
+            0,
+            360,
+            fill=(150, 190, 225),
+            width=1,
+        )
+    font = _font(round(30 * scale))
+    draw.text(
+        (round(40 * scale), round(20 * scale)), "PROVINSI JAWA BARAT", fill=(20, 20, 20), font=font
+    )
+    for row in range(8):
+        y = round((90 + row * 55) * scale)
+        draw.text((round(40 * scale), y), rnd.choice(_WORDS).upper(), fill=(20, 20, 20), font=font)
+        draw.text(
+            (round(300 * scale), y),
+            " ".join(rnd.choice(_WORDS) for _ in range(2)).upper(),
+            fill=(20, 20, 20),
+            font=font,
+        )
+    face = _photo((round(width * 0.25), round(height * 0.55)), rnd)
+    card.paste(face, (round(width * 0.7), round(height * 0.2)))
+    return card
+
+
+def document_page(
+    *,
+    style: str = "surat",
+    colour: bool = True,
+    dpi: int = 300,
+    seed: int = 0,
+    label: str = "",
+    clean: bool = True,
+    grain: float = 1.2,
+    skew: float | None = None,
+) -> Image.Image:
+    """One scanned office document page (A4, `style` in DOCUMENT_STYLES); RGB
+    when `colour`, else greyscale. `label` is printed near the top right."""
+    rnd = random.Random(f"{style}-{seed}")
+    width, height = a4_pixels(dpi)
+    scale = dpi / 300
+    page = Image.new("RGB", (width, height), (255, 255, 255))
+    draw = ImageDraw.Draw(page)
+    margin = round(220 * scale)
+    ink = (25, 25, 30)
+    y = _letterhead(draw, width, scale, colour, rnd) if style != "foto" else margin
+    body = _font(round(40 * scale))
+    line_height = round(62 * scale)
+    if style == "surat":
+        title = _font(round(54 * scale))
+        draw.text(
+            (width // 2, y + round(30 * scale)),
+            "KEPUTUSAN KEPALA BADAN",
+            fill=ink,
+            font=title,
+            anchor="mt",
+        )
+        draw.text(
+            (width // 2, y + round(100 * scale)),
+            f"NOMOR: 800/{rnd.randint(100, 9999)}/BKPSDM/{rnd.randint(2015, 2025)}",
+            fill=ink,
+            font=body,
+            anchor="mt",
+        )
+        y += round(200 * scale)
+        while y < height * 0.68:
+            y = _paragraph(
+                draw, rnd, (margin, y, width - margin, round(height * 0.7)), body, line_height, ink
+            )
+        _signature(page, rnd, (round(width * 0.58), round(height * 0.8)), scale, colour)
+        draw.text((round(width * 0.55), round(height * 0.74)), "KEPALA BADAN,", fill=ink, font=body)
+        draw.text(
+            (round(width * 0.55), round(height * 0.88)),
+            "Drs. NAMA PEJABAT, M.Si",
+            fill=ink,
+            font=body,
+        )
+    elif style == "tabel":
+        cols = [
+            margin,
+            margin + round(140 * scale),
+            round(width * 0.62),
+            round(width * 0.78),
+            width - margin,
+        ]
+        rows = rnd.randint(22, 34)
+        row_height = round(72 * scale)
+        for row in range(rows + 1):
+            line_y = y + row * row_height
+            draw.line((cols[0], line_y, cols[-1], line_y), fill=ink, width=max(1, round(3 * scale)))
+        for x in cols:
+            draw.line((x, y, x, y + rows * row_height), fill=ink, width=max(1, round(3 * scale)))
+        header = (20, 40, 120) if colour else ink
+        for row in range(rows):
+            top = y + row * row_height + round(16 * scale)
+            fill = header if row == 0 else ink
+            draw.text(
+                (cols[0] + round(20 * scale), top), str(row) if row else "NO", fill=fill, font=body
+            )
+            draw.text(
+                (cols[1] + round(20 * scale), top),
+                " ".join(rnd.choice(_WORDS) for _ in range(rnd.randint(2, 5))),
+                fill=fill,
+                font=body,
+            )
+            draw.text(
+                (cols[2] + round(20 * scale), top), f"{rnd.randint(60, 100)}", fill=fill, font=body
+            )
+            draw.text((cols[3] + round(20 * scale), top), rnd.choice("ABC"), fill=fill, font=body)
+        bottom = y + rows * row_height
+        if bottom < height * 0.78:
+            _signature(page, rnd, (round(width * 0.6), round(height * 0.84)), scale, colour)
+    else:  # foto: an identity card and pas foto laid on the glass
+        card = _identity_card((round(1012 * scale), round(638 * scale)), rnd, scale)
+        page.paste(card, (margin, y + round(100 * scale)))
+        for i in range(rnd.randint(1, 4)):
+            photo = _photo((round(472 * scale), round(709 * scale)), rnd)
+            page.paste(
+                photo,
+                (margin + i * round(520 * scale), y + round(900 * scale)),
+            )
+    if label:
+        draw.text(
+            (width - margin, margin // 2),
+            label,
+            fill=ink,
+            font=_font(round(44 * scale)),
+            anchor="rt",
+        )
+    angle = skew if skew is not None else rnd.uniform(-0.6, 0.6)
+    if not colour:
+        page = page.convert("L")
+    if angle:
+        white = (255, 255, 255) if colour else 255
+        page = page.rotate(angle, Image.Resampling.BILINEAR, fillcolor=white)
+    paper = 255 if clean else 246
+    if grain > 0 or paper < 255:
+        # Sensor grain (sd `grain` levels) over a paper tone; a document mode
+        # scanner then clips what is nearly white to white.
+        alpha = 0.02
+        noise = _grain_sheet(width, height, page.mode, round(grain / alpha))
+        lifted = page.point(lambda v: v * paper // 255) if paper < 255 else page
+        page = Image.blend(lifted, noise, alpha) if grain > 0 else lifted
+        if clean:
+            page = page.point(lambda v: 255 if v >= 244 else v)
+    return page
+
+
+@functools.lru_cache(maxsize=4)
+def _grain_sheet(width: int, height: int, mode: str, sigma: int) -> Image.Image:
+    grain = Image.effect_noise((width, height), sigma).convert("L")
+    # Blending pulls towards the sheet's mean: centre it where the paper is.
+    grain = grain.point(lambda v: min(255, v + 127))
+    return Image.merge("RGB", (grain, grain, grain)) if mode == "RGB" else grain
 
 
 def jpeg_bytes(page: Image.Image, *, dpi: int = 300, quality: int = 85) -> bytes:

@@ -120,6 +120,17 @@ def test_burst_of_200_files_is_all_taken(
     assert not any(p.is_file() for p in scans_dir.glob("*/scan*.jpg"))
 
 
+def test_a_finished_file_wakes_the_loop_to_dispatch_the_next(
+    service: IntakeService, scans_dir: Path
+) -> None:
+    """The loop sleeps between ticks; a free conversion slot must not wait for one."""
+    watcher = service.watcher()
+    src = scans.jpeg_scan(scans_dir / "scan.jpg", page=scans.a4_page(dpi=40), dpi=40)
+    assert not watcher._wake.is_set()
+    watcher._take(src, scans_dir, time.monotonic())
+    assert watcher._wake.is_set() and not src.exists()
+
+
 def _numbered(page, i: int):  # type: ignore[no-untyped-def]
     from PIL import ImageDraw
 
