@@ -12,14 +12,18 @@ import shutil
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from client.config import load_config, save_config
 from client.errors import ClientError
 from client.paths import Paths, resolve_paths
-from client.services import BerkasClient
+
+if TYPE_CHECKING:
+    from client.services import BerkasClient
+
+# client.services and client.config (SQLAlchemy, pydantic, the rules) are imported
+# inside the commands that need them: `berkas` alone must paint the TUI within 1 s.
 
 app = typer.Typer(
     name="berkas",
@@ -63,6 +67,8 @@ def fail(exc: ClientError) -> None:
 
 
 def open_client() -> BerkasClient:
+    from client.services import BerkasClient
+
     try:
         return BerkasClient.open(paths())
     except ClientError as exc:
@@ -137,6 +143,8 @@ def init_cmd(
 ) -> None:
     """Siapkan folder data dan pengaturan untuk OPD ini."""
     p = paths()
+    from client.config import load_config, save_config
+
     config = load_config(p.config)
     config.opd_kode = opd.upper()
     config.operator = operator or config.operator
