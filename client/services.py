@@ -61,6 +61,7 @@ from store.rules import (
     checklist,
     current_kp_period,
     dokumen_kinds,
+    format_tanggal,
     jenis_options,
     kp_eligibility,
     load_rules_config,
@@ -1176,23 +1177,7 @@ def _usulan_label(u: Usulan, jenis: list[tuple[str, str]]) -> str:
     label = dict(jenis).get(u.jenis, u.jenis)
     if u.periode is None:
         return label
-    return f"{label}, periode {u.periode.day} {_BULAN[u.periode.month - 1]} {u.periode.year}"
-
-
-_BULAN = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
+    return f"{label}, periode {format_tanggal(u.periode)}"
 
 
 def _hlc_time(stamp: str) -> datetime | None:

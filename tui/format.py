@@ -5,20 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-BULAN = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
+from store.rules import BULAN
+
 KOSONG = "—"
 
 

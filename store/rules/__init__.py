@@ -7,6 +7,7 @@ change lives in `RulesConfig` (defaults.toml plus the BKD's override).
 
 from __future__ import annotations
 
+from store.rules._dates import BULAN, format_tanggal
 from store.rules.config import RulesConfig, default_config, load_rules_config
 from store.rules.dokumen import (
     ChecklistItem,
@@ -57,6 +58,7 @@ from store.rules.status import (
 
 __all__ = [
     "ALL_GOLONGAN",
+    "BULAN",
     "FINAL_STATUSES",
     "OPEN_STATUSES",
     "STATUS_LABELS",
@@ -89,6 +91,7 @@ __all__ = [
     "dokumen_kinds",
     "education_ceiling",
     "find_kode_in_name",
+    "format_tanggal",
     "is_valid_pppk_number",
     "jenis_options",
     "kp_eligibility",
