@@ -42,6 +42,7 @@ class _Page:
     bitonal: bool
     original_size: int | None  # set when the source bytes can be embedded as they are
     jpeg: bool
+    g4_share: int | None = None  # a CCITT G4 page: its share of the file's bytes
     cache: bool = False
     _decoded: dict[float, tuple[Image.Image, float]] = field(default_factory=dict)
     _look: pg.PageLook | None = None
@@ -103,6 +104,8 @@ class _Page:
         """About the bytes `encode(enc)` gives, without encoding the page."""
         if enc.codec is Codec.ORIGINAL and self.original_size is not None:
             return self.original_size
+        if enc.codec is Codec.G4 and self.g4_share is not None and enc.dpi >= self.dpi - 0.5:
+            return self.g4_share  # G4 again at its own resolution: about as large as it was
         if enc.codec in (Codec.ORIGINAL, Codec.PNG):
             if self._png_guess is None:
                 self._png_guess = pg.estimate_png(self.image()[0])
@@ -163,6 +166,9 @@ def _open_pages(job: ConversionJob, scan_type: ScanType) -> list[_Page]:
                     bitonal=img.mode == "1",
                     original_size=file_size if embeddable or plain_png else None,
                     jpeg=scan_type is ScanType.JPEG,
+                    g4_share=file_size // frames
+                    if img.mode == "1" and img.info.get("compression") == "group4"
+                    else None,
                 )
             )
     cache = sum(p.width * p.height for p in result) <= _CACHE_PIXELS

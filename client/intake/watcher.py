@@ -17,7 +17,16 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.events import (
+    DirCreatedEvent,
+    DirMovedEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers.api import BaseObserver
 
 from client.intake.events import (
@@ -41,6 +50,17 @@ from client.intake.stability import Signature, StabilityTracker, signature_of
 log = logging.getLogger(__name__)
 
 _IGNORED_EVENTS = frozenset({"opened", "closed_no_write", "deleted"})
+# The events asked of the OS: all but those ignored above. Every read of a scan
+# (conversion opens it several times) would otherwise come back as an "opened"
+# and a "closed_no_write" event for watchdog to decode, in this process.
+_WANTED_EVENTS: list[type[FileSystemEvent]] = [
+    FileCreatedEvent,
+    FileModifiedEvent,
+    FileClosedEvent,
+    FileMovedEvent,
+    DirCreatedEvent,
+    DirMovedEvent,
+]
 
 
 class _Hints(FileSystemEventHandler):
@@ -187,14 +207,24 @@ class Watcher:
             handler = _Hints(self, root)
             try:
                 observer = polling if use_polling else native
-                observer.schedule(handler, os.fspath(root), recursive=self.settings.recursive)
+                observer.schedule(
+                    handler,
+                    os.fspath(root),
+                    recursive=self.settings.recursive,
+                    event_filter=_WANTED_EVENTS,
+                )
             except OSError as exc:
                 if use_polling:
                     self._emit(WatcherProblem(f"Folder {root} tidak dapat dipantau: {exc}"))
                     continue
                 # inotify watches used up, or the like: polling still works.
                 log.warning("pemantauan native gagal untuk %s (%s); beralih ke polling", root, exc)
-                polling.schedule(handler, os.fspath(root), recursive=self.settings.recursive)
+                polling.schedule(
+                    handler,
+                    os.fspath(root),
+                    recursive=self.settings.recursive,
+                    event_filter=_WANTED_EVENTS,
+                )
                 use_polling = True
             if use_polling:
                 self._polled.append(root)
