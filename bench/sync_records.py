@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -26,9 +27,34 @@ from client.sync_service import build_engine, enrol  # noqa: E402
 from store.database import open_store  # noqa: E402
 from store.models import Pegawai  # noqa: E402
 from sync.engine.engine import EngineSettings  # noqa: E402
-from tests.support.server import start_server  # noqa: E402
+from tests.support.server import ServerProcess, start_server_process  # noqa: E402
 
 BUDGET_S = 5.0
+
+
+class _CpuClock:
+    """CPU seconds used by this process (the client) and by the server process between
+    laps: on a shared machine they say where the time goes better than the wall clock."""
+
+    def __init__(self, server_pid: int) -> None:
+        self._stat = Path(f"/proc/{server_pid}/stat")
+        self._last = self._now()
+
+    def _server(self) -> float:
+        try:
+            fields = self._stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return float("nan")  # not Linux: no /proc
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def _now(self) -> tuple[float, float]:
+        return time.process_time(), self._server()
+
+    def lap(self) -> tuple[float, float]:
+        now = self._now()
+        client, server = now[0] - self._last[0], now[1] - self._last[1]
+        self._last = now
+        return client, server
 
 
 def main() -> int:
@@ -38,7 +64,9 @@ def main() -> int:
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="berkas-bench-") as tmp:
         root = Path(tmp)
-        server = start_server(root / "server")
+        # The server in its own process, as deployed: the client and the server each have
+        # their own interpreter (and GIL), as on two machines.
+        server = start_server_process(root / "server")
         try:
             return run(root, server, args.records)
         finally:
@@ -46,9 +74,7 @@ def main() -> int:
 
 
 def run(root: Path, server: object, count: int) -> int:
-    from tests.support.server import RunningServer
-
-    assert isinstance(server, RunningServer)
+    assert isinstance(server, ServerProcess)
     engines = []
     for name in ("a", "b"):
         paths = resolve_paths(root / name)
@@ -80,13 +106,16 @@ def run(root: Path, server: object, count: int) -> int:
             )
     local_s = time.perf_counter() - started
 
+    cpu = _CpuClock(server.process.pid)
     started = time.perf_counter()
     report_a = engine_a.sync_records()
     push_s = time.perf_counter() - started
+    push_cpu = cpu.lap()
     assert report_a.ok, report_a.error
     started = time.perf_counter()
     report_b = engine_b.sync_records()
     pull_s = time.perf_counter() - started
+    pull_cpu = cpu.lap()
     assert report_b.ok, report_b.error
     assert report_b.pull.changes == count, report_b.pull
 
@@ -100,11 +129,12 @@ def run(root: Path, server: object, count: int) -> int:
     print(f"local writes (not timed): {local_s:.2f} s")
     print(
         f"push:                    {push_s:.2f} s ({report_a.push.requests} requests, "
-        f"{count / push_s:,.0f} ops/s)"
+        f"{count / push_s:,.0f} ops/s; CPU client {push_cpu[0]:.2f} s, server {push_cpu[1]:.2f} s)"
     )
     print(
         f"pull:                    {pull_s:.2f} s ({report_b.pull.requests} requests, "
-        f"{count / pull_s:,.0f} records/s)"
+        f"{count / pull_s:,.0f} records/s; CPU client {pull_cpu[0]:.2f} s, "
+        f"server {pull_cpu[1]:.2f} s)"
     )
     ratio = total / BUDGET_S
     print(f"push + pull:             {total:.2f} s (budget {BUDGET_S:.1f} s, ratio {ratio:.2f})")

@@ -24,6 +24,7 @@ from server.push_queue import PushQueue
 from server.services import Services
 from server.settings import ServerSettings
 from server.uploads import TUS_VERSION, Uploads
+from sync.heap import settle_heap
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
+        settle_heap()  # the app and its imports are up: keep collections off them
         task = asyncio.create_task(_maintenance(svc))
         try:
             yield

@@ -83,12 +83,15 @@ def _data_model(table: str) -> type[BaseModel]:
 
 def normalise_record(table: str, data: Mapping[str, Any]) -> dict[str, Any]:
     """A full record's data fields validated together and put in wire form."""
+    model = _data_model(table)
     try:
-        obj = _data_model(table).model_validate(dict(data))
+        obj = model.model_validate(dict(data))
     except ValidationError as exc:
         names = sorted({str(err["loc"][0]) for err in exc.errors() if err["loc"]})
         raise InvalidValue(", ".join(names) or "data") from None
-    return {name: to_wire(value) for name, value in obj}
+    # JSON mode: dates as ISO text, enums as their values (as to_wire), in one Rust call.
+    wire: dict[str, Any] = model.__pydantic_serializer__.to_python(obj, mode="json")
+    return wire
 
 
 @dataclass

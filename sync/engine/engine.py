@@ -38,6 +38,7 @@ from sync.engine.timetable import Throttle, Timetable
 from sync.engine.transport import LINK_TIMEOUTS, Transport
 from sync.engine.tus_client import ChunkSizer, TusClient
 from sync.engine.uploads import LARGE_FILE_BYTES, Uploader, UploadReport, pending_uploads
+from sync.heap import settle_heap
 from sync.protocol import DEFAULT_PAGE_LIMIT, MAX_PUSH_OPS
 
 log = logging.getLogger(__name__)
@@ -188,6 +189,7 @@ class SyncEngine:
     def sync_records(self, report: SyncReport | None = None) -> SyncReport:
         """Push the whole outbox, then pull every page of changes."""
         report = report or SyncReport()
+        settle_heap()  # once per process: the program is up, its modules are loaded
         with self._records_lock:
             self.records_wanted.clear()
             try:

@@ -2,19 +2,86 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlalchemy import Text, bindparam, func, type_coerce
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, select
 
 from store.database import Store
-from store.models import OutboxEntry
+from store.models import SYNCED_MODELS, OutboxEntry
+from sync.engine.errors import LocalFailure
 from sync.protocol import Op
 
 
-def oldest(session: Session, limit: int) -> list[OutboxEntry]:
-    """The `limit` oldest pending entries, in the order they were written."""
-    return list(session.exec(select(OutboxEntry).order_by(col(OutboxEntry.seq)).limit(limit)))
+@dataclass(frozen=True, slots=True)
+class PendingOp:
+    """One outbox row as the push side reads it (plain values, not an ORM object:
+    loading ten thousand of those costs more than pushing them)."""
+
+    seq: int
+    op_id: str
+    table_name: str
+    record_id: str
+    opd_id: str
+    base_version: int
+    changes: dict[str, Any]
+    deleted: bool | None
+    resolves: list[str]
+    hlc: str
+
+
+_OUTBOX = OutboxEntry.__table__  # type: ignore[attr-defined]
+_OLDEST = (
+    sa_select(
+        _OUTBOX.c.seq,
+        _OUTBOX.c.op_id,
+        _OUTBOX.c.table_name,
+        _OUTBOX.c.record_id,
+        _OUTBOX.c.opd_id,
+        _OUTBOX.c.base_version,
+        type_coerce(_OUTBOX.c.changes, Text).label("changes"),
+        _OUTBOX.c.deleted,
+        type_coerce(_OUTBOX.c.resolves, Text).label("resolves"),
+        _OUTBOX.c.hlc,
+    )
+    .where(_OUTBOX.c.seq > bindparam("after"))
+    .order_by(_OUTBOX.c.seq)
+    .limit(bindparam("limit"))
+)
+
+
+def oldest(session: Session, limit: int, *, after_seq: int = 0) -> list[PendingOp]:
+    """The `limit` oldest pending entries after `after_seq`, in the order they were written."""
+    rows = session.connection().execute(_OLDEST, {"after": after_seq, "limit": limit})
+    return [
+        PendingOp(
+            seq=row.seq,
+            op_id=row.op_id,
+            table_name=row.table_name,
+            record_id=row.record_id,
+            opd_id=row.opd_id,
+            base_version=row.base_version,
+            changes=_json(row.changes, dict),
+            deleted=None if row.deleted is None else bool(row.deleted),
+            resolves=_json(row.resolves, list),
+            hlc=row.hlc,
+        )
+        for row in rows
+    ]
+
+
+def _json(text: str | None, kind: type) -> Any:
+    """A JSON column's text; a damaged one reads as empty and the op is refused (op_fields)."""
+    if text is None:
+        return kind()
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return kind()
+    return value if isinstance(value, kind) else kind()
 
 
 def pending_count(store: Store) -> int:
@@ -28,9 +95,23 @@ def last_seq(store: Store) -> int:
         return int(session.exec(select(func.max(OutboxEntry.seq))).one() or 0)
 
 
-def op_fields(entry: OutboxEntry, device_id: str, opd_id: str = "") -> dict[str, Any]:
-    """The wire op of an entry as plain data (validated in bulk by PushRequest);
-    `opd_id` fills entries written before enrolment."""
+def op_fields(entry: PendingOp, device_id: str, opd_id: str = "") -> dict[str, Any]:
+    """The wire op (sync.protocol.Op) of an entry as plain data; `opd_id` fills entries
+    written before enrolment. The push sends it as JSON without building the models (half
+    the client's cost of a big push): the flush hook wrote these entries, so only what
+    damage could do is checked here; the server validates every op fully."""
+    changes = entry.changes
+    if (
+        entry.table_name not in SYNCED_MODELS
+        or not entry.op_id
+        or not entry.record_id
+        or entry.base_version < 0
+        or not all(isinstance(change, dict) for change in changes.values())
+    ):
+        raise LocalFailure(
+            "Antrean perubahan lokal memuat entri yang rusak; hubungi admin.",
+            f"outbox entry {entry.seq} ({entry.table_name})",
+        )
     return {
         "op_id": entry.op_id,
         "table": entry.table_name,
@@ -39,15 +120,15 @@ def op_fields(entry: OutboxEntry, device_id: str, opd_id: str = "") -> dict[str,
         "base_version": entry.base_version,
         "changes": {
             name: {"base": change.get("base"), "new": change.get("new")}
-            for name, change in (entry.changes or {}).items()
+            for name, change in changes.items()
         },
         "deleted": entry.deleted,
-        "resolves": list(entry.resolves or []),
+        "resolves": list(entry.resolves),
         "hlc": entry.hlc,
         "device_id": device_id,
     }
 
 
-def to_op(entry: OutboxEntry, device_id: str, opd_id: str = "") -> Op:
-    """The wire op of an entry."""
+def to_op(entry: PendingOp, device_id: str, opd_id: str = "") -> Op:
+    """The wire op of an entry, validated."""
     return Op.model_validate(op_fields(entry, device_id, opd_id))

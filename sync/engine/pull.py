@@ -10,6 +10,8 @@ sequences, once every parent is at hand; inside it rows go parents first.
 
 from __future__ import annotations
 
+import contextlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 
@@ -80,31 +82,49 @@ def _orphans(session: Session, changes: list[Change]) -> bool:
 def pull_changes(
     store: Store, transport: Transport, *, limit: int = DEFAULT_PAGE_LIMIT
 ) -> PullReport:
+    """Pull and apply every page since the last sequence.
+
+    The next page is asked for (one request in flight) while this one is applied: pages are
+    read by sequence, so the request needs only this page's `next_since`. A page fetched
+    ahead but not applied (an error, a crash) is simply asked for again next time.
+    """
     report = PullReport(last_seq=last_seq(store))
     since = report.last_seq
     held: list[Change] = []
-    while True:
-        page = transport.sealed(
+
+    def fetch(since: int) -> ChangesPage:
+        return transport.sealed(
             "GET", CHANGES_PATH, None, ChangesPage, params={"since": since, "limit": limit}
         )
-        report.pages += 1
-        report.requests += 1
-        if page.next_since < since:
-            raise ServerRefused(
-                "Server mengirim urutan perubahan yang mundur.",
-                f"next_since {page.next_since} < since {since}",
-            )
-        held.extend(page.changes)
-        since = page.next_since
-        more = page.has_more and bool(page.changes)
-        if more:
-            with store.read() as session:
-                if _orphans(session, held):
-                    continue  # wait for the parents in the next page(s)
-        _apply(store, held, since, report)
-        held = []
-        if not more:
-            return report
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="berkas-pull") as pool:
+        in_flight: Future[ChangesPage] | None = pool.submit(fetch, since)
+        try:
+            while in_flight is not None:
+                page = in_flight.result()
+                in_flight = None
+                report.pages += 1
+                report.requests += 1
+                if page.next_since < since:
+                    raise ServerRefused(
+                        "Server mengirim urutan perubahan yang mundur.",
+                        f"next_since {page.next_since} < since {since}",
+                    )
+                held.extend(page.changes)
+                since = page.next_since
+                more = page.has_more and bool(page.changes)
+                if more:
+                    in_flight = pool.submit(fetch, since)
+                    with store.read() as session:
+                        if _orphans(session, held):
+                            continue  # wait for the parents in the next page(s)
+                _apply(store, held, since, report)
+                held = []
+        finally:
+            if in_flight is not None:
+                with contextlib.suppress(Exception):
+                    in_flight.result()
+    return report
 
 
 def _apply(store: Store, changes: list[Change], next_since: int, report: PullReport) -> None:

@@ -13,13 +13,14 @@ base value when nothing newer is pending, and the refusal is kept in meta "refus
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import delete
 from sqlmodel import Session, col
 
@@ -28,9 +29,9 @@ from store.models import SYNCED_MODELS, Conflict, OutboxEntry
 from sync.engine.conflicts import record_conflicts
 from sync.engine.errors import LocalFailure, ServerRefused
 from sync.engine.merge import ServerState, apply_server_states, from_wire, pending_fields
-from sync.engine.outbox import oldest, op_fields
+from sync.engine.outbox import PendingOp, oldest, op_fields
 from sync.engine.transport import Transport
-from sync.protocol import MAX_PUSH_OPS, OpResult, PushRequest, PushResponse
+from sync.protocol import MAX_PUSH_OPS, OpResult, PushResponse
 
 log = logging.getLogger(__name__)
 
@@ -57,35 +58,72 @@ def push_outbox(
     opd_id: str = "",
     batch_size: int = MAX_PUSH_OPS,
 ) -> PushReport:
-    """Push every pending entry (oldest first) until the outbox is empty."""
+    """Push every pending entry (oldest first) until the outbox is empty.
+
+    One request is in flight at a time, so the server sees the batches in order; the
+    client overlaps its own work with the server's: while batch N is in flight it reads
+    and seals batch N+1, and it applies N's answer while N+1 is in flight. Entries are
+    never rewritten once written, so reading N+1 before N's answer is applied reads what
+    a strictly serial loop would. If anything fails, the batch in flight is awaited (its
+    ops are then on the server; the next sync sends them again and gets their first
+    results back) and the error is raised.
+    """
     report = PushReport()
     batch_size = max(1, min(batch_size, MAX_PUSH_OPS))
-    while True:
-        with store.read() as session:
-            entries = oldest(session, batch_size)
-        if not entries:
-            return report
+    entries = _next_batch(store, device_id, opd_id, 0, batch_size)
+    if entries is None:
+        return report
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="berkas-push") as pool:
+        in_flight: Future[PushResponse] | None = pool.submit(
+            transport.sealed, "POST", PUSH_PATH, entries[1], PushResponse
+        )
         try:
-            request = PushRequest.model_validate(
-                {"ops": [op_fields(e, device_id, opd_id) for e in entries]}
-            )
-        except ValidationError as exc:
-            raise LocalFailure(
-                "Antrean perubahan lokal memuat entri yang rusak; hubungi admin.",
-                str(exc)[:300],
-            ) from exc
-        response = transport.sealed("POST", PUSH_PATH, request, PushResponse)
-        report.requests += 1
-        done = apply_push_results(store, entries, response, report)
-        if done == 0:
-            raise ServerRefused(
-                "Server tidak memberi hasil untuk perubahan yang dikirim.",
-                f"push of {len(entries)} ops returned no matching results",
-            )
+            while in_flight is not None:
+                following = _next_batch(store, device_id, opd_id, entries[0][-1].seq, batch_size)
+                response = in_flight.result()
+                in_flight = None
+                report.requests += 1
+                if following is not None:
+                    in_flight = pool.submit(
+                        transport.sealed, "POST", PUSH_PATH, following[1], PushResponse
+                    )
+                done = apply_push_results(store, entries[0], response, report)
+                if done == 0:
+                    raise ServerRefused(
+                        "Server tidak memberi hasil untuk perubahan yang dikirim.",
+                        f"push of {len(entries[0])} ops returned no matching results",
+                    )
+                if following is None:
+                    return report
+                entries = following
+        finally:
+            if in_flight is not None:
+                with contextlib.suppress(Exception):
+                    in_flight.result()
+    return report
+
+
+def _next_batch(
+    store: Store, device_id: str, opd_id: str, after_seq: int, batch_size: int
+) -> tuple[list[PendingOp], bytes] | None:
+    """The oldest `batch_size` entries after `after_seq` and their push request as JSON
+    (a sync.protocol.PushRequest; see outbox.op_fields)."""
+    with store.read() as session:
+        entries = oldest(session, batch_size, after_seq=after_seq)
+    if not entries:
+        return None
+    ops = [op_fields(e, device_id, opd_id) for e in entries]
+    try:
+        body = json.dumps({"ops": ops}, ensure_ascii=False, allow_nan=False).encode()
+    except (TypeError, ValueError) as exc:
+        raise LocalFailure(
+            "Antrean perubahan lokal memuat entri yang rusak; hubungi admin.", str(exc)[:300]
+        ) from exc
+    return entries, body
 
 
 def apply_push_results(
-    store: Store, entries: list[OutboxEntry], response: PushResponse, report: PushReport
+    store: Store, entries: list[PendingOp], response: PushResponse, report: PushReport
 ) -> int:
     """Apply one push answer in one transaction; returns how many entries it settled."""
     results = {r.op_id: r for r in response.results}
@@ -121,9 +159,7 @@ def apply_push_results(
     return len(settled)
 
 
-def _note_refusal(
-    session: Session, entry: OutboxEntry, result: OpResult, report: PushReport
-) -> None:
+def _note_refusal(session: Session, entry: PendingOp, result: OpResult, report: PushReport) -> None:
     reason = result.reason or "ditolak server"
     report.refusals.append(reason)
     # Names of fields only: values may be personal data and never go to the log.
@@ -152,7 +188,7 @@ def _note_refusal(
     set_meta(session, "refused", json.dumps(kept[-_REFUSED_KEPT:]))
 
 
-def _revert_refused(session: Session, refused: list[OutboxEntry]) -> None:
+def _revert_refused(session: Session, refused: list[PendingOp]) -> None:
     """Put refused fields back to their base value where nothing newer is pending, so the
     local row agrees with the server again (the refused values stay in meta "refused")."""
     if not refused:

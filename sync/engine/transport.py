@@ -261,21 +261,21 @@ class Transport:
         self,
         method: str,
         path: str,
-        body: BaseModel | None,
+        body: BaseModel | bytes | None,
         model: type[M],
         *,
         params: Mapping[str, str | int] | None = None,
     ) -> M:
-        """A signed call whose body and answer are sealed (sync.crypto.sealed_body)."""
+        """A signed call whose body and answer are sealed (sync.crypto.sealed_body); a
+        `bytes` body is JSON the caller made to the wire model itself."""
         if self.server_key is None:
             raise SyncError("Perangkat belum terdaftar.", "no server key")
         target = str(self.http.build_request(method, path, params=params).url.raw_path, "ascii")
         content: bytes | None = None
         headers: dict[str, str] = {"Accept": SEALED_MEDIA_TYPE}
         if body is not None:
-            content = seal_json(
-                body.model_dump_json().encode(), self.server_key, request_aad(method, target)
-            )
+            plain = body if isinstance(body, bytes) else body.model_dump_json().encode()
+            content = seal_json(plain, self.server_key, request_aad(method, target))
             headers["Content-Type"] = SEALED_MEDIA_TYPE
         response = self.send(method, path, content=content, headers=headers, params=params)
         return parse_model(self.open_answer(response, method, target), model)

@@ -33,7 +33,7 @@ import uvicorn
 
 from server import admin
 from server.app import create_app
-from server.db import Database
+from server.db import Database, open_database
 from server.keys import init_keys, is_initialised
 from server.services import Services
 from server.settings import ServerSettings
@@ -158,6 +158,22 @@ class ServerProcess:
     url: str
     home: Path
     process: subprocess.Popen[bytes]
+    database_url: str | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    def enrol_code(self, kode: str, role: Role | str = Role.OPD) -> str:
+        """Add the OPD if needed and issue a code, through the server's own database."""
+        settings = ServerSettings.for_home(self.home, self.database_url)
+        db = open_database(settings.database_url)
+        try:
+            with contextlib.suppress(admin.AdminError):
+                admin.add_opd(db, kode, f"OPD {kode}")
+            return admin.issue_enrol_code(db, kode, role).code
+        finally:
+            db.dispose()
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, no flush; what a power cut or OOM kill leaves."""
@@ -212,7 +228,7 @@ def start_server_process(
         process.kill()
         process.wait(timeout=10)
         raise
-    return ServerProcess(url=url, home=Path(home), process=process)
+    return ServerProcess(url=url, home=Path(home), process=process, database_url=database_url)
 
 
 # -- PostgreSQL -----------------------------------------------------------------------------
