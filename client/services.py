@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_, tuple_
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from client.config import ClientConfig, load_config
@@ -71,7 +71,50 @@ from store.rules import (
     tmt_pensiun,
 )
 
+if TYPE_CHECKING:
+    from client.intake.service import IntakeService
+
 PENSIUN_LEAD_MONTHS = 15
+_LONG_AGO = date(1900, 1, 1)  # a TMT pangkat that passes any tenure rule
+_SEP = "\x1f"  # joins dokumen codes in one SQL column (never part of a code)
+# What a PegawaiView is made of: the dashboard reads these columns, not whole records.
+_VIEW_COLUMNS = (
+    col(Pegawai.id),
+    col(Pegawai.nip),
+    col(Pegawai.nama),
+    col(Pegawai.golongan),
+    col(Pegawai.jabatan),
+    col(Pegawai.jabatan_kind),
+    col(Pegawai.unit_kerja),
+    col(Pegawai.pendidikan),
+    col(Pegawai.tanggal_lahir),
+    col(Pegawai.tmt_pangkat),
+)
+
+
+class _PegawaiFields(Protocol):
+    """What a PegawaiView is made from: a Pegawai record or a row of _VIEW_COLUMNS."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def nip(self) -> str: ...
+    @property
+    def nama(self) -> str: ...
+    @property
+    def golongan(self) -> str: ...
+    @property
+    def jabatan(self) -> str: ...
+    @property
+    def jabatan_kind(self) -> str: ...
+    @property
+    def unit_kerja(self) -> str: ...
+    @property
+    def pendidikan(self) -> str: ...
+    @property
+    def tanggal_lahir(self) -> date: ...
+    @property
+    def tmt_pangkat(self) -> date: ...
 
 
 @dataclass(frozen=True)
@@ -291,6 +334,9 @@ class BerkasClient:
         self.store = store
         self.config = config
         self.rules = rules
+        self._bup: dict[str, int] = {}
+        self._pangkat: dict[str, str] = {}
+        self._intake_service: IntakeService | None = None
 
     @classmethod
     def open(cls, paths: Paths) -> BerkasClient:
@@ -303,18 +349,26 @@ class BerkasClient:
         return cls(paths, store, config, rules)
 
     def close(self) -> None:
+        if self._intake_service is not None:
+            self._intake_service.close()
         self.store.close()
 
     # -- views ------------------------------------------------------------------------
 
-    def _pegawai_view(self, p: Pegawai) -> PegawaiView:
-        bup = bup_age(JabatanKind(p.jabatan_kind), self.rules)
+    def _pegawai_view(self, p: _PegawaiFields) -> PegawaiView:
+        # Thousands of views at once on the Beranda: look each kind and golongan up once.
+        bup = self._bup.get(p.jabatan_kind)
+        if bup is None:
+            bup = self._bup[p.jabatan_kind] = bup_age(JabatanKind(p.jabatan_kind), self.rules)
+        pangkat = self._pangkat.get(p.golongan)
+        if pangkat is None:
+            pangkat = self._pangkat[p.golongan] = parse_golongan(p.golongan).pangkat
         return PegawaiView(
             id=p.id,
             nip=p.nip,
             nama=p.nama,
             golongan=p.golongan,
-            pangkat=parse_golongan(p.golongan).pangkat,
+            pangkat=pangkat,
             jabatan=p.jabatan,
             jabatan_kind=p.jabatan_kind,
             unit_kerja=p.unit_kerja,
@@ -573,69 +627,22 @@ class BerkasClient:
     # -- what is due ------------------------------------------------------------------
 
     def dashboard(self, today: date | None = None) -> Dashboard:
+        """Usulan by status and what is due. Counting, the "without an usulan" tests and
+        the date bounds run in SQL; the rules (store.rules) decide on the few rows left."""
         today = today or date.today()
         period = current_kp_period(today, self.rules) or next_kp_period(today, self.rules)
         with self.store.read() as session:
-            usulan = list(session.exec(select(Usulan).where(col(Usulan.deleted).is_(False))))
-            counts = Counter(u.status for u in usulan)
-            with_kp = {
-                u.pegawai_id
-                for u in usulan
-                if u.layanan == Layanan.KP.value and u.periode == period.tmt
-            }
-            with_pensiun = {u.pegawai_id for u in usulan if u.layanan == Layanan.PENSIUN.value}
-            # Only pegawai at least two years in pangkat can be due: let SQL narrow it.
-            cutoff = period.tmt.replace(year=period.tmt.year - 2)
-            candidates = session.exec(
-                select(Pegawai)
-                .where(col(Pegawai.deleted).is_(False))
-                .where(col(Pegawai.tmt_pangkat) <= cutoff)
-            )
-            kp_due = []
-            for p in candidates:
-                if p.id in with_kp or p.jenis_pegawai != "pns":
-                    continue
-                elig = kp_eligibility(
-                    golongan=parse_golongan(p.golongan),
-                    tmt_pangkat=p.tmt_pangkat,
-                    pendidikan=Pendidikan(p.pendidikan),
-                    period_tmt=period.tmt,
-                    jenis=KpJenis.REGULER,
-                    config=self.rules,
-                )
-                if elig.eligible:
-                    kp_due.append(self._pegawai_view(p))
-            oldest_birth = today.replace(year=today.year - 66)
-            pensiun = []
-            for p in session.exec(
-                select(Pegawai)
-                .where(col(Pegawai.deleted).is_(False))
-                .where(col(Pegawai.tanggal_lahir) >= oldest_birth)
-                .where(col(Pegawai.tanggal_lahir) <= today.replace(year=today.year - 56))
-            ):
-                if p.id in with_pensiun:
-                    continue
-                due = pensiun_due(
-                    p.tanggal_lahir,
-                    JabatanKind(p.jabatan_kind),
-                    today,
-                    PENSIUN_LEAD_MONTHS,
-                    self.rules,
-                )
-                if due is not None:
-                    pensiun.append(self._pegawai_view(p))
-            open_usulan = [u for u in usulan if u.status in wf.OPEN_FOR_EDIT]
-            missing_total = 0
-            incomplete = 0
-            for u in open_usulan:
-                missing = len(wf.missing_for(session, u, self.rules))
-                missing_total += missing
-                incomplete += missing > 0
-            returned = [
-                self._usulan_view(session, u)
-                for u in usulan
-                if u.status == UsulanStatus.DIKEMBALIKAN.value
-            ]
+            counts = _status_counts(session)
+            kp_due = self._kp_due_without_usulan(session, period)
+            pensiun = self._pensiun_due_without_usulan(session, today)
+            missing_total, incomplete = self._missing_in_open_usulan(session)
+            returned_rows = session.exec(
+                select(Usulan, col(Pegawai.nama))
+                .join(Pegawai, col(Pegawai.id) == col(Usulan.pegawai_id), isouter=True)
+                .where(col(Usulan.deleted).is_(False))
+                .where(col(Usulan.status) == UsulanStatus.DIKEMBALIKAN.value)
+            ).all()
+            returned = [self._usulan_view(session, u, nama or "") for u, nama in returned_rows]
             total = int(
                 session.exec(
                     select(func.count()).select_from(Pegawai).where(col(Pegawai.deleted).is_(False))
@@ -656,6 +663,136 @@ class BerkasClient:
             inbox_waiting=self.inbox_waiting(),
             pegawai_total=total,
         )
+
+    def _kp_due_without_usulan(self, session: Session, period: KpPeriod) -> list[PegawaiView]:
+        """PNS eligible for KP reguler at `period` with no KP usulan for that period."""
+        required_years = self.rules.kp.min_years[KpJenis.REGULER]
+        # Whole months in pangkat >= required years: nobody promoted after this date can
+        # qualify (a month of slack; the rule below decides exactly).
+        cutoff = _month_start(period.tmt, -12 * required_years + 1)
+        has_kp = (
+            select(col(Usulan.id))
+            .where(col(Usulan.pegawai_id) == col(Pegawai.id))
+            .where(col(Usulan.deleted).is_(False))
+            .where(col(Usulan.layanan) == Layanan.KP.value)
+            .where(col(Usulan.periode) == period.tmt)
+        )
+        candidates = (
+            select_columns(*_VIEW_COLUMNS)
+            .where(col(Pegawai.deleted).is_(False))
+            .where(col(Pegawai.jenis_pegawai) == "pns")
+            .where(col(Pegawai.tmt_pangkat) <= cutoff)
+            .where(~has_kp.exists())
+        )
+        # The top golongan and the education ceiling depend on (golongan, pendidikan)
+        # alone: ask the rule once per pair present, with a tenure long enough to pass.
+        pairs = session.exec(
+            select(col(Pegawai.golongan), col(Pegawai.pendidikan))
+            .where(col(Pegawai.deleted).is_(False))
+            .where(col(Pegawai.jenis_pegawai) == "pns")
+            .where(col(Pegawai.tmt_pangkat) <= cutoff)
+            .where(~has_kp.exists())
+            .distinct()
+        ).all()
+        open_pairs = [
+            (golongan, pendidikan)
+            for golongan, pendidikan in pairs
+            if self._kp_eligible(golongan, pendidikan, _LONG_AGO, period)
+        ]
+        if not open_pairs:
+            return []
+        candidates = candidates.where(
+            tuple_(col(Pegawai.golongan), col(Pegawai.pendidikan)).in_(open_pairs)
+        )
+        return [
+            self._pegawai_view(row)
+            for row in session.execute(candidates)
+            if self._kp_eligible(row.golongan, row.pendidikan, row.tmt_pangkat, period)
+        ]
+
+    def _kp_eligible(
+        self, golongan: str, pendidikan: str, tmt_pangkat: date, period: KpPeriod
+    ) -> bool:
+        return kp_eligibility(
+            golongan=parse_golongan(golongan),
+            tmt_pangkat=tmt_pangkat,
+            pendidikan=Pendidikan(pendidikan),
+            period_tmt=period.tmt,
+            jenis=KpJenis.REGULER,
+            config=self.rules,
+        ).eligible
+
+    def _pensiun_due_without_usulan(self, session: Session, today: date) -> list[PegawaiView]:
+        """Pegawai whose TMT pensiun BUP falls within the lead months, with no pensiun usulan."""
+        has_pensiun = (
+            select(col(Usulan.id))
+            .where(col(Usulan.pegawai_id) == col(Pegawai.id))
+            .where(col(Usulan.deleted).is_(False))
+            .where(col(Usulan.layanan) == Layanan.PENSIUN.value)
+        )
+        # TMT = the 1st of the month after the BUP birthday, so that birthday lies from
+        # a month before today to the end of the lead: per BUP age, a birth date range
+        # (a month of slack each side; pensiun_due decides exactly).
+        lead = PENSIUN_LEAD_MONTHS
+        by_age: dict[int, list[str]] = {}
+        for kind in JabatanKind:
+            by_age.setdefault(bup_age(kind, self.rules), []).append(kind.value)
+        ranges = [
+            and_(
+                col(Pegawai.jabatan_kind).in_(kinds),
+                col(Pegawai.tanggal_lahir) >= _month_start(today, -12 * age - 2),
+                col(Pegawai.tanggal_lahir) < _month_start(today, lead - 12 * age + 2),
+            )
+            for age, kinds in by_age.items()
+        ]
+        rows = session.execute(
+            select_columns(*_VIEW_COLUMNS)
+            .where(col(Pegawai.deleted).is_(False))
+            .where(or_(*ranges))
+            .where(~has_pensiun.exists())
+        )
+        return [
+            self._pegawai_view(row)
+            for row in rows
+            if pensiun_due(
+                row.tanggal_lahir,
+                JabatanKind(row.jabatan_kind),
+                today,
+                lead,
+                self.rules,
+            )
+            is not None
+        ]
+
+    def _missing_in_open_usulan(self, session: Session) -> tuple[int, int]:
+        """(dokumen missing in all, usulan missing any) over the usulan still open for edit."""
+        ok_kodes = func.group_concat(col(Dokumen.kode), _SEP)
+        stmt = (
+            select(col(Usulan.layanan), col(Usulan.jenis), col(Usulan.berlaku), ok_kodes)
+            .join(
+                Dokumen,
+                and_(
+                    col(Dokumen.usulan_id) == col(Usulan.id),
+                    col(Dokumen.deleted).is_(False),
+                    col(Dokumen.state) == "ada",
+                ),
+                isouter=True,
+            )
+            .where(col(Usulan.deleted).is_(False))
+            .where(col(Usulan.status).in_(wf.OPEN_FOR_EDIT))
+            .group_by(col(Usulan.id))
+        )
+        required: dict[tuple[str, str, tuple[str, ...]], list[str]] = {}
+        missing_total = incomplete = 0
+        for layanan, jenis, berlaku, kodes in session.exec(stmt):
+            key = (layanan, jenis, tuple(sorted(berlaku or ())))
+            if key not in required:
+                required[key] = wf.required_kodes(layanan, jenis, key[2], self.rules)
+            have = set(kodes.split(_SEP)) if kodes else set()
+            missing = sum(kode not in have for kode in required[key])
+            missing_total += missing
+            incomplete += missing > 0
+        return missing_total, incomplete
 
     def pegawai_by_nip(self, nip: str) -> PegawaiView | None:
         with self.store.read() as session:
@@ -880,34 +1017,43 @@ class BerkasClient:
             session.add(item)
 
     def assign_inbox_item(self, item_id: str, pegawai_nip: str, kode: str) -> UsulanView:
-        """File a waiting scan for a pegawai as dokumen `kode`: it goes to the open
-        usulan of that pegawai whose checklist takes `kode` (missing there first)."""
-        # Interim: the lead wires this to client.intake's IntakeService, which also
-        # moves files; until then the blob is already stored and we only file it.
+        """File a waiting scan for a pegawai as dokumen `kode`, through intake: into the
+        pegawai's open usulan that takes `kode` (re-shrunk first if that kind's size
+        limit is smaller). Returns that usulan."""
+        from client.intake.errors import IntakeError
+
+        try:
+            dokumen = self._intake().assign_inbox_item(item_id, pegawai_nip, kode)
+        except (IntakeError, StoreError) as exc:
+            raise ClientError(exc.message, exc.cause) from exc
         with self.store.read() as session:
-            p = get_pegawai_by_nip(session, pegawai_nip)
-            if p is None:
-                raise ClientError(f"Pegawai dengan NIP {pegawai_nip} tidak ditemukan.", pegawai_nip)
-        choices = [c for c in self.dokumen_choices(pegawai_nip) if c.kode == kode]
-        if not choices:
-            raise ClientError(
-                f"{p.nama} belum punya usulan terbuka yang memerlukan dokumen {kode}. "
-                "Buat usulannya dahulu.",
-                f"no open usulan of {pegawai_nip} takes {kode}",
-            )
-        self.attach_inbox_item(item_id, choices[0].usulan_id, kode)
-        with self.store.read() as session:
-            u = session.get(Usulan, choices[0].usulan_id)
-            assert u is not None
+            u = session.get(Usulan, dokumen.usulan_id)
+            if u is None:
+                raise ClientError("Usulan tidak ditemukan.", dokumen.usulan_id)
             return self._usulan_view(session, u)
 
-    def discard_inbox_item(self, item_id: str, reason: str) -> None:
-        """Set a scan aside (quarantine): it leaves the inbox, the reason is kept."""
-        with self.store.write() as session:
-            item = self._waiting_item(session, item_id)
-            item.state = "dibuang"
-            item.reason = reason.strip() or item.reason
-            session.add(item)
+    def discard_inbox_item(self, item_id: str, reason: str) -> Path | None:
+        """Set a scan aside, through intake: it leaves the inbox with the reason kept,
+        and a copy goes to the scan folder's karantina/ beside its reason (returned)."""
+        from client.intake.errors import IntakeError
+
+        try:
+            return self._intake().discard_inbox_item(item_id, reason)
+        except (IntakeError, StoreError) as exc:
+            raise ClientError(exc.message, exc.cause) from exc
+
+    def _intake(self) -> IntakeService:
+        """Intake's service over this client's store and blob store, made on first use."""
+        if self._intake_service is None:
+            from client.intake.service import IntakeService
+
+            settings = self.config.intake
+            if not settings.scan_folders:  # as `berkas intake` does: HOME/pindai
+                settings = settings.model_copy(update={"scan_folders": [self.paths.scans]})
+            self._intake_service = IntakeService(
+                self.store, self._blob_store(), settings, self.rules
+            )
+        return self._intake_service
 
     def _waiting_item(self, session: Session, item_id: str) -> InboxItem:
         item = session.get(InboxItem, item_id)
@@ -1178,6 +1324,21 @@ def _usulan_label(u: Usulan, jenis: list[tuple[str, str]]) -> str:
     if u.periode is None:
         return label
     return f"{label}, periode {format_tanggal(u.periode)}"
+
+
+def _status_counts(session: Session) -> dict[str, int]:
+    stmt = (
+        select(col(Usulan.status), func.count())
+        .where(col(Usulan.deleted).is_(False))
+        .group_by(col(Usulan.status))
+    )
+    return {status: int(n) for status, n in session.exec(stmt)}
+
+
+def _month_start(day: date, months: int) -> date:
+    """The 1st of the month `months` after the month of `day` (for SQL date bounds)."""
+    year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return date(year, month0 + 1, 1)
 
 
 def _hlc_time(stamp: str) -> datetime | None:

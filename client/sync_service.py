@@ -9,10 +9,13 @@ import contextlib
 import json
 import logging
 import logging.handlers
+import os
 import signal
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from client.config import ClientConfig, load_config
@@ -27,10 +30,10 @@ from sync.engine.engine import EngineSettings, SyncEngine, SyncReport
 from sync.engine.enrol import EnrolResult, enrol_device
 from sync.engine.errors import STATE_LABELS, LinkState, SyncError
 from sync.engine.keyring import Keyring
-from sync.engine.lock import SyncLock, current_holder, describe_holder
+from sync.engine.lock import SyncLock, current_holder, describe_holder, read_holder
 from sync.engine.outbox import pending_count
 from sync.engine.restore import RestoreReport, restore_home
-from sync.engine.scheduler import SyncScheduler
+from sync.engine.scheduler import _WATCH_JOB, SyncScheduler
 from sync.engine.uploads import pending_upload_count
 
 log = logging.getLogger("berkas.sync")
@@ -304,6 +307,73 @@ def start_background_sync(
     )
     scheduler.start()
     return scheduler
+
+
+class BackgroundSync:
+    """The TUI's in-process background sync: the scheduler `berkas agent` runs, over a
+    store connection of its own. The sync lock still decides who syncs: while another
+    process (an agent) holds it, this one skips its runs. Call stop() at exit."""
+
+    def __init__(self, paths: Paths, store: Store, scheduler: SyncScheduler) -> None:
+        self.paths = paths
+        self._store = store
+        self.scheduler = scheduler
+        self.received = 0  # records pulled by its runs: the TUI reloads what it shows
+
+    @classmethod
+    def start(cls, paths: Paths, *, program: str = "berkas") -> BackgroundSync:
+        config = load_config(paths.config)
+        store = _open_store(paths, config)
+        box: list[BackgroundSync] = []
+
+        def reported(report: SyncReport) -> None:
+            if box:
+                box[0].received += report.pull.changes
+            _log_report(report)
+
+        try:
+            scheduler = start_background_sync(
+                paths, store, config, program=program, on_report=reported
+            )
+        except BaseException:
+            store.close()
+            raise
+        running = cls(paths, store, scheduler)
+        box.append(running)
+        return running
+
+    def next_run(self) -> datetime | None:
+        """When the scheduler runs a sync next (the interval, a "now" or a retry job)."""
+        # SyncScheduler has no public accessor for this yet; its APScheduler jobs know.
+        jobs = self.scheduler._scheduler.get_jobs()
+        times = [j.next_run_time for j in jobs if j.id != _WATCH_JOB and j.next_run_time]
+        return min(times) if times else None
+
+    def trigger(self) -> None:
+        """Sync as soon as the scheduler allows (now, or when the backoff reopens)."""
+        self.scheduler.trigger()
+
+    def stop(self) -> None:
+        """Stop the scheduler (waiting for a run in progress), then close the engine."""
+        try:
+            self.scheduler.stop()
+        finally:
+            self.scheduler.engine.close()
+            self._store.close()
+
+
+def lock_holder(paths: Paths) -> tuple[str, bool]:
+    """Who syncs this store right now: (description, True if it is this process), or
+    ("", False) when nobody does."""
+    # A released lock leaves its file empty: only then skip asking the OS, so an idle
+    # poll never holds the lock for an instant while the scheduler wants it.
+    if read_holder(paths.sync_lock) is None:
+        return "", False
+    holder = current_holder(paths.sync_lock)
+    if holder is None:
+        return "", False
+    ours = holder.get("pid") == os.getpid() and holder.get("host") == socket.gethostname()
+    return describe_holder(holder), ours
 
 
 def _setup_agent_logging(paths: Paths) -> list[logging.Handler]:

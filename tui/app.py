@@ -1,15 +1,20 @@
 """The Berkas App: the main screens as modes, the header's sync state, navigation,
-the command palette, and `run(paths)` which `berkas` (no arguments) calls."""
+the command palette, and `run(paths)` which `berkas` (no arguments) calls.
+
+Start-up paints the Beranda first and only then opens the store: the client
+(SQLAlchemy, pydantic, the rules) loads in a worker after the first frame, the sync
+engine after that, and the Beranda fills in when its data is there.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
-import sys
 from collections.abc import Callable, Iterable
 from datetime import date
 from functools import partial
-from typing import ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -20,14 +25,17 @@ from textual.screen import Screen
 
 from client.errors import ClientError
 from client.paths import Paths
-from client.services import BerkasClient, PegawaiView
-from tui.labels import layanan_label
 from tui.screens.base import BerkasScreen
 from tui.screens.beranda import BerandaScreen
 from tui.sync_port import EngineSyncPort, OfflineSyncPort, SyncPort, SyncStatus
+from tui.widgets.app_header import AppHeader
 from tui.widgets.nav_bar import NAV_ITEMS
 
+if TYPE_CHECKING:
+    from client.services import BerkasClient, PegawaiView
+
 SYNC_POLL_SECONDS = 3.0
+FIRST_DATA_WAIT_S = 10.0  # background sync starts then even if the Beranda is still busy
 
 
 def _lazy(module: str, name: str) -> Callable[[], Screen[object]]:
@@ -69,20 +77,64 @@ class BerkasApp(App[None]):
 
     def __init__(
         self,
-        client: BerkasClient,
+        client: BerkasClient | None = None,
         *,
+        paths: Paths | None = None,
         today: date | None = None,
         sync_port: SyncPort | None = None,
+        background_sync: bool = False,
         poll_seconds: float = SYNC_POLL_SECONDS,
     ) -> None:
+        """Over an open `client`, or over the installation at `paths`, opened once the
+        first frame is painted. Without a `sync_port` the App makes one when the client
+        is open: the real engine (in the background too, with `background_sync`) or,
+        for an app over a given client, the local store alone."""
         super().__init__()
-        self.client = client
+        if client is None and paths is None:
+            raise ValueError("BerkasApp needs an open client or the paths to open one")
+        self._client = client
+        self.paths: Paths = client.paths if client is not None else cast("Paths", paths)
         self.fixed_today = today
-        self.sync_port: SyncPort = sync_port or OfflineSyncPort(client)
+        self._sync_port = sync_port
+        self.background_sync = background_sync
         self.poll_seconds = poll_seconds
-        opd = client.config.opd_kode
-        operator = client.config.operator
-        self.header_title = " · ".join(part for part in ("Berkas", opd, operator) if part)
+        self._received = 0
+        self._opened = asyncio.Event()
+        if client is not None:
+            self._opened.set()
+        self._first_data = asyncio.Event()
+
+    @property
+    def client(self) -> BerkasClient:
+        """The open installation (screens use it once `opened`)."""
+        if self._client is None:
+            raise RuntimeError("the Berkas store is not open yet")
+        return self._client
+
+    @property
+    def opened(self) -> bool:
+        return self._client is not None
+
+    async def wait_opened(self) -> None:
+        """Return once the store is open (at once, except in the first second)."""
+        await self._opened.wait()
+
+    @property
+    def sync_port(self) -> SyncPort:
+        if self._sync_port is None:
+            self._sync_port = (
+                EngineSyncPort(self.client, background=self.background_sync)
+                if self.background_sync
+                else OfflineSyncPort(self.client)
+            )
+        return self._sync_port
+
+    @property
+    def header_title(self) -> str:
+        if self._client is None:
+            return "Berkas"
+        config = self._client.config
+        return " · ".join(part for part in ("Berkas", config.opd_kode, config.operator) if part)
 
     @property
     def today(self) -> date:
@@ -90,23 +142,95 @@ class BerkasApp(App[None]):
         return self.fixed_today or date.today()
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self.refresh_sync_status)  # after the first frame
+        if self._client is not None:
+            self.call_after_refresh(self._client_opened)  # after the first frame
+        else:
+            self.call_after_refresh(self._open_client)
+
+    @work(thread=True, group="open-client", exit_on_error=False)
+    def _open_client(self) -> None:
+        """Open the store (importing the client's modules: most of the start-up time)."""
+        from client.services import BerkasClient
+
+        try:
+            client = BerkasClient.open(self.paths)
+        except ClientError as exc:
+            message = f"Gagal membuka data Berkas: {exc.message}"
+            self.call_from_thread(self.exit, return_code=2, message=message)
+            return
+        if not self.is_running:  # quit before the store was open
+            client.close()
+            return
+        self._client = client
+        self.call_from_thread(self._client_opened)
+
+    def _client_opened(self) -> None:
+        self._opened.set()
+        for screen in self.screen_stack:
+            for header in screen.query(AppHeader):
+                header.set_app_title(self.header_title)
+        if isinstance(self.screen, BerkasScreen):
+            self.screen.load_if_stale()
+        self._after_first_data()
+
+    def first_data_shown(self) -> None:
+        """The first screen shows its data (or gave up): the rest of start-up may run."""
+        self._first_data.set()
+
+    @work(group="start-sync", exit_on_error=False)
+    async def _after_first_data(self) -> None:
+        # The sync engine's imports and first status would share the GIL with the
+        # Beranda's dashboard: let the person see the figures first.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._first_data.wait(), FIRST_DATA_WAIT_S)
+        self.refresh_sync_status()
         self.set_interval(self.poll_seconds, self.refresh_sync_status)
+        self._start_sync()
+
+    @work(thread=True, group="sync-start", exit_on_error=False)
+    def _start_sync(self) -> None:
+        """Background sync (the engine: httpx, APScheduler) starts after the data shows."""
+        try:
+            self.sync_port.start()
+        except ClientError as exc:
+            self.call_from_thread(
+                self.notify,
+                exc.message,
+                title="Sinkronisasi latar belakang tidak berjalan",
+                severity="warning",
+                timeout=10,
+            )
+            return
+        self.call_from_thread(self.refresh_sync_status)
+
+    async def on_unmount(self) -> None:
+        # At exit: the scheduler finishes (or abandons) a run and lets go of the lock.
+        if self._sync_port is not None:
+            await asyncio.to_thread(self._sync_port.stop)
 
     # -- the sync indicator ------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="sync-status", exit_on_error=False)
     def refresh_sync_status(self) -> None:
         """Ask the port where sync stands (a blocking call: run in a thread)."""
+        if not self.opened:
+            return
         try:
             status = self.sync_port.state()
         except ClientError:
             return
-        self.call_from_thread(setattr, self, "sync_status", status)
+        self.call_from_thread(self._show_sync_status, status)
+
+    def _show_sync_status(self, status: SyncStatus) -> None:
+        self.sync_status = status
+        if status.received != self._received:  # background sync brought records
+            self._received = status.received
+            self.data_changed()
 
     @work(group="sync-now", exclusive=True, exit_on_error=False)
     async def action_sinkronkan(self) -> None:
         """Sinkronkan sekarang."""
+        await self.wait_opened()
         self.notify("Sinkronisasi dimulai…", timeout=3)
         try:
             outcome = await asyncio.to_thread(self.sync_port.sync_now)
@@ -129,10 +253,14 @@ class BerkasApp(App[None]):
     # -- navigation ----------------------------------------------------------------------------
 
     async def action_buka(self, mode: str) -> None:
-        await self.buka(mode)
+        if self.opened:
+            await self.buka(mode)
+        else:  # a key pressed in the first second: show that screen once the store is open
+            self.run_worker(self.buka(mode), group="buka", exclusive=True, exit_on_error=False)
 
     async def buka(self, mode: str) -> None:
         """Show a main screen (as it was left)."""
+        await self.wait_opened()
         if self.current_mode != mode:
             await self.switch_mode(mode)
 
@@ -188,6 +316,7 @@ class BerkasApp(App[None]):
     async def _new_usulan(self, pegawai: PegawaiView | None, layanan: str | None) -> None:
         from tui.screens.usulan_baru import UsulanBaruDialog
 
+        await self.wait_opened()
         wanted = await self.push_screen_wait(UsulanBaruDialog(pegawai, layanan))
         if wanted is None:
             return
@@ -214,6 +343,7 @@ class BerkasApp(App[None]):
 
     async def _confirm_another(self, pegawai: PegawaiView, layanan: str) -> bool:
         """A second open usulan of the same layanan is usually a mistake: ask first."""
+        from tui.labels import layanan_label
         from tui.screens.konfirmasi import KonfirmasiDialog
 
         try:
@@ -292,13 +422,15 @@ class BerkasApp(App[None]):
 
 
 def run(paths: Paths, today: date | None = None) -> None:
-    """Open the TUI on the installation at `paths` (what `berkas` with no arguments does)."""
+    """Open the TUI on the installation at `paths` (what `berkas` with no arguments does),
+    with background sync when the device is enrolled."""
+    app = BerkasApp(paths=paths, today=today, background_sync=True)
     try:
-        client = BerkasClient.open(paths)
-    except ClientError as exc:
-        print(f"Gagal membuka data Berkas: {exc.message}", file=sys.stderr)
-        raise SystemExit(2) from exc
-    try:
-        BerkasApp(client, today=today, sync_port=EngineSyncPort(client)).run()
+        app.run()
     finally:
-        client.close()
+        if app._sync_port is not None:
+            app._sync_port.stop()  # done at unmount already; this covers a crash
+        if app._client is not None:
+            app._client.close()
+    if app.return_code:
+        raise SystemExit(app.return_code)

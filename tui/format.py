@@ -5,23 +5,29 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from store.rules import BULAN
-
 KOSONG = "—"
+
+
+def _bulan(month: int) -> str:
+    # store.rules (pydantic) is imported with the first date shown, not before the
+    # first frame, which shows none.
+    from store.rules import BULAN
+
+    return BULAN[month - 1]
 
 
 def tanggal(day: date | None) -> str:
     """`1 Februari 2027`."""
     if day is None:
         return KOSONG
-    return f"{day.day} {BULAN[day.month - 1]} {day.year}"
+    return f"{day.day} {_bulan(day.month)} {day.year}"
 
 
 def tanggal_pendek(day: date | None) -> str:
     """`1 Feb 2027`, for tables."""
     if day is None:
         return KOSONG
-    return f"{day.day} {BULAN[day.month - 1][:3]} {day.year}"
+    return f"{day.day} {_bulan(day.month)[:3]} {day.year}"
 
 
 def waktu(moment: datetime | None) -> str:

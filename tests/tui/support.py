@@ -279,7 +279,10 @@ def _fill(client: BerkasClient, paths: Paths) -> Facts:
 
 def copy_home(base: Path, target: Path) -> Paths:
     shutil.copytree(base, target)
-    return resolve_paths(target)
+    paths = resolve_paths(target)
+    # The config names the scan folder by its absolute path: point it at the copy's.
+    save_default_config(paths, "DISDIK", "Ani")
+    return paths
 
 
 def open_client(paths: Paths) -> BerkasClient:

@@ -83,14 +83,25 @@ def test_inbox_assign_and_discard_refuse_what_cannot_be_done(
     client: BerkasClient, facts: Facts
 ) -> None:
     nobody = next(p for p in client.search_pegawai("", limit=50) if p.nip != facts.kp_pegawai_nip)
-    with pytest.raises(ClientError, match="belum punya usulan terbuka"):
+    # Intake's own checks and words (client.intake.IntakeService), as ClientErrors.
+    with pytest.raises(ClientError, match="Belum ada usulan terbuka"):
         client.assign_inbox_item(facts.inbox_kp_item_id, nobody.nip, "SK_PANGKAT")
-    with pytest.raises(ClientError, match="tidak ditemukan"):
+    with pytest.raises(ClientError, match="Tidak ada pegawai dengan NIP"):
         client.assign_inbox_item(facts.inbox_kp_item_id, "199001012020011001", "SK_PANGKAT")
-    client.discard_inbox_item(facts.inbox_kp_item_id, "duplikat")
-    with pytest.raises(ClientError, match="sudah diproses"):
-        client.discard_inbox_item(facts.inbox_kp_item_id, "lagi")
-    assert [i.id for i in client.list_inbox(state="dibuang")] == [facts.inbox_kp_item_id]
+    with pytest.raises(ClientError, match="tidak dikenal"):
+        client.assign_inbox_item(facts.inbox_kp_item_id, facts.kp_pegawai_nip, "BUKAN_KODE")
+    # Its scan is not in the blob store (the fixture made only the record): intake
+    # cannot put a copy into quarantine, so it refuses and the item keeps waiting.
+    with pytest.raises(ClientError, match="tidak ditemukan di penyimpanan lokal"):
+        client.discard_inbox_item(facts.inbox_kp_item_id, "duplikat")
+    assert facts.inbox_kp_item_id in [i.id for i in client.list_inbox()]
+    copy = client.discard_inbox_item(facts.inbox_text_item_id, "duplikat")
+    assert copy is not None and copy.read_bytes().startswith(b"%PDF")
+    with pytest.raises(ClientError, match="sudah dibuang"):
+        client.discard_inbox_item(facts.inbox_text_item_id, "lagi")
+    with pytest.raises(ClientError, match="sudah dibuang"):
+        client.assign_inbox_item(facts.inbox_text_item_id, facts.kp_pegawai_nip, "SK_PANGKAT")
+    assert [i.id for i in client.list_inbox(state="dibuang")] == [facts.inbox_text_item_id]
 
 
 def test_dokumen_choices_put_missing_first(client: BerkasClient, facts: Facts) -> None:

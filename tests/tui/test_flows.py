@@ -283,6 +283,15 @@ def test_inbox_preview_assign_and_discard(client: BerkasClient, facts: Facts) ->
         discarded = session.get(InboxItem, facts.inbox_text_item_id)
         assert discarded is not None
         assert (discarded.state, discarded.reason) == ("dibuang", "Bukan berkas pegawai DISDIK")
+    # Intake put a copy into quarantine beside its reason; the filed scan is a Dokumen.
+    karantina = client.config.intake.quarantine_root(client.paths.scans)
+    copy = karantina / "IMG_20260104_0931.pdf"
+    assert copy.read_bytes().startswith(b"%PDF")
+    reasons = [p.read_text(encoding="utf-8") for p in karantina.glob("*alasan*")]
+    assert any("Bukan berkas pegawai DISDIK" in r for r in reasons)
+    with client.store.read() as session:
+        filed = session.get(InboxItem, facts.inbox_kp_item_id)
+        assert filed is not None and (filed.state, filed.kode) == ("diproses", "SK_PANGKAT")
 
 
 # -- Konflik ------------------------------------------------------------------------------------
@@ -417,7 +426,9 @@ def test_beranda_soon_list_opens_the_pegawai_ready_for_an_usulan(
 ) -> None:
     async def scenario(app: BerkasApp, pilot: Pilot[None]) -> None:
         soon = app.screen.query_one("#segera", DataTable)
-        first = str(soon.ordered_rows[0].key.value)
+        # Rows are keyed "<layanan>:<pegawai id>": one person may be due for both.
+        layanan, _, first = str(soon.ordered_rows[0].key.value).partition(":")
+        assert layanan == "pensiun"
         soon.focus()
         await pilot.press("enter")
         await settle(pilot)

@@ -70,8 +70,11 @@ def test_berkas_opens_searches_and_quits(base_home: tuple[Path, Facts], tmp_path
         ";", "set-option", "-t", "berkas", "remain-on-exit", "on",
     )  # fmt: skip
     try:
-        screen = tmux.wait_for("the Beranda", lambda s: "Yang perlu dikerjakan" in s)
-        assert "DISDIK" in screen and "Usulan per status" in screen
+        # The first frame comes before the store is open; the figures follow it.
+        screen = tmux.wait_for(
+            "the Beranda with its data", lambda s: "Yang perlu dikerjakan" in s and "DISDIK" in s
+        )
+        assert "150 pegawai" in screen and "Usulan per status" in screen
         tmux.send("F3")
         tmux.wait_for("the Pegawai screen", lambda s: "Pegawai · 150 orang" in s)
         query = facts.search_name.lower()
@@ -88,5 +91,32 @@ def test_berkas_opens_searches_and_quits(base_home: tuple[Path, Facts], tmp_path
         screen = tmux.screen()
         assert status == "0", f"berkas did not exit cleanly after Ctrl+Q ({status!r}):\n{screen}"
         assert "Traceback" not in screen
+    finally:
+        subprocess.run([*tmux.base, "kill-server"], capture_output=True, check=False)
+
+
+def test_berkas_on_a_broken_store_says_why_and_exits(tmp_path: Path) -> None:
+    from client.cli_support import save_default_config
+    from client.paths import resolve_paths
+
+    home = resolve_paths(tmp_path / "rusak")
+    save_default_config(home, "DISDIK", "Ani")
+    home.store.parent.mkdir(parents=True, exist_ok=True)
+    home.store.write_bytes(b"bukan basis data " * 64)
+    tmux = Tmux(socket=f"berkas-test-{tmp_path.name}", session="berkas")
+    exit_file = tmp_path / "exit-status"
+    command = f"{shlex.join([*berkas_command(), '--home', str(home.data)])}; echo $? > {exit_file}"
+    tmux.run(
+        "new-session", "-d", "-s", "berkas", "-x", "100", "-y", "30", command,
+        ";", "set-option", "-t", "berkas", "remain-on-exit", "on",
+    )  # fmt: skip
+    try:
+        screen = tmux.wait_for("the reason", lambda s: "Gagal membuka data Berkas" in s)
+        unwrapped = "".join(screen.splitlines())  # the path in it may wrap the line
+        assert "tidak dapat dibuka" in unwrapped and "Traceback" not in screen
+        deadline = time.monotonic() + 15
+        while not exit_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert exit_file.read_text().strip() == "2"
     finally:
         subprocess.run([*tmux.base, "kill-server"], capture_output=True, check=False)

@@ -13,11 +13,11 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer
 
 from client.errors import ClientError
-from client.services import BerkasClient
 from tui.widgets.app_header import AppHeader
 from tui.widgets.nav_bar import NavBar
 
 if TYPE_CHECKING:
+    from client.services import BerkasClient
     from tui.app import BerkasApp
 
 NARROW = 100
@@ -82,7 +82,12 @@ class BerkasScreen(Screen[None]):
         self.query_one(AppHeader).set_screen_title(title)
 
     def on_screen_resume(self) -> None:
-        if self._seen_version != self.berkas.data_version:
+        self.load_if_stale()
+
+    def load_if_stale(self) -> None:
+        """Load when the data changed since this screen last loaded (and the store is
+        open: at start the App calls this again once it is)."""
+        if self.berkas.opened and self._seen_version != self.berkas.data_version:
             self._seen_version = self.berkas.data_version
             self.reload()
 

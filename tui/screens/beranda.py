@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -13,11 +13,12 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
-from client.services import Dashboard
 from tui.format import angka, nip, tanggal, tanggal_pendek
-from tui.labels import NO_PEGAWAI, status_label
 from tui.screens.base import BerkasScreen
 from tui.widgets.tabel import Column, DaftarBuka, Row, Tabel, fill_table
+
+if TYPE_CHECKING:
+    from client.services import Dashboard
 
 SOON = 12  # rows in "Segera diusulkan"
 SOON_COLUMNS: list[Column] = [
@@ -57,6 +58,7 @@ class BerandaScreen(BerkasScreen):
         yield Tabel(id="segera", cursor_type="row")
 
     def on_mount(self) -> None:
+        self.query_one("#kolom").loading = True  # until the first dashboard is shown
         self.query_one("#status", OptionList).border_title = "Usulan per status"
         self.query_one("#perlu", OptionList).border_title = "Yang perlu dikerjakan"
         segera = self.query_one("#segera", DataTable)
@@ -64,9 +66,7 @@ class BerandaScreen(BerkasScreen):
         fill_table(segera, SOON_COLUMNS, [])
 
     def reload(self) -> None:
-        self.query_one("#kolom").loading = self._loaded is None
-        # After the next paint: at start the first frame must not wait for the
-        # dashboard (seconds at 50,000 pegawai), nor share the GIL with it.
+        # After the next paint: a reload's frame must not wait for the dashboard.
         self.call_after_refresh(self._load)
 
     def action_muat_ulang(self) -> None:
@@ -77,12 +77,15 @@ class BerandaScreen(BerkasScreen):
         today = self.berkas.today
         dashboard = await self.call(self.client.dashboard, today)
         conflicts = await self.call(self.client.count_conflicts)
-        if dashboard is None:
-            return
-        self._loaded = _Loaded(dashboard, conflicts or 0)
-        self._show(self._loaded)
+        if dashboard is not None:
+            self._loaded = _Loaded(dashboard, conflicts or 0)
+            self._show(self._loaded)
+        self.berkas.first_data_shown()
 
     def _show(self, loaded: _Loaded) -> None:
+        # The labels read store.rules: loaded with the client, after the first frame.
+        from tui.labels import NO_PEGAWAI, status_label
+
         d = loaded.dashboard
         self.query_one("#kolom").loading = False
         opd = self.client.config.opd_kode or "OPD belum diatur"
@@ -114,11 +117,15 @@ class BerandaScreen(BerkasScreen):
         # Half each when both lists are long; one fills in when the other is short.
         kp = d.kp_due_without_usulan[: SOON - min(len(d.pensiun_due_without_usulan), SOON // 2)]
         pensiun = d.pensiun_due_without_usulan[: SOON - len(kp)]
-        rows = [("Pensiun", p, p.tmt_pensiun) for p in pensiun]
-        rows += [("KP", p, d.kp_period.tmt) for p in kp]
+        rows = [("pensiun", "Pensiun", p, p.tmt_pensiun) for p in pensiun]
+        rows += [("kp", "KP", p, d.kp_period.tmt) for p in kp]
+        # Keyed by layanan and pegawai: one person may be due for both.
         lines: list[Row] = [
-            (p.id, [Text(p.nama), nip(p.nip), what, tanggal_pendek(tmt), Text(p.jabatan)])
-            for what, p, tmt in rows
+            (
+                f"{layanan}:{p.id}",
+                [Text(p.nama), nip(p.nip), what, tanggal_pendek(tmt), Text(p.jabatan)],
+            )
+            for layanan, what, p, tmt in rows
         ]
         if not rows:
             nothing = Text("Tidak ada yang perlu segera diusulkan.", style="dim")
@@ -130,14 +137,8 @@ class BerandaScreen(BerkasScreen):
         event.stop()
         if self._loaded is None or not event.row_key.value:
             return
-        d = self._loaded.dashboard
-        for layanan, people in (
-            ("pensiun", d.pensiun_due_without_usulan),
-            ("kp", d.kp_due_without_usulan),
-        ):
-            if any(p.id == event.row_key.value for p in people):
-                self.berkas.open_pegawai(event.row_key.value, layanan)
-                return
+        layanan, _, pegawai_id = event.row_key.value.partition(":")
+        self.berkas.open_pegawai(pegawai_id, layanan)
 
     def _todo(self, loaded: _Loaded) -> list[Option]:
         d = loaded.dashboard

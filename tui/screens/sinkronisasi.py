@@ -108,6 +108,11 @@ class SinkronisasiScreen(BerkasScreen):
         else:
             state = Text(f"● {status.state_label}", style="bold yellow")
         facts.add_row("Keadaan", state)
+        if status.held_by:
+            # Another program (usually `berkas agent`) syncs this store; this app waits.
+            facts.add_row("Disinkronkan oleh", Text(status.held_by, style="bold yellow"))
+        elif status.syncing:
+            facts.add_row("Sedang berjalan", Text("sinkronisasi latar belakang…", style="bold"))
         facts.add_row(
             "Terakhir sinkron", waktu(status.last_sync) if status.last_sync else "belum pernah"
         )

@@ -41,6 +41,10 @@ class AppHeader(Horizontal):
         yield Static(self._screen_title, id="screen-title", markup=False)
         yield SyncIndicator()
 
+    def set_app_title(self, title: str) -> None:
+        self._app_title = title
+        self.query_one("#app-title", Static).update(title)
+
     def set_screen_title(self, title: str) -> None:
         self._screen_title = title
         self.query_one("#screen-title", Static).update(title)
