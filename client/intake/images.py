@@ -48,6 +48,7 @@ class _Page:
     _look: pg.PageLook | None = None
     _guess: pg.SizeGuess | None = None
     _png_guess: int | None = None
+    _png_strategy: int | None = None  # zlib strategy for the page at its own resolution
     _written: pg.JpegSource | None = None  # how the source JPEG was coded
 
     def image(self, dpi_cap: float | None = None) -> tuple[Image.Image, float]:
@@ -87,7 +88,9 @@ class _Page:
             page = pg.flatten(img)
             if page is img and getattr(img, "fp", None) is not None:
                 # A multi-frame file stays open after loading; the page must not.
-                page = img.copy()
+                # A new image around the same decoded pixels lets the file go
+                # (closing it only drops its own reference) without copying them.
+                page = img._new(img.im)
             return page, dpi
         finally:
             # A single-frame file closed itself once loaded; closing the image
@@ -108,7 +111,9 @@ class _Page:
             return self.g4_share  # G4 again at its own resolution: about as large as it was
         if enc.codec in (Codec.ORIGINAL, Codec.PNG):
             if self._png_guess is None:
-                self._png_guess = pg.estimate_png(self.image()[0])
+                img = self.image()[0]
+                self._png_strategy = pg.png_strategy(img)
+                self._png_guess = pg.estimate_png(img, strategy=self._png_strategy)
             return self._png_guess
         if self._guess is None:
             img, img_dpi = self.image()
@@ -122,7 +127,13 @@ class _Page:
             return self.source.read_bytes()
         img, img_dpi = self.image(enc.dpi if enc.codec is Codec.JPEG else None)
         data, _ = pg.render(
-            img, img_dpi, codec=enc.codec.value, dpi=enc.dpi, quality=enc.quality, grey=enc.grey
+            img,
+            img_dpi,
+            codec=enc.codec.value,
+            dpi=enc.dpi,
+            quality=enc.quality,
+            grey=enc.grey,
+            png_strategy=self._png_strategy,
         )
         return data
 
@@ -178,14 +189,15 @@ def _open_pages(job: ConversionJob, scan_type: ScanType) -> list[_Page]:
 
 
 def _check_complete(path: Path, scan_type: ScanType) -> None:
-    """Make sure a file about to be embedded as it is decodes to its end:
-    a JPEG at 1/8 scale (cheap, yet every block is read), a PNG by its checksums."""
+    """Make sure a file about to be embedded as it is is whole: a JPEG by its
+    structure (no pixel decoded: pages.jpeg_problem), a PNG by its checksums."""
+    if scan_type is ScanType.JPEG:
+        problem = pg.jpeg_problem(path)
+        if problem is not None:
+            raise ValueError(f"JPEG not whole: {problem}")
+        return
     with Image.open(path) as img:
-        if scan_type is ScanType.JPEG:
-            img.draft(img.mode, (max(1, img.width // 8), max(1, img.height // 8)))
-            img.load()
-        else:
-            img.verify()
+        img.verify()
 
 
 def _encode_step(

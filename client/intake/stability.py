@@ -60,6 +60,9 @@ class StabilityTracker:
             entry.last_event = now
             if sig != entry.signature:
                 entry.signature, entry.since = sig, now
+            # Entries stay in the order of their last event (see take_ready).
+            del self._entries[path]
+            self._entries[path] = entry
 
     def observe(self, path: Path, root: Path) -> bool:
         """A rescan found `path`: track it if new (True), leave it be if known."""
@@ -88,32 +91,52 @@ class StabilityTracker:
 
     def take_ready(self, limit: int | None = None) -> list[tuple[Path, Path]]:
         """Up to `limit` settled files as (path, scan folder), oldest first; they
-        stop being tracked. Files that vanished are dropped."""
+        stop being tracked. Files that vanished are dropped.
+
+        Entries are kept in the order of their last event, so a call looks only
+        at the quiet ones it takes (and those still held), not at every file
+        tracked: with thousands waiting behind a burst, the watcher asks for one
+        file each time a conversion ends."""
         now = self._clock()
-        with self._lock:
-            quiet = [
-                (path, entry)
-                for path, entry in self._entries.items()
-                if now - entry.last_event >= self.delay
-            ]
-        quiet.sort(key=lambda item: item[1].last_event)
         ready: list[tuple[Path, Path]] = []
-        for path, entry in quiet:
-            if limit is not None and len(ready) >= limit:
+        looked: set[Path] = set()
+        while limit is None or len(ready) < limit:
+            batch = self._quiet(now, None if limit is None else limit - len(ready), looked)
+            if not batch:
                 break
-            sig = signature_of(path)
-            with self._lock:
-                if self._entries.get(path) is not entry:
-                    continue
-                if sig is None:
+            for path, entry in batch:
+                looked.add(path)
+                sig = signature_of(path)
+                with self._lock:
+                    if self._entries.get(path) is not entry:
+                        continue
+                    if sig is None:
+                        del self._entries[path]
+                        continue
+                    if sig != entry.signature:
+                        entry.signature, entry.since = sig, now
+                        continue
+                    hold = self._hold(sig)
+                    if now - entry.since < hold or now - entry.last_event < hold:
+                        continue
                     del self._entries[path]
-                    continue
-                if sig != entry.signature:
-                    entry.signature, entry.since = sig, now
-                    continue
-                hold = self.delay * (_EMPTY_HOLD if sig[0] == 0 else 1)
-                if now - entry.since < hold or now - entry.last_event < hold:
-                    continue
-                del self._entries[path]
-            ready.append((path, entry.root))
+                ready.append((path, entry.root))
         return ready
+
+    def _hold(self, sig: Signature | None) -> float:
+        return self.delay * (_EMPTY_HOLD if sig is not None and sig[0] == 0 else 1)
+
+    def _quiet(self, now: float, want: int | None, looked: set[Path]) -> list[tuple[Path, _Entry]]:
+        """Up to `want` entries, oldest first, quiet for the delay and not held
+        back by their last known signature, skipping those in `looked`."""
+        found: list[tuple[Path, _Entry]] = []
+        with self._lock:
+            for path, entry in self._entries.items():
+                if now - entry.last_event < self.delay:
+                    break  # every later entry had an event more recently still
+                if path in looked or now - entry.since < self._hold(entry.signature):
+                    continue
+                found.append((path, entry))
+                if want is not None and len(found) >= want:
+                    break
+        return found

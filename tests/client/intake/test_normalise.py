@@ -180,6 +180,37 @@ def test_bad_files_are_refused_with_a_reason(tmp_path: Path, make, kind, words) 
     assert not target.exists()
 
 
+@pytest.mark.parametrize("tail", ["potong", "nol", "tanpa-eoi"])
+def test_jpeg_cut_short_is_refused_though_small_enough_to_embed(tmp_path: Path, tail: str) -> None:
+    whole = scans.jpeg_bytes(scans.a4_page(dpi=150), quality=60)
+    cut = len(whole) * 2 // 3
+    data = {
+        "potong": whole[:cut],  # a copy stopped half way
+        "nol": whole[:cut] + bytes(len(whole) - cut),  # padded with zeros to its length
+        "tanpa-eoi": whole[:-2],
+    }[tail]
+    src = tmp_path / "a.jpg"
+    src.write_bytes(data)
+    target = tmp_path / "out.pdf"
+    outcome = normalise(ConversionJob(src, target, MB, 200, 100_000_000))
+    assert outcome.rejection is not None and outcome.rejection.kind is RejectKind.CORRUPT
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("variant", ["progresif", "ekor"])
+def test_whole_jpeg_is_embedded_as_it_is(tmp_path: Path, variant: str) -> None:
+    page = scans.a4_page(dpi=150)
+    src = tmp_path / "a.jpg"
+    if variant == "progresif":
+        page.save(src, "JPEG", quality=70, progressive=True, dpi=(150, 150))
+    else:  # bytes after the EOI, as some devices append
+        src.write_bytes(scans.jpeg_bytes(page, dpi=150, quality=70) + b"\x00" * 64)
+    done, out = convert(src)
+    assert done.step == "asli"
+    ((_, _, raw),) = images_of(out)
+    assert raw == src.read_bytes()
+
+
 def test_colour_and_text_detection() -> None:
     assert pg.has_colour(scans.a4_page(colour=True, dpi=150, noise=0))
     grey_as_rgb = scans.a4_page(colour=False, dpi=150).convert("RGB")

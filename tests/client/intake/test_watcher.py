@@ -77,6 +77,26 @@ def test_tracker_waits_for_quiet_and_unchanged(tmp_path: Path) -> None:
     assert tracker.take_ready() == [] and len(tracker) == 0  # vanished: dropped
 
 
+def test_tracker_takes_oldest_first_and_held_files_do_not_block(tmp_path: Path) -> None:
+    now = [0.0]
+    tracker = StabilityTracker(1.0, clock=lambda: now[0])
+    empty, first, second = (tmp_path / n for n in ("kosong.pdf", "a.jpg", "b.jpg"))
+    empty.write_bytes(b"")
+    first.write_bytes(b"a")
+    second.write_bytes(b"b")
+    tracker.touch(empty, tmp_path)  # empty: held for several delays
+    tracker.touch(first, tmp_path)
+    now[0] = 0.5
+    tracker.touch(second, tmp_path)
+    tracker.touch(first, tmp_path)  # a later event: now the newest
+    now[0] = 1.6
+    assert tracker.take_ready(1) == [(second, tmp_path)]
+    assert tracker.take_ready(1) == [(first, tmp_path)]
+    assert tracker.take_ready() == [] and empty in tracker
+    now[0] = 6.0
+    assert tracker.take_ready(5) == [(empty, tmp_path)]
+
+
 def test_slowly_written_file_is_taken_once_after_it_stops_changing(
     watching: tuple[Watcher, Recorder], scans_dir: Path
 ) -> None:
