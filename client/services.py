@@ -1193,18 +1193,16 @@ class BerkasClient:
             entry = session.exec(stmt.order_by(col(OutboxEntry.seq).desc())).first()
             if entry is None:
                 # Every chosen value was already the local one: the hook saw no change,
-                # yet the server must hear the decision.
-                ctx = self.store.context
-                record.updated_at = ctx.clock.now()
-                record.updated_by = ctx.device_id
-                session.add(record)
+                # yet the server must hear the decision. The record keeps its stamp: the
+                # server changes no value either, so it keeps its own (stamping the row
+                # here would leave this device differing from every other for good).
                 entry = OutboxEntry(
                     table_name=table,
                     record_id=record_id,
                     opd_id=record.opd_id,
                     base_version=record.version,
                     changes={},
-                    hlc=record.updated_at,
+                    hlc=self.store.context.clock.now(),
                 )
             changes = dict(entry.changes or {})
             for name, wire in chosen.items():

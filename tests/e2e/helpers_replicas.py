@@ -162,10 +162,9 @@ def replica_differences(
     *,
     name: str = "replica",
     tables: Iterable[str] = tuple(SYNCED_MODELS),
-    stamps: bool = True,
 ) -> list[str]:
     """How a client store differs from the server's records (data fields, version, tombstone,
-    owner and, with `stamps`, the updated_at/updated_by stamp); empty when they are equal.
+    owner and the updated_at/updated_by stamp); empty when they are equal.
     `server` holds what the device may see."""
     wanted = set(tables)
     local = {k: v for k, v in local_records(store).items() if k[0] in wanted}
@@ -178,9 +177,7 @@ def replica_differences(
         problems.append(f"{name}: has {key[0]} {key[1]} the server lacks (v{row['version']})")
     for key in sorted(local.keys() & theirs.keys()):
         mine, srv = local[key], theirs[key].wire()
-        fields = [*SYNCED_MODELS[key[0]].data_fields(), *META_COLUMNS]
-        if stamps:
-            fields += STAMP_COLUMNS
+        fields = [*SYNCED_MODELS[key[0]].data_fields(), *META_COLUMNS, *STAMP_COLUMNS]
         for field in fields:
             if not same_value(mine.get(field), srv.get(field)):
                 problems.append(

@@ -22,8 +22,8 @@ Checked at the end, after two rounds in which every device syncs:
 - every op made reached the server, and the server applied no op a device did not make
   (its op log, keyed by op_id, answers a retried op with its first result).
 
-What the machine found is pinned by the xfail(strict=True) tests at the end of this module;
-while those bugs stand, the machine counts (KNOWN_BUG_*) instead of failing on them.
+What the machine found is pinned by the tests at the end of this module (xfail(strict=True)
+while a bug stood; the machine counted it (KNOWN_BUG_*) instead of failing on it).
 """
 
 from __future__ import annotations
@@ -459,9 +459,7 @@ class Convergence(RuleBasedStateMachine):
         refused: dict[str, str] = {}
         for name, device in self.devices.items():
             problems += [f"{name}: op {op[:8]} still pending" for op in _pending(device)]
-            # Stamps (updated_at/updated_by) are left out here: see
-            # test_resolving_with_the_servers_value_leaves_a_stamp_the_server_lacks.
-            problems += replica_differences(device.store, records, name=name, stamps=False)
+            problems += replica_differences(device.store, records, name=name)
             local = local_conflicts(device.store)
             for cid in sorted(conflicts.keys() - local.keys()):
                 problems.append(f"{name}: does not know conflict {cid[:8]}")
@@ -602,14 +600,7 @@ def _jabatan_conflict(devices: DeviceFactory) -> tuple[Device, Device, str]:
     return a, b, pid
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: resolving with the server's value stamps the record locally (client/services.py "
-    "resolve_conflicts: updated_at/updated_by when no field changed); the server changes "
-    "nothing, keeps its version, and sync/engine/merge.py skips a state whose version the "
-    "device holds, so the device keeps its own stamp for good",
-)
-def test_resolving_with_the_servers_value_leaves_a_stamp_the_server_lacks(
+def test_resolving_with_the_servers_value_leaves_every_replica_equal(
     devices: DeviceFactory,
 ) -> None:
     a, b, _pid = _jabatan_conflict(devices)
