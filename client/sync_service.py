@@ -33,7 +33,7 @@ from sync.engine.keyring import Keyring
 from sync.engine.lock import SyncLock, current_holder, describe_holder, read_holder
 from sync.engine.outbox import pending_count
 from sync.engine.restore import RestoreReport, restore_home
-from sync.engine.scheduler import _WATCH_JOB, SyncScheduler
+from sync.engine.scheduler import SyncScheduler
 from sync.engine.uploads import pending_upload_count
 
 log = logging.getLogger("berkas.sync")
@@ -344,10 +344,7 @@ class BackgroundSync:
 
     def next_run(self) -> datetime | None:
         """When the scheduler runs a sync next (the interval, a "now" or a retry job)."""
-        # SyncScheduler has no public accessor for this yet; its APScheduler jobs know.
-        jobs = self.scheduler._scheduler.get_jobs()
-        times = [j.next_run_time for j in jobs if j.id != _WATCH_JOB and j.next_run_time]
-        return min(times) if times else None
+        return self.scheduler.next_run()
 
     def trigger(self) -> None:
         """Sync as soon as the scheduler allows (now, or when the backoff reopens)."""

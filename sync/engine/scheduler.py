@@ -30,6 +30,7 @@ _SYNC_JOB = "berkas-sync"
 _NOW_JOB = "berkas-sync-now"
 _RETRY_JOB = "berkas-sync-retry"
 _WATCH_JOB = "berkas-watch"
+BUSY_RETRY_SECONDS = 60.0
 
 
 class SyncScheduler:
@@ -44,6 +45,7 @@ class SyncScheduler:
         lock: SyncLock | None = None,
         poll_seconds: float = 3.0,
         on_report: Callable[[SyncReport], None] | None = None,
+        busy_retry_seconds: float = BUSY_RETRY_SECONDS,
     ) -> None:
         self.engine = engine
         self.interval_minutes = interval_minutes
@@ -51,6 +53,7 @@ class SyncScheduler:
         self.lock = lock
         self.poll_seconds = poll_seconds
         self.on_report = on_report
+        self.busy_retry_seconds = busy_retry_seconds
         self.runs = 0
         self.last_report: SyncReport | None = None
         self._running = threading.Lock()
@@ -84,6 +87,14 @@ class SyncScheduler:
         self.engine.stop_event.set()
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)
+
+    def next_run(self) -> datetime | None:
+        """When a sync runs next (the interval, a "now" or a retry job); None if stopped."""
+        if not self._scheduler.running:
+            return None
+        jobs = self._scheduler.get_jobs()
+        times = [j.next_run_time for j in jobs if j.id != _WATCH_JOB and j.next_run_time]
+        return min(times) if times else None
 
     def trigger(self) -> None:
         """Sync as soon as allowed: now, or when the backoff gate reopens."""
@@ -154,7 +165,10 @@ class SyncScheduler:
         try:
             self.lock.acquire()
         except SyncBusy as exc:
+            # Another process (an agent, the TUI) is syncing this store: try again once it
+            # has likely finished, not only at the next interval.
             log.info("%s", exc.message)
+            self._once(_RETRY_JOB, self.busy_retry_seconds)
             return None
         try:
             return self.engine.sync_once()
