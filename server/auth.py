@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from server.db import Database
 from server.errors import ApiError
@@ -182,11 +183,23 @@ async def read_body_limited(request: Request, limit: int) -> bytes:
             )
     chunks: list[bytes] = []
     total = 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > limit:
-            raise ApiError(413, "terlalu_besar", f"Ukuran permintaan melebihi batas {limit} bita.")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            total += len(chunk)
+            if total > limit:
+                raise ApiError(
+                    413, "terlalu_besar", f"Ukuran permintaan melebihi batas {limit} bita."
+                )
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # A cut link mid-request: everyday on the networks we serve, not a server fault
+        # (it would otherwise be logged as an unexpected error with a traceback).
+        raise ApiError(
+            400,
+            "sambungan_terputus",
+            "Sambungan terputus sebelum permintaan selesai dikirim.",
+            f"after {total} bytes",
+        ) from None
     return b"".join(chunks)
 
 

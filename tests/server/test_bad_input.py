@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import socket
 
 import pytest
 
@@ -10,6 +12,7 @@ from sync.crypto import SEALED_MEDIA_TYPE, request_aad, seal_json
 from sync.protocol import MAX_PUSH_OPS, PushRequest
 from tests.server.conftest import applied_record, pegawai_data
 from tests.support.device import TestDevice
+from tests.support.netproxy import wait_until
 from tests.support.server import RunningServer
 
 
@@ -125,3 +128,24 @@ def test_error_bodies_have_kode_and_pesan(server: RunningServer, device: TestDev
     assert set(resp.json()) == {"kode", "pesan", "detail"}
     resp = device.client.put("/healthz")
     assert resp.status_code == 405 and resp.json()["kode"] == "metode_tidak_didukung"
+
+
+def test_request_cut_mid_body_is_refused_quietly(
+    server: RunningServer, device: TestDevice, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A link cut while a push body is on its way: no error logged (it is no server fault),
+    nothing stored changes, and the server goes on answering."""
+    caplog.set_level(logging.INFO)
+    before = list(device.pull_all())
+    host, port = "127.0.0.1", server.port
+    with socket.create_connection((host, port), timeout=5) as sock:
+        sock.sendall(
+            b"POST /v1/sync/push HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: " + SEALED_MEDIA_TYPE.encode() + b"\r\n"
+            b"Content-Length: 100000\r\n\r\n" + b"x" * 1000
+        )
+    assert wait_until(
+        lambda: any("sambungan_terputus" in r.getMessage() for r in caplog.records), timeout=10
+    )
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert device.pull_all() == before
