@@ -75,28 +75,40 @@ def push_outbox(
     if entries is None:
         return report
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="berkas-push") as pool:
-        in_flight: Future[PushResponse] | None = pool.submit(
-            transport.sealed, "POST", PUSH_PATH, entries[1], PushResponse
-        )
+
+        def send(batch: tuple[list[PendingOp], bytes]) -> Future[PushResponse]:
+            return pool.submit(transport.sealed, "POST", PUSH_PATH, batch[1], PushResponse)
+
+        in_flight: Future[PushResponse] | None = send(entries)
         try:
             while in_flight is not None:
                 following = _next_batch(store, device_id, opd_id, entries[0][-1].seq, batch_size)
                 response = in_flight.result()
                 in_flight = None
                 report.requests += 1
-                if following is not None:
-                    in_flight = pool.submit(
-                        transport.sealed, "POST", PUSH_PATH, following[1], PushResponse
-                    )
+                answered = {r.op_id for r in response.results}
+                complete = all(e.op_id in answered for e in entries[0])
+                if following is not None and complete:
+                    in_flight = send(following)
                 done = apply_push_results(store, entries[0], response, report)
                 if done == 0:
                     raise ServerRefused(
                         "Server tidak memberi hasil untuk perubahan yang dikirim.",
                         f"push of {len(entries[0])} ops returned no matching results",
                     )
+                if not complete:
+                    # Ops the answer left out go again, first, before anything newer.
+                    following = _next_batch(store, device_id, opd_id, 0, batch_size)
+                elif following is None:
+                    # Written while the last batch was on its way: push them too.
+                    following = _next_batch(
+                        store, device_id, opd_id, entries[0][-1].seq, batch_size
+                    )
                 if following is None:
-                    return report
+                    break
                 entries = following
+                if in_flight is None:
+                    in_flight = send(entries)
         finally:
             if in_flight is not None:
                 with contextlib.suppress(Exception):

@@ -153,3 +153,56 @@ def test_crash_between_answer_and_apply_loses_nothing(
     with b.store.read() as session:
         rows = list(session.exec(select(Pegawai)))
     assert [(r.id, r.version) for r in rows] == [(pid, 1)]
+
+
+def test_small_batches_in_flight_keep_the_order_of_edits(new_device: DeviceFactory) -> None:
+    """Batches of two, each read and sent while the one before is answered: a record
+    created in one batch and edited in the next ones ends as its last edit, everywhere."""
+    a, b = new_device("a"), new_device("b")
+    a.engine.settings.push_batch = 2
+    pids = [a.add_pegawai(nip) for nip in NIPS]
+    for step in range(3):
+        for pid in pids:
+            a.edit(Pegawai, pid, jabatan=f"Jabatan {step}")
+    report = a.sync()
+    assert report.ok and report.push.pushed == 4 + 12 and report.push.requests == 8
+    assert report.push.conflicts == 0 and report.push.refused == 0
+    assert b.sync().ok
+    for pid in pids:
+        assert b.get(Pegawai, pid).jabatan == "Jabatan 2"
+        assert a.get(Pegawai, pid).version == b.get(Pegawai, pid).version == 4
+    with a.store.read() as session:
+        assert session.exec(select(OutboxEntry)).first() is None
+
+
+def test_an_answer_leaving_out_an_op_sends_it_again_before_newer_ops(
+    new_device: DeviceFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server answering only part of a push (it should not): the ops left out go again,
+    first, in the same sync, and nothing newer overtakes them."""
+    a, b = new_device("a"), new_device("b")
+    a.engine.settings.push_batch = 2
+    pid = a.add_pegawai(NIPS[0])
+    a.edit(Pegawai, pid, jabatan="Satu")
+    a.edit(Pegawai, pid, jabatan="Dua")
+    a.edit(Pegawai, pid, jabatan="Tiga")
+    transport = a.engine.transport
+    real = transport.sealed
+    dropped: list[str] = []
+
+    def lossy(method: str, path: str, body: Any, model: Any, **kwargs: Any) -> Any:
+        answer = real(method, path, body, model, **kwargs)
+        if path == PUSH_PATH and not dropped:
+            dropped.append(answer.results[-1].op_id)
+            answer = answer.model_copy(update={"results": answer.results[:-1]})
+        return answer
+
+    monkeypatch.setattr(transport, "sealed", lossy)
+    report = a.sync()
+    assert report.ok, report.error
+    assert dropped and report.push.pushed == 4
+    with a.store.read() as session:
+        assert session.exec(select(OutboxEntry)).first() is None
+    assert b.sync().ok
+    assert b.get(Pegawai, pid).jabatan == "Tiga"
+    assert a.get(Pegawai, pid).version == b.get(Pegawai, pid).version == 4

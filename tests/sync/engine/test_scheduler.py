@@ -66,7 +66,7 @@ def test_offline_backs_off_and_retries_without_new_writes(
 def test_other_process_holding_the_lock_is_named(
     scheduled: tuple[Device, SyncScheduler], caplog: pytest.LogCaptureFixture
 ) -> None:
-    a, scheduler = scheduled
+    a, _scheduler = scheduled
     caplog.set_level(logging.INFO, logger="sync.engine.scheduler")
     with SyncLock(a.paths.sync_lock, "berkas agent"):
         a.add_pegawai(NIPS[0])
