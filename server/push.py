@@ -47,6 +47,7 @@ from server.records import (
     natural_key_of,
     normalise_record,
     normalise_value,
+    nullable_fields,
     opd_seq,
     record_wire,
 )
@@ -219,11 +220,14 @@ def _apply(tx: _Tx, caller: Caller, op: Op, batch: _Batch, now: float) -> OpResu
 
     # A create is validated whole below (normalise_record), every base is None: checking
     # each value first as well would double the cost of the commonest op of a big push.
-    changes = (
-        {name: (None, change.new) for name, change in op.changes.items()}
-        if creating and all(change.base is None for change in op.changes.values())
-        else _normalised_changes(table, op)
-    )
+    if creating and all(change.base is None for change in op.changes.values()):
+        nullable = nullable_fields(table)
+        for name, change in op.changes.items():
+            if change.new is None and name not in nullable:
+                raise Refusal(f"Nilai kolom {name} tidak sah.")
+        changes = {name: (None, change.new) for name, change in op.changes.items()}
+    else:
+        changes = _normalised_changes(table, op)
     current: Mapping[str, Any] = row.data if row is not None else {}
     fast_forward = row is None or op.base_version == row.version
     resolving = _conflicts_resolved(tx.conn, op)

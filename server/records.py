@@ -10,7 +10,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Final
+from typing import Any, Final, get_args
 
 from pydantic import BaseModel, TypeAdapter, ValidationError, create_model
 from sqlalchemy import Connection, bindparam, func, insert, select, update
@@ -56,6 +56,17 @@ def _plain_type(table: str, name: str) -> type | None:
     needs no validation); None otherwise."""
     annotation = model_of(table).model_fields[name].annotation
     return annotation if annotation in (str, int) else None  # type: ignore[return-value]
+
+
+@cache
+def nullable_fields(table: str) -> frozenset[str]:
+    """The data fields that may hold null (their type admits None)."""
+    fields = model_of(table).model_fields
+    return frozenset(
+        name
+        for name in data_fields(table)
+        if fields[name].annotation is None or type(None) in get_args(fields[name].annotation)
+    )
 
 
 def normalise_value(table: str, name: str, value: Any) -> Any:

@@ -64,24 +64,30 @@ def oldest(session: Session, limit: int, *, after_seq: int = 0) -> list[PendingO
             record_id=row.record_id,
             opd_id=row.opd_id,
             base_version=row.base_version,
-            changes=_json(row.changes, dict),
+            changes=_json(row.changes, dict, row.seq),
             deleted=None if row.deleted is None else bool(row.deleted),
-            resolves=_json(row.resolves, list),
+            resolves=_json(row.resolves, list, row.seq),
             hlc=row.hlc,
         )
         for row in rows
     ]
 
 
-def _json(text: str | None, kind: type) -> Any:
-    """A JSON column's text; a damaged one reads as empty and the op is refused (op_fields)."""
+def _json(text: str | None, kind: type, seq: int) -> Any:
+    """A JSON column's value; damaged text stops the push with a clear error (never read as
+    empty: an op without its changes would be "applied" and the edit lost)."""
     if text is None:
         return kind()
     try:
         value = json.loads(text)
     except ValueError:
-        return kind()
-    return value if isinstance(value, kind) else kind()
+        value = None
+    if not isinstance(value, kind):
+        raise LocalFailure(
+            "Antrean perubahan lokal memuat entri yang rusak; hubungi admin.",
+            f"outbox entry {seq}: damaged JSON column",
+        )
+    return value
 
 
 def pending_count(store: Store) -> int:

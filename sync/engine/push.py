@@ -82,7 +82,15 @@ def push_outbox(
         in_flight: Future[PushResponse] | None = send(entries)
         try:
             while in_flight is not None:
-                following = _next_batch(store, device_id, opd_id, entries[0][-1].seq, batch_size)
+                read_ahead: LocalFailure | None = None
+                try:
+                    following = _next_batch(
+                        store, device_id, opd_id, entries[0][-1].seq, batch_size
+                    )
+                except LocalFailure as exc:
+                    # A damaged entry further on: settle the batch in flight first, so the
+                    # ops before it leave the outbox, then stop on it.
+                    following, read_ahead = None, exc
                 response = in_flight.result()
                 in_flight = None
                 report.requests += 1
@@ -96,14 +104,14 @@ def push_outbox(
                         "Server tidak memberi hasil untuk perubahan yang dikirim.",
                         f"push of {len(entries[0])} ops returned no matching results",
                     )
-                if not complete:
-                    # Ops the answer left out go again, first, before anything newer.
+                if read_ahead is not None:
+                    raise read_ahead
+                if not complete or following is None:
+                    # Ops the answer left out go again, first, before anything newer; or
+                    # entries written while the last batch was on its way go now. Every
+                    # entry not settled is still in the outbox: read from its start (an
+                    # emptied table may hand out small seq numbers again).
                     following = _next_batch(store, device_id, opd_id, 0, batch_size)
-                elif following is None:
-                    # Written while the last batch was on its way: push them too.
-                    following = _next_batch(
-                        store, device_id, opd_id, entries[0][-1].seq, batch_size
-                    )
                 if following is None:
                     break
                 entries = following
@@ -127,7 +135,8 @@ def _next_batch(
         return None
     ops = [op_fields(e, device_id, opd_id) for e in entries]
     try:
-        body = pydantic_core.to_json({"ops": ops})  # (Rust) a quarter of json.dumps' time
+        # (Rust) a quarter of json.dumps' time; NaN is not JSON: null, as pydantic would.
+        body = pydantic_core.to_json({"ops": ops}, inf_nan_mode="null")
     except pydantic_core.PydanticSerializationError as exc:
         raise LocalFailure(
             "Antrean perubahan lokal memuat entri yang rusak; hubungi admin.", str(exc)[:300]

@@ -149,3 +149,17 @@ def test_request_cut_mid_body_is_refused_quietly(
     )
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert device.pull_all() == before
+
+
+@pytest.mark.parametrize("field", ["nama", "jabatan", "golongan"])
+def test_create_with_null_in_a_field_that_cannot_be_empty(
+    device: TestDevice, baseline: list[object], field: str
+) -> None:
+    (result,) = device.push(device.create("pegawai", pegawai_data(3, **{field: None}))).results
+    assert result.outcome == "refused" and field in (result.reason or "")
+    assert device.pull_all() == baseline
+
+
+def test_create_with_null_where_null_is_allowed(device: TestDevice) -> None:
+    (result,) = device.push(device.create("pegawai", pegawai_data(4, tmt_pns=None))).results
+    assert result.outcome == "applied" and result.record and result.record["tmt_pns"] is None

@@ -6,7 +6,7 @@ import hashlib
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import func, select
 
 from client import sync_service
 from store import usulan as wf
@@ -206,3 +206,44 @@ def test_an_answer_leaving_out_an_op_sends_it_again_before_newer_ops(
     assert b.sync().ok
     assert b.get(Pegawai, pid).jabatan == "Tiga"
     assert a.get(Pegawai, pid).version == b.get(Pegawai, pid).version == 4
+
+
+def _outbox_size(device: Any) -> int:
+    with device.store.read() as session:  # no ORM objects: a damaged row would not load
+        return int(session.exec(select(func.count()).select_from(OutboxEntry)).one())
+
+
+def test_a_damaged_outbox_entry_stops_the_push_and_loses_nothing(
+    new_device: DeviceFactory,
+) -> None:
+    """Unreadable `changes` text: the push stops on it with a clear error; the edit stays
+    pending (it is never sent as an op without changes, which would drop it)."""
+    a, b = new_device("a"), new_device("b")
+    pid = a.add_pegawai(NIPS[0])
+    assert a.sync().ok and b.sync().ok
+    a.edit(Pegawai, pid, jabatan="Kepala Bidang")
+    with a.store.write() as session:
+        session.connection().exec_driver_sql("UPDATE outbox SET changes = '{not json'")
+    report = a.sync()
+    assert not report.ok and report.error is not None
+    assert "rusak" in report.error.message
+    assert _outbox_size(a) == 1
+    assert a.get(Pegawai, pid).jabatan == "Kepala Bidang"
+
+
+def test_a_damaged_entry_in_the_next_batch_still_settles_the_batch_in_flight(
+    new_device: DeviceFactory,
+) -> None:
+    """The batch read ahead holds a damaged entry: the batch already sent is answered and
+    applied (its ops leave the outbox), then the push stops at the damaged one."""
+    a = new_device("a")
+    a.engine.settings.push_batch = 2
+    pids = [a.add_pegawai(nip) for nip in NIPS[:3]]
+    with a.store.write() as session:
+        session.connection().exec_driver_sql(
+            "UPDATE outbox SET table_name = 'rusak' WHERE seq = (SELECT max(seq) FROM outbox)"
+        )
+    for _ in range(2):
+        assert not a.sync().ok
+    assert _outbox_size(a) == 1
+    assert [a.get(Pegawai, pid).version for pid in pids[:2]] == [1, 1]
