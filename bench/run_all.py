@@ -22,6 +22,7 @@ SCRIPTS = (
     "sync_link.py",
     "tui.py",
     "crash.py",
+    "convergence.py",
     "compare_peers.py",
 )
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -554,18 +555,24 @@ class Convergence(RuleBasedStateMachine):
         return lost
 
 
+# The quick variant (make test) runs 10 fixed examples; bench/convergence.py sets these to
+# run the long one: many more examples, longer, from a fresh random seed each time.
+EXAMPLES = int(os.environ.get("BERKAS_CONVERGENCE_EXAMPLES", "10"))
+STEPS = int(os.environ.get("BERKAS_CONVERGENCE_STEPS", "30"))
+RANDOM = os.environ.get("BERKAS_CONVERGENCE_RANDOM", "") == "1"
+
 Convergence.TestCase.settings = settings(
-    max_examples=10,
-    stateful_step_count=30,
+    max_examples=EXAMPLES,
+    stateful_step_count=STEPS,
     deadline=None,
-    derandomize=True,  # the same examples every run: CI stays stable
+    derandomize=not RANDOM,  # the quick variant: the same examples every run, CI stays stable
     database=None,
     # No shrinking: an example costs seconds; the failing steps are printed as they ran.
     phases=(Phase.explicit, Phase.reuse, Phase.generate),
     suppress_health_check=list(HealthCheck),
 )
 TestConvergence = Convergence.TestCase
-TestConvergence = pytest.mark.timeout(600)(TestConvergence)
+TestConvergence = pytest.mark.timeout(max(600, EXAMPLES * 60))(TestConvergence)
 
 
 # -- the bugs the machine found, each on its own ------------------------------------------------
