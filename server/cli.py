@@ -5,9 +5,10 @@ the network). Mounted by client/cli.py; also runs as `python -m server.cli`.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 
@@ -52,6 +53,7 @@ DatabaseOption = Annotated[
     ),
 ]
 DEFAULT_HOME = Path("berkas-server")
+T = TypeVar("T")
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
@@ -61,6 +63,18 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 
 def _settings(home: Path, database_url: str | None) -> ServerSettings:
     return ServerSettings.for_home(home, database_url)
+
+
+def _admin(home: Path, database_url: str | None, action: Callable[[Database], T]) -> T:
+    """One admin action on the server's database, closed after; an AdminError is the
+    person's message (the command fails with it)."""
+    db = _open(home, database_url)
+    try:
+        return action(db)
+    except AdminError as exc:
+        _fail(exc.message)
+    finally:
+        db.dispose()
 
 
 def _open(home: Path, database_url: str | None) -> Database:
@@ -168,13 +182,7 @@ def opd_add_cmd(
     """Daftarkan OPD (atau BKD sendiri, untuk perangkat verifikator)."""
     from server.admin import add_opd
 
-    db = _open(home, database_url)
-    try:
-        opd = add_opd(db, kode, nama)
-    except AdminError as exc:
-        _fail(exc.message)
-    finally:
-        db.dispose()
+    opd = _admin(home, database_url, lambda db: add_opd(db, kode, nama))
     typer.echo(f"OPD {opd.kode} ({opd.nama}) terdaftar.")
 
 
@@ -183,11 +191,7 @@ def opd_list_cmd(home: HomeOption = DEFAULT_HOME, database_url: DatabaseOption =
     """Tampilkan OPD terdaftar."""
     from server.admin import list_opds
 
-    db = _open(home, database_url)
-    try:
-        opds = list_opds(db)
-    finally:
-        db.dispose()
+    opds = _admin(home, database_url, list_opds)
     if not opds:
         typer.echo("Belum ada OPD terdaftar.")
     for opd in opds:
@@ -206,13 +210,7 @@ def enrol_code_cmd(
     """Buat kode pendaftaran sekali pakai (berlaku 72 jam)."""
     from server.admin import issue_enrol_code
 
-    db = _open(home, database_url)
-    try:
-        issued = issue_enrol_code(db, kode, role)
-    except AdminError as exc:
-        _fail(exc.message)
-    finally:
-        db.dispose()
+    issued = _admin(home, database_url, lambda db: issue_enrol_code(db, kode, role))
     typer.echo(f"Kode pendaftaran untuk {issued.opd_kode} ({issued.role.value}): {issued.code}")
     typer.echo(f"Berlaku sekali, sampai {_when(issued.expires_at)}.")
 
@@ -231,13 +229,7 @@ def pegawai_import_cmd(
         content = file.read_bytes()
     except OSError as exc:
         _fail(f"Berkas {file} tidak dapat dibaca: {exc.strerror}")
-    db = _open(home, database_url)
-    try:
-        report = import_pegawai(db, kode, content)
-    except AdminError as exc:
-        _fail(exc.message)
-    finally:
-        db.dispose()
+    report = _admin(home, database_url, lambda db: import_pegawai(db, kode, content))
     typer.echo(
         f"Impor pegawai {kode.upper()}: {report.created} baru, {report.updated} diperbarui, "
         f"{report.unchanged} tidak berubah, {len(report.errors)} baris ditolak."
@@ -257,13 +249,7 @@ def devices_cmd(
     """Tampilkan perangkat terdaftar."""
     from server.admin import list_devices
 
-    db = _open(home, database_url)
-    try:
-        devices = list_devices(db, opd)
-    except AdminError as exc:
-        _fail(exc.message)
-    finally:
-        db.dispose()
+    devices = _admin(home, database_url, lambda db: list_devices(db, opd))
     if not devices:
         typer.echo("Belum ada perangkat terdaftar.")
         return
@@ -285,13 +271,7 @@ def revoke_cmd(
     """Cabut perangkat: semua permintaannya ditolak sejak saat ini."""
     from server.admin import revoke_device
 
-    db = _open(home, database_url)
-    try:
-        device = revoke_device(db, device_id)
-    except AdminError as exc:
-        _fail(exc.message)
-    finally:
-        db.dispose()
+    device = _admin(home, database_url, lambda db: revoke_device(db, device_id))
     typer.echo(f"Perangkat {device.id} ({device.opd_kode}, {device.name}) dicabut.")
 
 
