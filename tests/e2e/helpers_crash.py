@@ -389,6 +389,31 @@ def blob_store_problems(
 # -- sync under kills ---------------------------------------------------------------------------
 
 
+def kill_one(
+    launcher: Launcher,
+    clock: KillClock,
+    report: CrashReport,
+    what: tuple[str, Path, Path],
+    *,
+    restart: bool,
+    after_kill: Callable[[Child], None],
+) -> tuple[float, bool]:
+    """Start `what` (scenario, data folder, log) looping, SIGKILL it at the clock's next
+    moment, check what the kill left; returns the delay and whether it hit inside a step."""
+    scenario, data, log = what
+    child = launcher.start(scenario, data, "--loop", log)
+    if restart:
+        report.restarts += 1
+    child.wait_ready()
+    delay = clock.delay()
+    time.sleep(delay)
+    child.kill()
+    report.kills += 1
+    clock.learn(child, delay)
+    after_kill(child)
+    return delay, child.killed_inside_a_step()
+
+
 class SyncCrash:
     """Device A's sync is killed again and again while A keeps making edits and documents
     and device B (in this process) edits other fields of A's records and syncs."""
@@ -692,19 +717,15 @@ class SyncCrash:
         for n in range(kills):
             if self.backlog < BACKLOG_LIMIT:
                 self.make_work(n)  # else the restarts work the backlog off first
-            child = self.launcher.start(
-                "sync", self.a_paths.data, "--loop", logs / f"sync-{n:03d}.log"
+            delay, inside = kill_one(
+                self.launcher,
+                self.clock,
+                self.report,
+                ("sync", self.a_paths.data, logs / f"sync-{n:03d}.log"),
+                restart=n > 0,
+                after_kill=self.after_kill,
             )
-            if n:
-                self.report.restarts += 1
-            child.wait_ready()
-            delay = self.clock.delay()
-            time.sleep(delay)
-            child.kill()
-            self.report.kills += 1
-            self.clock.learn(child, delay)
-            self.after_kill(child)
-            where = "inside a sync" if child.killed_inside_a_step() else "between syncs"
+            where = "inside a sync" if inside else "between syncs"
             self.echo(f"sync kill {n + 1}/{kills} at {delay:.2f} s, {where}")
         self.make_work(kills)
         child = self.launcher.start("sync", self.a_paths.data, "--settle", logs / "sync-final.log")
@@ -941,19 +962,15 @@ class IntakeCrash:
         self.drop_scans(per_round * 2)
         for n in range(kills):
             self.drop_scans(per_round)
-            child = self.launcher.start(
-                "intake", self.paths.data, "--loop", logs / f"intake-{n:03d}.log"
+            delay, inside = kill_one(
+                self.launcher,
+                self.clock,
+                self.report,
+                ("intake", self.paths.data, logs / f"intake-{n:03d}.log"),
+                restart=n > 0,
+                after_kill=self.after_kill,
             )
-            if n:
-                self.report.restarts += 1
-            child.wait_ready()
-            delay = self.clock.delay()
-            time.sleep(delay)
-            child.kill()
-            self.report.kills += 1
-            self.clock.learn(child, delay)
-            self.after_kill(child)
-            where = "inside a pass" if child.killed_inside_a_step() else "between passes"
+            where = "inside a pass" if inside else "between passes"
             self.echo(f"intake kill {n + 1}/{kills} at {delay:.2f} s, {where}")
         child = self.launcher.start("intake", self.paths.data, "--once", logs / "intake-final.log")
         self.report.restarts += 1
