@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from client.errors import ClientError
+from client.errors import BerkasError, ClientError
 from client.paths import Paths, resolve_paths
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def paths() -> Paths:
     return resolve_paths(_state.home)
 
 
-def fail(exc: ClientError) -> None:
+def fail(exc: BerkasError) -> None:
     typer.echo(f"Gagal: {exc.message}", err=True)
     raise typer.Exit(2)
 
@@ -71,7 +71,7 @@ def open_client() -> BerkasClient:
 
     try:
         return BerkasClient.open(paths())
-    except ClientError as exc:
+    except BerkasError as exc:
         fail(exc)
         raise  # unreachable; keeps mypy sure of the return
 
@@ -164,7 +164,7 @@ def pegawai_import(file: Annotated[Path, typer.Argument(help="Berkas CSV pegawai
     client = open_client()
     try:
         report = client.import_pegawai_csv(file)
-    except ClientError as exc:
+    except BerkasError as exc:
         fail(exc)
     finally:
         client.close()
@@ -207,7 +207,7 @@ def usulan_buat(
             fail(ClientError(f"Pegawai dengan NIP {nip} tidak ditemukan."))
             return
         view = client.create_usulan(pegawai.id, layanan, jenis)
-    except ClientError as exc:
+    except BerkasError as exc:
         fail(exc)
         return
     finally:
@@ -243,7 +243,7 @@ def usulan_lihat(usulan_id: str) -> None:
     client = open_client()
     try:
         detail = client.usulan_detail(usulan_id)
-    except ClientError as exc:
+    except BerkasError as exc:
         fail(exc)
         return
     finally:
@@ -269,7 +269,7 @@ def usulan_ajukan(usulan_id: str) -> None:
     client = open_client()
     try:
         view = client.ajukan(usulan_id)
-    except ClientError as exc:
+    except BerkasError as exc:
         fail(exc)
         return
     finally:
@@ -326,7 +326,7 @@ def demo_cmd(
     (home / DEMO_MARKER).write_text("Folder demo Berkas; boleh dihapus.\n", encoding="utf-8")
     try:
         result = run_demo(resolve_paths(home), today=date.today(), echo=typer.echo)
-    except ClientError as exc:
+    except BerkasError as exc:
         fail(exc)
         return
     try:

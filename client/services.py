@@ -21,7 +21,7 @@ from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from client.config import ClientConfig, load_config
-from client.errors import ClientError
+from client.errors import BerkasError, ClientError
 from client.paths import Paths
 from store import usulan as wf
 from store.blobs import BlobStore
@@ -342,10 +342,7 @@ class BerkasClient:
     def open(cls, paths: Paths) -> BerkasClient:
         config = load_config(paths.config)
         rules = load_rules_config(config.rules_override)
-        try:
-            store = open_store(paths.store, opd_id=config.opd_kode or None, person=config.operator)
-        except StoreError as exc:
-            raise ClientError(exc.message, exc.cause) from exc
+        store = open_store(paths.store, opd_id=config.opd_kode or None, person=config.operator)
         return cls(paths, store, config, rules)
 
     def close(self) -> None:
@@ -450,10 +447,7 @@ class BerkasClient:
             content = path.read_bytes()
         except OSError as exc:
             raise ClientError(f"Berkas {path} tidak dapat dibaca.", repr(exc)) from exc
-        try:
-            parsed = parse_pegawai_csv(content)
-        except StoreError as exc:
-            raise ClientError(exc.message, exc.cause) from exc
+        parsed = parse_pegawai_csv(content)
         created = updated = 0
         with self.store.write() as session:
             for _line, row in parsed.rows:
@@ -515,12 +509,7 @@ class BerkasClient:
                 periode = tmt_pensiun(
                     p.tanggal_lahir, bup_age(JabatanKind(p.jabatan_kind), self.rules)
                 )
-            try:
-                u = wf.create_usulan(
-                    session, p, layanan, jenis, periode=periode, berlaku=berlaku or []
-                )
-            except StoreError as exc:
-                raise ClientError(exc.message, exc.cause) from exc
+            u = wf.create_usulan(session, p, layanan, jenis, periode=periode, berlaku=berlaku or [])
             session.flush()
             return self._usulan_view(session, u, p.nama)
 
@@ -579,37 +568,28 @@ class BerkasClient:
         """File an already-stored blob as a dokumen of this usulan."""
         with self.store.write() as session:
             u = self._editable(session, usulan_id)
-            try:
-                wf.attach_dokumen(
-                    session,
-                    u,
-                    kode,
-                    sha256=sha256,
-                    size=size,
-                    pages=pages,
-                    terlalu_besar=terlalu_besar,
-                )
-            except StoreError as exc:
-                raise ClientError(exc.message, exc.cause) from exc
+            wf.attach_dokumen(
+                session,
+                u,
+                kode,
+                sha256=sha256,
+                size=size,
+                pages=pages,
+                terlalu_besar=terlalu_besar,
+            )
 
     def remove_dokumen(self, dokumen_id: str) -> None:
         with self.store.write() as session:
             d = session.get(Dokumen, dokumen_id)
             if d is None or d.deleted:
                 raise ClientError("Dokumen tidak ditemukan.", dokumen_id)
-            try:
-                wf.remove_dokumen(session, d)
-            except StoreError as exc:
-                raise ClientError(exc.message, exc.cause) from exc
+            wf.remove_dokumen(session, d)
 
     def ajukan(self, usulan_id: str, alasan: str = "Diajukan ke BKD") -> UsulanView:
         """Submit (draft or BTS -> diajukan); refused while the checklist is incomplete."""
         with self.store.write() as session:
             u = self._editable(session, usulan_id)
-            try:
-                wf.ajukan(session, u, alasan=alasan)
-            except StoreError as exc:
-                raise ClientError(exc.message, exc.cause) from exc
+            wf.ajukan(session, u, alasan=alasan)
             session.flush()
             return self._usulan_view(session, u)
 
@@ -867,11 +847,10 @@ class BerkasClient:
         pages = _pdf_pages(path)
         try:
             stored = blobs.put(path)
-        except StoreError as exc:
-            raise ClientError(exc.message, exc.cause) from exc
-        except Exception as exc:  # the cipher: keys unreadable, ...
-            message = str(getattr(exc, "message", "")) or "kunci perangkat tidak dapat dibuka."
-            raise ClientError(f"Dokumen tidak dapat disimpan: {message}", repr(exc)) from exc
+        except StoreError:
+            raise
+        except BerkasError as exc:  # the cipher: keys unreadable, wrong passphrase, ...
+            raise ClientError(f"Dokumen tidak dapat disimpan: {exc.message}", exc.cause) from exc
         limit = self._size_limit(kode)
         with self.store.write() as session:
             if session.get(Blob, stored.sha256) is None:
@@ -885,18 +864,15 @@ class BerkasClient:
                     )
                 )
             u = self._editable(session, usulan_id)
-            try:
-                wf.attach_dokumen(
-                    session,
-                    u,
-                    kode,
-                    sha256=stored.sha256,
-                    size=stored.size,
-                    pages=pages,
-                    terlalu_besar=bool(limit) and stored.size > limit,
-                )
-            except StoreError as exc:
-                raise ClientError(exc.message, exc.cause) from exc
+            wf.attach_dokumen(
+                session,
+                u,
+                kode,
+                sha256=stored.sha256,
+                size=stored.size,
+                pages=pages,
+                terlalu_besar=bool(limit) and stored.size > limit,
+            )
         for line in self.usulan_detail(usulan_id).checklist:
             if line.kode == kode:
                 return line
@@ -913,12 +889,11 @@ class BerkasClient:
         if blobs is None:
             try:
                 blobs = _open_blob_store(self.paths)
-            except Exception as exc:  # keys unreadable, wrong passphrase, ...
+            except BerkasError as exc:  # keys unreadable, wrong passphrase, ...
                 raise ClientError(
-                    "Penyimpanan dokumen belum siap di perangkat ini: "
-                    + str(getattr(exc, "message", "kunci perangkat tidak dapat dibuka."))
-                    + " Letakkan pindaian di folder pindai, atau hubungi admin BKD.",
-                    repr(exc),
+                    f"Penyimpanan dokumen belum siap di perangkat ini: {exc.message} "
+                    "Letakkan pindaian di folder pindai, atau hubungi admin BKD.",
+                    exc.cause,
                 ) from exc
             self.blobs = blobs
         return blobs
@@ -1001,18 +976,15 @@ class BerkasClient:
             item = self._waiting_item(session, item_id)
             u = self._editable(session, usulan_id)
             limit = self._size_limit(kode)
-            try:
-                wf.attach_dokumen(
-                    session,
-                    u,
-                    kode,
-                    sha256=item.sha256,
-                    size=item.size,
-                    pages=item.pages,
-                    terlalu_besar=item.terlalu_besar or (bool(limit) and item.size > limit),
-                )
-            except StoreError as exc:
-                raise ClientError(exc.message, exc.cause) from exc
+            wf.attach_dokumen(
+                session,
+                u,
+                kode,
+                sha256=item.sha256,
+                size=item.size,
+                pages=item.pages,
+                terlalu_besar=item.terlalu_besar or (bool(limit) and item.size > limit),
+            )
             item.state = "diproses"
             session.add(item)
 
@@ -1020,12 +992,8 @@ class BerkasClient:
         """File a waiting scan for a pegawai as dokumen `kode`, through intake: into the
         pegawai's open usulan that takes `kode` (re-shrunk first if that kind's size
         limit is smaller). Returns that usulan."""
-        from client.intake.errors import IntakeError
 
-        try:
-            dokumen = self._intake().assign_inbox_item(item_id, pegawai_nip, kode)
-        except (IntakeError, StoreError) as exc:
-            raise ClientError(exc.message, exc.cause) from exc
+        dokumen = self._intake().assign_inbox_item(item_id, pegawai_nip, kode)
         with self.store.read() as session:
             u = session.get(Usulan, dokumen.usulan_id)
             if u is None:
@@ -1035,12 +1003,8 @@ class BerkasClient:
     def discard_inbox_item(self, item_id: str, reason: str) -> Path | None:
         """Set a scan aside, through intake: it leaves the inbox with the reason kept,
         and a copy goes to the scan folder's karantina/ beside its reason (returned)."""
-        from client.intake.errors import IntakeError
 
-        try:
-            return self._intake().discard_inbox_item(item_id, reason)
-        except (IntakeError, StoreError) as exc:
-            raise ClientError(exc.message, exc.cause) from exc
+        return self._intake().discard_inbox_item(item_id, reason)
 
     def _intake(self) -> IntakeService:
         """Intake's service over this client's store and blob store, made on first use."""

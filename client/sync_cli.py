@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from client import sync_service
-from client.errors import ClientError
+from client.errors import BerkasError, ClientError
 from client.paths import Paths, resolve_paths
 from sync.engine.engine import SyncReport
 
@@ -39,7 +39,7 @@ def _paths() -> Paths:
     return resolve_paths(None)
 
 
-def _fail(exc: ClientError, code: int = 2) -> None:
+def _fail(exc: BerkasError, code: int = 2) -> None:
     typer.echo(f"Gagal: {exc.message}", err=True)
     raise typer.Exit(code)
 
@@ -62,7 +62,7 @@ def enrol_cmd(
     """Daftarkan perangkat ini ke server BKD dengan kode sekali pakai."""
     try:
         result = sync_service.enrol(_paths(), server, code, device_name=nama)
-    except ClientError as exc:
+    except BerkasError as exc:
         _fail(exc)
         return
     typer.echo(f"Terdaftar: perangkat {result.device_id}, OPD {result.opd_kode} ({result.role}).")
@@ -80,7 +80,7 @@ def status_cmd(
     """Server, OPD, perangkat, sinkron terakhir, perubahan dan unggahan yang menunggu."""
     try:
         st = sync_service.status(_paths())
-    except ClientError as exc:
+    except BerkasError as exc:
         _fail(exc)
         return
     if as_json:
@@ -134,7 +134,7 @@ def sync_cmd() -> None:
     """Sinkronkan sekarang (sekali): data, lalu dokumen."""
     try:
         report = sync_service.sync_once(_paths())
-    except ClientError as exc:
+    except BerkasError as exc:
         _fail(exc)
         return
     if report.error is not None:
@@ -149,7 +149,7 @@ def agent_cmd() -> None:
     """Sinkronisasi latar tanpa tampilan (untuk layanan systemd / Task Scheduler)."""
     try:
         sync_service.run_agent(_paths())
-    except ClientError as exc:
+    except BerkasError as exc:
         _fail(exc)
 
 
@@ -161,7 +161,7 @@ def restore_cmd(
     """Pulihkan data dan dokumen OPD ke komputer baru (dapat diulang bila terhenti)."""
     try:
         report = sync_service.restore(_paths(), server, code)
-    except ClientError as exc:
+    except BerkasError as exc:
         _fail(exc, 1)
         return
     typer.echo(
@@ -185,7 +185,7 @@ def konflik_daftar() -> None:
     """Konflik yang menunggu keputusan."""
     try:
         rows = sync_service.conflicts(_paths())
-    except ClientError as exc:
+    except BerkasError as exc:
         _fail(exc)
         return
     if not rows:
@@ -214,7 +214,7 @@ def konflik_selesaikan(
             value = nilai
     try:
         sync_service.resolve_conflict(_paths(), conflict_id, pilih, value)
-    except ClientError as exc:
+    except BerkasError as exc:
         _fail(exc)
         return
     typer.echo("Konflik diselesaikan; keputusan dikirim pada sinkronisasi berikutnya.")

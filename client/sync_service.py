@@ -19,11 +19,9 @@ from datetime import datetime
 from typing import Any
 
 from client.config import ClientConfig, load_config
-from client.errors import ClientError
 from client.paths import Paths
 from store.blobs import BlobStore
 from store.database import Store, open_store
-from store.errors import StoreError
 from sync.engine.cipher import StreamBlobCipher
 from sync.engine.conflicts import ConflictView, list_conflicts
 from sync.engine.engine import EngineSettings, SyncEngine, SyncReport
@@ -55,10 +53,7 @@ def open_blob_store(paths: Paths, keyring: Keyring | None = None) -> BlobStore:
 
 
 def _open_store(paths: Paths, config: ClientConfig) -> Store:
-    try:
-        return open_store(paths.store, opd_id=config.opd_kode or None, person=config.operator)
-    except StoreError as exc:
-        raise ClientError(exc.message, exc.cause) from exc
+    return open_store(paths.store, opd_id=config.opd_kode or None, person=config.operator)
 
 
 def engine_settings(config: ClientConfig) -> EngineSettings:
@@ -95,22 +90,13 @@ def _session(paths: Paths) -> Iterator[tuple[ClientConfig, Store]]:
         store.close()
 
 
-def _client_error(exc: SyncError) -> ClientError:
-    return ClientError(exc.message, exc.cause)
-
-
 # -- enrolment --------------------------------------------------------------------------------
 
 
 def enrol(paths: Paths, server_url: str, code: str, device_name: str = "") -> EnrolResult:
     """`berkas enrol`: device keys, registration, the server's keys; saves server_url."""
     with _session(paths) as (config, store):
-        try:
-            result = enrol_device(
-                store, keyring_for(paths), server_url, code, device_name=device_name
-            )
-        except SyncError as exc:
-            raise _client_error(exc) from exc
+        result = enrol_device(store, keyring_for(paths), server_url, code, device_name=device_name)
         if config.server_url != server_url.rstrip("/") or (
             result.role == "opd" and not config.opd_kode
         ):
@@ -134,11 +120,8 @@ def sync_once(
 ) -> SyncReport:
     """One sync now (records, documents), holding the store's sync lock."""
     with _session(paths) as (config, store):
-        try:
-            lock = SyncLock(paths.sync_lock, program)
-            lock.acquire()
-        except SyncError as exc:
-            raise _client_error(exc) from exc
+        lock = SyncLock(paths.sync_lock, program)
+        lock.acquire()
         engine = build_engine(paths, store, config, settings=settings)
         try:
             return engine.sync_once()
@@ -250,10 +233,7 @@ def restore(paths: Paths, server_url: str, code: str) -> RestoreReport:
     documents (each verified after decryption). Running it again continues."""
     with _session(paths) as (config, store):
         lock = SyncLock(paths.sync_lock, "berkas restore")
-        try:
-            lock.acquire()
-        except SyncError as exc:
-            raise _client_error(exc) from exc
+        lock.acquire()
         keyring = keyring_for(paths)
         blobs = open_blob_store(paths, keyring)
         engine = SyncEngine(store, blobs, keyring, settings=engine_settings(config))
@@ -266,8 +246,6 @@ def restore(paths: Paths, server_url: str, code: str) -> RestoreReport:
                 server_url=server_url,
                 code=code,
             )
-        except SyncError as exc:
-            raise _client_error(exc) from exc
         finally:
             engine.close()
             lock.release()

@@ -28,7 +28,6 @@ from store.errors import StoreError
 from store.models import Usulan
 from store.rules import Role, UsulanStatus
 from sync.engine.engine import SyncReport
-from sync.engine.errors import SyncError
 from sync.engine.opd_key import wrap_for_waiting_devices
 
 
@@ -115,8 +114,6 @@ def bagikan_kunci(paths: Paths) -> int:
     engine = sync_service.build_engine(paths, client.store)
     try:
         return wrap_for_waiting_devices(engine.keyring, engine.transport)
-    except SyncError as exc:
-        raise ClientError(exc.message, exc.cause) from exc
     finally:
         engine.close()
         client.close()
@@ -131,10 +128,7 @@ def _decide(paths: Paths, usulan_id: str, apply: Callable[[Session, Usulan], Non
             usulan = session.get(Usulan, usulan_id)
             if usulan is None or usulan.deleted:
                 raise ClientError("Usulan tidak ditemukan.", usulan_id)
-            try:
-                apply(session, usulan)
-            except StoreError as exc:
-                raise ClientError(exc.message, exc.cause) from exc
+            apply(session, usulan)
     finally:
         client.close()
     report = sync_now(paths)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from client import verifikasi
-from client.errors import ClientError
+from client.errors import BerkasError, ClientError
 from client.paths import Paths, resolve_paths
 from sync.engine.engine import SyncReport
 
@@ -29,7 +29,7 @@ def _paths() -> Paths:
     return found if isinstance(found, Paths) else resolve_paths(None)
 
 
-def _fail(exc: ClientError) -> None:
+def _fail(exc: BerkasError) -> None:
     typer.echo(f"Gagal: {exc.message}", err=True)
     raise typer.Exit(2)
 
@@ -43,7 +43,7 @@ def antrian_cmd() -> None:
     """Usulan berstatus diajukan dari semua OPD, menunggu verifikasi."""
     try:
         rows = verifikasi.antrian(_paths())
-    except ClientError as exc:
+    except BerkasError as exc:
         _fail(exc)
         return
     for u in rows:
@@ -61,7 +61,7 @@ def buka_cmd(
     """Buka (dekripsi) semua dokumen usulan ke folder pribadi dan periksa sidik jarinya."""
     try:
         opened = verifikasi.buka(_paths(), usulan_id, ke)
-    except ClientError as exc:
+    except BerkasError as exc:
         _fail(exc)
         return
     for dok in opened:
@@ -109,7 +109,7 @@ def _decision(keputusan: verifikasi.Keputusan) -> None:
         try:
             catatan, per_dokumen = parse_decision_args(list(ctx.args))
             report = verifikasi.putuskan(_paths(), usulan_id, keputusan, catatan, per_dokumen)
-        except ClientError as exc:
+        except BerkasError as exc:
             _fail(exc)
             return
         typer.echo(f"Usulan {usulan_id}: {keputusan.value.upper()} dicatat; {_synced(report)}.")
@@ -133,7 +133,7 @@ def bagikan_kunci_cmd() -> None:
     """Bagikan kunci OPD kepada perangkat pengganti yang menunggu (setelah bencana)."""
     try:
         count = verifikasi.bagikan_kunci(_paths())
-    except ClientError as exc:
+    except BerkasError as exc:
         _fail(exc)
         return
     typer.echo(f"Kunci OPD dibagikan kepada {count} perangkat.")
@@ -144,7 +144,7 @@ def teruskan_cmd(usulan_id: str) -> None:
     """Teruskan usulan yang sudah MS ke BKN."""
     try:
         report = verifikasi.teruskan(_paths(), usulan_id)
-    except ClientError as exc:
+    except BerkasError as exc:
         _fail(exc)
         return
     typer.echo(f"Usulan {usulan_id} diteruskan ke BKN; {_synced(report)}.")
@@ -164,7 +164,7 @@ def selesai_cmd(
         return
     try:
         report = verifikasi.selesai(_paths(), usulan_id, pertek, when)
-    except ClientError as exc:
+    except BerkasError as exc:
         _fail(exc)
         return
     typer.echo(f"Usulan {usulan_id} selesai (pertek {pertek}); {_synced(report)}.")

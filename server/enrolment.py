@@ -28,7 +28,7 @@ def enrol(db: Database, keys: ServerKeys, request: EnrolRequest) -> EnrolRespons
         ed25519_public_from_b64(request.signing_key)
         x25519_public_from_b64(request.encryption_key)
     except CryptoError as exc:
-        raise ApiError(422, "kunci_tidak_sah", exc.message, str(exc)) from None
+        raise ApiError(422, "kunci_tidak_sah", exc.message, exc.cause) from None
     now = time.time()
     device_id = new_id()
     hashed = code_hash(request.code)

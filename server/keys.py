@@ -109,7 +109,7 @@ def load_server_keys(settings: ServerSettings) -> ServerKeys:
             settings.verifier_public_path.read_text(encoding="ascii").strip()
         )
     except CryptoError as exc:
-        raise ServerKeyError(exc.message, str(exc)) from exc
+        raise ServerKeyError(exc.message, exc.cause) from exc
     except OSError as exc:
         raise ServerKeyError(
             f"Kunci publik verifikator ({settings.verifier_public_path}) tidak dapat dibaca.",

@@ -65,7 +65,7 @@ def upload_key(db: Database, caller: Caller, body: OpdKeyUpload) -> OpdKeyInfo:
     try:
         x25519_public_from_b64(body.public_key)
     except CryptoError as exc:
-        raise ApiError(422, "kunci_tidak_sah", exc.message, str(exc)) from None
+        raise ApiError(422, "kunci_tidak_sah", exc.message, exc.cause) from None
     recipients = [w.recipient_device_id for w in body.wrapped]
     if len(set(recipients)) != len(recipients):
         raise ApiError(422, "isian_tidak_sah", "Penerima salinan kunci ada yang ganda.")

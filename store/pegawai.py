@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from store.errors import StoreError
+from store.errors import BerkasError, StoreError
 from store.models import Pegawai
 from store.rules import (
     JabatanKind,
@@ -317,7 +317,7 @@ def _explain(exc: ValidationError) -> str:
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "baris"
         cause = err.get("ctx", {}).get("error")
-        message = getattr(cause, "message", None) or str(cause or err["msg"])
+        message = cause.message if isinstance(cause, BerkasError) else str(cause or err["msg"])
         if err["type"] == "missing":
             message = "wajib diisi"
         parts.append(f"{where}: {message.removeprefix('Value error, ')}")

@@ -23,7 +23,7 @@ from textual.command import CommandPalette
 from textual.reactive import var
 from textual.screen import Screen
 
-from client.errors import ClientError
+from client.errors import BerkasError
 from client.paths import Paths
 from tui.screens.base import BerkasScreen
 from tui.screens.beranda import BerandaScreen
@@ -154,7 +154,7 @@ class BerkasApp(App[None]):
 
         try:
             client = BerkasClient.open(self.paths)
-        except ClientError as exc:
+        except BerkasError as exc:
             message = f"Gagal membuka data Berkas: {exc.message}"
             self.call_from_thread(self.exit, return_code=2, message=message)
             return
@@ -192,7 +192,7 @@ class BerkasApp(App[None]):
         """Background sync (the engine: httpx, APScheduler) starts after the data shows."""
         try:
             self.sync_port.start()
-        except ClientError as exc:
+        except BerkasError as exc:
             self.call_from_thread(
                 self.notify,
                 exc.message,
@@ -217,7 +217,7 @@ class BerkasApp(App[None]):
             return
         try:
             status = self.sync_port.state()
-        except ClientError:
+        except BerkasError:
             return
         self.call_from_thread(self._show_sync_status, status)
 
@@ -234,7 +234,7 @@ class BerkasApp(App[None]):
         self.notify("Sinkronisasi dimulai…", timeout=3)
         try:
             outcome = await asyncio.to_thread(self.sync_port.sync_now)
-        except ClientError as exc:
+        except BerkasError as exc:
             self.notify(exc.message, title="Sinkronisasi gagal", severity="error", timeout=10)
             return
         self.notify(
@@ -332,7 +332,7 @@ class BerkasApp(App[None]):
                     today=self.today,
                 )
             )
-        except ClientError as exc:
+        except BerkasError as exc:
             self.notify(exc.message, title="Usulan tidak dibuat", severity="error", timeout=10)
             return
         self.notify(
@@ -348,7 +348,7 @@ class BerkasApp(App[None]):
 
         try:
             detail = await asyncio.to_thread(self.client.pegawai_detail, pegawai.id, self.today)
-        except ClientError:
+        except BerkasError:
             return True
         open_ones = [
             u

@@ -198,7 +198,7 @@ class EngineSyncPort(OfflineSyncPort):
     def sync_now(self) -> SyncOutcome:
         if not self._client.sync_facts().enrolled:
             return super().sync_now()
-        from client.errors import ClientError
+        from client.errors import BerkasError
         from client.sync_service import lock_holder, sync_once  # httpx, engine: when asked
 
         if lock_holder(self._client.paths)[1]:
@@ -207,7 +207,7 @@ class EngineSyncPort(OfflineSyncPort):
             )
         try:
             report = sync_once(self._client.paths, program=PROGRAM)
-        except ClientError as exc:
+        except BerkasError as exc:
             return SyncOutcome(ok=False, message=exc.message)
         done = (
             f"{report.push.pushed} perubahan dikirim, {report.pull.changes} diterima, "

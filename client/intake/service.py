@@ -429,12 +429,9 @@ class IntakeService:
                         created_at=now_iso(),
                     )
                 )
-            try:
-                dokumen = attach_dokumen(
-                    session, usulan, kode, sha256=sha, size=size, pages=pages, terlalu_besar=too_big
-                )
-            except StoreError as exc:
-                raise IntakeError(exc.message, exc.cause) from exc
+            dokumen = attach_dokumen(
+                session, usulan, kode, sha256=sha, size=size, pages=pages, terlalu_besar=too_big
+            )
             fresh.state = "diproses"
             fresh.nip = usulan.nip
             fresh.kode = kode

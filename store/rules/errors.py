@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from store.errors import BerkasError
 
-class RuleError(ValueError):
+
+class RuleError(BerkasError, ValueError):
     """A value broke a domain rule.
 
     `message` is Bahasa Indonesia text for the person at the keyboard; `field`
@@ -13,7 +15,11 @@ class RuleError(ValueError):
     """
 
     def __init__(self, message: str, *, field: str | None = None, detail: str = "") -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, detail)
         self.field = field
         self.detail = detail
+
+    def __str__(self) -> str:
+        # Pydantic shows str() of a ValueError raised in a validator to the person:
+        # the message alone, the detail stays in `.cause` for the log.
+        return self.message

@@ -143,10 +143,10 @@ def download_blob(
     except CryptoError as exc:
         if getattr(exc, "reason", "") == "not_recipient":
             raise OpdKeyMissing(
-                "Dokumen tidak dapat dibuka: kunci OPD belum ada di perangkat ini.", str(exc)
+                "Dokumen tidak dapat dibuka: kunci OPD belum ada di perangkat ini.", exc.cause
             ) from exc
         partial.unlink(missing_ok=True)
-        raise BlobCorrupt("Dokumen yang diunduh rusak; dibuang.", str(exc)) from exc
+        raise BlobCorrupt("Dokumen yang diunduh rusak; dibuang.", exc.cause) from exc
     _remember(store, info)
     return True
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from store.errors import BerkasError
+
 
 class LinkState(StrEnum):
     """The engine's view of the server, stored in meta "state"."""
@@ -28,16 +30,14 @@ STATE_LABELS: dict[LinkState, str] = {
 }
 
 
-class SyncError(Exception):
+class SyncError(BerkasError):
     """A sync step failed; nothing local was lost. `retry` says whether trying later helps."""
 
     state: LinkState = LinkState.SERVER_MENOLAK
     retry: bool = True
 
     def __init__(self, message: str, cause: str = "", *, status: int = 0, kode: str = "") -> None:
-        super().__init__(f"{message} ({cause})" if cause else message)
-        self.message = message
-        self.cause = cause
+        super().__init__(message, cause)
         self.status = status  # HTTP status of a refusal (0 when none)
         self.kode = kode  # the server's ErrorBody.kode, if any
 

@@ -112,7 +112,7 @@ class Keyring:
         try:
             self._device = load_key_file(self.device_path, self.passphrase or None)
         except CryptoError as exc:
-            raise LocalFailure(exc.message, str(exc)) from exc
+            raise LocalFailure(exc.message, exc.cause) from exc
         return self._device
 
     # -- the OPD key ----------------------------------------------------------------------------

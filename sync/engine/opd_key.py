@@ -59,7 +59,7 @@ def _adopt(keyring: Keyring, facts: ServerFacts, info: OpdKeyInfo) -> X25519Priv
     except CryptoError as exc:
         raise ServerRefused(
             "Salinan kunci OPD dari server tidak dapat dibuka dengan kunci perangkat ini.",
-            str(exc),
+            exc.cause,
         ) from exc
     if public_key_b64(key) != info.public_key:
         raise ServerRefused(

@@ -295,7 +295,7 @@ class Transport:
         except CryptoError as exc:
             raise ServerRefused(
                 "Jawaban server tidak dapat dibuka (rusak atau bukan untuk perangkat ini).",
-                str(exc),
+                exc.cause,
             ) from exc
 
 

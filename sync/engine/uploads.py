@@ -257,7 +257,7 @@ class Uploader:
             with path.open("rb") as fh:
                 file_id = read_header(fh).file_id_hex
         except CryptoError as exc:
-            raise BlobCorrupt(exc.message, str(exc)) from exc
+            raise BlobCorrupt(exc.message, exc.cause) from exc
         except OSError as exc:
             raise LocalFailure("Dokumen lokal tidak dapat dibaca atau ditulis.", repr(exc)) from exc
         metadata = {"sha256": job.sha256}

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer
 
-from client.errors import ClientError
+from client.errors import BerkasError
 from tui.widgets.app_header import AppHeader
 from tui.widgets.nav_bar import NavBar
 
@@ -26,7 +26,7 @@ R = TypeVar("R")
 
 
 class _Failed:
-    """A client call refused with a ClientError (already shown to the person)."""
+    """A client call refused with a BerkasError (already shown to the person)."""
 
 
 FAILED = _Failed()
@@ -35,11 +35,11 @@ FAILED = _Failed()
 async def attempt_client(
     app: BerkasApp, fn: Callable[..., T], *args: Any, **kwargs: Any
 ) -> T | _Failed:
-    """Run a (blocking) client call in a thread; a ClientError becomes a notification
+    """Run a (blocking) client call in a thread; a BerkasError becomes a notification
     in the person's words and FAILED."""
     try:
         return await asyncio.to_thread(fn, *args, **kwargs)
-    except ClientError as exc:
+    except BerkasError as exc:
         app.notify(exc.message, title="Tidak berhasil", severity="error", timeout=8)
         return FAILED
 

@@ -22,7 +22,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
-from client.errors import ClientError
+from client.errors import BerkasError
 from client.services import PegawaiView
 from tui.format import nip as format_nip
 from tui.format import tanggal_pendek
@@ -193,7 +193,7 @@ class PegawaiSearch(Vertical):
                 started = perf_counter()
                 try:
                     rows = await asyncio.to_thread(self._search_fn, query, self.LIMIT)
-                except ClientError as exc:
+                except BerkasError as exc:
                     self.notify(exc.message, title="Pencarian gagal", severity="error")
                     return
                 if query != self._wanted:

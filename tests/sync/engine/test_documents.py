@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from client import sync_service
 from client.config import load_config
-from client.errors import ClientError
+from client.errors import BerkasError
 from client.paths import resolve_paths
 from store import usulan as wf
 from store.models import Blob, Dokumen, Pegawai, Usulan
@@ -175,7 +175,7 @@ def test_restore_after_total_loss(
     shutil.rmtree(a.paths.data)
     fresh = resolve_paths(tmp_path / "pengganti")
     code = server.enrol_code("DISDIK")
-    with pytest.raises(ClientError) as waiting:
+    with pytest.raises(BerkasError) as waiting:
         sync_service.restore(fresh, proxy.url, code)
     assert "verifikator" in waiting.value.message
     assert verifier.sync().ok  # wraps the OPD key for the replacement device
