@@ -23,7 +23,7 @@ from client.paths import Paths
 from store.blobs import BlobStore
 from store.database import Store, open_store
 from sync.engine.cipher import StreamBlobCipher
-from sync.engine.conflicts import ConflictView, list_conflicts
+from sync.engine.conflicts import ConflictView, list_conflicts, resolve_conflicts
 from sync.engine.engine import EngineSettings, SyncEngine, SyncReport
 from sync.engine.enrol import EnrolResult, enrol_device
 from sync.engine.errors import STATE_LABELS, LinkState, SyncError
@@ -214,15 +214,11 @@ def conflicts(paths: Paths) -> list[ConflictView]:
 
 def resolve_conflict(paths: Paths, conflict_id: str, choice: str, value: Any = None) -> None:
     """Resolve one conflict: "mine", "theirs" or "edit" (with `value`). The decision is a
-    local write whose op names the conflict, so it syncs to every device. The logic is
-    BerkasClient.resolve_conflicts (one place for it)."""
-    from client.services import BerkasClient
-
-    client = BerkasClient.open(paths)
-    try:
-        client.resolve_conflict(conflict_id, "edit" if choice == "edited" else choice, value)
-    finally:
-        client.close()
+    local write whose op names the conflict, so it syncs to every device
+    (sync.engine.conflicts.resolve_conflicts, the one place for it)."""
+    decision = ("edit" if choice == "edited" else choice, value)
+    with _session(paths) as (_config, store):
+        resolve_conflicts(store, {conflict_id: decision})
 
 
 # -- restore ----------------------------------------------------------------------------------

@@ -22,7 +22,8 @@ from sqlmodel import Session
 from client import sync_service
 from client.errors import ClientError
 from client.paths import Paths
-from client.services import BerkasClient, UsulanView
+from client.services import BerkasClient
+from client.views import UsulanView
 from store import usulan as wf
 from store.errors import StoreError
 from store.models import Usulan

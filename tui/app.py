@@ -32,7 +32,8 @@ from tui.widgets.app_header import AppHeader
 from tui.widgets.nav_bar import NAV_ITEMS
 
 if TYPE_CHECKING:
-    from client.services import BerkasClient, PegawaiView
+    from client.services import BerkasClient
+    from client.views import PegawaiView
 
 SYNC_POLL_SECONDS = 3.0
 FIRST_DATA_WAIT_S = 10.0  # background sync starts then even if the Beranda is still busy
@@ -347,14 +348,9 @@ class BerkasApp(App[None]):
         from tui.screens.konfirmasi import KonfirmasiDialog
 
         try:
-            detail = await asyncio.to_thread(self.client.pegawai_detail, pegawai.id, self.today)
+            open_ones = await asyncio.to_thread(self.client.open_usulan_like, pegawai.id, layanan)
         except BerkasError:
             return True
-        open_ones = [
-            u
-            for u in detail.usulan
-            if u.layanan == layanan and u.status in ("draft", "dikembalikan")
-        ]
         if not open_ones:
             return True
         dialog = KonfirmasiDialog(

@@ -16,6 +16,7 @@ __all__ = [
     "Layanan",
     "checklist",
     "dokumen_kinds",
+    "exceeds_limit",
     "find_kode_in_name",
     "jenis_options",
     "match_kode",
@@ -138,3 +139,8 @@ def find_kode_in_name(
             if kode is not None and len(joined) > best_length:
                 best_length, best_kode = len(joined), kode
     return best_kode
+
+
+def exceeds_limit(size: int, limit: int) -> bool:
+    """A dokumen of `size` bytes is over its kind's `limit` (0: the kind is unknown)."""
+    return bool(limit) and size > limit

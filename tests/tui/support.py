@@ -286,9 +286,7 @@ def copy_home(base: Path, target: Path) -> Paths:
 
 
 def open_client(paths: Paths) -> BerkasClient:
-    client = BerkasClient.open(paths)
-    client.blobs = BlobStore(paths.blobs, PlainCipher())  # type: ignore[attr-defined]
-    return client
+    return BerkasClient.open(paths, blobs=BlobStore(paths.blobs, PlainCipher()))
 
 
 async def settle(pilot: Pilot[object], rounds: int = 3) -> None:

@@ -30,7 +30,7 @@ def test_attach_file_stores_encrypted_with_the_device_keys(
     client: BerkasClient, facts: Facts, tmp_path: Path
 ) -> None:
     """Without a blob store handed in, the client opens the real one (sync's cipher)."""
-    client.blobs = None  # type: ignore[attr-defined]
+    client = BerkasClient(client.paths, client.store, client.config, client.rules)
     line = client.attach_file(
         facts.kp_usulan_id, "SK_JABATAN", make_pdf(tmp_path / "a.pdf", ("SK JABATAN",))
     )
@@ -66,7 +66,7 @@ def test_inbox_preview_without_text_or_blob_store(
     pdf = pikepdf.new()
     pdf.add_blank_page()
     pdf.save(scan)
-    stored = client.blobs.put(scan)  # type: ignore[attr-defined]
+    stored = client.blobs.put(scan)
     with client.store.write() as session:
         session.add(Blob(sha256=stored.sha256, size=stored.size, cipher_size=stored.cipher_size))
         item = InboxItem(sha256=stored.sha256, original_name="scan.pdf", pages=1, size=stored.size)
@@ -75,7 +75,7 @@ def test_inbox_preview_without_text_or_blob_store(
     assert (preview.pages, preview.text_lines) == (1, [])
     assert "tidak memiliki lapisan teks" in preview.note
     # The fixture's blob was stored in plain text: the real cipher cannot open it.
-    client.blobs = None  # type: ignore[attr-defined]
+    client = BerkasClient(client.paths, client.store, client.config, client.rules)
     assert "tidak dapat dibuka" in client.inbox_preview(facts.inbox_text_item_id).note
 
 

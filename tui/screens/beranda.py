@@ -18,7 +18,7 @@ from tui.screens.base import BerkasScreen
 from tui.widgets.tabel import Column, DaftarBuka, Row, Tabel, fill_table
 
 if TYPE_CHECKING:
-    from client.services import Dashboard
+    from client.views import Dashboard
 
 SOON = 12  # rows in "Segera diusulkan"
 SOON_COLUMNS: list[Column] = [

@@ -8,7 +8,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 
-from client.services import PegawaiView
+from client.views import PegawaiView
 from tui.format import angka
 from tui.screens.base import BerkasScreen
 from tui.widgets.pegawai_search import PegawaiSearch

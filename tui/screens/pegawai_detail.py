@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Static
 
-from client.services import PegawaiDetail
+from client.views import PegawaiDetail
 from tui.format import nip, tanggal, tanggal_pendek
 from tui.labels import usulan_label
 from tui.screens.base import BerkasScreen

@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Select, Static
 
-from client.services import UsulanView
+from client.views import UsulanView
 from tui.format import nip, tanggal_pendek
 from tui.labels import LAYANAN_CHOICES, STATUS_CHOICES, usulan_label
 from tui.screens.base import BerkasScreen

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Select, Static
 
-from client.services import PegawaiView
+from client.views import PegawaiView
 from tui.format import nip
 from tui.labels import LAYANAN_CHOICES
 from tui.screens.base import BerkasDialog

@@ -23,7 +23,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from client.errors import BerkasError
-from client.services import PegawaiView
+from client.views import PegawaiView
 from tui.format import nip as format_nip
 from tui.format import tanggal_pendek
 from tui.labels import NO_PEGAWAI
