@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import logging
+import logging.handlers
 from collections.abc import Callable, Iterable
 from datetime import date
 from functools import partial
@@ -22,9 +24,11 @@ from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
 from textual.reactive import var
 from textual.screen import Screen
+from textual.worker import Worker
 
 from client.errors import BerkasError
 from client.paths import Paths
+from tui.messages import WorkerFailed, report_if_failed
 from tui.screens.base import BerkasScreen
 from tui.screens.beranda import BerandaScreen
 from tui.sync_port import EngineSyncPort, OfflineSyncPort, SyncPort, SyncStatus
@@ -32,10 +36,16 @@ from tui.widgets.app_header import AppHeader
 from tui.widgets.nav_bar import NAV_ITEMS
 
 if TYPE_CHECKING:
-    from client.services import BerkasClient
+    from client.port import ClientPort
     from client.views import PegawaiView
 
+log = logging.getLogger(__name__)
+
 SYNC_POLL_SECONDS = 3.0
+UNEXPECTED = (
+    "Terjadi kesalahan yang tidak terduga. Pekerjaan yang sudah tersimpan aman; "
+    "rinciannya dicatat di log/tui.log pada folder data Berkas."
+)
 FIRST_DATA_WAIT_S = 10.0  # background sync starts then even if the Beranda is still busy
 
 
@@ -78,7 +88,7 @@ class BerkasApp(App[None]):
 
     def __init__(
         self,
-        client: BerkasClient | None = None,
+        client: ClientPort | None = None,
         *,
         paths: Paths | None = None,
         today: date | None = None,
@@ -104,9 +114,10 @@ class BerkasApp(App[None]):
         if client is not None:
             self._opened.set()
         self._first_data = asyncio.Event()
+        self.failures: list[WorkerFailed] = []  # every worker that raised, in order
 
     @property
-    def client(self) -> BerkasClient:
+    def client(self) -> ClientPort:
         """The open installation (screens use it once `opened`)."""
         if self._client is None:
             raise RuntimeError("the Berkas store is not open yet")
@@ -203,6 +214,20 @@ class BerkasApp(App[None]):
             )
             return
         self.call_from_thread(self.refresh_sync_status)
+
+    # -- failures that show ------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_if_failed(self, event)  # the App's own workers; screens forward theirs
+
+    def on_worker_failed(self, event: WorkerFailed) -> None:
+        """A worker raised: tell the person in Bahasa and log the cause, so a failed
+        load never leaves a screen on "Memuat…" without a word."""
+        error = event.error
+        self.failures.append(event)
+        log.error("worker %s gagal: %r", event.worker, error, exc_info=error)
+        message = error.message if isinstance(error, BerkasError) else UNEXPECTED
+        self.notify(message, title="Gagal", severity="error", timeout=15)
 
     async def on_unmount(self) -> None:
         # At exit: the scheduler finishes (or abandons) a run and lets go of the lock.
@@ -421,12 +446,30 @@ def run(paths: Paths, today: date | None = None) -> None:
     """Open the TUI on the installation at `paths` (what `berkas` with no arguments does),
     with background sync when the device is enrolled."""
     app = BerkasApp(paths=paths, today=today, background_sync=True)
+    handler = _log_to_file(paths)
     try:
         app.run()
     finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
         if app._sync_port is not None:
             app._sync_port.stop()  # done at unmount already; this covers a crash
         if app._client is not None:
             app._client.close()
     if app.return_code:
         raise SystemExit(app.return_code)
+
+
+def _log_to_file(paths: Paths) -> logging.Handler:
+    """Log lines of this session to HOME/log/tui.log (rotated): the terminal is the UI."""
+    paths.logs.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(
+        paths.logs / "tui.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > logging.INFO:
+        root.setLevel(logging.INFO)
+    return handler

@@ -11,13 +11,15 @@ from textual import events
 from textual.app import ComposeResult
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer
+from textual.worker import Worker
 
 from client.errors import BerkasError
+from tui.messages import report_if_failed
 from tui.widgets.app_header import AppHeader
 from tui.widgets.nav_bar import NavBar
 
 if TYPE_CHECKING:
-    from client.services import BerkasClient
+    from client.port import ClientPort
     from tui.app import BerkasApp
 
 NARROW = 100
@@ -36,7 +38,8 @@ async def attempt_client(
     app: BerkasApp, fn: Callable[..., T], *args: Any, **kwargs: Any
 ) -> T | _Failed:
     """Run a (blocking) client call in a thread; a BerkasError becomes a notification
-    in the person's words and FAILED."""
+    in the person's words and FAILED. Anything else is a bug: it propagates, and the
+    worker running this fails visibly (WorkerFailed)."""
     try:
         return await asyncio.to_thread(fn, *args, **kwargs)
     except BerkasError as exc:
@@ -44,7 +47,38 @@ async def attempt_client(
         return FAILED
 
 
-class BerkasScreen(Screen[None]):
+class ClientCalls:
+    """What screens and dialogs share: the App, the client port, calls off the UI
+    thread, and workers whose failures reach the App (Textual posts a worker's
+    state to the node that started it, not further)."""
+
+    app: Any  # provided by Textual's DOMNode
+
+    @property
+    def berkas(self) -> BerkasApp:
+        return self.app  # type: ignore[no-any-return]
+
+    @property
+    def client(self) -> ClientPort:
+        return self.berkas.client
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        """The call's result, or None when it was refused (the person was told why)."""
+        result = await attempt_client(self.berkas, fn, *args, **kwargs)
+        return None if isinstance(result, _Failed) else result
+
+    async def attempt(self, fn: Callable[..., object], *args: Any, **kwargs: Any) -> bool:
+        """True when the call succeeded; False when it was refused (and shown)."""
+        result = await attempt_client(self.berkas, fn, *args, **kwargs)
+        return not isinstance(result, _Failed)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # A plain method name, not @on: this mixin is not a Textual class, and Textual
+        # finds `on_<message>` methods along the whole MRO.
+        report_if_failed(self.berkas, event)
+
+
+class BerkasScreen(ClientCalls, Screen[None]):
     """A full screen of the app. Subclasses yield their body from `compose_body`
     and (re)load their data in `reload`, which runs again when the data changed
     while the screen was hidden."""
@@ -55,14 +89,6 @@ class BerkasScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._seen_version = -1
-
-    @property
-    def berkas(self) -> BerkasApp:
-        return self.app  # type: ignore[return-value]
-
-    @property
-    def client(self) -> BerkasClient:
-        return self.berkas.client
 
     def compose(self) -> ComposeResult:
         yield AppHeader(self.berkas.header_title, self.SCREEN_TITLE)
@@ -94,44 +120,16 @@ class BerkasScreen(Screen[None]):
     def reload(self) -> None:
         """Load (or load again) what the screen shows; runs in a worker."""
 
-    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
-        """The call's result, or None when it was refused (the person was told why)."""
-        result = await attempt_client(self.berkas, fn, *args, **kwargs)
-        return None if isinstance(result, _Failed) else result
-
-    async def attempt(self, fn: Callable[..., object], *args: Any, **kwargs: Any) -> bool:
-        """True when the call succeeded; False when it was refused (and shown)."""
-        result = await attempt_client(self.berkas, fn, *args, **kwargs)
-        return not isinstance(result, _Failed)
-
     def changed(self) -> None:
         """This screen changed data: other screens reload when shown again."""
         self.berkas.data_changed()
         self._seen_version = self.berkas.data_version
 
 
-class BerkasDialog(ModalScreen[R]):
+class BerkasDialog(ClientCalls, ModalScreen[R]):
     """A dialog over the current screen; Esc closes it with None."""
 
     BINDINGS: ClassVar = [("escape", "batal", "Batal")]
-
-    @property
-    def berkas(self) -> BerkasApp:
-        return self.app  # type: ignore[return-value]
-
-    @property
-    def client(self) -> BerkasClient:
-        return self.berkas.client
-
-    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
-        """The call's result, or None when it was refused (the person was told why)."""
-        result = await attempt_client(self.berkas, fn, *args, **kwargs)
-        return None if isinstance(result, _Failed) else result
-
-    async def attempt(self, fn: Callable[..., object], *args: Any, **kwargs: Any) -> bool:
-        """True when the call succeeded; False when it was refused (and shown)."""
-        result = await attempt_client(self.berkas, fn, *args, **kwargs)
-        return not isinstance(result, _Failed)
 
     def action_batal(self) -> None:
         self.dismiss(None)
