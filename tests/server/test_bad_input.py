@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import socket
+import sys
+from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -114,12 +119,63 @@ def test_path_traversal_in_file_ids(device: TestDevice, path: str) -> None:
     assert "private" not in call.response.text
 
 
+def _files(root: Path, skip: Path) -> dict[Path, bytes]:
+    """Every file under `root` but outside `skip`, with its bytes."""
+    return {
+        path: path.read_bytes()
+        for path in root.rglob("*")
+        if path.is_file() and not path.is_relative_to(skip)
+    }
+
+
+class _FileAccess:
+    """Paths the process opens, renames or removes while recording (an audit hook:
+    hooks cannot be removed, so one is installed once and switched on and off)."""
+
+    installed: ClassVar[_FileAccess | None] = None
+
+    def __init__(self) -> None:
+        self.recording = False
+        self.paths: list[Path] = []
+
+    @classmethod
+    def hook(cls) -> _FileAccess:
+        if cls.installed is None:
+            access = cls.installed = _FileAccess()
+            sys.addaudithook(access._event)
+        return cls.installed
+
+    def _event(self, event: str, args: tuple[object, ...]) -> None:
+        if not self.recording or not (event == "open" or event.startswith(("os.", "shutil."))):
+            return
+        for arg in args:
+            if isinstance(arg, str | bytes | os.PathLike):
+                with contextlib.suppress(TypeError, ValueError):
+                    self.paths.append(Path(os.fsdecode(arg)).resolve())
+
+
 def test_path_traversal_in_record_ids_is_inert(server: RunningServer, device: TestDevice) -> None:
+    """A record id shaped like a path reaches no file: nothing outside the server's
+    data folder is read or written, and its keys are untouched."""
+    home = server.home.resolve()
+    temp_root = home.parent  # the test run's temporary folders, beside the data folder
+    keys = {path: path.read_bytes() for path in server.settings.keys_dir.iterdir()}
+    outside = _files(temp_root, home)
+    access = _FileAccess.hook()
     op = device.create("pegawai", pegawai_data(2), record_id="../../keys/server.key")
-    result = device.push(op).results[0]
+    access.paths.clear()
+    access.recording = True
+    try:
+        result = device.push(op).results[0]
+    finally:
+        access.recording = False
     # Record ids are opaque keys in the database, never paths; the record is just stored.
     assert result.outcome == "applied"
-    assert (server.settings.server_key_path).exists()
+    touched = [path for path in access.paths if path.is_relative_to(temp_root)]
+    assert [path for path in touched if not path.is_relative_to(home)] == []
+    assert [path for path in touched if path.is_relative_to(server.settings.keys_dir)] == []
+    assert _files(temp_root, home) == outside
+    assert {path: path.read_bytes() for path in server.settings.keys_dir.iterdir()} == keys
 
 
 def test_error_bodies_have_kode_and_pesan(server: RunningServer, device: TestDevice) -> None:
