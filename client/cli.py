@@ -8,8 +8,6 @@ OPD's everyday commands and the TUI's start never load the server.
 from __future__ import annotations
 
 import importlib
-import shutil
-import sys
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -54,11 +52,16 @@ _state = _State()
 def _root(ctx: typer.Context, home: HomeOption = None) -> None:
     _state.home = home
     if ctx.invoked_subcommand is None:
-        _open_tui(resolve_paths(home))
+        open_tui(resolve_paths(home))
 
 
 def paths() -> Paths:
     return resolve_paths(_state.home)
+
+
+def home_option() -> Path | None:
+    """The --home given on the command line, if any (not BERKAS_HOME)."""
+    return _state.home
 
 
 def fail(exc: BerkasError) -> None:
@@ -76,7 +79,7 @@ def open_client() -> BerkasClient:
         raise  # unreachable; keeps mypy sure of the return
 
 
-def _open_tui(p: Paths) -> None:
+def open_tui(p: Paths) -> None:
     try:
         tui_app = importlib.import_module("tui.app")
     except ImportError as exc:  # pragma: no cover - only before the TUI exists
@@ -305,41 +308,6 @@ def print_summary(client: BerkasClient, today: date) -> None:
     typer.echo(f"Dokumen kurang: {d.missing_dokumen} pada {d.usulan_incomplete} usulan terbuka")
     typer.echo(f"Usulan dikembalikan (BTS) perlu tindakan: {len(d.returned)}")
     typer.echo(f"Perubahan menunggu sinkronisasi: {d.pending_ops}")
-
-
-@app.command("demo")
-def demo_cmd(
-    headless: Annotated[bool, typer.Option("--headless", help="Tanpa tampilan terminal.")] = False,
-    fresh: Annotated[bool, typer.Option("--fresh/--keep", help="Mulai dari folder kosong.")] = True,
-) -> None:
-    """Jalankan demo dengan data contoh di folder demo (bawaan: ./berkas-demo)."""
-    from client.demo import DEMO_MARKER, run_demo
-
-    # Only --home or ./berkas-demo, never BERKAS_HOME: --fresh wipes the folder,
-    # and only one that an earlier demo made (it carries the marker file).
-    home = _state.home or Path("berkas-demo")
-    if fresh and home.exists():
-        if not (home / DEMO_MARKER).exists():
-            fail(ClientError(f"Folder {home} bukan folder demo; tidak dihapus. Pakai --home lain."))
-        shutil.rmtree(home)
-    home.mkdir(parents=True, exist_ok=True)
-    (home / DEMO_MARKER).write_text("Folder demo Berkas; boleh dihapus.\n", encoding="utf-8")
-    try:
-        result = run_demo(resolve_paths(home), today=date.today(), echo=typer.echo)
-    except BerkasError as exc:
-        fail(exc)
-        return
-    try:
-        typer.echo("")
-        print_summary(result.client, date.today())
-        result.client.close()
-        if not headless and sys.stdin.isatty():
-            typer.echo(
-                f"Membuka tampilan terminal; server BKD demo tetap berjalan di {result.server.url}."
-            )
-            _open_tui(resolve_paths(home))
-    finally:
-        result.server.stop()
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-BERKAS = [sys.executable, "-m", "client.cli"]
+BERKAS = [sys.executable, "-m", "berkas"]
 GOOD = "196804111993031009,Budi Santoso,III/c,2019-04-01,S1,pelaksana\n"
 HEADER = "nip,nama,golongan,tmt_pangkat,pendidikan,jenis_jabatan\n"
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from berkas.demo_scans import write_scan
 from client import sync_service, verifikasi
 from client.cli_support import save_default_config
 from client.config import load_config, save_config
-from client.demo_scans import write_scan
 from client.intake_wiring import intake_service
 from client.paths import Paths, resolve_paths
 from client.sample_data import generate_pegawai, pegawai_csv
@@ -91,7 +91,7 @@ def verifier_home(tmp_path: Path, bkd: RunningServer, monkeypatch: pytest.Monkey
 
 def berkas_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "client.cli", "--home", str(home), *args],
+        [sys.executable, "-m", "berkas", "--home", str(home), *args],
         capture_output=True,
         text=True,
         timeout=300,
@@ -219,7 +219,7 @@ def test_demo_headless_runs_the_whole_system(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "client.cli",
+            "berkas",
             "--home",
             str(tmp_path / "demo"),
             "demo",

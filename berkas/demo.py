@@ -6,8 +6,8 @@ demo OPD's device, drops sample scans into its scan folder, runs intake and
 sync, and plays one BTS round trip with the verifikator. `berkas demo` then
 opens the TUI on the OPD; `berkas demo --headless` prints what happened.
 
-The demo is the composition root that also plays the BKD admin, so it is the
-one client module that imports `server` (to create OPDs and enrol codes the way
+The demo is the composition root that also plays the BKD admin, so it lives
+outside `client` and may import `server` (to create OPDs and enrol codes the way
 `berkas server ...` does).
 """
 
@@ -219,7 +219,7 @@ def _play(
     # Scans for the first KP usulan, plus two the intake cannot place.
     first = kp[0]
     required = [i.kode for i in checklist(Layanan.KP, "reguler") if not i.optional]
-    from client.demo_scans import write_scan
+    from berkas.demo_scans import write_scan
 
     for n, kode in enumerate(required):
         write_scan(paths.scans, _scan_name(first.nip, kode), kode.replace("_", " "), first.nama, n)
