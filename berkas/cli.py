@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from client.cli import app, fail, home_option, open_tui, print_summary
+from client.cli import FORWARD, app, fail, home_option, open_tui, print_summary
 from client.errors import BerkasError, ClientError
 from client.paths import resolve_paths
 
@@ -53,6 +53,14 @@ def demo_cmd(
             open_tui(resolve_paths(home))
     finally:
         result.server.stop()
+
+
+@app.command("server", context_settings=FORWARD, add_help_option=False)
+def server_cmd(ctx: typer.Context) -> None:
+    """Server BKD: init, run, opd, enrol-code, pegawai, devices (jalankan di mesin BKD)."""
+    from server.cli import app as server_app  # the server's imports load only when asked
+
+    server_app(args=list(ctx.args), prog_name="berkas server", standalone_mode=True)
 
 
 def main() -> None:

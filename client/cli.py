@@ -93,26 +93,20 @@ def _forward(module: str, args: list[str], prog: str) -> None:
     sub(args=args, prog_name=prog, standalone_mode=True)
 
 
-_FORWARD = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
+FORWARD = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
 
 
-@app.command("server", context_settings=_FORWARD, add_help_option=False)
-def server_cmd(ctx: typer.Context) -> None:
-    """Server BKD: init, run, opd, enrol-code, pegawai, devices (jalankan di mesin BKD)."""
-    _forward("server.cli", list(ctx.args), "berkas server")
-
-
-@app.command("intake", context_settings=_FORWARD, add_help_option=False)
+@app.command("intake", context_settings=FORWARD, add_help_option=False)
 def intake_cmd(ctx: typer.Context) -> None:
     """Pindaian masuk: watch (pantau folder) atau run FOLDER (sekali jalan)."""
-    from client.intake.cli import set_service_factory
+    from client.intake.cli import make_app
     from client.intake_wiring import intake_service
 
-    set_service_factory(lambda home: intake_service(resolve_paths(home)))
     args = list(ctx.args)
     if _state.home is not None:
         args = ["--home", str(_state.home), *args]
-    _forward("client.intake.cli", args, "berkas intake")
+    intake = make_app(lambda home: intake_service(resolve_paths(home)))
+    intake(args=args, prog_name="berkas intake", standalone_mode=True)
 
 
 def _sync_command(name: str, summary: str) -> None:
@@ -121,7 +115,7 @@ def _sync_command(name: str, summary: str) -> None:
         _forward("client.sync_cli", [name, *ctx.args], "berkas")
 
     command.__doc__ = summary
-    app.command(name, context_settings=_FORWARD, add_help_option=False)(command)
+    app.command(name, context_settings=FORWARD, add_help_option=False)(command)
 
 
 _sync_command("enrol", "Daftarkan perangkat ini ke server BKD: --server URL --code KODE.")
@@ -132,7 +126,7 @@ _sync_command("restore", "Pulihkan data OPD ke mesin baru: --server URL --code K
 _sync_command("konflik", "Konflik data: daftar | selesaikan.")
 
 
-@app.command("verifikasi", context_settings=_FORWARD, add_help_option=False)
+@app.command("verifikasi", context_settings=FORWARD, add_help_option=False)
 def verifikasi_cmd(ctx: typer.Context) -> None:
     """Verifikator BKD: antrian, buka, ms/bts/tms, teruskan, selesai."""
     _forward("client.verifikasi_cli", list(ctx.args), "berkas verifikasi")

@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePath
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
@@ -40,10 +39,6 @@ from store.models import Blob, Dokumen, InboxItem
 from store.pegawai import get_pegawai_by_nip
 from store.rules import RulesConfig, default_config, dokumen_kinds
 from store.usulan import attach_dokumen
-
-if TYPE_CHECKING:
-    from client.intake.events import IntakeEvent
-    from client.intake.watcher import Watcher
 
 log = logging.getLogger(__name__)
 
@@ -96,12 +91,6 @@ class IntakeService:
         _tb: TracebackType | None,
     ) -> None:
         self.close()
-
-    def watcher(self, on_event: Callable[[IntakeEvent], None] | None = None) -> Watcher:
-        """A watcher over the configured scan folders, posting to `on_event`."""
-        from client.intake.watcher import Watcher
-
-        return Watcher(self, on_event)
 
     # -- folders ------------------------------------------------------------------------
 
