@@ -1,15 +1,57 @@
-"""Sinkronisasi: what the store records of the link to the BKD (for the TUI's port)."""
+"""Sinkronisasi: what the store records of the link to the BKD (for the TUI's port),
+and the two facts `berkas status` shares with it: whether this device is enrolled,
+and the link state the engine left in the store."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import col, select
 
 from client._core import ClientCore
+from client.paths import Paths
 from client.views import SyncFacts, UploadView
+from store.database import Store
 from store.models import Blob, Dokumen, InboxItem, OutboxEntry
+
+if TYPE_CHECKING:
+    from sync.engine.keyring import ServerFacts
+
+
+def enrolment(paths: Paths) -> ServerFacts | None:
+    """What `berkas enrol` saved of the server, or None: this device is not enrolled
+    (an unreadable record counts as not enrolled; enrol again)."""
+    from sync.engine.errors import SyncError  # the engine loads when sync is asked about
+    from sync.engine.keyring import Keyring
+
+    try:
+        return Keyring(paths.keys).facts()
+    except SyncError:
+        return None
+
+
+def link_state(store: Store, *, enrolled: bool) -> tuple[str, str]:
+    """(state, label): the engine's view of the server as it left it in meta "state"."""
+    from sync.engine.errors import STATE_LABELS, LinkState
+
+    state = store.get_meta("state") or LinkState.ONLINE.value
+    if not enrolled:
+        state = LinkState.BELUM_TERDAFTAR.value
+    try:
+        return state, STATE_LABELS[LinkState(state)]
+    except ValueError:
+        return state, state
+
+
+def refused_changes(store: Store) -> list[dict[str, Any]]:
+    """The server's reasons for the latest refused changes (meta "refused")."""
+    try:
+        refused = json.loads(store.get_meta("refused", "[]"))
+    except ValueError:
+        return []
+    return [r for r in refused if isinstance(r, dict)]
 
 
 class SinkronisasiService(ClientCore):
@@ -62,20 +104,9 @@ class SinkronisasiService(ClientCore):
 
     def sync_facts(self) -> SyncFacts:
         """Where the link to the BKD stands, as the sync engine left it in meta."""
-        from sync.engine.errors import STATE_LABELS, LinkState
-
-        enrolled = (self.paths.keys / "server.json").exists()
-        state = self.store.get_meta("state") or LinkState.ONLINE.value
-        if not enrolled:
-            state = LinkState.BELUM_TERDAFTAR.value
-        try:
-            label = STATE_LABELS[LinkState(state)]
-        except ValueError:
-            label = state
-        try:
-            refused = json.loads(self.store.get_meta("refused", "[]"))
-        except ValueError:
-            refused = []
+        enrolled = enrolment(self.paths) is not None
+        state, label = link_state(self.store, enrolled=enrolled)
+        refused = refused_changes(self.store)
         return SyncFacts(
             enrolled=enrolled,
             server_url=self.store.get_meta("server_url") or self.config.server_url,
@@ -83,5 +114,5 @@ class SinkronisasiService(ClientCore):
             state_label=label[:1].upper() + label[1:],
             last_sync=self.last_sync_at(),
             last_error=self.store.get_meta("last_error"),
-            refused=[str(r.get("reason", "")) for r in refused if isinstance(r, dict)][-5:],
+            refused=[str(r.get("reason", "")) for r in refused][-5:],
         )

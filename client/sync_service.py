@@ -6,7 +6,6 @@ conflicts). Screens call these; they never touch httpx, keys or the engine direc
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import logging.handlers
 import os
@@ -20,13 +19,14 @@ from typing import Any
 
 from client.config import ClientConfig, load_config
 from client.paths import Paths
+from client.sinkronisasi import enrolment, link_state, refused_changes
 from store.blobs import BlobStore
 from store.database import Store, open_store
 from sync.engine.cipher import StreamBlobCipher
 from sync.engine.conflicts import ConflictView, list_conflicts, resolve_conflicts
 from sync.engine.engine import EngineSettings, SyncEngine, SyncReport
 from sync.engine.enrol import EnrolResult, enrol_device
-from sync.engine.errors import STATE_LABELS, LinkState, SyncError
+from sync.engine.errors import SyncError
 from sync.engine.keyring import Keyring
 from sync.engine.lock import SyncLock, current_holder, describe_holder, read_holder
 from sync.engine.outbox import pending_count
@@ -156,24 +156,10 @@ class SyncStatus:
 
 def status_of(paths: Paths, store: Store) -> SyncStatus:
     keyring = keyring_for(paths)
-    try:
-        facts = keyring.facts()
-    except SyncError:
-        facts = None
-    state = store.get_meta("state") or (
-        LinkState.BELUM_TERDAFTAR.value if facts is None else LinkState.ONLINE.value
-    )
-    if facts is None:
-        state = LinkState.BELUM_TERDAFTAR.value
-    try:
-        label = STATE_LABELS[LinkState(state)]
-    except ValueError:
-        label = state
+    facts = enrolment(paths)
+    state, label = link_state(store, enrolled=facts is not None)
     holder = current_holder(paths.sync_lock)
-    try:
-        refused = json.loads(store.get_meta("refused", "[]"))
-    except ValueError:
-        refused = []
+    refused = refused_changes(store)
     try:
         opd_key = keyring.opd_key() is not None
     except SyncError:

@@ -186,3 +186,17 @@ def test_engine_port_reads_the_link_state_the_engine_left(
     assert status.state_label == "Luring (server tidak terjangkau)"
     assert status.last_sync is not None and status.last_sync.hour == 2
     assert status.recent_errors[0] == "Server BKD tidak terjangkau; dicoba lagi nanti."
+
+
+def test_enrolled_means_the_same_to_the_tui_and_to_berkas_status(client: BerkasClient) -> None:
+    """One definition of "enrolled": the server facts `berkas enrol` saved can be read.
+    (The TUI used to look for the file alone, so a damaged one read as enrolled.)"""
+    from client import sync_service
+
+    assert not client.sync_facts().enrolled
+    assert not sync_service.status(client.paths).enrolled
+    client.paths.keys.mkdir(parents=True, exist_ok=True)
+    (client.paths.keys / "server.json").write_text("{rusak", encoding="utf-8")
+    assert not client.sync_facts().enrolled
+    assert not sync_service.status(client.paths).enrolled
+    assert client.sync_facts().state == sync_service.status(client.paths).state == "belum_terdaftar"
