@@ -175,9 +175,11 @@ def test_engine_port_reads_the_link_state_the_engine_left(
     status = port.state()
     assert (status.online, status.state_label) == (None, NOT_REGISTERED)
     assert "belum terdaftar" in port.sync_now().message
-    # Enrolled (the engine's server facts exist), last attempt failed offline.
-    client.paths.keys.mkdir(parents=True, exist_ok=True)
-    (client.paths.keys / "server.json").write_text("{}", encoding="utf-8")
+    # Enrolled (the engine's server facts are saved), last attempt failed offline.
+    from sync.engine.keyring import Keyring, ServerFacts
+
+    saved = dict.fromkeys(ServerFacts.__dataclass_fields__, "x")
+    Keyring(client.paths.keys).save_facts(ServerFacts(**{**saved, "extra": {}}))
     client.store.set_meta("state", "offline")
     client.store.set_meta("last_sync", "2026-01-05T02:00:00+00:00")
     client.store.set_meta("last_error", "Server BKD tidak terjangkau; dicoba lagi nanti.")
