@@ -18,7 +18,7 @@ from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar, cast
 
-from textual import work
+from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
@@ -28,7 +28,15 @@ from textual.worker import Worker
 
 from client.errors import BerkasError
 from client.paths import Paths
-from tui.messages import WorkerFailed, report_if_failed
+from tui.messages import (
+    NewUsulan,
+    OpenPegawai,
+    OpenUsulan,
+    ShowPegawaiList,
+    ShowUsulan,
+    WorkerFailed,
+    report_if_failed,
+)
 from tui.screens.base import BerkasScreen
 from tui.screens.beranda import BerandaScreen
 from tui.sync_port import EngineSyncPort, OfflineSyncPort, SyncPort, SyncStatus
@@ -296,32 +304,32 @@ class BerkasApp(App[None]):
             await self.pop_screen()
         return self.get_screen_stack(mode)[0]
 
-    async def show_usulan(
-        self,
-        *,
-        layanan: str | None = None,
-        status: str | None = None,
-        periode: date | None = None,
-        belum_lengkap: bool | None = None,
-    ) -> None:
+    # Screens ask for these with messages (tui/messages.py); the App passes a list
+    # request on to the screen that shows it, which handles it with @on.
+
+    @on(ShowUsulan)
+    async def show_usulan(self, request: ShowUsulan) -> None:
         """The usulan list, filtered as asked."""
-        from tui.screens.usulan import UsulanScreen
-
         screen = await self._base_of("usulan")
-        if isinstance(screen, UsulanScreen):
-            await screen.apply_filter(
-                layanan=layanan, status=status, periode=periode, belum_lengkap=belum_lengkap
-            )
+        screen.post_message(request)
 
-    async def show_pegawai_list(
-        self, title: str, people: list[PegawaiView], layanan: str | None
-    ) -> None:
+    @on(ShowPegawaiList)
+    async def show_pegawai_list(self, request: ShowPegawaiList) -> None:
         """The Pegawai screen showing a given list (due for KP, for pensiun)."""
-        from tui.screens.pegawai import PegawaiScreen
-
         screen = await self._base_of("pegawai")
-        if isinstance(screen, PegawaiScreen):
-            screen.show_list(title, people, layanan)
+        screen.post_message(request)
+
+    @on(OpenPegawai)
+    def _open_pegawai(self, request: OpenPegawai) -> None:
+        self.open_pegawai(request.pegawai_id, request.layanan)
+
+    @on(OpenUsulan)
+    def _open_usulan(self, request: OpenUsulan) -> None:
+        self.open_usulan(request.usulan_id)
+
+    @on(NewUsulan)
+    def _new_usulan_asked(self, request: NewUsulan) -> None:
+        self.new_usulan(request.pegawai, request.layanan)
 
     def open_pegawai(self, pegawai_id: str, layanan: str | None = None) -> None:
         """One pegawai; `layanan` is what a new usulan from there defaults to."""

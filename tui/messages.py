@@ -4,6 +4,7 @@ failed, without reaching into each other (Textual dataclass messages)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
@@ -12,6 +13,7 @@ from textual.worker import Worker, WorkerState
 if TYPE_CHECKING:
     from textual.app import App
 
+    from client.views import PegawaiView
     from tui.sync_port import SyncStatus
 
 
@@ -21,6 +23,53 @@ class WorkerFailed(Message):
 
     worker: str  # the worker's name (its function) or group, for the log
     error: BaseException
+
+
+# -- screens ask the App to go somewhere ------------------------------------------------
+
+
+@dataclass
+class OpenPegawai(Message):
+    """Show one pegawai; `layanan` is what a new usulan from there defaults to."""
+
+    pegawai_id: str
+    layanan: str | None = None
+
+
+@dataclass
+class OpenUsulan(Message):
+    """Show one usulan in its editor."""
+
+    usulan_id: str
+
+
+@dataclass
+class NewUsulan(Message):
+    """Ask which pegawai, layanan and jenis, create the draft, open it."""
+
+    pegawai: PegawaiView | None = None
+    layanan: str | None = None
+
+
+@dataclass
+class ShowUsulan(Message):
+    """The usulan list, filtered as asked (every other filter cleared). The App shows
+    the Usulan screen and passes the message on to it."""
+
+    layanan: str | None = None
+    status: str | None = None
+    periode: date | None = None
+    belum_lengkap: bool | None = None
+
+
+@dataclass
+class ShowPegawaiList(Message):
+    """The Pegawai screen showing a given list (due for KP, for pensiun). The App shows
+    the Pegawai screen and passes the message on to it."""
+
+    title: str
+    people: list[PegawaiView]
+    layanan: str | None
 
 
 @dataclass
