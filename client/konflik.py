@@ -19,7 +19,7 @@ from store.database import to_wire
 from store.hlc import parse_hlc
 from store.models import SYNCED_MODELS, Conflict, Dokumen, Pegawai, Usulan
 from store.rules import dokumen_kinds
-from sync.engine.conflicts import resolve_conflicts
+from sync.engine import resolve_conflicts
 
 
 class KonflikService(ClientCore):

@@ -17,14 +17,16 @@ from store.database import Store
 from store.models import Blob, Dokumen, InboxItem, OutboxEntry
 
 if TYPE_CHECKING:
-    from sync.engine.keyring import ServerFacts
+    from sync.engine import ServerFacts
 
 
 def enrolment(paths: Paths) -> ServerFacts | None:
     """What `berkas enrol` saved of the server, or None: this device is not enrolled
     (an unreadable record counts as not enrolled; enrol again)."""
-    from sync.engine.errors import SyncError  # the engine loads when sync is asked about
-    from sync.engine.keyring import Keyring
+    from sync.engine import (
+        Keyring,
+        SyncError,  # the engine loads when sync is asked about
+    )
 
     try:
         return Keyring(paths.keys).facts()
@@ -34,7 +36,7 @@ def enrolment(paths: Paths) -> ServerFacts | None:
 
 def link_state(store: Store, *, enrolled: bool) -> tuple[str, str]:
     """(state, label): the engine's view of the server as it left it in meta "state"."""
-    from sync.engine.errors import STATE_LABELS, LinkState
+    from sync.engine import STATE_LABELS, LinkState
 
     state = store.get_meta("state") or LinkState.ONLINE.value
     if not enrolled:

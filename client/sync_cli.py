@@ -16,7 +16,7 @@ import typer
 from client import sync_service
 from client.errors import BerkasError, ClientError
 from client.paths import Paths, resolve_paths
-from sync.engine.engine import SyncReport
+from sync.engine import SyncReport
 
 app = typer.Typer(
     help="Sinkronisasi dengan server BKD.",

@@ -22,17 +22,28 @@ from client.paths import Paths
 from client.sinkronisasi import enrolment, link_state, refused_changes
 from store.blobs import BlobStore
 from store.database import Store, open_store
-from sync.engine.cipher import StreamBlobCipher
-from sync.engine.conflicts import ConflictView, list_conflicts, resolve_conflicts
-from sync.engine.engine import EngineSettings, SyncEngine, SyncReport
-from sync.engine.enrol import EnrolResult, enrol_device
-from sync.engine.errors import SyncError
-from sync.engine.keyring import Keyring
-from sync.engine.lock import SyncLock, current_holder, describe_holder, read_holder
-from sync.engine.outbox import pending_count
-from sync.engine.restore import RestoreReport, restore_home
-from sync.engine.scheduler import SyncScheduler
-from sync.engine.uploads import pending_upload_count
+from sync.engine import (
+    ConflictView,
+    EngineSettings,
+    EnrolResult,
+    Keyring,
+    RestoreReport,
+    StreamBlobCipher,
+    SyncEngine,
+    SyncError,
+    SyncLock,
+    SyncReport,
+    SyncScheduler,
+    current_holder,
+    describe_holder,
+    enrol_device,
+    list_conflicts,
+    pending_count,
+    pending_upload_count,
+    read_holder,
+    resolve_conflicts,
+    restore_home,
+)
 
 log = logging.getLogger("berkas.sync")
 

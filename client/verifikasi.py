@@ -28,8 +28,7 @@ from store import usulan as wf
 from store.errors import StoreError
 from store.models import Usulan
 from store.rules import Role, UsulanStatus
-from sync.engine.engine import SyncReport
-from sync.engine.opd_key import wrap_for_waiting_devices
+from sync.engine import SyncReport, wrap_for_waiting_devices
 
 
 class Keputusan(StrEnum):

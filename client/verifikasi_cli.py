@@ -12,7 +12,7 @@ import typer
 from client import verifikasi
 from client.errors import BerkasError, ClientError
 from client.paths import Paths, resolve_paths
-from sync.engine.engine import SyncReport
+from sync.engine import SyncReport
 
 app = typer.Typer(
     help="Verifikasi BKD: antrian, buka, ms/bts/tms, teruskan, selesai, bagikan-kunci.",
