@@ -236,6 +236,8 @@ class Upload(Base):
     expires_at: Mapped[float] = mapped_column(Double, index=True)
     completed_at: Mapped[float | None] = mapped_column(Double, nullable=True)
     file_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The Upload-Metadata header as the client sent it: tus creation answers HEAD with it.
+    upload_metadata: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class StoredFile(Base):
