@@ -23,13 +23,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import httpx
 import uvicorn
+from starlette.types import ASGIApp
 
 from server import admin
 from server.app import create_app
@@ -115,8 +116,18 @@ class RunningServer:
             self._socket.close()
 
 
-def start_server(home: Path, database_url: str | None = None) -> RunningServer:
-    """Initialise `home` if needed and serve it on 127.0.0.1:<ephemeral> in a thread."""
+def start_server(
+    home: Path,
+    database_url: str | None = None,
+    *,
+    wrap: Callable[[ASGIApp], ASGIApp] | None = None,
+    access_log: bool = False,
+) -> RunningServer:
+    """Initialise `home` if needed and serve it on 127.0.0.1:<ephemeral> in a thread.
+
+    `wrap` puts an ASGI layer around the app (a server variant for interop tests);
+    `access_log` turns on uvicorn's access log (INFO on "uvicorn.access").
+    """
     settings = init_home(home, database_url)
     app = create_app(settings)
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say so, and
@@ -126,7 +137,12 @@ def start_server(home: Path, database_url: str | None = None) -> RunningServer:
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+    config = uvicorn.Config(
+        wrap(app) if wrap else app,
+        log_level="info" if access_log else "warning",
+        lifespan="on",
+        access_log=access_log,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="berkas-server", daemon=True
