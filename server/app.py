@@ -26,6 +26,7 @@ from server.services import Services
 from server.settings import ServerSettings
 from server.uploads import TUS_VERSION, Uploads
 from sync.heap import settle_heap
+from sync.redact import install_log_redaction
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ def build_services(settings: ServerSettings) -> Services:
 
 def create_app(settings: ServerSettings) -> FastAPI:
     """The app for one server home; the database and keys are opened here, once."""
+    # Upload URLs carry capabilities; uvicorn's access log and ours must not show them.
+    install_log_redaction()
     svc = build_services(settings)
 
     @asynccontextmanager

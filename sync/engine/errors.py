@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from sync.redact import redact
+
 
 class LinkState(StrEnum):
     """The engine's view of the server, stored in meta "state"."""
@@ -35,6 +37,8 @@ class SyncError(Exception):
     retry: bool = True
 
     def __init__(self, message: str, cause: str = "", *, status: int = 0, kode: str = "") -> None:
+        # Causes quote URLs and library errors: an upload's capability never shows.
+        message, cause = redact(message), redact(cause)
         super().__init__(f"{message} ({cause})" if cause else message)
         self.message = message
         self.cause = cause
