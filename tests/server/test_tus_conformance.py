@@ -9,6 +9,7 @@ import os
 import socket
 import sys
 import threading
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -211,3 +212,21 @@ def test_a_patch_racing_a_cut_patch_never_leaves_the_file_short_of_the_offset(
     assert offset == sent
     assert partial.read_bytes()[:offset] == ciphertext[:offset]
     assert partial.stat().st_size == offset
+
+
+def test_a_database_from_before_upload_metadata_gains_the_column(tmp_path: Path) -> None:
+    from sqlalchemy import inspect, text
+
+    from server.db import open_database
+
+    url = f"sqlite:///{tmp_path / 'lama.db'}"
+    db = open_database(url)
+    with db.write() as session:
+        session.execute(text("ALTER TABLE upload DROP COLUMN upload_metadata"))
+    db.dispose()
+    db = open_database(url)
+    try:
+        columns = {c["name"] for c in inspect(db.engine).get_columns("upload")}
+    finally:
+        db.dispose()
+    assert "upload_metadata" in columns
