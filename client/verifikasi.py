@@ -30,6 +30,7 @@ from store.rules import Role, UsulanStatus
 from sync.engine.engine import SyncReport
 from sync.engine.errors import SyncError
 from sync.engine.opd_key import wrap_for_waiting_devices
+from sync.engine.verifier_key import create_verifier_key, install_verifier_key
 
 
 class Keputusan(StrEnum):
@@ -120,6 +121,27 @@ def bagikan_kunci(paths: Paths) -> int:
     finally:
         engine.close()
         client.close()
+
+
+def buat_kunci(paths: Paths, passphrase: str) -> str:
+    """Make the BKD verifier key pair on this verifikator machine (the private half stays
+    here, under `passphrase`); returns the public half, also written to kunci/verifier.pub,
+    for the admin to register on the server."""
+    try:
+        public = create_verifier_key(sync_service.keyring_for(paths), passphrase)
+    except SyncError as exc:
+        raise ClientError(exc.message, exc.cause) from exc
+    (paths.keys / "verifier.pub").write_text(public + "\n", encoding="ascii")
+    return public
+
+
+def pasang_kunci(paths: Paths, source: Path, passphrase: str) -> str:
+    """Install a verifier key file carried from another verifikator machine (or moved off
+    an old server); returns its public half."""
+    try:
+        return install_verifier_key(sync_service.keyring_for(paths), source, passphrase)
+    except SyncError as exc:
+        raise ClientError(exc.message, exc.cause) from exc
 
 
 def _decide(paths: Paths, usulan_id: str, apply: Callable[[Session, Usulan], None]) -> SyncReport:

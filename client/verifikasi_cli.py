@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -15,11 +16,25 @@ from client.paths import Paths, resolve_paths
 from sync.engine.engine import SyncReport
 
 app = typer.Typer(
-    help="Verifikasi BKD: antrian, buka, ms/bts/tms, teruskan, selesai, bagikan-kunci.",
+    help="Verifikasi BKD: antrian, buka, ms/bts/tms, teruskan, selesai, bagikan-kunci, kunci.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
 )
+kunci_app = typer.Typer(
+    help="Kunci verifikator BKD di komputer ini: buat, pasang.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(kunci_app, name="kunci")
+PASSPHRASE_ENV = "BERKAS_VERIFIER_PASSPHRASE"
+PassphraseFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--passphrase-file",
+        help=f"Baca frasa sandi kunci verifikator dari berkas (atau {PASSPHRASE_ENV}).",
+    ),
+]
 
 
 def _paths() -> Paths:
@@ -168,3 +183,54 @@ def selesai_cmd(
         _fail(exc)
         return
     typer.echo(f"Usulan {usulan_id} selesai (pertek {pertek}); {_synced(report)}.")
+
+
+def _passphrase(passphrase_file: Path | None, *, confirm: bool) -> str:
+    if passphrase_file is not None:
+        try:
+            return passphrase_file.read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as exc:
+            _fail(ClientError(f"Berkas frasa sandi tidak dapat dibaca: {exc.strerror}"))
+    from_env = os.environ.get(PASSPHRASE_ENV)
+    if from_env:
+        return from_env
+    return str(
+        typer.prompt(
+            "Frasa sandi kunci verifikator BKD", hide_input=True, confirmation_prompt=confirm
+        )
+    )
+
+
+@kunci_app.command("buat")
+def kunci_buat_cmd(passphrase_file: PassphraseFileOption = None) -> None:
+    """Buat pasangan kunci verifikator BKD di komputer ini (sekali untuk seluruh BKD)."""
+    paths = _paths()
+    try:
+        public = verifikasi.buat_kunci(paths, _passphrase(passphrase_file, confirm=True))
+    except ClientError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"Kunci verifikator dibuat: {paths.keys / 'verifier.key'} (frasa sandi).")
+    typer.echo(f"Kunci publik (juga di {paths.keys / 'verifier.pub'}):")
+    typer.echo(public)
+    typer.echo(
+        "Serahkan kunci publik itu kepada admin server BKD untuk: "
+        "berkas server verifier-key set KUNCI. Simpan salinan verifier.key di tempat aman: "
+        "tanpa kunci itu dokumen hanya dapat dibuka oleh OPD pemiliknya."
+    )
+
+
+@kunci_app.command("pasang")
+def kunci_pasang_cmd(
+    berkas: Annotated[Path, typer.Argument(help="Berkas verifier.key yang dibawa.")],
+    passphrase_file: PassphraseFileOption = None,
+) -> None:
+    """Pasang kunci verifikator dari komputer verifikator lain (atau dari server lama)."""
+    try:
+        public = verifikasi.pasang_kunci(
+            _paths(), berkas, _passphrase(passphrase_file, confirm=False)
+        )
+    except ClientError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"Kunci verifikator terpasang; kunci publiknya: {public}")

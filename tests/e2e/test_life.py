@@ -82,7 +82,7 @@ def verifier_home(tmp_path: Path, bkd: RunningServer, monkeypatch: pytest.Monkey
     config.operator = "Rudi"
     save_config(paths.config, config)
     paths.keys.mkdir(parents=True, exist_ok=True)
-    shutil.copy(bkd.settings.verifier_key_path, paths.keys / "verifier.key")
+    shutil.copy(bkd.verifier_key_path, paths.keys / "verifier.key")
     os.chmod(paths.keys / "verifier.key", 0o600)
     monkeypatch.setenv("BERKAS_VERIFIER_PASSPHRASE", TEST_VERIFIER_PASSPHRASE)
     sync_service.enrol(paths, bkd.url, bkd.enrol_code("BKD", "verifikator"))

@@ -142,7 +142,7 @@ def test_restore_after_losing_every_machine(
     # A verifikator, holding the BKD verifier key handed out by the admin, re-wraps the
     # OPD key for the replacement device.
     verifier = enrol("BKD", "verifikator")
-    verifier_keys = load_key_file(server.settings.verifier_key_path, TEST_VERIFIER_PASSPHRASE)
+    verifier_keys = load_key_file(server.verifier_key_path, TEST_VERIFIER_PASSPHRASE)
     verifier_private = verifier_keys.x25519(VERIFIER_KEY_NAME)
     needing = verifier.call("GET", "/v1/opd/devices-needing-key", DevicesNeedingKey)
     [entry] = [d for d in needing.devices if d.opd_id == opd]
@@ -175,7 +175,7 @@ def test_verifikator_opens_documents_with_verifier_key(
     tus_upload(device, b"%PDF-1.7 untuk BKD", opd_key)
     [info] = file_list(verifier, f"?opd={device.opd_kode}").files
     body = verifier.send("GET", f"/v1/files/{info.file_id}").response.content
-    keys = load_key_file(server.settings.verifier_key_path, TEST_VERIFIER_PASSPHRASE)
+    keys = load_key_file(server.verifier_key_path, TEST_VERIFIER_PASSPHRASE)
     out = io.BytesIO()
     decrypt_stream(io.BytesIO(body), out, keys.x25519(VERIFIER_KEY_NAME))
     assert out.getvalue() == b"%PDF-1.7 untuk BKD"

@@ -167,7 +167,7 @@ def test_restore_after_total_loss(
         }
     # A verifikator machine holds the BKD verifier key (handed over by the admin).
     verifier = new_device("verifikator", opd="BKD", role="verifikator")
-    shutil.copy(server.settings.verifier_key_path, verifier.paths.keys / "verifier.key")
+    shutil.copy(server.verifier_key_path, verifier.paths.keys / "verifier.key")
     os.chmod(verifier.paths.keys / "verifier.key", 0o600)
     monkeypatch.setenv("BERKAS_VERIFIER_PASSPHRASE", TEST_VERIFIER_PASSPHRASE)
     # The flood: every machine of the OPD is gone.
