@@ -16,7 +16,8 @@ from client.paths import Paths, resolve_paths
 from sync.engine.engine import SyncReport
 
 app = typer.Typer(
-    help="Verifikasi BKD: antrian, buka, ms/bts/tms, teruskan, selesai, bagikan-kunci, kunci.",
+    help="Verifikasi BKD: antrian, buka, ms/bts/tms, teruskan, selesai, permintaan-kunci, "
+    "bagikan-kunci, kunci.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -64,6 +65,39 @@ def antrian_cmd() -> None:
     for u in rows:
         typer.echo(f"{u.id}  {u.nip}  {u.nama:<30} {u.layanan}/{u.jenis}")
     typer.echo(f"{len(rows)} usulan menunggu verifikasi.")
+    try:
+        requests = verifikasi.permintaan_kunci(_paths())
+    except ClientError as exc:
+        _fail(exc)
+        return
+    if requests:
+        _echo_requests(requests)
+
+
+def _echo_requests(requests: list[verifikasi.PermintaanKunci]) -> None:
+    for r in requests:
+        typer.echo(
+            f"permintaan kunci  OPD {r.opd_kode} ({r.opd_nama})  perangkat {r.perangkat!r}  "
+            f"{r.device_id}  sejak {r.diminta:%Y-%m-%d %H:%M} UTC"
+        )
+    typer.echo(
+        f"{len(requests)} permintaan kunci OPD menunggu. Pastikan dengan OPD-nya bahwa "
+        "perangkat itu milik mereka, lalu: berkas verifikasi bagikan-kunci ID_PERANGKAT"
+    )
+
+
+@app.command("permintaan-kunci")
+def permintaan_kunci_cmd() -> None:
+    """Perangkat OPD yang meminta kunci OPD (pemulihan setelah semua komputer hilang)."""
+    try:
+        requests = verifikasi.permintaan_kunci(_paths())
+    except ClientError as exc:
+        _fail(exc)
+        return
+    if not requests:
+        typer.echo("Tidak ada permintaan kunci OPD.")
+        return
+    _echo_requests(requests)
 
 
 @app.command("buka")
@@ -144,10 +178,15 @@ for _k in verifikasi.Keputusan:
 
 
 @app.command("bagikan-kunci")
-def bagikan_kunci_cmd() -> None:
+def bagikan_kunci_cmd(
+    device_id: Annotated[
+        str | None,
+        typer.Argument(help="ID perangkat (lihat permintaan-kunci); tanpa ID: semua."),
+    ] = None,
+) -> None:
     """Bagikan kunci OPD kepada perangkat pengganti yang menunggu (setelah bencana)."""
     try:
-        count = verifikasi.bagikan_kunci(_paths())
+        count = verifikasi.bagikan_kunci(_paths(), device_id)
     except ClientError as exc:
         _fail(exc)
         return

@@ -14,13 +14,14 @@ from sqlalchemy import select
 from server.auth import Caller
 from server.db import Database
 from server.errors import ApiError, not_found
-from server.models import Device, OpdKey, WrappedOpdKey
+from server.models import Device, KeyRequest, Opd, OpdKey, WrappedOpdKey
 from store.rules import Role
 from sync.crypto import CryptoError, x25519_public_from_b64
 from sync.protocol import (
     VERIFIER_RECIPIENT,
     DeviceNeedingKey,
     DevicesNeedingKey,
+    KeyRequestStatus,
     OpdKeyInfo,
     OpdKeyUpload,
     WrappedKey,
@@ -134,16 +135,18 @@ def get_key(db: Database, caller: Caller, opd: str | None) -> OpdKeyInfo:
 
 def devices_needing_key(db: Database, caller: Caller) -> DevicesNeedingKey:
     """Active OPD devices (the caller's OPD; every OPD for a verifikator) that have no
-    wrapped copy of an existing OPD key."""
+    wrapped copy of an existing OPD key, with their key request if they filed one."""
     with db.read() as session:
         query = (
-            select(Device)
+            select(Device, Opd.nama, KeyRequest.requested_at)
             .join(OpdKey, OpdKey.opd_kode == Device.opd_kode)
+            .join(Opd, Opd.kode == Device.opd_kode)
             .outerjoin(
                 WrappedOpdKey,
                 (WrappedOpdKey.opd_kode == Device.opd_kode)
                 & (WrappedOpdKey.recipient == Device.id),
             )
+            .outerjoin(KeyRequest, KeyRequest.device_id == Device.id)
             .where(Device.role == Role.OPD.value)
             .where(Device.revoked_at.is_(None))
             .where(WrappedOpdKey.recipient.is_(None))
@@ -151,7 +154,7 @@ def devices_needing_key(db: Database, caller: Caller) -> DevicesNeedingKey:
         )
         if not caller.is_verifier:
             query = query.where(Device.opd_kode == caller.opd_kode)
-        devices = list(session.scalars(query))
+        rows = [(row[0], row[1], row[2]) for row in session.execute(query)]
     return DevicesNeedingKey(
         devices=[
             DeviceNeedingKey(
@@ -159,9 +162,35 @@ def devices_needing_key(db: Database, caller: Caller) -> DevicesNeedingKey:
                 opd_id=d.opd_kode,
                 device_name=d.name,
                 encryption_key=d.encryption_key,
+                opd_name=opd_name,
+                requested_at=requested_at,
             )
-            for d in devices
+            for d, opd_name, requested_at in rows
         ]
+    )
+
+
+def request_key(db: Database, caller: Caller) -> KeyRequestStatus:
+    """File (or find) this OPD device's request for a copy of its OPD key: what a restore
+    does after a total loss, so the verifikator's queue shows it. Idempotent per device."""
+    if caller.is_verifier:
+        raise ApiError(403, "dilarang", "Permintaan kunci OPD hanya untuk perangkat OPD.")
+    with db.write() as session:
+        if session.get(OpdKey, caller.opd_kode) is None:
+            raise _no_key()
+        shared = session.get(WrappedOpdKey, (caller.opd_kode, caller.device_id)) is not None
+        request = session.get(KeyRequest, caller.device_id)
+        if request is None:
+            request = KeyRequest(
+                device_id=caller.device_id, opd_kode=caller.opd_kode, requested_at=time.time()
+            )
+            session.add(request)
+        requested_at = request.requested_at
+    return KeyRequestStatus(
+        device_id=caller.device_id,
+        opd_id=caller.opd_kode,
+        requested_at=requested_at,
+        shared=shared,
     )
 
 

@@ -210,12 +210,26 @@ class DeviceNeedingKey(WireModel):
     opd_id: Ident
     device_name: str
     encryption_key: PublicKeyB64
+    opd_name: str = ""
+    # Set when the device asked for its copy (POST /v1/opd/key/request: a restore after a
+    # total loss); Unix seconds. Such devices are the verifikator's "permintaan kunci".
+    requested_at: float | None = None
 
 
 class DevicesNeedingKey(WireModel):
     """GET /v1/opd/devices-needing-key: devices with no wrapped copy of their OPD key."""
 
     devices: list[DeviceNeedingKey]
+
+
+class KeyRequestStatus(WireModel):
+    """POST /v1/opd/key/request: this device's standing request for a copy of its OPD key
+    (kept until a device of the OPD or a verifikator wraps one for it)."""
+
+    device_id: DeviceId
+    opd_id: Ident
+    requested_at: float
+    shared: bool
 
 
 class FileList(WireModel):
