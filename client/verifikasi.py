@@ -30,7 +30,7 @@ from store.models import Usulan
 from store.rules import Role, UsulanStatus
 from sync.engine.engine import SyncReport
 from sync.engine.errors import SyncError
-from sync.engine.opd_key import waiting_devices, wrap_for_waiting_devices
+from sync.engine.opd_key import key_requests, wrap_for_waiting_devices
 from sync.engine.verifier_key import create_verifier_key, install_verifier_key
 
 
@@ -126,24 +126,22 @@ def permintaan_kunci(paths: Paths) -> list[PermintaanKunci]:
     client = BerkasClient.open(paths)
     engine = sync_service.build_engine(paths, client.store)
     try:
-        devices = waiting_devices(engine.transport)
+        requests = key_requests(engine.transport)
     except SyncError as exc:
         raise ClientError(exc.message, exc.cause) from exc
     finally:
         engine.close()
         client.close()
-    rows = [
+    return [
         PermintaanKunci(
-            device_id=d.device_id,
-            opd_kode=d.opd_id,
-            opd_nama=d.opd_name,
-            perangkat=d.device_name,
-            diminta=datetime.fromtimestamp(d.requested_at, UTC),
+            device_id=r.device_id,
+            opd_kode=r.opd_id,
+            opd_nama=r.opd_name,
+            perangkat=r.device_name,
+            diminta=datetime.fromtimestamp(r.requested_at, UTC),
         )
-        for d in devices
-        if d.requested_at is not None
+        for r in requests
     ]
-    return sorted(rows, key=lambda r: r.diminta)
 
 
 def bagikan_kunci(paths: Paths, device_id: str | None = None) -> int:

@@ -14,13 +14,16 @@ from sqlalchemy import select
 from server.auth import Caller
 from server.db import Database
 from server.errors import ApiError, not_found
-from server.models import Device, KeyRequest, Opd, OpdKey, WrappedOpdKey
+from server.models import Device, Opd, OpdKey, WrappedOpdKey
+from server.models import KeyRequest as KeyRequestRow
 from store.rules import Role
 from sync.crypto import CryptoError, x25519_public_from_b64
 from sync.protocol import (
     VERIFIER_RECIPIENT,
     DeviceNeedingKey,
     DevicesNeedingKey,
+    KeyRequest,
+    KeyRequests,
     KeyRequestStatus,
     OpdKeyInfo,
     OpdKeyUpload,
@@ -135,18 +138,16 @@ def get_key(db: Database, caller: Caller, opd: str | None) -> OpdKeyInfo:
 
 def devices_needing_key(db: Database, caller: Caller) -> DevicesNeedingKey:
     """Active OPD devices (the caller's OPD; every OPD for a verifikator) that have no
-    wrapped copy of an existing OPD key, with their key request if they filed one."""
+    wrapped copy of an existing OPD key."""
     with db.read() as session:
         query = (
-            select(Device, Opd.nama, KeyRequest.requested_at)
+            select(Device)
             .join(OpdKey, OpdKey.opd_kode == Device.opd_kode)
-            .join(Opd, Opd.kode == Device.opd_kode)
             .outerjoin(
                 WrappedOpdKey,
                 (WrappedOpdKey.opd_kode == Device.opd_kode)
                 & (WrappedOpdKey.recipient == Device.id),
             )
-            .outerjoin(KeyRequest, KeyRequest.device_id == Device.id)
             .where(Device.role == Role.OPD.value)
             .where(Device.revoked_at.is_(None))
             .where(WrappedOpdKey.recipient.is_(None))
@@ -154,7 +155,7 @@ def devices_needing_key(db: Database, caller: Caller) -> DevicesNeedingKey:
         )
         if not caller.is_verifier:
             query = query.where(Device.opd_kode == caller.opd_kode)
-        rows = [(row[0], row[1], row[2]) for row in session.execute(query)]
+        devices = list(session.scalars(query))
     return DevicesNeedingKey(
         devices=[
             DeviceNeedingKey(
@@ -162,10 +163,8 @@ def devices_needing_key(db: Database, caller: Caller) -> DevicesNeedingKey:
                 opd_id=d.opd_kode,
                 device_name=d.name,
                 encryption_key=d.encryption_key,
-                opd_name=opd_name,
-                requested_at=requested_at,
             )
-            for d, opd_name, requested_at in rows
+            for d in devices
         ]
     )
 
@@ -179,9 +178,9 @@ def request_key(db: Database, caller: Caller) -> KeyRequestStatus:
         if session.get(OpdKey, caller.opd_kode) is None:
             raise _no_key()
         shared = session.get(WrappedOpdKey, (caller.opd_kode, caller.device_id)) is not None
-        request = session.get(KeyRequest, caller.device_id)
+        request = session.get(KeyRequestRow, caller.device_id)
         if request is None:
-            request = KeyRequest(
+            request = KeyRequestRow(
                 device_id=caller.device_id, opd_kode=caller.opd_kode, requested_at=time.time()
             )
             session.add(request)
@@ -191,6 +190,41 @@ def request_key(db: Database, caller: Caller) -> KeyRequestStatus:
         opd_id=caller.opd_kode,
         requested_at=requested_at,
         shared=shared,
+    )
+
+
+def key_requests(db: Database, caller: Caller) -> KeyRequests:
+    """Open key requests, oldest first: the device is an active OPD device and still has
+    no wrapped copy of its OPD's key (every OPD for a verifikator, else the caller's)."""
+    with db.read() as session:
+        query = (
+            select(KeyRequestRow.requested_at, Device, Opd.nama)
+            .join(Device, Device.id == KeyRequestRow.device_id)
+            .join(Opd, Opd.kode == Device.opd_kode)
+            .outerjoin(
+                WrappedOpdKey,
+                (WrappedOpdKey.opd_kode == Device.opd_kode)
+                & (WrappedOpdKey.recipient == Device.id),
+            )
+            .where(Device.role == Role.OPD.value)
+            .where(Device.revoked_at.is_(None))
+            .where(WrappedOpdKey.recipient.is_(None))
+            .order_by(KeyRequestRow.requested_at)
+        )
+        if not caller.is_verifier:
+            query = query.where(Device.opd_kode == caller.opd_kode)
+        rows = [(row[0], row[1], row[2]) for row in session.execute(query)]
+    return KeyRequests(
+        requests=[
+            KeyRequest(
+                device_id=device.id,
+                opd_id=device.opd_kode,
+                opd_name=opd_name,
+                device_name=device.name,
+                requested_at=requested_at,
+            )
+            for requested_at, device, opd_name in rows
+        ]
     )
 
 

@@ -210,10 +210,6 @@ class DeviceNeedingKey(WireModel):
     opd_id: Ident
     device_name: str
     encryption_key: PublicKeyB64
-    opd_name: str = ""
-    # Set when the device asked for its copy (POST /v1/opd/key/request: a restore after a
-    # total loss); Unix seconds. Such devices are the verifikator's "permintaan kunci".
-    requested_at: float | None = None
 
 
 class DevicesNeedingKey(WireModel):
@@ -230,6 +226,24 @@ class KeyRequestStatus(WireModel):
     opd_id: Ident
     requested_at: float
     shared: bool
+
+
+class KeyRequest(WireModel):
+    """An OPD device's open request for its copy of the OPD key (Unix seconds)."""
+
+    device_id: DeviceId
+    opd_id: Ident
+    opd_name: str
+    device_name: str
+    requested_at: float
+
+
+class KeyRequests(WireModel):
+    """GET /v1/opd/key/requests: open key requests (the device is active and has no copy
+    yet), oldest first; every OPD for a verifikator, the caller's OPD for an OPD device.
+    The verifikator's "permintaan kunci"."""
+
+    requests: list[KeyRequest]
 
 
 class FileList(WireModel):

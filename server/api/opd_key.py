@@ -13,6 +13,7 @@ from server.auth import open_request, sealed_response
 from server.services import CallerDep, ServicesDep
 from sync.protocol import (
     DevicesNeedingKey,
+    KeyRequests,
     KeyRequestStatus,
     OpdKeyInfo,
     OpdKeyUpload,
@@ -78,3 +79,12 @@ def post_wrapped_key(caller: CallerDep, svc: ServicesDep) -> Response:
 )
 def post_key_request(caller: CallerDep, svc: ServicesDep) -> Response:
     return sealed_response(caller, opd_keys.request_key(svc.db, caller))
+
+
+@router.get(
+    "/v1/opd/key/requests",
+    summary="Permintaan kunci OPD yang menunggu (antrean verifikator)",
+    responses=sealed_answer(KeyRequests),
+)
+def get_key_requests(caller: CallerDep, svc: ServicesDep) -> Response:
+    return sealed_response(caller, opd_keys.key_requests(svc.db, caller))

@@ -28,6 +28,8 @@ from sync.protocol import (
     VERIFIER_RECIPIENT,
     DeviceNeedingKey,
     DevicesNeedingKey,
+    KeyRequest,
+    KeyRequests,
     KeyRequestStatus,
     OpdKeyInfo,
     OpdKeyUpload,
@@ -40,6 +42,7 @@ OPD_KEY_PATH = "/v1/opd/key"
 WRAP_PATH = "/v1/opd/key/wrap"
 NEEDING_PATH = "/v1/opd/devices-needing-key"
 REQUEST_PATH = "/v1/opd/key/request"
+REQUESTS_PATH = "/v1/opd/key/requests"
 
 WAITING_MESSAGE = (
     "Kunci bersama OPD belum dibagikan untuk perangkat ini. Minta perangkat lain OPD ini "
@@ -171,9 +174,13 @@ def request_opd_key(transport: Transport) -> KeyRequestStatus:
     return transport.sealed("POST", REQUEST_PATH, None, KeyRequestStatus)
 
 
+def key_requests(transport: Transport) -> list[KeyRequest]:
+    """Open key requests, oldest first (every OPD for a verifikator)."""
+    return transport.sealed("GET", REQUESTS_PATH, None, KeyRequests).requests
+
+
 def waiting_devices(transport: Transport) -> list[DeviceNeedingKey]:
-    """Devices without a copy of their OPD key (every OPD for a verifikator), with the
-    time of their key request when they filed one."""
+    """Devices without a copy of their OPD key (every OPD for a verifikator)."""
     return transport.sealed("GET", NEEDING_PATH, None, DevicesNeedingKey).devices
 
 

@@ -37,7 +37,7 @@ def server_cli(*args: str) -> tuple[int, str]:
 
 def berkas_cli(home: Path, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(berkas_app, ["--home", str(home), *args])
-    return result.exit_code, result.output
+    return result.exit_code, result.output + (repr(result.exception) if result.exit_code else "")
 
 
 def test_init_leaves_no_verifier_private_key_on_the_server(tmp_path: Path) -> None:

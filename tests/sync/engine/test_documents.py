@@ -21,7 +21,7 @@ from client.errors import ClientError
 from client.paths import resolve_paths
 from store import usulan as wf
 from store.models import Blob, Dokumen, Pegawai, Usulan
-from sync.engine.opd_key import waiting_devices, wrap_for_waiting_devices
+from sync.engine.opd_key import key_requests, wrap_for_waiting_devices
 from sync.engine.timetable import Timetable
 from sync.engine.tus_client import ChunkSizer
 from tests.support.netproxy import Proxy, wait_until
@@ -181,8 +181,8 @@ def test_restore_after_total_loss(
     assert "verifikator" in waiting.value.message
     # The verifikator's sync shares nothing by itself; the request waits in their queue.
     assert verifier.sync().ok
-    [request] = waiting_devices(verifier.engine.transport)
-    assert request.requested_at is not None and request.opd_id == "DISDIK"
+    [request] = key_requests(verifier.engine.transport)
+    assert request.opd_id == "DISDIK"
     shared = wrap_for_waiting_devices(
         verifier.engine.keyring, verifier.engine.transport, {request.device_id}
     )
