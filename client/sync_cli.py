@@ -143,6 +143,14 @@ def sync_cmd() -> None:
         typer.echo(_summary(report), err=True)
         raise typer.Exit(1)
     typer.echo("Sinkron: " + _summary(report) + ".")
+    st = sync_service.status(_paths())
+    if st.role == "opd" and not st.opd_key_held:
+        typer.echo(
+            f"Kunci OPD belum dibagikan untuk perangkat ini ({st.device_id}): dokumen dari "
+            "server belum dapat dibuka. Perangkat lain OPD ini membagikannya saat "
+            "sinkron; bila semua perangkat OPD hilang, minta verifikator BKD menjalankan "
+            "'berkas verifikasi bagikan-kunci'. Sinkronisasi berikutnya menyelesaikannya."
+        )
 
 
 @app.command("agent")

@@ -211,6 +211,9 @@ def test_an_interrupted_wait_is_finished_by_a_later_sync(
     listed = berkas(verifier, "verifikasi", "permintaan-kunci")
     assert device_id in listed.stdout and "OPD DISDIK" in listed.stdout
 
+    early = berkas(fresh, "sync")
+    assert early.returncode == 0 and "Kunci OPD belum dibagikan" in early.stdout
+
     # A wrong ID shares nothing and says so; the right one shares.
     wrong = berkas(verifier, "verifikasi", "bagikan-kunci", "0" * len(device_id))
     assert wrong.returncode != 0 and "tidak sedang menunggu" in wrong.stderr
@@ -218,6 +221,8 @@ def test_an_interrupted_wait_is_finished_by_a_later_sync(
 
     synced = berkas(fresh, "sync")
     assert synced.returncode == 0, synced.stderr
+    assert f"{len(shas)} dokumen diunduh" in synced.stdout
+    assert "Kunci OPD belum dibagikan" not in synced.stdout
     every_document_opens(fresh, shas, tmp_path / "dibuka")
 
 
