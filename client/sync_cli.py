@@ -208,7 +208,7 @@ def restore_cmd(
         )
         raise typer.Exit(130) from None
     if report.key_requested:
-        typer.echo("Kunci OPD diterima dari verifikator BKD.")
+        typer.echo("Kunci OPD diterima.")
     typer.echo(
         f"Dipulihkan: {report.records} data, {report.blobs_downloaded} dokumen diunduh "
         f"({report.blobs_present} sudah ada), semuanya cocok dengan sidik jarinya."
