@@ -180,6 +180,7 @@ def kp_eligibility(
     jenis: KpJenis | str = KpJenis.REGULER,
     jabatan_pangkat: tuple[Golongan | str, Golongan | str] | None = None,
     tmt_jabatan: date | None = None,
+    jabatan_needs_ijazah: bool | None = None,
     config: RulesConfig | None = None,
 ) -> KpEligibility:
     """May this pegawai rise at `period_tmt`? Every reason against, in Bahasa.
@@ -188,7 +189,9 @@ def kp_eligibility(
     the education ceiling (for the kinds bound by it; by default reguler) and
     that there is a golongan to rise to. For penyesuaian ijazah `pendidikan`
     is the new ijazah: the target is the golongan it opens (configured), and a
-    pegawai already there or above is refused. KP pilihan struktural needs
+    pegawai already there or above is refused; `jabatan_needs_ijazah=False`
+    (the jabatan held does not need the new ijazah) refuses too, None means not
+    known here (the uraian tugas in the checklist shows it). KP pilihan struktural needs
     `jabatan_pangkat` (lowest, highest golongan of the jabatan held): one step
     below the lowest, 1 year in pangkat and 1 in the jabatan (`tmt_jabatan`);
     otherwise the configured 4 years, and never above the highest.
@@ -199,6 +202,11 @@ def kp_eligibility(
     golongan = _golongan_of(golongan, "golongan")
     pendidikan = parse_pendidikan(pendidikan)
     tmt_pangkat = as_date(tmt_pangkat, "tmt_pangkat", "TMT pangkat")
+    if jabatan_needs_ijazah is not None and not isinstance(jabatan_needs_ijazah, bool):
+        raise RuleError(
+            "Keterangan apakah jabatan memerlukan ijazah baru harus ya atau tidak",
+            field="jabatan_needs_ijazah",
+        )
     period_tmt = as_date(period_tmt, "period_tmt", "TMT periode")
     rules = resolve_config(config).kp
     reasons: list[str] = []
@@ -214,6 +222,11 @@ def kp_eligibility(
             )
         else:
             opens = f"; ijazah {pendidikan.label} membuka golongan {target.kode}"
+            if jabatan_needs_ijazah is False:
+                reasons.append(
+                    f"Jabatan yang diduduki tidak memerlukan ijazah {pendidikan.label}; "
+                    f"{jenis.label} memerlukan jabatan yang sesuai dengan ijazah baru."
+                )
             if golongan >= target:
                 reasons.append(
                     f"Golongan {golongan.kode} sudah sama dengan atau di atas golongan "

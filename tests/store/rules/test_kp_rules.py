@@ -280,3 +280,22 @@ def test_window_end_of_month_in_an_override(tmp_path: Path) -> None:
     )
     (april,) = kp_periods_of_year(2024, load_rules_config(override))
     assert april.window_end == date(2024, 2, 29)
+
+
+def test_penyesuaian_ijazah_needs_a_jabatan_that_needs_the_ijazah() -> None:
+    arguments: dict[str, object] = {
+        "golongan": "II/b",
+        "tmt_pangkat": date(2024, 4, 1),
+        "pendidikan": Pendidikan.S1,
+        "period_tmt": PERIOD,
+        "jenis": IJAZAH,
+    }
+    assert kp_eligibility(**arguments, jabatan_needs_ijazah=True).eligible  # type: ignore[arg-type]
+    refused = kp_eligibility(**arguments, jabatan_needs_ijazah=False)  # type: ignore[arg-type]
+    assert refused.reasons == (
+        "Jabatan yang diduduki tidak memerlukan ijazah S-1; KP penyesuaian ijazah memerlukan "
+        "jabatan yang sesuai dengan ijazah baru.",
+    )
+    with pytest.raises(RuleError) as caught:
+        kp_eligibility(**arguments, jabatan_needs_ijazah="ya")  # type: ignore[arg-type]
+    assert caught.value.field == "jabatan_needs_ijazah"
