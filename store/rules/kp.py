@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
 from store.rules._dates import format_masa, format_tanggal, whole_months_between
-from store.rules._inputs import MAX_DATE, MIN_DATE, as_date, as_enum, as_int
+from store.rules._inputs import MAX_DATE, MIN_DATE, as_date, as_enum, as_int, nfkc
 from store.rules._kinds import KpJenis, Pendidikan
 from store.rules.config import RulesConfig, resolve_config
 from store.rules.eligibility import Eligibility
@@ -108,6 +109,8 @@ def current_kp_period(today: date, config: RulesConfig | None = None) -> KpPerio
     return None
 
 
+_RANGE = re.compile(r"^\s*(\S+?)\s*(?:-|–|—|s\.?\s?d\.?|sampai)\s*(\S+)\s*$", re.IGNORECASE)
+
 _KP_JENIS_SPELLINGS: dict[str, KpJenis] = {
     "regular": KpJenis.REGULER,
     "kp reguler": KpJenis.REGULER,
@@ -136,8 +139,9 @@ def _jabatan_range(value: object) -> tuple[Golongan, Golongan]:
             "pangkat terendah dan tertinggi jabatan yang diduduki",
             field="jabatan_pangkat",
         )
-    if isinstance(value, str) and "-" in value:
-        value = tuple(value.split("-", 1))  # "III/d - IV/a", as written in tables
+    if isinstance(value, str):  # "III/d - IV/a", "III/d s.d. IV/a", as written in tables
+        match = _RANGE.match(nfkc(value))
+        value = match.groups() if match else (value,)
     if not isinstance(value, tuple | list) or len(value) != 2:
         raise RuleError(
             "Rentang pangkat jabatan harus berupa dua golongan: terendah dan tertinggi "
@@ -178,7 +182,7 @@ def kp_eligibility(
     pendidikan: Pendidikan | str,
     period_tmt: date,
     jenis: KpJenis | str = KpJenis.REGULER,
-    jabatan_pangkat: tuple[Golongan | str, Golongan | str] | None = None,
+    jabatan_pangkat: tuple[Golongan | str, Golongan | str] | str | None = None,
     tmt_jabatan: date | None = None,
     jabatan_needs_ijazah: bool | None = None,
     config: RulesConfig | None = None,
@@ -192,7 +196,8 @@ def kp_eligibility(
     pegawai already there or above is refused; `jabatan_needs_ijazah=False`
     (the jabatan held does not need the new ijazah) refuses too, None means not
     known here (the uraian tugas in the checklist shows it). KP pilihan struktural needs
-    `jabatan_pangkat` (lowest, highest golongan of the jabatan held): one step
+    `jabatan_pangkat` (lowest, highest golongan of the jabatan held, or the
+    text "III/d - IV/a"): one step
     below the lowest, 1 year in pangkat and 1 in the jabatan (`tmt_jabatan`);
     otherwise the configured 4 years, and never above the highest.
 
@@ -208,6 +213,8 @@ def kp_eligibility(
             field="jabatan_needs_ijazah",
         )
     period_tmt = as_date(period_tmt, "period_tmt", "TMT periode")
+    if tmt_jabatan is not None:
+        tmt_jabatan = as_date(tmt_jabatan, "tmt_jabatan", "TMT jabatan")
     rules = resolve_config(config).kp
     reasons: list[str] = []
     required = rules.min_years[jenis]
@@ -283,7 +290,6 @@ def kp_eligibility(
                 "pangkat terendah jabatan memerlukan masa dalam jabatan",
                 field="tmt_jabatan",
             )
-        tmt_jabatan = as_date(tmt_jabatan, "tmt_jabatan", "TMT jabatan")
         in_jabatan = whole_months_between(tmt_jabatan, period_tmt)
         if in_jabatan < 0:
             reasons.append(

@@ -299,3 +299,19 @@ def test_penyesuaian_ijazah_needs_a_jabatan_that_needs_the_ijazah() -> None:
     with pytest.raises(RuleError) as caught:
         kp_eligibility(**arguments, jabatan_needs_ijazah="ya")  # type: ignore[arg-type]
     assert caught.value.field == "jabatan_needs_ijazah"
+
+
+@pytest.mark.parametrize(
+    "written", ["III/d - IV/a", "III/d-IV/a", "III/d s.d. IV/a", "iii/d sampai iv/a", "3d–4a"]
+)
+def test_jabatan_range_as_written_in_tables(written: str) -> None:
+    by_text = kp_eligibility(
+        golongan="III/c",
+        tmt_pangkat=date(2024, 4, 1),
+        pendidikan=Pendidikan.S1,
+        period_tmt=PERIOD,
+        jenis=STRUKTURAL,
+        jabatan_pangkat=written,
+        tmt_jabatan=date(2024, 4, 1),
+    )
+    assert by_text.eligible and by_text.target == parse_golongan("III/d")
