@@ -194,18 +194,28 @@ def pegawai_cari(
 def usulan_buat(
     nip: Annotated[str, typer.Argument(help="NIP pegawai (spasi boleh).")],
     layanan: Annotated[str, typer.Option(help="kp | pindah | pensiun")] = "kp",
-    jenis: Annotated[str, typer.Option(help="mis. reguler, bup, pindah")] = "reguler",
+    jenis: Annotated[
+        str | None,
+        typer.Option(help="mis. reguler, bup, pindah; tanpa ini: jenis pertama layanannya"),
+    ] = None,
 ) -> None:
     """Buat usulan draf untuk seorang pegawai."""
+    from store.rules import RuleError, default_jenis
+
     client = open_client()
     try:
         pegawai = client.pegawai_by_nip(nip)
         if pegawai is None:
             fail(ClientError(f"Pegawai dengan NIP {nip} tidak ditemukan."))
             return
+        if jenis is None:
+            jenis = default_jenis(layanan, client.rules)
         view = client.create_usulan(pegawai.id, layanan, jenis)
     except BerkasError as exc:
         fail(exc)
+        return
+    except RuleError as exc:
+        fail(ClientError(exc.message))
         return
     finally:
         client.close()

@@ -31,6 +31,9 @@ class ClientConfig(BaseModel):
     rules_override: Path | None = None  # the BKD's own rules TOML
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
+    # Verifikator TUI: minutes without a key press after which the verifier key's
+    # passphrase is forgotten and asked again.
+    verifikator_kunci_menit: float = Field(default=15.0, gt=0)
 
 
 def load_config(path: Path) -> ClientConfig:

@@ -26,6 +26,7 @@ from sync.engine import (
     ConflictView,
     EngineSettings,
     EnrolResult,
+    KeyWait,
     Keyring,
     RestoreReport,
     StreamBlobCipher,
@@ -78,10 +79,12 @@ def build_engine(
     *,
     settings: EngineSettings | None = None,
     server_url: str | None = None,
+    keyring: Keyring | None = None,
 ) -> SyncEngine:
-    """The engine of this installation over an open store (the caller owns the store)."""
+    """The engine of this installation over an open store (the caller owns the store);
+    `keyring` is one already holding an unlocked key (the verifikator's TUI)."""
     config = config or load_config(paths.config)
-    keyring = keyring_for(paths)
+    keyring = keyring or keyring_for(paths)
     return SyncEngine(
         store,
         open_blob_store(paths, keyring),
@@ -128,12 +131,13 @@ def sync_once(
     *,
     program: str = "berkas sync",
     settings: EngineSettings | None = None,
+    keyring: Keyring | None = None,
 ) -> SyncReport:
     """One sync now (records, documents), holding the store's sync lock."""
     with _session(paths) as (config, store):
         lock = SyncLock(paths.sync_lock, program)
         lock.acquire()
-        engine = build_engine(paths, store, config, settings=settings)
+        engine = build_engine(paths, store, config, settings=settings, keyring=keyring)
         try:
             return engine.sync_once()
         finally:
@@ -221,9 +225,20 @@ def resolve_conflict(paths: Paths, conflict_id: str, choice: str, value: Any = N
 # -- restore ----------------------------------------------------------------------------------
 
 
-def restore(paths: Paths, server_url: str, code: str) -> RestoreReport:
+def restore(
+    paths: Paths,
+    server_url: str,
+    code: str,
+    *,
+    wait_s: float = 0.0,
+    poll_s: float = 10.0,
+    on_wait: Callable[[KeyWait], None] | None = None,
+    stop: threading.Event | None = None,
+) -> RestoreReport:
     """`berkas restore`: enrol this fresh home and bring back the OPD's records and
-    documents (each verified after decryption). Running it again continues."""
+    documents (each verified after decryption). Running it again continues. Without the
+    OPD key (a total loss) it files a key request for the verifikator and waits up to
+    `wait_s` seconds for it, reporting through `on_wait`."""
     with _session(paths) as (config, store):
         lock = SyncLock(paths.sync_lock, "berkas restore")
         lock.acquire()
@@ -231,26 +246,31 @@ def restore(paths: Paths, server_url: str, code: str) -> RestoreReport:
         blobs = open_blob_store(paths, keyring)
         engine = SyncEngine(store, blobs, keyring, settings=engine_settings(config))
         try:
-            report = restore_home(
+            return restore_home(
                 store,
                 blobs,
                 keyring,
                 lambda: engine.transport,
                 server_url=server_url,
                 code=code,
+                wait_s=wait_s,
+                poll_s=poll_s,
+                on_wait=on_wait,
+                stop=stop,
             )
         finally:
             engine.close()
             lock.release()
-        if server_url and config.server_url != server_url.rstrip("/"):
-            from client.config import save_config
-
-            config.server_url = server_url.rstrip("/")
+            # Saved even when the documents still wait for the OPD key: the home is
+            # enrolled, and `berkas sync` finishes the restore later.
             facts = keyring.facts()
-            if facts is not None and facts.role == "opd" and not config.opd_kode:
-                config.opd_kode = facts.opd_kode
-            save_config(paths.config, config)
-        return report
+            if server_url and facts is not None and config.server_url != server_url.rstrip("/"):
+                from client.config import save_config
+
+                config.server_url = server_url.rstrip("/")
+                if facts.role == "opd" and not config.opd_kode:
+                    config.opd_kode = facts.opd_kode
+                save_config(paths.config, config)
 
 
 # -- background sync --------------------------------------------------------------------------

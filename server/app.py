@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Final
 
 from anyio import to_thread
 from fastapi import FastAPI
@@ -25,6 +26,7 @@ from server.services import Services
 from server.settings import ServerSettings
 from server.uploads import TUS_VERSION, Uploads
 from sync.heap import settle_heap
+from sync.redact import install_log_redaction
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,8 @@ def build_services(settings: ServerSettings) -> Services:
 
 def create_app(settings: ServerSettings) -> FastAPI:
     """The app for one server home; the database and keys are opened here, once."""
+    # Upload URLs carry capabilities; uvicorn's access log and ours must not show them.
+    install_log_redaction()
     svc = build_services(settings)
 
     @asynccontextmanager
@@ -89,6 +93,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     for router in (health.router, enrol.router, sync.router, opd_key.router, files.router):
         app.include_router(router)
     app.add_middleware(TusResumableHeader)
+    app.add_middleware(MethodOverride)  # outermost: routing sees the overridden method
     return app
 
 
@@ -133,3 +138,29 @@ class TusResumableHeader:
             await send(message)
 
         await self.app(scope, receive, send_with_header)
+
+
+class MethodOverride:
+    """tus 1.0 core: a POST with `X-HTTP-Method-Override` acts as the method it names
+    (clients behind proxies that drop PATCH or DELETE, e.g. tus-js-client with
+    `overridePatchMethod`). Only on upload URLs (`/v1/files/<id>`, capability-bound) and
+    only to the tus methods there; signed requests never change their method."""
+
+    METHODS: Final = frozenset({"PATCH", "DELETE", "HEAD"})
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope.get("method") == "POST"
+            and str(scope.get("path", "")).startswith("/v1/files/")
+        ):
+            for name, value in scope.get("headers", []):
+                if name.lower() == b"x-http-method-override":
+                    method = value.decode("latin-1").strip().upper()
+                    if method in self.METHODS:
+                        scope = {**scope, "method": method}
+                    break
+        await self.app(scope, receive, send)

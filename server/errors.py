@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from sync.crypto.signing import WWW_AUTHENTICATE
 from sync.protocol import ErrorBody
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,10 @@ def error_response(
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body = ErrorBody(kode=kode, pesan=pesan, detail=detail)
-    return JSONResponse(body.model_dump(), status_code=status, headers=dict(headers or {}))
+    all_headers = dict(headers or {})
+    if status == 401:  # every 401 names the scheme that would be accepted (RFC 9110)
+        all_headers.setdefault("WWW-Authenticate", WWW_AUTHENTICATE)
+    return JSONResponse(body.model_dump(), status_code=status, headers=all_headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -51,10 +51,6 @@ class ServerSettings:
     def verifier_public_path(self) -> Path:
         return self.keys_dir / "verifier.pub"
 
-    @property
-    def verifier_key_path(self) -> Path:
-        return self.keys_dir / "verifier.key"
-
     @classmethod
     def for_home(
         cls,

@@ -40,6 +40,7 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _RECORD_ID = re.compile(r"^[0-9A-Za-z-]{1,64}$")
 _FORBIDDEN_NAME = re.compile(r"[\x00-\x1f\x7f/\\:]")
 _MAX_FILENAME: Final = 200
+_MAX_METADATA: Final = 8 * 1024  # the Upload-Metadata header kept and answered on HEAD
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class UploadMetadata:
     sha256: str
     filename: str
     dokumen_id: str | None
+    raw: str = ""  # the header as sent, answered on HEAD (tus creation extension)
 
 
 def http_date(ts: float) -> str:
@@ -57,6 +59,8 @@ def parse_metadata(header: str | None) -> UploadMetadata:
     """tus Upload-Metadata ("key base64,key base64"): sha256 required, filename and
     dokumen_id optional; names with path parts or control characters are refused."""
     values: dict[str, str] = {}
+    if header is not None and len(header) > _MAX_METADATA:
+        raise _bad_metadata(f"longer than {_MAX_METADATA} characters")
     for item in (header or "").split(","):
         item = item.strip()
         if not item:
@@ -87,7 +91,9 @@ def parse_metadata(header: str | None) -> UploadMetadata:
     dokumen_id = values.get("dokumen_id") or None
     if dokumen_id is not None and not _RECORD_ID.match(dokumen_id):
         raise _bad_metadata("dokumen_id is not a record id")
-    return UploadMetadata(sha256=sha256, filename=filename, dokumen_id=dokumen_id)
+    return UploadMetadata(
+        sha256=sha256, filename=filename, dokumen_id=dokumen_id, raw=(header or "").strip()
+    )
 
 
 def _bad_metadata(detail: str) -> ApiError:
@@ -156,6 +162,7 @@ class Uploads:
             sha256=meta.sha256,
             dokumen_id=meta.dokumen_id,
             filename=meta.filename,
+            upload_metadata=meta.raw or None,
             created_at=now,
             expires_at=now + self.ttl,
         )

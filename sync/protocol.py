@@ -218,6 +218,34 @@ class DevicesNeedingKey(WireModel):
     devices: list[DeviceNeedingKey]
 
 
+class KeyRequestStatus(WireModel):
+    """POST /v1/opd/key/request: this device's standing request for a copy of its OPD key
+    (kept until a device of the OPD or a verifikator wraps one for it)."""
+
+    device_id: DeviceId
+    opd_id: Ident
+    requested_at: float
+    shared: bool
+
+
+class KeyRequest(WireModel):
+    """An OPD device's open request for its copy of the OPD key (Unix seconds)."""
+
+    device_id: DeviceId
+    opd_id: Ident
+    opd_name: str
+    device_name: str
+    requested_at: float
+
+
+class KeyRequests(WireModel):
+    """GET /v1/opd/key/requests: open key requests (the device is active and has no copy
+    yet), oldest first; every OPD for a verifikator, the caller's OPD for an OPD device.
+    The verifikator's "permintaan kunci"."""
+
+    requests: list[KeyRequest]
+
+
 class FileList(WireModel):
     """GET /v1/files: stored documents the caller may download, by file id order."""
 

@@ -287,7 +287,10 @@ class SyncEngine:
                 due = now - float(last) >= self.settings.key_check_interval_s
             except ValueError:
                 due = True
-            if due:
+            # Only OPD devices share on their own (with colleagues of the same OPD). A
+            # verifikator shares after a total loss as a deliberate act on a key request
+            # (`berkas verifikasi bagikan-kunci`), having checked the device is the OPD's.
+            if due and self.facts.role == "opd":
                 wrap_for_waiting_devices(self.keyring, self.transport)
                 self.store.set_meta("keys_checked_at", f"{now:.0f}")
         except SyncError as exc:

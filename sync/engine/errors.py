@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from store.errors import BerkasError
+from sync.redact import redact
 
 
 class LinkState(StrEnum):
@@ -37,6 +38,8 @@ class SyncError(BerkasError):
     retry: bool = True
 
     def __init__(self, message: str, cause: str = "", *, status: int = 0, kode: str = "") -> None:
+        # Causes quote URLs and library errors: an upload's capability never shows.
+        message, cause = redact(message), redact(cause)
         super().__init__(message, cause)
         self.status = status  # HTTP status of a refusal (0 when none)
         self.kode = kode  # the server's ErrorBody.kode, if any

@@ -68,9 +68,17 @@ def _write_atomic(path: Path, text: str) -> None:
 class Keyring:
     """Loads and saves the key files of one keys folder."""
 
-    def __init__(self, folder: Path, passphrase: str | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        passphrase: str | None = None,
+        *,
+        verifier_passphrase: str | None = None,
+    ) -> None:
         self.folder = folder
         self.passphrase = passphrase if passphrase is not None else os.environ.get(PASSPHRASE_ENV)
+        # The verifikator's TUI asks for it and keeps it in memory only (never the env).
+        self.verifier_passphrase = verifier_passphrase
         self._device: PrivateKeySet | None = None
         self._opd: X25519PrivateKey | None = None
         self._facts: ServerFacts | None = None
@@ -137,12 +145,22 @@ class Keyring:
             return self._verifier
         if not self.verifier_path.exists():
             return None
-        passphrase = os.environ.get(VERIFIER_PASSPHRASE_ENV) or self.passphrase or None
+        passphrase = (
+            self.verifier_passphrase
+            or os.environ.get(VERIFIER_PASSPHRASE_ENV)
+            or self.passphrase
+            or None
+        )
         try:
             self._verifier = load_key_file(self.verifier_path, passphrase).x25519("verifier")
         except KeyFileError as exc:
             raise LocalFailure(exc.message, str(exc)) from exc
         return self._verifier
+
+    def forget_verifier_key(self) -> None:
+        """Drop the unlocked verifier key and its passphrase from memory (idle lock)."""
+        self._verifier = None
+        self.verifier_passphrase = None
 
     def save_opd_key(self, key: X25519PrivateKey) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)

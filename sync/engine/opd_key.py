@@ -26,7 +26,11 @@ from sync.engine.keyring import Keyring, ServerFacts
 from sync.engine.transport import Transport
 from sync.protocol import (
     VERIFIER_RECIPIENT,
+    DeviceNeedingKey,
     DevicesNeedingKey,
+    KeyRequest,
+    KeyRequests,
+    KeyRequestStatus,
     OpdKeyInfo,
     OpdKeyUpload,
     WrappedKey,
@@ -37,6 +41,8 @@ log = logging.getLogger(__name__)
 OPD_KEY_PATH = "/v1/opd/key"
 WRAP_PATH = "/v1/opd/key/wrap"
 NEEDING_PATH = "/v1/opd/devices-needing-key"
+REQUEST_PATH = "/v1/opd/key/request"
+REQUESTS_PATH = "/v1/opd/key/requests"
 
 WAITING_MESSAGE = (
     "Kunci bersama OPD belum dibagikan untuk perangkat ini. Minta perangkat lain OPD ini "
@@ -162,9 +168,28 @@ def ensure_opd_key(keyring: Keyring, transport: Transport) -> bool:
     return keyring.opd_key() is not None
 
 
-def wrap_for_waiting_devices(keyring: Keyring, transport: Transport) -> int:
-    """Wrap the OPD key for devices that have none yet: an OPD device for its own OPD,
-    a verifikator holding the BKD verifier key for any OPD (the flood case)."""
+def request_opd_key(transport: Transport) -> KeyRequestStatus:
+    """File this device's request for its copy of the OPD key (idempotent): the
+    verifikator's queue shows it as "permintaan kunci" until someone shares the key."""
+    return transport.sealed("POST", REQUEST_PATH, None, KeyRequestStatus)
+
+
+def key_requests(transport: Transport) -> list[KeyRequest]:
+    """Open key requests, oldest first (every OPD for a verifikator)."""
+    return transport.sealed("GET", REQUESTS_PATH, None, KeyRequests).requests
+
+
+def waiting_devices(transport: Transport) -> list[DeviceNeedingKey]:
+    """Devices without a copy of their OPD key (every OPD for a verifikator)."""
+    return transport.sealed("GET", NEEDING_PATH, None, DevicesNeedingKey).devices
+
+
+def wrap_for_waiting_devices(
+    keyring: Keyring, transport: Transport, only: set[str] | None = None
+) -> int:
+    """Wrap the OPD key for devices that have none yet (only those in `only` when given):
+    an OPD device for its own OPD, a verifikator holding the BKD verifier key for any OPD
+    (the flood case)."""
     facts = keyring.require_facts()
     if facts.role == "opd":
         opd_key = keyring.opd_key()
@@ -175,10 +200,9 @@ def wrap_for_waiting_devices(keyring: Keyring, transport: Transport) -> int:
         if keyring.verifier_key() is None:
             return 0
         keys_by_opd = {}
-    waiting = transport.sealed("GET", NEEDING_PATH, None, DevicesNeedingKey).devices
     by_opd = defaultdict(list)
-    for device in waiting:
-        if device.device_id != facts.device_id:
+    for device in waiting_devices(transport):
+        if device.device_id != facts.device_id and (only is None or device.device_id in only):
             by_opd[device.opd_id].append(device)
     wrapped = 0
     for opd_id, devices in by_opd.items():

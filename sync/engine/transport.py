@@ -38,6 +38,7 @@ from sync.engine.errors import (
     ServerRefused,
     SyncError,
 )
+from sync.redact import install_log_redaction
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +152,7 @@ class Transport:
         max_connections: int = 8,
         verify: bool | str = True,
     ) -> None:
+        install_log_redaction()  # httpx logs request URLs; upload URLs hold capabilities
         self.base_url = base_url.rstrip("/")
         self.keys = keys
         self.device_id = device_id
