@@ -30,6 +30,7 @@ from client.views import (
     UsulanDetail,
     UsulanView,
 )
+from store.rules import RulesConfig
 
 __all__ = ["ClientPort"]
 
@@ -42,6 +43,9 @@ class ClientPort(Protocol):
 
     @property
     def config(self) -> ClientConfig: ...
+
+    @property
+    def rules(self) -> RulesConfig: ...
 
     def close(self) -> None: ...
 

@@ -110,6 +110,12 @@ def buka(paths: Paths, usulan_id: str, target: Path | None = None) -> list[Opene
             usulan = session.get(Usulan, usulan_id)
             if usulan is None or usulan.deleted:
                 raise ClientError("Usulan tidak ditemukan.", usulan_id)
+            if usulan.status == UsulanStatus.DRAFT.value:
+                # A draft is the OPD's own work in progress: not the BKD's to open.
+                raise ClientError(
+                    "Usulan ini masih draft di OPD: belum diajukan ke BKD, tidak dapat dibuka.",
+                    usulan_id,
+                )
             dokumen = wf.live_dokumen(session, usulan_id)
         for dok in dokumen:
             if not dok.sha256:

@@ -16,11 +16,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from client.demo_scans import draw_page
 from sqlmodel import col, select
 
 from client import sync_service
 from client.cli_support import save_default_config
-from client.demo_scans import draw_page
 from client.paths import resolve_paths
 from client.sample_data import generate_pegawai, pegawai_csv
 from client.services import BerkasClient

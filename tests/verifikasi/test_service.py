@@ -1,0 +1,117 @@
+"""The verifikator's service against the real server: the queue across OPDs without
+drafts, the passphrase, a BTS with a per-dokumen note reaching the OPD, MS, teruskan,
+selesai, the paket BKN and the rekap."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import stat
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from client import verifikasi
+from client.errors import BerkasError
+from client.services import BerkasClient
+from client.verifikasi_service import VerifikasiService, rekap_csv
+from client.verifikasi_views import AntrianFilter
+from tests.support.server import TEST_VERIFIER_PASSPHRASE
+from tests.support.verifikasi_world import TODAY, World, sync_until_ok
+
+
+def test_queue_lists_both_opds_and_never_a_draft(world: World) -> None:
+    service = VerifikasiService.open(world.verifier)
+    try:
+        with pytest.raises(BerkasError, match="salah"):
+            service.unlock("bukan-frasa-sandi")
+        assert not service.unlocked
+        service.unlock(TEST_VERIFIER_PASSPHRASE)
+        service.sync()
+        queue = service.antrian(today=TODAY)
+        assert {i.id: i.opd for i in queue.items} == world.submitted
+        assert world.draft_id not in {i.id for i in service.antrian(AntrianFilter(status="")).items}
+        assert queue.opd == ["DINKES", "DISDIK"]
+        only = service.antrian(AntrianFilter(opd="DINKES"), today=TODAY).items
+        assert [i.opd for i in only] == ["DINKES"]
+        nip = world.nip[only[0].id]
+        assert [i.id for i in service.antrian(AntrianFilter(cari=nip[:10])).items] == [only[0].id]
+        with pytest.raises(BerkasError, match="draft"):
+            service.pemeriksaan(world.draft_id)
+        # The dokumen opened in memory is exactly what the OPD filed.
+        review = service.pemeriksaan(world.shared_file_usulan, today=TODAY)
+        assert any("Berkas yang sama" in w for w in review.peringatan)
+        for line in review.dokumen:
+            if line.dokumen_id:
+                data = service.dokumen_pdf(line.dokumen_id)
+                assert hashlib.sha256(data).hexdigest() == line.sha256
+                assert data.startswith(b"%PDF")
+    finally:
+        service.close()
+    # The CLI's buka refuses a draft too (it opened drafts before).
+    with pytest.raises(BerkasError, match="draft"):
+        verifikasi.buka(world.verifier, world.draft_id, world.verifier.data / "x")
+
+
+def test_decisions_reach_the_opd_and_the_paket_matches(world: World, tmp_path: Path) -> None:
+    disdik = next(u for u, o in world.submitted.items() if o == "DISDIK")
+    dinkes = next(u for u, o in world.submitted.items() if o == "DINKES")
+    service = VerifikasiService.open(world.verifier)
+    try:
+        service.unlock(TEST_VERIFIER_PASSPHRASE)
+        service.sync()
+        with pytest.raises(BerkasError, match="sedikitnya satu dokumen"):
+            service.putuskan(disdik, "bts", "Perbaiki", {})
+        with pytest.raises(BerkasError, match="alasan"):
+            service.putuskan(dinkes, "tms", " ")
+        service.putuskan(disdik, "bts", "", {"SKP": "Buram, pindai ulang"})
+        service.putuskan(dinkes, "ms", "Lengkap")
+        service.teruskan([dinkes])
+        service.selesai(dinkes, "PERTEK-123/2026", date(2026, 12, 1))
+    finally:
+        service.close()
+
+    sync_until_ok(world.opd["DISDIK"])
+    sync_until_ok(world.opd["DINKES"])
+    opd = BerkasClient.open(world.opd["DISDIK"])
+    try:
+        back = opd.usulan_detail(disdik)
+        assert back.usulan.status == "dikembalikan"
+        skp = next(line for line in back.checklist if line.kode == "SKP")
+        assert (skp.state, skp.catatan_verifikator) == ("dikembalikan", "Buram, pindai ulang")
+    finally:
+        opd.close()
+    opd = BerkasClient.open(world.opd["DINKES"])
+    try:
+        done = opd.usulan_detail(dinkes)
+        assert done.usulan.status == "selesai"
+        assert [h.ke for h in done.history][-3:] == ["diverifikasi", "diteruskan", "selesai"]
+    finally:
+        opd.close()
+
+    service = VerifikasiService.open(world.verifier)
+    try:
+        service.unlock(TEST_VERIFIER_PASSPHRASE)
+        paket = service.paket([dinkes], tmp_path / "paket")
+        rekap = service.rekap(today=TODAY)
+    finally:
+        service.close()
+    folder = Path(paket.folder)
+    assert paket.usulan == 1 and {f.kode for f in paket.files} == set(world.shas[dinkes])
+    for f in paket.files:
+        path = folder / f.path
+        assert path.name == f"{world.nip[dinkes]}_{f.kode}.pdf"
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == world.shas[dinkes][f.kode]
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert f.bytes == path.stat().st_size
+    rows = list(csv.DictReader((folder / "manifest.csv").open(encoding="utf-8")))
+    assert {r["sha256"] for r in rows} == set(world.shas[dinkes].values())
+    listed = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["berkas"]
+    assert {r["kode"] for r in listed} == set(world.shas[dinkes])
+    by = {(b.opd, b.layanan): b for b in rekap.baris}
+    assert by[("DISDIK", "kp")].counts == {"dikembalikan": 1}
+    assert by[("DISDIK", "kp")].bts_rate == 1.0
+    assert by[("DINKES", "kp")].counts == {"selesai": 1}
+    assert "DINKES,kp" in rekap_csv(rekap)
