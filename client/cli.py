@@ -80,8 +80,16 @@ def open_client() -> BerkasClient:
 
 
 def open_tui(p: Paths) -> None:
+    """The OPD screens, or on a home enrolled as BKD verifikator the verifikator's screens
+    only (the OPD screens never appear there)."""
+    from client.sinkronisasi import enrolment
+
+    facts = enrolment(p)
+    module = (
+        "tui.verifikasi_app" if facts is not None and facts.role == "verifikator" else "tui.app"
+    )
     try:
-        tui_app = importlib.import_module("tui.app")
+        tui_app = importlib.import_module(module)
     except ImportError as exc:  # pragma: no cover - only before the TUI exists
         typer.echo(f"Tampilan terminal belum tersedia: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -1,0 +1,115 @@
+"""Rekap: per OPD and layanan for a period, counts by status, median days from diajukan
+to the decision, the BTS rate and the overdue list; exported as CSV."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Static
+
+from client.verifikasi_views import Rekap
+from store.rules import STATUS_LABELS, UsulanStatus, format_tanggal
+from tui.screens.verifikasi_base import FolderDialog, VerifikasiScreen
+from tui.widgets.tabel import fill_table
+
+SHOWN = [s for s in UsulanStatus if s is not UsulanStatus.DRAFT]
+
+
+class RekapScreen(VerifikasiScreen):
+    SCREEN_TITLE = "Rekap verifikasi"
+    DEFAULT_CSS = """
+    RekapScreen #judul-rekap { height: auto; padding: 0 1; }
+    RekapScreen DataTable { height: 1fr; }
+    RekapScreen #terlambat { height: auto; max-height: 6; padding: 0 1; color: $warning; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "kembali", "Kembali"),
+        Binding("c", "ekspor", "Ekspor CSV"),
+    ]
+
+    def __init__(self, periode: date | None = None) -> None:
+        super().__init__()
+        self.periode = periode
+        self.rekap: Rekap | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("Memuat…", id="judul-rekap", markup=False)
+        yield DataTable(id="rekap", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="terlambat", markup=False)
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        self._load()
+
+    @work(exclusive=True, group="rekap", exit_on_error=False)
+    async def _load(self) -> None:
+        rekap = await self.call(self.service.rekap, self.periode, today=self.vapp.today)
+        if rekap is None:
+            return
+        self.rekap = rekap
+        period = f"periode {format_tanggal(self.periode)}" if self.periode else "semua periode"
+        self.query_one("#judul-rekap", Static).update(
+            f"Rekap per OPD dan layanan, {period}. Median: hari dari diajukan sampai keputusan."
+        )
+        columns = [
+            ("OPD", None),
+            ("Layanan", None),
+            *((STATUS_LABELS[s], None) for s in SHOWN),
+            ("Jumlah", 6),
+            ("Median", 6),
+            ("BTS", 5),
+        ]
+        rows = [
+            (
+                f"{b.opd}/{b.layanan}",
+                [
+                    b.opd,
+                    b.layanan.upper(),
+                    *(str(b.counts.get(s.value, 0)) for s in SHOWN),
+                    str(b.total),
+                    "-" if b.median_hari is None else f"{b.median_hari:g}",
+                    "-" if b.bts_rate is None else f"{b.bts_rate:.0%}",
+                ],
+            )
+            for b in rekap.baris
+        ]
+        fill_table(self.query_one("#rekap", DataTable), columns, rows, max_width=14)
+        late = [
+            f"{b.opd} {b.layanan.upper()}: {', '.join(b.terlambat)}"
+            for b in rekap.baris
+            if b.terlambat
+        ]
+        self.query_one("#terlambat", Static).update(
+            ("Menunggu melewati batas layanan:\n" + "\n".join(late)) if late else ""
+        )
+
+    @work(group="ekspor", exit_on_error=False)
+    async def action_ekspor(self) -> None:
+        if self.rekap is None:
+            return
+        suffix = self.periode.isoformat() if self.periode else "semua"
+        default = str(Path.home() / f"rekap-verifikasi-{suffix}.csv")
+        target = await self.app.push_screen_wait(
+            FolderDialog("Ekspor rekap", "Berkas CSV tujuan:", default)
+        )
+        if not target:
+            return
+        from client.verifikasi_service import rekap_csv
+
+        path = Path(target).expanduser()
+        try:
+            path.write_text(rekap_csv(self.rekap), encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"Tidak dapat menulis {path}: {exc.strerror}", severity="error")
+            return
+        self.notify(f"Rekap ditulis ke {path}.", title="Ekspor rekap")
+
+    def action_kembali(self) -> None:
+        self.app.pop_screen()
