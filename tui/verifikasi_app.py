@@ -104,7 +104,7 @@ class VerifikasiApp(App[None]):
             self._open_service()
         else:
             self._ask_passphrase()
-        self.set_interval(IDLE_CHECK_S, self.check_idle)
+        self.set_interval(IDLE_CHECK_S, self.lock_if_idle)
 
     @work(thread=True, group="open-service", exit_on_error=False)
     def _open_service(self) -> None:
@@ -140,7 +140,7 @@ class VerifikasiApp(App[None]):
             self.last_activity = self.clock()
         await super().on_event(event)
 
-    def check_idle(self) -> None:
+    def lock_if_idle(self) -> None:
         """Lock the verifier key after the idle time (the passphrase is asked again)."""
         if self._service is None or not self._service.unlocked:
             return

@@ -265,7 +265,7 @@ class AntrianScreen(VerifikasiScreen):
 
         self.app.push_screen(RekapScreen(self._filter.periode))
 
-    @work(group="paket", exit_on_error=False)
+    @work(group="dialog-paket", exit_on_error=False)
     async def action_paket(self) -> None:
         default = str(Path.home() / f"paket-bkn-{self.vapp.today:%Y%m%d}")
         folder = await self.app.push_screen_wait(

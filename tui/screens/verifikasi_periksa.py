@@ -195,7 +195,7 @@ class PemeriksaanScreen(VerifikasiScreen):
             self._fill()
             self.query_one("#checklist", DataTable).action_cursor_down()
 
-    @work(group="perbaikan", exit_on_error=False)
+    @work(group="dialog-perbaikan", exit_on_error=False)
     async def action_perbaikan(self) -> None:
         d = self._current()
         if d is None or not d.dokumen_id:
@@ -230,7 +230,7 @@ class PemeriksaanScreen(VerifikasiScreen):
             return False
         return True
 
-    @work(group="keputusan", exit_on_error=False)
+    @work(group="dialog-keputusan", exit_on_error=False)
     async def action_ms(self) -> None:
         if not self._may("ms"):
             return
@@ -242,7 +242,7 @@ class PemeriksaanScreen(VerifikasiScreen):
             return
         await self._decide("ms", "Memenuhi syarat", {})
 
-    @work(group="keputusan", exit_on_error=False)
+    @work(group="dialog-keputusan", exit_on_error=False)
     async def action_bts(self) -> None:
         if not self._may("bts"):
             return
@@ -265,7 +265,7 @@ class PemeriksaanScreen(VerifikasiScreen):
             return
         await self._decide("bts", message or "Perbaiki dokumen bertanda", notes)
 
-    @work(group="keputusan", exit_on_error=False)
+    @work(group="dialog-keputusan", exit_on_error=False)
     async def action_tms(self) -> None:
         if not self._may("tms"):
             return
@@ -283,7 +283,7 @@ class PemeriksaanScreen(VerifikasiScreen):
         self.penilaian.clear()
         self.reload()
 
-    @work(group="keputusan", exit_on_error=False)
+    @work(group="dialog-keputusan", exit_on_error=False)
     async def action_teruskan(self) -> None:
         if not self._may("teruskan"):
             return
@@ -292,7 +292,7 @@ class PemeriksaanScreen(VerifikasiScreen):
             self.notify("Usulan diteruskan ke BKN.", title="Teruskan ke BKN")
             self.reload()
 
-    @work(group="keputusan", exit_on_error=False)
+    @work(group="dialog-keputusan", exit_on_error=False)
     async def action_selesai(self) -> None:
         if not self._may("selesai"):
             return

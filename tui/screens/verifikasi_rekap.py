@@ -90,7 +90,7 @@ class RekapScreen(VerifikasiScreen):
             ("Menunggu melewati batas layanan:\n" + "\n".join(late)) if late else ""
         )
 
-    @work(group="ekspor", exit_on_error=False)
+    @work(group="dialog-ekspor", exit_on_error=False)
     async def action_ekspor(self) -> None:
         if self.rekap is None:
             return
