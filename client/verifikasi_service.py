@@ -296,7 +296,7 @@ class VerifikasiService(ClientCore):
                         # The store records which optional lines apply, not why the others
                         # do not: the reason shown is the rule's, until the OPD can give one.
                         alasan_tidak_berlaku=(
-                            "Ditandai tidak berlaku oleh OPD (alasan tidak dicatat)."
+                            "ditandai OPD; alasan tidak dicatat"
                             if line.state == "tidak_berlaku"
                             else ""
                         ),

@@ -45,9 +45,12 @@ class PemeriksaanScreen(VerifikasiScreen):
     PemeriksaanScreen #kanan { width: 1fr; }
     PemeriksaanScreen ChecklistTable { height: 1fr; }
     PemeriksaanScreen #penilaian { height: auto; padding: 0 1; color: $text-muted; }
+    PemeriksaanScreen.-narrow #info { max-height: 4; overflow: hidden; }
+    PemeriksaanScreen.-narrow #peringatan { max-height: 2; overflow: hidden; }
+    PemeriksaanScreen.-narrow #penilaian { display: none; }
     PemeriksaanScreen.-narrow #isi { layout: vertical; }
-    PemeriksaanScreen.-narrow #kiri { height: 9; width: 1fr; }
-    PemeriksaanScreen.-narrow #kanan { height: 1fr; width: 1fr; }
+    PemeriksaanScreen.-narrow #kiri { height: 6; width: 1fr; }
+    PemeriksaanScreen.-narrow #kanan { height: 1fr; min-height: 8; width: 1fr; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -145,7 +148,7 @@ class PemeriksaanScreen(VerifikasiScreen):
     def _cells(self, d: DokumenPeriksa) -> list[object]:
         state = STATE_LABELS.get(d.state, d.state)
         if d.state == "tidak_berlaku" and d.alasan_tidak_berlaku:
-            state = f"tidak berlaku: {d.alasan_tidak_berlaku}"
+            state = f"tidak berlaku ({d.alasan_tidak_berlaku})"
         mark, note = self.penilaian.get(d.kode, ("", ""))
         if mark == "sesuai":
             judged: object = Text("sesuai", style="green")
