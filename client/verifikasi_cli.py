@@ -6,7 +6,7 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,9 +15,12 @@ from client.errors import BerkasError, ClientError
 from client.paths import Paths, resolve_paths
 from sync.engine import SyncReport
 
+if TYPE_CHECKING:
+    from client.verifikasi_service import VerifikasiService
+
 app = typer.Typer(
-    help="Verifikasi BKD: antrian, buka, ms/bts/tms, teruskan, selesai, permintaan-kunci, "
-    "bagikan-kunci, kunci.",
+    help="Verifikasi BKD: antrian, buka, ms/bts/tms, teruskan, selesai, paket, rekap, "
+    "permintaan-kunci, bagikan-kunci, kunci.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -273,3 +276,78 @@ def kunci_pasang_cmd(
         _fail(exc)
         return
     typer.echo(f"Kunci verifikator terpasang; kunci publiknya: {public}")
+
+
+def _open_service(passphrase_file: Path | None) -> VerifikasiService:
+    from client.verifikasi_service import VerifikasiService
+
+    service = VerifikasiService.open(_paths())
+    try:
+        service.unlock(_passphrase(passphrase_file, confirm=False))
+    except BerkasError:
+        service.close()
+        raise
+    return service
+
+
+@app.command("paket")
+def paket_cmd(
+    usulan_ids: Annotated[
+        list[str] | None,
+        typer.Argument(help="ID usulan; tanpa ID: semua usulan yang sudah diteruskan."),
+    ] = None,
+    ke: Annotated[Path, typer.Option("--ke", help="Folder tujuan paket.")] = Path("paket-bkn"),
+    passphrase_file: PassphraseFileOption = None,
+) -> None:
+    """Paket BKN: dokumen usulan yang diteruskan, bernama <NIP>_<KODE>.pdf, dengan manifest."""
+    try:
+        service = _open_service(passphrase_file)
+        try:
+            service.sync()
+            report = service.paket(usulan_ids or None, ke)
+        finally:
+            service.close()
+    except BerkasError as exc:
+        _fail(exc)
+        return
+    typer.echo(
+        f"Paket BKN: {report.usulan} usulan, {len(report.files)} dokumen "
+        f"({report.total_bytes} B), semuanya cocok dengan sidik jarinya, di {report.folder}"
+    )
+    typer.echo("  manifest.csv dan manifest.json memuat NIP, nama, layanan, kode, halaman, sha256.")
+    typer.echo(
+        "Perhatian: paket berisi data pribadi pegawai. Simpan di folder yang tidak dibagikan "
+        "dan hapus setelah diunggah ke SIASN."
+    )
+
+
+@app.command("rekap")
+def rekap_cmd(
+    periode: Annotated[
+        str | None, typer.Option("--periode", help="TMT periode (TTTT-BB-HH); tanpa: semua.")
+    ] = None,
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="Tulis rekap ke CSV.")] = None,
+) -> None:
+    """Rekap per OPD dan layanan: jumlah per status, median hari, rasio BTS, terlambat."""
+    from client.verifikasi_service import VerifikasiService, rekap_csv
+
+    try:
+        when = date.fromisoformat(periode) if periode else None
+    except ValueError:
+        _fail(ClientError(f"Tanggal tidak valid: {periode} (gunakan TTTT-BB-HH)."))
+        return
+    try:
+        service = VerifikasiService.open(_paths())
+        try:
+            rekap = service.rekap(when)
+        finally:
+            service.close()
+    except BerkasError as exc:
+        _fail(exc)
+        return
+    text = rekap_csv(rekap)
+    if csv_path is not None:
+        csv_path.write_text(text, encoding="utf-8")
+        typer.echo(f"Rekap ditulis ke {csv_path}.")
+    else:
+        typer.echo(text, nl=False)

@@ -7,7 +7,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import stat
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -110,6 +113,29 @@ def test_decisions_reach_the_opd_and_the_paket_matches(world: World, tmp_path: P
     assert {r["sha256"] for r in rows} == set(world.shas[dinkes].values())
     listed = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["berkas"]
     assert {r["kode"] for r in listed} == set(world.shas[dinkes])
+    # The same paket from the command line; a wrong passphrase is refused there too.
+    env = {**os.environ, "BERKAS_VERIFIER_PASSPHRASE": "bukan-frasa-sandi"}
+    cli = [sys.executable, "-m", "berkas", "--home", str(world.verifier.data)]
+    target = tmp_path / "paket-cli"
+    wrong = subprocess.run(
+        [*cli, "verifikasi", "paket", "--ke", str(target)], env=env, capture_output=True, text=True
+    )
+    assert wrong.returncode == 2 and "salah" in wrong.stderr
+    env["BERKAS_VERIFIER_PASSPHRASE"] = TEST_VERIFIER_PASSPHRASE
+    done = subprocess.run(
+        [*cli, "verifikasi", "paket", dinkes, "--ke", str(target)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "data pribadi" in done.stdout
+    cli_rows = list(csv.DictReader((target / "manifest.csv").open(encoding="utf-8")))
+    for row in cli_rows:
+        data = (target / row["path"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == row["sha256"] == world.shas[dinkes][row["kode"]]
+    assert len(cli_rows) == len(world.shas[dinkes])
+
     by = {(b.opd, b.layanan): b for b in rekap.baris}
     assert by[("DISDIK", "kp")].counts == {"dikembalikan": 1}
     assert by[("DISDIK", "kp")].bts_rate == 1.0
