@@ -7,8 +7,10 @@ forbid everywhere else (client -> sync -> store; server -> sync, store).
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
+import time
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -17,7 +19,7 @@ import typer
 
 from client.cli import FORWARD, app, fail, home_option, open_tui, print_summary
 from client.errors import BerkasError, ClientError
-from client.paths import resolve_paths
+from client.paths import Paths, resolve_paths
 
 
 @app.command("demo")
@@ -26,7 +28,7 @@ def demo_cmd(
     fresh: Annotated[bool, typer.Option("--fresh/--keep", help="Mulai dari folder kosong.")] = True,
 ) -> None:
     """Jalankan demo dengan data contoh di folder demo (bawaan: ./berkas-demo)."""
-    from berkas.demo import DEMO_MARKER, run_demo
+    from berkas.demo import DEMO_MARKER, DEMO_VERIFIER_PASSPHRASE, run_demo
 
     # Only --home or ./berkas-demo, never BERKAS_HOME: --fresh wipes the folder,
     # and only one that an earlier demo made (it carries the marker file).
@@ -46,13 +48,32 @@ def demo_cmd(
         typer.echo("")
         print_summary(result.client, date.today())
         result.client.close()
+        verifier = resolve_paths(home / "verifikator")
+        typer.echo("")
+        typer.echo("Sisi verifikator BKD: buka terminal kedua dan jalankan")
+        typer.echo(f"    berkas --home {verifier.data}")
+        typer.echo(f"  frasa sandi kunci verifikator demo: {DEMO_VERIFIER_PASSPHRASE}")
         if not headless and sys.stdin.isatty():
             typer.echo(
-                f"Membuka tampilan terminal; server BKD demo tetap berjalan di {result.server.url}."
+                f"Membuka tampilan terminal; server BKD demo tetap berjalan di {result.server.url} "
+                "selama tampilan OPD atau verifikator terbuka."
             )
             open_tui(resolve_paths(home))
+            _wait_for_verifier(verifier)
     finally:
         result.server.stop()
+
+
+def _wait_for_verifier(verifier: Paths) -> None:
+    """Keep the demo server up while the verifikator's TUI is still open elsewhere."""
+    from tui.verifikasi_app import is_open
+
+    if not is_open(verifier):
+        return
+    typer.echo("Tampilan verifikator masih terbuka: server BKD demo tetap berjalan (Ctrl+C).")
+    with contextlib.suppress(KeyboardInterrupt):
+        while is_open(verifier):
+            time.sleep(1)
 
 
 @app.command("server", context_settings=FORWARD, add_help_option=False)

@@ -271,6 +271,19 @@ def _play(
     verifikasi.putuskan(verifier_paths, first.id, verifikasi.Keputusan.MS, "Lengkap")
     verifikasi.teruskan(verifier_paths, first.id)
     echo("Verifikator: MS, lalu diteruskan ke BKN.")
+
+    # A second usulan waits in the verifikator's queue for the TUI (berkas --home .../verifikator).
+    waiting = kp[2] if len(kp) > 2 else None
+    if waiting is not None:
+        for n, kode in enumerate(required):
+            name = _scan_name(waiting.nip, kode)
+            write_scan(paths.scans, name, kode.replace("_", " "), waiting.nama, 40 + n)
+        with intake_service(paths) as intake:
+            _intake_when_stable(intake, paths.scans)
+        if client.usulan_detail(waiting.id).complete:
+            client.ajukan(waiting.id)
+            _sync(paths, "OPD mengajukan usulan kedua", echo)
+            echo(f"Usulan KP {waiting.nama} menunggu di antrian verifikator.")
     _sync(paths, "OPD menerima keputusan", echo)
     final = client.usulan_detail(first.id)
     moves = " -> ".join(h.ke for h in final.history)

@@ -8,11 +8,14 @@ press or a click the key is locked again and the passphrase asked anew.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import time
 from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING, ClassVar
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, ClassVar
 
 from textual import events, work
 from textual.app import App
@@ -191,6 +194,39 @@ class VerifikasiApp(App[None]):
             self._service.lock()
 
 
+def open_marker(paths: Paths) -> Path:
+    """The file a running verifikator TUI keeps locked (`berkas demo` waits on it)."""
+    return paths.data / "verifikasi-tui.lock"
+
+
+def hold_open_marker(paths: Paths) -> IO[bytes]:
+    """Lock the open-marker for as long as the returned file stays open (POSIX)."""
+    paths.data.mkdir(parents=True, exist_ok=True)
+    fh = open_marker(paths).open("ab")
+    if os.name == "posix":
+        import fcntl
+
+        with contextlib.suppress(OSError):
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fh
+
+
+def is_open(paths: Paths) -> bool:
+    """True while a verifikator TUI runs on the home at `paths`."""
+    marker = open_marker(paths)
+    if os.name != "posix" or not marker.exists():
+        return False
+    import fcntl
+
+    with marker.open("ab") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    return False
+
+
 def run(paths: Paths, *, viewer_mode: str = "auto") -> None:
     """The verifikator's TUI over the home at `paths`."""
     from tui.app import _log_to_file
@@ -200,9 +236,11 @@ def run(paths: Paths, *, viewer_mode: str = "auto") -> None:
         viewer_mode = "halfcell"
     app = VerifikasiApp(paths=paths, viewer_mode=viewer_mode)
     handler = _log_to_file(paths)
+    held = hold_open_marker(paths)
     try:
         app.run()
     finally:
+        held.close()
         logging.getLogger().removeHandler(handler)
         handler.close()
         app.copies.cleanup()
