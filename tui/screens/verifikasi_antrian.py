@@ -164,7 +164,7 @@ class AntrianScreen(VerifikasiScreen):
             item.opd,
             item.nip,
             item.nama,
-            f"{item.layanan.upper()} {item.jenis_label}",
+            _layanan(item),
             _tanggal(item.periode),
             _tanggal(item.diajukan.date() if item.diajukan else None),
             hari,
@@ -292,6 +292,14 @@ class AntrianScreen(VerifikasiScreen):
         if count is not None:
             self.notify(f"Kunci OPD dibagikan kepada {count} perangkat.")
             self._load_requests()
+
+
+def _layanan(item: AntrianItem) -> str:
+    """ "KP reguler", "Pensiun BUP": the jenis label, with the layanan when it lacks it."""
+    label = item.jenis_label
+    if label.lower().startswith(item.layanan.lower()):
+        return label
+    return f"{item.layanan.upper() if len(item.layanan) <= 3 else item.layanan.title()} {label}"
 
 
 def _replace(filt: AntrianFilter, **changes: object) -> AntrianFilter:

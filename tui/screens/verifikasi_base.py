@@ -65,6 +65,11 @@ class VerifikasiCalls:
 
 class VerifikasiScreen(VerifikasiCalls, Screen[None]):
     SCREEN_TITLE: ClassVar[str] = ""
+    # The OPD side's sync indicator follows its background engine; the verifikator syncs
+    # on unlock, on S and with every decision, and says so in notifications.
+    DEFAULT_CSS = """
+    VerifikasiScreen SyncIndicator { display: none; }
+    """
 
     def compose(self) -> ComposeResult:
         yield AppHeader(self.vapp.header_title, self.SCREEN_TITLE)

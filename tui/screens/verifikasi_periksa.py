@@ -99,12 +99,16 @@ class PemeriksaanScreen(VerifikasiScreen):
         if review is None:
             self.app.pop_screen()
             return
+        first_load = self.review is None
         self.review = review
         self._show(review)
+        if first_load:  # start on the first dokumen there is to look at
+            first = next((n for n, d in enumerate(review.dokumen) if d.dokumen_id), 0)
+            self.query_one("#checklist", DataTable).move_cursor(row=first)
 
     def _show(self, r: Pemeriksaan) -> None:
         i, p, a = r.item, r.pegawai, r.aturan
-        self.set_title(f"Pemeriksaan · {i.nama} · {i.layanan.upper()} {i.jenis_label}")
+        self.set_title(f"Pemeriksaan · {i.nama} · {i.jenis_label}")
         elig = "memenuhi syarat" if a.kp_eligible else "belum memenuhi syarat"
         lines = [
             f"{p.nama} · NIP {p.nip} · {i.opd} · {p.golongan} {p.pangkat} · {p.jabatan}",
@@ -132,7 +136,7 @@ class PemeriksaanScreen(VerifikasiScreen):
             table,
             [("Kode", None), ("Dokumen", None), ("Hal", 3), ("Keadaan", None), ("Penilaian", None)],
             rows,
-            max_width=30,
+            max_width=22,
         )
         if rows:
             table.move_cursor(row=min(max(row, 0), len(rows) - 1))
