@@ -21,6 +21,7 @@ SCRIPTS = (
     "server_load.py",
     "sync_link.py",
     "tui.py",
+    "verifier.py",
     "crash.py",
     "convergence.py",
     "compare_peers.py",

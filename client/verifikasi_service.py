@@ -19,7 +19,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Protocol
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from client import sync_service
@@ -81,6 +83,25 @@ DECIDED = {
     UsulanStatus.DIKEMBALIKAN.value: "bts",
     UsulanStatus.DITOLAK.value: "tms",
 }
+
+
+class _UsulanFields(Protocol):
+    """What a queue row is made from: an Usulan record or a row of the queue's columns."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def opd_id(self) -> str: ...
+    @property
+    def nip(self) -> str: ...
+    @property
+    def layanan(self) -> str: ...
+    @property
+    def jenis(self) -> str: ...
+    @property
+    def periode(self) -> date | None: ...
+    @property
+    def status(self) -> str: ...
 
 
 def require_verifikator(paths: Paths) -> None:
@@ -177,37 +198,44 @@ class VerifikasiService(ClientCore):
             raise ClientError("Usulan draft tidak ditampilkan kepada verifikator.", filt.status)
         with self.store.read() as session:
             submitted = _submissions(session)
+            # Columns, not ORM objects: thousands of rows on every keystroke of a search.
             stmt = (
-                select(Usulan, Pegawai.nama)
+                sa_select(
+                    col(Usulan.id),
+                    col(Usulan.opd_id),
+                    col(Usulan.nip),
+                    col(Usulan.layanan),
+                    col(Usulan.jenis),
+                    col(Usulan.periode),
+                    col(Usulan.status),
+                    col(Pegawai.nama),
+                )
                 .join(Pegawai, col(Pegawai.id) == col(Usulan.pegawai_id))
                 .where(col(Usulan.deleted).is_(False))
                 .where(col(Usulan.status).in_(QUEUE_STATUSES))
             )
             if filt.status:
-                stmt = stmt.where(Usulan.status == filt.status)
+                stmt = stmt.where(col(Usulan.status) == filt.status)
             if filt.opd:
-                stmt = stmt.where(Usulan.opd_id == filt.opd)
+                stmt = stmt.where(col(Usulan.opd_id) == filt.opd)
             if filt.layanan:
-                stmt = stmt.where(Usulan.layanan == filt.layanan)
+                stmt = stmt.where(col(Usulan.layanan) == filt.layanan)
             if filt.periode:
-                stmt = stmt.where(Usulan.periode == filt.periode)
-            rows = list(session.exec(stmt))
+                stmt = stmt.where(col(Usulan.periode) == filt.periode)
+            rows = list(session.execute(stmt).all())
             facets = session.exec(
                 select(col(Usulan.opd_id), col(Usulan.periode))
                 .where(col(Usulan.deleted).is_(False))
                 .where(col(Usulan.status).in_(QUEUE_STATUSES))
                 .distinct()
             ).all()
-        items = [self._item(u, nama, submitted.get(u.id), today) for u, nama in rows]
-        total = len(items)
+        total = len(rows)
         needle = filt.cari.strip().lower()
         if needle:
             digits = needle.replace(" ", "")
-            items = [
-                i
-                for i in items
-                if (digits.isdigit() and digits in i.nip) or needle in i.nama.lower()
-            ]
+            by_nip = digits.isdigit()
+            rows = [r for r in rows if (by_nip and digits in r.nip) or needle in r.nama.lower()]
+        items = [self._item(r, r.nama, submitted.get(r.id), today) for r in rows]
         far = datetime.max.replace(tzinfo=UTC)
         items.sort(key=lambda i: (i.diajukan or far, i.nip))
         return Antrian(
@@ -219,7 +247,7 @@ class VerifikasiService(ClientCore):
 
     def _item(
         self,
-        u: Usulan,
+        u: _UsulanFields,
         nama: str,
         submitted: tuple[datetime, int] | None,
         today: date,
@@ -254,7 +282,7 @@ class VerifikasiService(ClientCore):
                 cache[key] = jenis
         return cache[key]
 
-    def _batas(self, u: Usulan) -> date | None:
+    def _batas(self, u: _UsulanFields) -> date | None:
         """The last day to submit for the usulan's KP period."""
         if u.layanan != Layanan.KP.value or u.periode is None:
             return None

@@ -105,6 +105,8 @@ class VerifikasiApp(App[None]):
     def on_mount(self) -> None:
         if self._service is None:
             self._open_service()
+        elif self._service.unlocked:  # opened with the key already open (the bench)
+            self._unlocked(True)
         else:
             self._ask_passphrase()
         self.set_interval(IDLE_CHECK_S, self.lock_if_idle)

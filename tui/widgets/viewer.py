@@ -32,6 +32,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
+from textual.worker import Worker, WorkerState
+
+from tui.messages import report_if_failed
 
 __all__ = [
     "DokumenViewer",
@@ -391,6 +394,13 @@ class DokumenViewer(Vertical, can_focus=True):
                 severity="warning",
                 timeout=12,
             )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # A load or render that raised: the App shows it (a refusal in Bahasa), and the
+        # status line says the page is not there rather than "Memuat…" for ever.
+        if event.state == WorkerState.ERROR:
+            self._status("Dokumen tidak dapat ditampilkan.")
+        report_if_failed(self.app, event)
 
     def on_unmount(self) -> None:
         self._drop()
