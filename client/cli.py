@@ -79,15 +79,17 @@ def open_client() -> BerkasClient:
         raise  # unreachable; keeps mypy sure of the return
 
 
-def open_tui(p: Paths) -> None:
+def tui_module_for(p: Paths) -> str:
     """The OPD screens, or on a home enrolled as BKD verifikator the verifikator's screens
     only (the OPD screens never appear there)."""
     from client.sinkronisasi import enrolment
 
     facts = enrolment(p)
-    module = (
-        "tui.verifikasi_app" if facts is not None and facts.role == "verifikator" else "tui.app"
-    )
+    return "tui.verifikasi_app" if facts is not None and facts.role == "verifikator" else "tui.app"
+
+
+def open_tui(p: Paths) -> None:
+    module = tui_module_for(p)
     try:
         tui_app = importlib.import_module(module)
     except ImportError as exc:  # pragma: no cover - only before the TUI exists

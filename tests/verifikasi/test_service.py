@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from client import verifikasi
+from client.cli import tui_module_for
 from client.errors import BerkasError
 from client.services import BerkasClient
 from client.verifikasi_service import VerifikasiService, rekap_csv
@@ -26,6 +27,9 @@ from tests.support.verifikasi_world import TODAY, World, sync_until_ok
 
 
 def test_queue_lists_both_opds_and_never_a_draft(world: World) -> None:
+    # `berkas` opens the verifikator's screens on its home, the OPD screens on an OPD's.
+    assert tui_module_for(world.verifier) == "tui.verifikasi_app"
+    assert tui_module_for(world.opd["DISDIK"]) == "tui.app"
     service = VerifikasiService.open(world.verifier)
     try:
         with pytest.raises(BerkasError, match="salah"):
