@@ -18,6 +18,7 @@ from client.konflik import KonflikService
 from client.kotak_masuk import KotakMasukService
 from client.paths import Paths
 from client.pegawai import PegawaiService
+from client.penampil import PenampilService
 from client.sinkronisasi import SinkronisasiService
 from client.usulan import UsulanService
 from store.blobs import BlobStore
@@ -34,6 +35,7 @@ class BerkasClient(
     KonflikService,
     BerandaService,
     SinkronisasiService,
+    PenampilService,
     ClientCore,
 ):
     """One open OPD installation: its config, store, rules and blob store."""

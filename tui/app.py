@@ -13,6 +13,7 @@ import contextlib
 import importlib
 import logging
 import logging.handlers
+import sys
 from collections.abc import Callable, Iterable
 from datetime import date
 from functools import partial
@@ -238,6 +239,10 @@ class BerkasApp(App[None]):
         self.notify(message, title="Gagal", severity="error", timeout=15)
 
     async def on_unmount(self) -> None:
+        # The document viewer's private copies (if one was opened) go with the app.
+        penampil = sys.modules.get("tui.screens.penampil")
+        if penampil is not None:
+            penampil.copies().cleanup()
         # At exit: the scheduler finishes (or abandons) a run and lets go of the lock.
         if self._sync_port is not None:
             await asyncio.to_thread(self._sync_port.stop)

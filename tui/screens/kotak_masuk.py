@@ -33,6 +33,7 @@ class KotakMasukScreen(BerkasScreen):
         Binding("t", "tetapkan", "Tetapkan ke pegawai"),
         Binding("b", "buang", "Buang ke karantina"),
         Binding("r", "muat_ulang", "Muat ulang"),
+        Binding("l", "lihat", "Lihat pindaian", show=False),
     ]
 
     def __init__(self) -> None:
@@ -112,6 +113,19 @@ class KotakMasukScreen(BerkasScreen):
         if preview is not None and current is not None and current.id == item_id:
             self.preview = preview
             self.query_one("#isi-pratinjau", Static).update(_describe(current, preview))
+
+    def action_lihat(self) -> None:
+        """The scan itself, drawn in the terminal (the document viewer)."""
+        from tui.screens.penampil import PenampilDialog
+
+        item = self.current
+        if item is not None:
+            client = self.client
+            self.app.push_screen(
+                PenampilDialog(
+                    item.original_name, lambda: client.inbox_pdf(item.id), "pindaian.pdf"
+                )
+            )
 
     @on(DataTable.RowSelected, "#pindaian-masuk")
     def _selected(self, event: DataTable.RowSelected) -> None:

@@ -50,6 +50,7 @@ class UsulanEditorScreen(BerkasScreen):
         Binding("space", "berlaku", "Berlaku?", key_display="spasi"),
         Binding("escape", "kembali", "Kembali"),
         Binding("r", "muat_ulang", "Muat ulang", show=False),
+        Binding("l", "lihat", "Lihat dokumen", show=False),
     ]
 
     def __init__(self, usulan_id: str) -> None:
@@ -177,6 +178,23 @@ class UsulanEditorScreen(BerkasScreen):
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         if self.check_action("lampirkan", ()):
             self.action_lampirkan()
+
+    def action_lihat(self) -> None:
+        """The attached dokumen, drawn in the terminal (the document viewer)."""
+        from tui.screens.penampil import PenampilDialog
+
+        line = self.current_line
+        if line is None or line.dokumen_id is None:
+            self.notify("Dokumen ini belum dilampirkan.", severity="warning")
+            return
+        client, dokumen_id = self.client, line.dokumen_id
+        self.app.push_screen(
+            PenampilDialog(
+                f"{line.kode} · {line.nama}",
+                lambda: client.dokumen_pdf(dokumen_id),
+                line.nama_file or f"{line.kode}.pdf",
+            )
+        )
 
     def action_kembali(self) -> None:
         self.dismiss()

@@ -246,7 +246,7 @@ class DokumenViewer(Vertical, can_focus=True):
         self.copies = copies or PrivateCopies()
         self._renderer: PageRenderer | None = None
         self._data: bytes = b""
-        self._name = ""
+        self._file_name = ""
         self._title = ""
         self._generation = 0
         self.shown_page: int | None = None  # the page drawn now (tests and the bench read it)
@@ -264,7 +264,7 @@ class DokumenViewer(Vertical, can_focus=True):
 
     def show(self, title: str, loader: Callable[[], bytes], name: str) -> None:
         self._generation += 1
-        self._title, self._name = title, name
+        self._title, self._file_name = title, name
         self.page, self.zoom_index, self.rotation = 0, 0, 0
         self.shown_page = None
         self._status("Memuat dokumen…")
@@ -381,7 +381,7 @@ class DokumenViewer(Vertical, can_focus=True):
         if not self._data:
             self.notify("Belum ada dokumen yang dibuka.", severity="warning")
             return
-        path = self.copies.write(self._name or "dokumen.pdf", self._data)
+        path = self.copies.write(self._file_name or "dokumen.pdf", self._data)
         if open_in_system_viewer(path):
             self.notify(
                 "Salinan pribadi dibuka di penampil; dihapus saat Berkas ditutup.",

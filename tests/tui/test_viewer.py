@@ -1,0 +1,84 @@
+"""The document viewer on the OPD side: the Kotak masuk shows the scan itself and the
+usulan editor the attached dokumen, drawn in the terminal (half-blocks), with pages."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import DataTable
+
+from client.services import BerkasClient
+from tests.tui.support import TODAY, Facts, make_pdf, settle
+from tui.app import BerkasApp
+from tui.screens.kotak_masuk import KotakMasukScreen
+from tui.screens.penampil import PenampilDialog
+from tui.screens.usulan_editor import UsulanEditorScreen
+from tui.widgets.viewer import DokumenViewer, PageRenderer
+
+
+async def _shown(pilot: Pilot[None]) -> DokumenViewer:
+    await settle(pilot, rounds=5)
+    assert isinstance(pilot.app.screen, PenampilDialog)
+    viewer = pilot.app.screen.query_one(DokumenViewer)
+    for _ in range(50):
+        if viewer.shown_page is not None:
+            break
+        await pilot.pause(0.05)
+    return viewer
+
+
+def test_kotak_masuk_and_editor_show_the_pdf(
+    client: BerkasClient, facts: Facts, tmp_path: Path
+) -> None:
+    pdf = make_pdf(tmp_path / "sk jabatan.pdf", ("SK JABATAN",), pages=3)
+    client.attach_file(facts.kp_usulan_id, "SK_JABATAN", pdf)
+
+    async def main() -> None:
+        app = BerkasApp(client, today=TODAY)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await pilot.press("f5")
+            await settle(pilot)
+            assert isinstance(app.screen, KotakMasukScreen)
+            await pilot.press("l")
+            viewer = await _shown(pilot)
+            assert viewer.shown_page == 0
+            await pilot.press("n")  # the text scan has two pages
+            await settle(pilot)
+            for _ in range(50):
+                if viewer.shown_page == 1:
+                    break
+                await pilot.pause(0.05)
+            assert viewer.shown_page == 1
+            await pilot.press("escape")
+            await settle(pilot)
+
+            app.open_usulan(facts.kp_usulan_id)
+            await settle(pilot)
+            editor = app.screen
+            assert isinstance(editor, UsulanEditorScreen) and editor.detail is not None
+            table = editor.query_one("#daftar-periksa", DataTable)
+            table.move_cursor(row=table.get_row_index("SK_JABATAN"))
+            await pilot.press("l")
+            viewer = await _shown(pilot)
+            assert viewer.shown_page == 0
+        assert app.failures == []
+
+    asyncio.run(main())
+
+
+def test_page_renderer_rotates_and_zooms(tmp_path: Path) -> None:
+    data = make_pdf(tmp_path / "a4.pdf", ("Halaman",), pages=2).read_bytes()
+    renderer = PageRenderer(data)
+    try:
+        upright = renderer.render(0, 40, 20, 1.0, 0)
+        turned = renderer.render(0, 40, 20, 1.0, 90)
+        zoomed = renderer.render(0, 40, 20, 2.0, 0)
+    finally:
+        renderer.close()
+    assert upright.height > upright.width  # A4 portrait, fitted to the box
+    assert turned.width > turned.height
+    assert zoomed.width == 2 * upright.width or abs(zoomed.width - 2 * upright.width) <= 1
+    assert renderer.pages == 2
