@@ -76,6 +76,17 @@ def open_client() -> BerkasClient:
         raise  # unreachable; keeps mypy sure of the return
 
 
+def make_device_key(p: Paths) -> None:
+    """Make this home's device key now, once, before any scan or process needs it."""
+    from client.sync_service import keyring_for
+    from sync.engine.errors import SyncError
+
+    try:
+        keyring_for(p).device_keys(create=True)
+    except SyncError as exc:
+        fail(ClientError(exc.message, exc.cause))
+
+
 def _open_tui(p: Paths) -> None:
     try:
         tui_app = importlib.import_module("tui.app")
@@ -155,6 +166,7 @@ def init_cmd(
     p.scans.mkdir(parents=True, exist_ok=True)
     client = open_client()
     client.close()
+    make_device_key(p)
     typer.echo(f"Siap: OPD {config.opd_kode}, data di {p.data}")
 
 

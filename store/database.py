@@ -327,30 +327,36 @@ def open_store(
             f"Berkas data {path} tidak dapat dibuka (rusak atau bukan basis data Berkas).",
             repr(exc),
         ) from exc
-    with Session(engine) as session:
-        device_id = get_meta(session, "device_id")
-        stored_opd = get_meta(session, "opd_id")
-        last = get_meta(session, "hlc") or None
-    if not device_id:
-        device_id = new_id()
-        _write_meta(engine, {"device_id": device_id})
-    if opd_id is not None and opd_id != stored_opd:
-        if stored_opd:
-            raise StoreError(
-                f"Data ini milik OPD {stored_opd}, bukan {opd_id}.",
-                f"store opd {stored_opd!r} != requested {opd_id!r}",
-            )
-        _write_meta(engine, {"opd_id": opd_id})
-        stored_opd = opd_id
+    try:
+        device_id, stored_opd, last = _claim_identity(engine, opd_id)
+    except StoreError:
+        engine.dispose()
+        raise
     clock = HybridClock(device_id, last)
     context = WriteContext(device_id=device_id, opd_id=stored_opd, person=person, clock=clock)
     return Store(path, engine, context)
 
 
-def _write_meta(engine: Engine, values: dict[str, str]) -> None:
+def _claim_identity(engine: Engine, opd_id: str | None) -> tuple[str, str, str | None]:
+    """The store's device id and OPD, made on first open in one IMMEDIATE transaction:
+    two processes opening a fresh store at once (intake and the TUI) read the same ones
+    rather than each writing its own."""
     with engine.connect() as conn:
         conn = conn.execution_options(sqlite_begin="IMMEDIATE")
         with Session(bind=conn) as session:
-            for key, value in values.items():
-                set_meta(session, key, value)
+            device_id = get_meta(session, "device_id")
+            stored_opd = get_meta(session, "opd_id")
+            last = get_meta(session, "hlc") or None
+            if not device_id:
+                device_id = new_id()
+                set_meta(session, "device_id", device_id)
+            if opd_id is not None and opd_id != stored_opd:
+                if stored_opd:
+                    raise StoreError(
+                        f"Data ini milik OPD {stored_opd}, bukan {opd_id}.",
+                        f"store opd {stored_opd!r} != requested {opd_id!r}",
+                    )
+                set_meta(session, "opd_id", opd_id)
+                stored_opd = opd_id
             session.commit()
+    return device_id, stored_opd, last
