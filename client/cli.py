@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from client.errors import ClientError
+from client.home import TIGHTENED_NOTICE, private_umask, tighten_home
 from client.paths import Paths, resolve_paths
 
 if TYPE_CHECKING:
@@ -53,6 +54,14 @@ _state = _State()
 @app.callback(invoke_without_command=True)
 def _root(ctx: typer.Context, home: HomeOption = None) -> None:
     _state.home = home
+    # Personnel data (UU 27/2022): whatever this process creates is the owner's alone.
+    private_umask()
+    if ctx.invoked_subcommand != "server":
+        tightened = tighten_home(resolve_paths(home))
+        if tightened:
+            typer.echo(
+                TIGHTENED_NOTICE.format(home=resolve_paths(home).data, count=tightened), err=True
+            )
     if ctx.invoked_subcommand is None:
         _open_tui(resolve_paths(home))
 

@@ -9,6 +9,8 @@ outbox entries.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -306,8 +308,14 @@ def open_store(
     opd_id: str | None = None,
     person: str = "",
 ) -> Store:
-    """Open (creating and migrating as needed) the store at `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Open (creating and migrating as needed) the store at `path`.
+
+    A new store is private to its owner (0600; SQLite gives its -wal and -shm files the
+    same mode): it holds personnel data."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     engine = create_engine(
         f"sqlite:///{path}",
         connect_args={"check_same_thread": False, "timeout": 30},
