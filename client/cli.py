@@ -179,6 +179,39 @@ def init_cmd(
     typer.echo(f"Siap: OPD {config.opd_kode}, data di {p.data}")
 
 
+@app.command("periksa")
+def periksa_cmd(
+    perbaiki: Annotated[
+        bool, typer.Option("--perbaiki", help="Bangun ulang indeks bila hanya indeks yang rusak.")
+    ] = False,
+) -> None:
+    """Periksa keutuhan data lokal (berkas.db) secara menyeluruh; --perbaiki bila bisa."""
+    from store import integrity
+
+    store = paths().store
+    if not store.is_file():
+        fail(ClientError(f"Belum ada data Berkas di {store}. Jalankan dulu: berkas init"))
+    typer.echo(f"Memeriksa {store} ...")
+    report = integrity.check_file(store, full=True)
+    if report.ok:
+        integrity.clear_marker(store)
+        typer.echo("Data utuh: tidak ada kerusakan.")
+        return
+    typer.echo(f"Ditemukan {len(report.problems)} kerusakan, mis.:", err=True)
+    for line in report.problems[:5]:
+        typer.echo(f"  {line}", err=True)
+    integrity.record_damage(store, report)
+    if perbaiki and report.repairable:
+        after = integrity.repair_indexes(store)
+        if after.ok:
+            typer.echo("Indeks dibangun ulang; data kini utuh.")
+            return
+        report = after
+        typer.echo("Membangun ulang indeks tidak cukup.", err=True)
+    typer.echo(integrity.way_out(store, report.repairable), err=True)
+    raise typer.Exit(1)
+
+
 @pegawai_app.command("import")
 def pegawai_import(file: Annotated[Path, typer.Argument(help="Berkas CSV pegawai.")]) -> None:
     """Impor pegawai dari CSV (kolom: lihat README). Baris salah dilaporkan."""

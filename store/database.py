@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,15 @@ from sqlmodel import Session, create_engine, select
 from store.errors import StoreError
 from store.hlc import HybridClock
 from store.ids import new_id
+from store.integrity import (
+    CHECKED_KEY,
+    IntegrityReport,
+    check_file,
+    damaged,
+    record_damage,
+    recorded_damage,
+    run_check,
+)
 from store.migrations import MIGRATIONS, SCHEMA_VERSION
 from store.models import SYNC_COLUMNS, Meta, OutboxEntry, SyncedRecord
 
@@ -130,6 +139,22 @@ class Store:
             set_meta(session, "opd_id", opd_id)
         self.context.device_id = device_id
         self.context.opd_id = opd_id
+
+    def daily_integrity_check(self, every: timedelta = timedelta(days=1)) -> IntegrityReport | None:
+        """The full `integrity_check` when the last passing one is older than `every`
+        (None when not due). Damage is recorded beside the store, so every later open
+        refuses it until `berkas periksa` has mended it."""
+        last = self.get_meta(CHECKED_KEY)
+        now = datetime.now(UTC)
+        if last and now - datetime.fromisoformat(last) < every:
+            return None
+        with self.engine.connect() as conn:
+            report = run_check(conn.connection.driver_connection, full=True)  # type: ignore[arg-type]
+        if report.ok:
+            self.set_meta(CHECKED_KEY, now.isoformat(timespec="seconds"))
+        else:
+            record_damage(self.path, report)
+        return report
 
     def close(self) -> None:
         self.engine.dispose()
@@ -307,15 +332,20 @@ def open_store(
     *,
     opd_id: str | None = None,
     person: str = "",
+    check: bool = True,
 ) -> Store:
     """Open (creating and migrating as needed) the store at `path`.
 
     A new store is private to its owner (0600; SQLite gives its -wal and -shm files the
-    same mode): it holds personnel data."""
+    same mode): it holds personnel data. With `check` (always, but for the check command
+    itself) a store that fails `PRAGMA quick_check`, or that the daily full check found
+    damaged, is refused with StoreDamaged naming the way out."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not path.exists():
         with contextlib.suppress(FileExistsError):
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    if check:
+        _refuse_damaged(path)
     engine = create_engine(
         f"sqlite:///{path}",
         connect_args={"check_same_thread": False, "timeout": 30},
@@ -343,6 +373,17 @@ def open_store(
     clock = HybridClock(device_id, last)
     context = WriteContext(device_id=device_id, opd_id=stored_opd, person=person, clock=clock)
     return Store(path, engine, context)
+
+
+def _refuse_damaged(path: Path) -> None:
+    recorded = recorded_damage(path)
+    if recorded is not None:
+        raise damaged(path, recorded)
+    if path.stat().st_size == 0:
+        return  # a store being made
+    report = check_file(path, full=False)
+    if not report.ok:
+        raise damaged(path, report)
 
 
 def _claim_identity(engine: Engine, opd_id: str | None) -> tuple[str, str, str | None]:
