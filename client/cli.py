@@ -397,7 +397,15 @@ def demo_cmd(
 
 
 def main() -> None:
-    app()
+    from store.errors import StoreError
+
+    # The one renderer for our errors that no command caught (a full disk in the middle of
+    # any command, a damaged store): the Bahasa message, never a traceback.
+    try:
+        app()
+    except (ClientError, StoreError) as exc:
+        typer.echo(f"Gagal: {exc.message}", err=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

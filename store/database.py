@@ -28,7 +28,7 @@ from sqlalchemy.orm import UOWTransaction
 from sqlalchemy.pool import QueuePool
 from sqlmodel import Session, create_engine, select
 
-from store.errors import StoreError
+from store.errors import DiskFull, StoreError, disk_full_message, is_disk_full
 from store.hlc import HybridClock
 from store.ids import new_id
 from store.integrity import (
@@ -117,8 +117,11 @@ class Store:
                     session.flush()
                     _save_clock(session, self.context.clock.now())
                     session.commit()
-                except BaseException:
+                except BaseException as exc:
                     session.rollback()
+                    full = isinstance(exc, Exception) and is_disk_full(exc)
+                    if full and not isinstance(exc, DiskFull):
+                        raise DiskFull(disk_full_message(), repr(exc)[:300]) from exc
                     raise
 
     # -- meta -----------------------------------------------------------------------
@@ -361,6 +364,8 @@ def open_store(
         raise
     except Exception as exc:  # sqlite3.DatabaseError: not a database, corrupt, ...
         engine.dispose()
+        if is_disk_full(exc):  # the disk, not the file: never call a good store damaged
+            raise DiskFull(disk_full_message(), repr(exc)[:300]) from exc
         raise StoreError(
             f"Berkas data {path} tidak dapat dibuka (rusak atau bukan basis data Berkas).",
             repr(exc),
@@ -369,6 +374,11 @@ def open_store(
         device_id, stored_opd, last = _claim_identity(engine, opd_id)
     except StoreError:
         engine.dispose()
+        raise
+    except Exception as exc:
+        engine.dispose()
+        if is_disk_full(exc):
+            raise DiskFull(disk_full_message(), repr(exc)[:300]) from exc
         raise
     clock = HybridClock(device_id, last)
     context = WriteContext(device_id=device_id, opd_id=stored_opd, person=person, clock=clock)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from store.errors import StoreError
+from store.errors import DiskFull, StoreError, disk_full_message, is_disk_full
 
 # Lines of integrity_check that name only index damage: REINDEX rebuilds those.
 _INDEX_ONLY = re.compile(
@@ -27,6 +27,7 @@ _INDEX_ONLY = re.compile(
     r"|row \d+ missing from index)",
 )
 _MAX_PROBLEMS = 100
+SQLITE_IOERR = 10
 CHECKED_KEY = "integrity_checked_at"  # meta: when the last full check passed (UTC ISO)
 
 
@@ -83,6 +84,15 @@ def run_check(conn: sqlite3.Connection, *, full: bool) -> IntegrityReport:
     try:
         rows = conn.execute(f"PRAGMA {pragma}({_MAX_PROBLEMS})").fetchall()
     except sqlite3.DatabaseError as exc:  # so damaged that the check itself cannot run
+        if is_disk_full(exc):  # or no room for the check's own files: not the store's fault
+            raise DiskFull(disk_full_message(), repr(exc)) from exc
+        if getattr(exc, "sqlite_errorcode", 0) & 0xFF == SQLITE_IOERR:
+            # The disk failed to read or write, which says nothing about the store's pages.
+            raise StoreError(
+                "Berkas data tidak dapat dibaca dari disk (kesalahan I/O). Periksa disk "
+                "komputer ini lalu coba lagi.",
+                repr(exc),
+            ) from exc
         return IntegrityReport(full, [f"{type(exc).__name__}: {exc}"])
     lines = [str(row[0]) for row in rows]
     return IntegrityReport(full, [] if lines == ["ok"] else lines)
