@@ -19,8 +19,9 @@ class SmallDisk:
         self.root = root
         self._ballast = root / ".ballast"
 
-    def fill(self) -> None:
-        """Write ballast until the disk says ENOSPC (big blocks, then single bytes)."""
+    def fill(self, leave: int = 0) -> None:
+        """Write ballast until the disk says ENOSPC (big blocks, then single bytes); with
+        `leave`, then give back about that many bytes (a nearly full disk)."""
         self._ballast.mkdir(exist_ok=True)
         n = 0
         for size in (1 << 20, 1 << 14, 1 << 10, 1):
@@ -36,6 +37,10 @@ class SmallDisk:
                     break
                 n += 1
         assert shutil.disk_usage(self.root).free < (1 << 10)
+        if leave:
+            (self._ballast / "0").unlink()  # the first block: 1 MiB
+            with (self._ballast / "0").open("wb") as fh:
+                fh.write(b"\0" * max(0, (1 << 20) - leave))
 
     def free(self) -> None:
         shutil.rmtree(self._ballast, ignore_errors=True)
