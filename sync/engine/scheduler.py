@@ -107,7 +107,11 @@ class SyncScheduler:
         if not self._scheduler.running:
             return None
         jobs = self._scheduler.get_jobs()
-        times = [j.next_run_time for j in jobs if j.id != _WATCH_JOB and j.next_run_time]
+        times = [
+            j.next_run_time
+            for j in jobs
+            if j.id not in (_WATCH_JOB, _INTEGRITY_JOB) and j.next_run_time
+        ]
         return min(times) if times else None
 
     def trigger(self) -> None:
