@@ -28,6 +28,8 @@ _INDEX_ONLY = re.compile(
 )
 _MAX_PROBLEMS = 100
 SQLITE_IOERR = 10
+SQLITE_NOTADB = 26
+NOT_A_DATABASE = "bukan basis data"
 CHECKED_KEY = "integrity_checked_at"  # meta: when the last full check passed (UTC ISO)
 
 
@@ -41,6 +43,11 @@ class IntegrityReport:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def not_a_database(self) -> bool:
+        """The file's header is not SQLite's: damaged there, or never a Berkas store."""
+        return any(p.startswith(NOT_A_DATABASE) for p in self.problems)
 
     @property
     def repairable(self) -> bool:
@@ -71,9 +78,14 @@ def way_out(path: Path, repairable: bool) -> str:
 
 def damaged(path: Path, report: IntegrityReport) -> StoreDamaged:
     shown = "; ".join(report.problems[:3])
+    if report.not_a_database:
+        what = f"Berkas data {path} tidak dapat dibuka (rusak atau bukan basis data Berkas)."
+    else:
+        what = (
+            f"Berkas data {path} rusak, jadi Berkas tidak membukanya agar kerusakan tidak menyebar."
+        )
     return StoreDamaged(
-        f"Berkas data {path} rusak, jadi Berkas tidak membukanya agar kerusakan tidak "
-        f"menyebar. {way_out(path, report.repairable)}",
+        f"{what} {way_out(path, report.repairable)}",
         f"{'integrity_check' if report.full else 'quick_check'}: {shown}",
     )
 
@@ -93,6 +105,8 @@ def run_check(conn: sqlite3.Connection, *, full: bool) -> IntegrityReport:
                 "komputer ini lalu coba lagi.",
                 repr(exc),
             ) from exc
+        if getattr(exc, "sqlite_errorcode", 0) == SQLITE_NOTADB:
+            return IntegrityReport(full, [f"{NOT_A_DATABASE}: {exc}"])
         return IntegrityReport(full, [f"{type(exc).__name__}: {exc}"])
     lines = [str(row[0]) for row in rows]
     return IntegrityReport(full, [] if lines == ["ok"] else lines)

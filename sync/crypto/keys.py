@@ -8,7 +8,6 @@ Format: sync/PROTOCOL.md, "Key file".
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import re
@@ -354,11 +353,11 @@ def _publish_new(tmp_name: str, path: Path, data: bytes) -> bool:
         return True
     except FileExistsError:
         return False
-    except OSError as exc:
-        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
-            raise
-    # A filesystem without hard links (FAT, some shares): O_EXCL still makes exactly one
-    # winner; the window in which a reader could see the file half written is tiny.
+    except OSError:
+        pass
+    # A filesystem without hard links (FAT, some shares; the error differs per system):
+    # O_EXCL still makes exactly one winner, and a real failure (a full disk) shows here
+    # again. The window in which a reader could see the file half written is tiny.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
     except FileExistsError:
