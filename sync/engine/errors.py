@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from store.errors import disk_full_message, is_disk_full
 from sync.redact import redact
 
 
@@ -76,6 +77,19 @@ class LocalFailure(SyncError):
     """Something on this machine failed (disk full, unreadable file); the server is fine."""
 
     state = LinkState.ONLINE
+
+
+class DiskFullLocal(LocalFailure):
+    """This machine's disk is full: not the network, not the server, not a file. Nothing
+    is lost; the same sync succeeds once there is room."""
+
+
+def local_failure(exc: BaseException, message: str) -> LocalFailure:
+    """A failure of this machine as a LocalFailure: the disk-full sentence when the disk
+    (or quota) is full, wherever in the chain it shows, else `message`."""
+    if is_disk_full(exc):
+        return DiskFullLocal(disk_full_message(), repr(exc)[:300])
+    return LocalFailure(message, repr(exc)[:300])
 
 
 class BlobCorrupt(LocalFailure):

@@ -20,6 +20,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from pydantic import BaseModel, ValidationError
 
+from store.errors import is_disk_full
 from sync.crypto import (
     SEALED_MEDIA_TYPE,
     CryptoError,
@@ -37,6 +38,7 @@ from sync.engine.errors import (
     Offline,
     ServerRefused,
     SyncError,
+    local_failure,
 )
 from sync.redact import install_log_redaction
 
@@ -75,6 +77,9 @@ def classify_exception(exc: Exception) -> SyncError:
     """A network failure as a SyncError with the right state and a message to act on."""
     if isinstance(exc, SyncError):
         return exc
+    if is_disk_full(exc):
+        # Writing what arrived failed on this machine: a full disk is not a network cut.
+        return local_failure(exc, "")
     chain = _chain(exc)
     if any(isinstance(e, ssl.SSLError | ssl.CertificateError) for e in chain) or (
         "CERTIFICATE_VERIFY_FAILED" in str(exc) or "SSL" in type(_root_cause(exc)).__name__
