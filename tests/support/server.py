@@ -15,6 +15,7 @@ per call (dropped by `drop_test_database`), so runs never see each other's rows.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import secrets
 import signal
@@ -26,6 +27,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -115,9 +117,10 @@ class RunningServer:
             self._socket.close()
 
 
-def start_server(home: Path, database_url: str | None = None) -> RunningServer:
-    """Initialise `home` if needed and serve it on 127.0.0.1:<ephemeral> in a thread."""
-    settings = init_home(home, database_url)
+def start_server(home: Path, database_url: str | None = None, **overrides: Any) -> RunningServer:
+    """Initialise `home` if needed and serve it on 127.0.0.1:<ephemeral> in a thread;
+    `overrides` replace ServerSettings fields (limits, blob_dir)."""
+    settings = dataclasses.replace(init_home(home, database_url), **overrides)
     app = create_app(settings)
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say so, and
     # without it small answers wait for delayed ACKs (40 ms a request).
