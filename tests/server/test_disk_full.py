@@ -8,7 +8,6 @@ writes go to a small tmpfs (mounting one needs root; elsewhere that test is skip
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import subprocess
@@ -17,9 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import event
 
-from server.db import Database
 from sync.protocol import Op
 from tests.server.conftest import (
     encrypt_document,
@@ -29,24 +26,7 @@ from tests.server.conftest import (
     upload_url,
 )
 from tests.support.device import TestDevice
-from tests.support.server import RunningServer, start_server
-
-
-@contextlib.contextmanager
-def database_full(db: Database) -> Iterator[None]:
-    """The server's SQLite database cannot grow: a write needing a new page fails with
-    SQLITE_FULL ("database or disk is full"), exactly as on a full disk."""
-
-    def cap(dbapi_conn: object, _record: object) -> None:
-        dbapi_conn.execute("PRAGMA max_page_count = 1")  # type: ignore[attr-defined]  # clamped to the file's size
-
-    event.listen(db.engine, "connect", cap)
-    db.engine.dispose()
-    try:
-        yield
-    finally:
-        event.remove(db.engine, "connect", cap)
-        db.engine.dispose()
+from tests.support.server import RunningServer, database_full, start_server
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import httpx
 import uvicorn
+from sqlalchemy import event
 
 from server import admin
 from server.app import create_app
@@ -272,3 +273,20 @@ def _libpq_url(url: str) -> str:
     """postgresql+psycopg://... -> postgresql://... (what libpq understands)."""
     scheme, rest = url.split("://", 1)
     return "postgresql://" + rest if scheme.startswith("postgres") else url
+
+
+@contextlib.contextmanager
+def database_full(db: Database) -> Iterator[None]:
+    """A SQLite server database that cannot grow: a write needing a new page fails with
+    SQLITE_FULL ("database or disk is full"), exactly as on a full disk."""
+
+    def cap(dbapi_conn: Any, _record: object) -> None:
+        dbapi_conn.execute("PRAGMA max_page_count = 1")  # clamped to the file's size
+
+    event.listen(db.engine, "connect", cap)
+    db.engine.dispose()
+    try:
+        yield
+    finally:
+        event.remove(db.engine, "connect", cap)
+        db.engine.dispose()
