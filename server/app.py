@@ -18,7 +18,7 @@ from server.api import enrol, files, health, opd_key, sync
 from server.auth import Authenticator, DatabaseNonceStore
 from server.blobstore import BlobStore
 from server.db import open_database, open_nonce_database
-from server.errors import install_error_handlers
+from server.errors import RefuseNulInUrl, install_error_handlers
 from server.keys import load_server_keys
 from server.push_queue import PushQueue
 from server.services import Services
@@ -97,6 +97,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     for router in (health.router, enrol.router, sync.router, opd_key.router, files.router):
         app.include_router(router)
     app.add_middleware(TusResumableHeader)
+    app.add_middleware(RefuseNulInUrl)
     return app
 
 

@@ -11,6 +11,7 @@ valid gets a clear 403 instead of the generic "unknown device" 401.
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 import threading
 import time
@@ -381,9 +382,19 @@ def open_request(caller: Caller, model: type[ModelT], server_key: X25519PrivateK
     return parse_json(plain, model)
 
 
+# A NUL character escaped in a JSON string (\u0000 after an even run of backslashes).
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
 def parse_json(raw: bytes, model: type[ModelT]) -> ModelT:
     """`raw` JSON as `model`: 400 for broken JSON, 422 for wrong or unknown fields.
     pydantic reads the JSON itself (in Rust): no Python dicts made first, then checked."""
+    if _JSON_NUL.search(raw):
+        # No text column holds NUL (PostgreSQL refuses it): refused here, for every string
+        # of every JSON body, before any of them reaches a query.
+        raise ApiError(
+            422, "isian_tidak_sah", "Isian permintaan tidak sah.", "NUL character in a string"
+        )
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sync.protocol import ErrorBody
 
@@ -82,6 +83,25 @@ def error_response(
 ) -> JSONResponse:
     body = ErrorBody(kode=kode, pesan=pesan, detail=detail)
     return JSONResponse(body.model_dump(), status_code=status, headers=dict(headers or {}))
+
+
+class RefuseNulInUrl:
+    """Refuses (400) a request whose path or query holds a NUL character: no text column
+    holds one (PostgreSQL refuses it), so none may reach a query. JSON bodies are checked
+    the same way by server.auth.parse_json."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b"")
+        ):
+            kode, pesan = _STATUS_DEFAULTS[400]
+            response = error_response(400, kode, pesan, "NUL character in the URL")
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:

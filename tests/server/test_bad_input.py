@@ -6,6 +6,7 @@ import json
 import logging
 import socket
 
+import httpx
 import pytest
 
 from sync.crypto import SEALED_MEDIA_TYPE, request_aad, seal_json
@@ -141,6 +142,41 @@ def test_integers_past_64_bits_in_a_push_are_refused(
     assert not any(c.table == "dokumen" for c in device.pull_all())
 
 
+@pytest.mark.parametrize(
+    "target", ["/v1/opd/key?opd=A%00B", "/v1/files?after=%00", "/v1/files/%00"]
+)
+def test_nul_in_the_url_is_refused(device: TestDevice, target: str) -> None:
+    """PostgreSQL text holds no NUL (it was a 500 DataError there; found by the fuzzing)."""
+    call = device.send("GET", target)
+    assert call.response.status_code == 400, call.response.text
+
+
+def test_nul_in_any_json_string_is_refused(
+    server: RunningServer, device: TestDevice, baseline: list[object]
+) -> None:
+    op = device.create("pegawai", pegawai_data(2)).model_dump(mode="json")
+    for bad in (
+        {**op, "record_id": "a\x00b"},
+        {**op, "changes": {"nip": {"base": None, "new": "1\x00"}}},
+    ):
+        status, body = _push_raw(device, json.dumps({"ops": [bad]}).encode())
+        assert status == 422, body
+    assert device.pull_all() == baseline
+    enrol = httpx.post(
+        f"{server.url}/v1/enrol",
+        json={
+            "code": "AB\x00",
+            "device_name": "x",
+            "signing_key": "A" * 43,
+            "encryption_key": "A" * 43,
+        },
+    )
+    assert enrol.status_code == 422, enrol.text
+    # A backslash followed by the text u0000 is no NUL: that push is answered normally.
+    [result] = device.push(device.create("pegawai", pegawai_data(4, nama="Budi \\u0000"))).results
+    assert result.outcome == "applied", result
+
+
 def test_range_with_thousands_of_digits_is_not_a_server_error(device: TestDevice) -> None:
     tus_upload(device, b"%PDF-1.7 dokumen", make_opd_key(device))
     [info] = file_list(device).files
@@ -161,7 +197,7 @@ def test_range_with_thousands_of_digits_is_not_a_server_error(device: TestDevice
 )
 def test_path_traversal_in_file_ids(device: TestDevice, path: str) -> None:
     call = device.send("GET", path)
-    assert call.response.status_code in (401, 404), call.response.text
+    assert call.response.status_code in (400, 401, 404), call.response.text
     assert "private" not in call.response.text
 
 
