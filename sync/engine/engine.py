@@ -170,7 +170,7 @@ class SyncEngine:
         report.error = report.error or error
         report.state = error.state
         if error.state is LinkState.OFFLINE or error.state is LinkState.SERVER_MENOLAK:
-            delay = self.backoff.failure()
+            delay = self.backoff.failure(at_least=error.retry_after)
             log.warning(
                 "sinkronisasi gagal (%s): %s; dicoba lagi dalam %.1f detik [%s]",
                 error.state.value,

@@ -36,6 +36,8 @@ class SyncError(Exception):
 
     state: LinkState = LinkState.SERVER_MENOLAK
     retry: bool = True
+    # Seconds the server asked us to wait (Retry-After of a 429 or 507); 0 when it did not.
+    retry_after: float = 0.0
 
     def __init__(self, message: str, cause: str = "", *, status: int = 0, kode: str = "") -> None:
         # Causes quote URLs and library errors: an upload's capability never shows.
@@ -57,6 +59,10 @@ class ServerRefused(SyncError):
     """The server answered but refused, failed (5xx) or sent something we cannot read."""
 
     state = LinkState.SERVER_MENOLAK
+
+
+class ServerDiskFull(ServerRefused):
+    """The BKD server's disk is full (507): nothing was lost here, sync retries later."""
 
 
 class DeviceRevoked(SyncError):
