@@ -53,6 +53,7 @@ from sync.crypto import (  # noqa: E402
     SEALED_MEDIA_TYPE,
     PrivateKeySet,
     generate_device_keys,
+    generate_x25519,
     open_json,
     public_key_b64,
     request_aad,
@@ -62,7 +63,6 @@ from sync.crypto import (  # noqa: E402
     signature_nonce,
     x25519_public_from_b64,
 )
-from sync.crypto import keys as crypto_keys  # noqa: E402
 from sync.protocol import (  # noqa: E402
     ChangesPage,
     EnrolRequest,
@@ -284,8 +284,8 @@ async def run(args: argparse.Namespace) -> int:
 
 async def _run(args: argparse.Namespace, home: Path) -> int:
     settings = ServerSettings.for_home(home, args.database_url)
-    crypto_keys.SCRYPT_LOG_N = 10  # the verifier key's passphrase cost is not measured here
-    init_keys(settings, "bench-verifier-passphrase")
+    # The verifier key pair is the verifikator's; the server gets only the public half.
+    init_keys(settings, public_key_b64(generate_x25519()))
     db = open_database(settings.database_url)
     opds = [f"OPD{i:02d}" for i in range(args.opds)]
     codes = []

@@ -27,6 +27,7 @@ from sync.engine import (
     EngineSettings,
     EnrolResult,
     Keyring,
+    KeyWait,
     RestoreReport,
     StreamBlobCipher,
     SyncEngine,
@@ -221,9 +222,20 @@ def resolve_conflict(paths: Paths, conflict_id: str, choice: str, value: Any = N
 # -- restore ----------------------------------------------------------------------------------
 
 
-def restore(paths: Paths, server_url: str, code: str) -> RestoreReport:
+def restore(
+    paths: Paths,
+    server_url: str,
+    code: str,
+    *,
+    wait_s: float = 0.0,
+    poll_s: float = 10.0,
+    on_wait: Callable[[KeyWait], None] | None = None,
+    stop: threading.Event | None = None,
+) -> RestoreReport:
     """`berkas restore`: enrol this fresh home and bring back the OPD's records and
-    documents (each verified after decryption). Running it again continues."""
+    documents (each verified after decryption). Running it again continues. Without the
+    OPD key (a total loss) it files a key request for the verifikator and waits up to
+    `wait_s` seconds for it, reporting through `on_wait`."""
     with _session(paths) as (config, store):
         lock = SyncLock(paths.sync_lock, "berkas restore")
         lock.acquire()
@@ -231,26 +243,31 @@ def restore(paths: Paths, server_url: str, code: str) -> RestoreReport:
         blobs = open_blob_store(paths, keyring)
         engine = SyncEngine(store, blobs, keyring, settings=engine_settings(config))
         try:
-            report = restore_home(
+            return restore_home(
                 store,
                 blobs,
                 keyring,
                 lambda: engine.transport,
                 server_url=server_url,
                 code=code,
+                wait_s=wait_s,
+                poll_s=poll_s,
+                on_wait=on_wait,
+                stop=stop,
             )
         finally:
             engine.close()
             lock.release()
-        if server_url and config.server_url != server_url.rstrip("/"):
-            from client.config import save_config
-
-            config.server_url = server_url.rstrip("/")
+            # Saved even when the documents still wait for the OPD key: the home is
+            # enrolled, and `berkas sync` finishes the restore later.
             facts = keyring.facts()
-            if facts is not None and facts.role == "opd" and not config.opd_kode:
-                config.opd_kode = facts.opd_kode
-            save_config(paths.config, config)
-        return report
+            if server_url and facts is not None and config.server_url != server_url.rstrip("/"):
+                from client.config import save_config
+
+                config.server_url = server_url.rstrip("/")
+                if facts.role == "opd" and not config.opd_kode:
+                    config.opd_kode = facts.opd_kode
+                save_config(paths.config, config)
 
 
 # -- background sync --------------------------------------------------------------------------

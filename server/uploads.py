@@ -27,6 +27,7 @@ from server.blobstore import BlobStore, NotAStream, stream_facts
 from server.db import Database
 from server.errors import ApiError, not_found
 from server.models import Device, Record, StoredFile, Upload
+from server.throttle import UploadQuota
 from store.rules import Role
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _RECORD_ID = re.compile(r"^[0-9A-Za-z-]{1,64}$")
 _FORBIDDEN_NAME = re.compile(r"[\x00-\x1f\x7f/\\:]")
 _MAX_FILENAME: Final = 200
+_MAX_METADATA: Final = 8 * 1024  # the Upload-Metadata header kept and answered on HEAD
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class UploadMetadata:
     sha256: str
     filename: str
     dokumen_id: str | None
+    raw: str = ""  # the header as sent, answered on HEAD (tus creation extension)
 
 
 def http_date(ts: float) -> str:
@@ -57,6 +60,8 @@ def parse_metadata(header: str | None) -> UploadMetadata:
     """tus Upload-Metadata ("key base64,key base64"): sha256 required, filename and
     dokumen_id optional; names with path parts or control characters are refused."""
     values: dict[str, str] = {}
+    if header is not None and len(header) > _MAX_METADATA:
+        raise _bad_metadata(f"longer than {_MAX_METADATA} characters")
     for item in (header or "").split(","):
         item = item.strip()
         if not item:
@@ -87,7 +92,9 @@ def parse_metadata(header: str | None) -> UploadMetadata:
     dokumen_id = values.get("dokumen_id") or None
     if dokumen_id is not None and not _RECORD_ID.match(dokumen_id):
         raise _bad_metadata("dokumen_id is not a record id")
-    return UploadMetadata(sha256=sha256, filename=filename, dokumen_id=dokumen_id)
+    return UploadMetadata(
+        sha256=sha256, filename=filename, dokumen_id=dokumen_id, raw=(header or "").strip()
+    )
 
 
 def _bad_metadata(detail: str) -> ApiError:
@@ -128,6 +135,7 @@ class Uploads:
         self.blobs = blobs
         self.ttl = ttl_seconds
         self.max_size = max_size
+        self.quota: UploadQuota | None = None  # per-device limits (server.throttle)
 
     # -- creation -------------------------------------------------------------------------
 
@@ -156,11 +164,14 @@ class Uploads:
             sha256=meta.sha256,
             dokumen_id=meta.dokumen_id,
             filename=meta.filename,
+            upload_metadata=meta.raw or None,
             created_at=now,
             expires_at=now + self.ttl,
         )
         try:
             with self.db.write(serial=False) as session:
+                if self.quota is not None:
+                    self.quota.check(session, caller.device_id, length, now)
                 session.add(upload)
         except BaseException:
             self.blobs.remove_partial(upload_id)

@@ -16,10 +16,10 @@ from sqlmodel import Session, col, select
 from store.errors import BerkasError, StoreError
 from store.models import Pegawai
 from store.rules import (
-    JabatanKind,
     RuleError,
     normalise_nip,
     parse_golongan,
+    parse_jabatan,
     parse_nip,
     parse_pendidikan,
 )
@@ -105,12 +105,8 @@ class PegawaiInput(BaseModel):
     @field_validator("jenis_jabatan")
     @classmethod
     def _jabatan(cls, value: str) -> str:
-        key = re.sub(r"[^a-z]+", "_", value.lower()).strip("_")
-        try:
-            return JabatanKind(key).value
-        except ValueError:
-            known = ", ".join(k.value for k in JabatanKind)
-            raise ValueError(f"jenis jabatan tidak dikenal: {value!r} (pilihan: {known})") from None
+        # "JPT pratama", "eselon III", "JF ahli muda": the names people write.
+        return parse_jabatan(value).value
 
     @field_validator("jenis_pegawai")
     @classmethod

@@ -138,7 +138,10 @@ async def upload_offset(
 ) -> Response:
     _require_tus(request)
     upload = await run_in_threadpool(svc.uploads.open, upload_id, cap)
-    return Response(status_code=200, headers=_progress_headers(upload))
+    headers = _progress_headers(upload)
+    if upload.upload_metadata:  # creation extension: HEAD repeats the client's metadata
+        headers["Upload-Metadata"] = upload.upload_metadata
+    return Response(status_code=200, headers=headers)
 
 
 @router.patch(
@@ -161,7 +164,17 @@ async def upload_chunk(
         )
     offset = _int_header(request, "upload-offset")
     checksum = parse_checksum(request.headers.get("upload-checksum"))
-    upload = await run_in_threadpool(svc.uploads.open, upload_id, cap)
+    upload = _at_offset(await run_in_threadpool(svc.uploads.open, upload_id, cap), offset)
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and offset + int(declared) > upload.length:
+        raise ApiError(413, "melebihi_panjang", "Potongan melebihi Upload-Length unggahan.")
+    done = await _receive_chunk(svc, request, upload_id, cap, offset, checksum)
+    if done is None:  # the client went away; whatever was kept is recorded
+        return Response(status_code=400)
+    return Response(status_code=204, headers=_progress_headers(done))
+
+
+def _at_offset(upload: Upload, offset: int) -> Upload:
     if offset != upload.offset:
         raise ApiError(
             409,
@@ -170,29 +183,27 @@ async def upload_chunk(
             f"client {offset}, server {upload.offset}",
             headers={"Upload-Offset": str(upload.offset)},
         )
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and offset + int(declared) > upload.length:
-        raise ApiError(413, "melebihi_panjang", "Potongan melebihi Upload-Length unggahan.")
-    received = await _receive_chunk(svc, request, upload, checksum)
-    if received is None:  # the client went away; whatever was kept is recorded
-        return Response(status_code=400)
-    if received:
-        upload = await run_in_threadpool(svc.uploads.advance, upload, offset + received)
-    if upload.offset == upload.length and upload.completed_at is None:
-        await run_in_threadpool(svc.uploads.finish, upload)
-    return Response(status_code=204, headers=_progress_headers(upload))
+    return upload
 
 
 async def _receive_chunk(
     svc: Services,
     request: Request,
-    upload: Upload,
+    upload_id: str,
+    cap: str | None,
+    offset: int,
     checksum: tuple[str, bytes] | None,
-) -> int | None:
-    """Append the body to the partial file at the upload's offset; returns the bytes kept,
-    or None if the client disconnected (keeping what arrived, unless a checksum was sent).
+) -> Upload | None:
+    """Append the body to the partial file at `offset` and record the new offset; returns
+    the upload as recorded, or None if the client disconnected (keeping what arrived,
+    unless a checksum was sent).
+
+    Everything from reading the recorded offset to recording the new one (and completing
+    the upload) happens under the partial file's lock: a PATCH that comes in meanwhile
+    gets 423, and one that comes after sees the new offset, so the file can never be cut
+    back below, or grow past, what the database records.
     """
-    path = svc.blobs.partial_path(upload.id)
+    path = svc.blobs.partial_path(upload_id)
     try:
         fd = os.open(path, os.O_RDWR)
     except FileNotFoundError:
@@ -204,6 +215,8 @@ async def _receive_chunk(
             raise ApiError(
                 423, "sedang_dipakai", "Unggahan ini sedang menerima potongan lain."
             ) from None
+        # The offset read before the lock may be stale: a PATCH that held it has moved on.
+        upload = _at_offset(await run_in_threadpool(svc.uploads.open, upload_id, cap), offset)
         start = upload.offset
         # Bytes past the recorded offset (from a cut that was never recorded) are not ours.
         os.ftruncate(fd, start)
@@ -237,13 +250,15 @@ async def _receive_chunk(
                 "Checksum potongan unggahan tidak cocok; potongan dibuang, kirim ulang.",
             )
         await run_in_threadpool(os.fsync, fd)
+        if received:
+            upload = await run_in_threadpool(svc.uploads.advance, upload, start + received)
+        if disconnected:
+            return None
+        if upload.offset == upload.length and upload.completed_at is None:
+            await run_in_threadpool(svc.uploads.finish, upload)
+        return upload
     finally:
         os.close(fd)
-    if disconnected:
-        if received:
-            await run_in_threadpool(svc.uploads.advance, upload, start + received)
-        return None
-    return received
 
 
 def _write_all(fd: int, data: bytes) -> None:

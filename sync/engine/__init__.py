@@ -28,12 +28,13 @@ from sync.engine.errors import (
 )
 from sync.engine.keyring import Keyring, ServerFacts
 from sync.engine.lock import SyncLock, current_holder, describe_holder, read_holder
-from sync.engine.opd_key import wrap_for_waiting_devices
+from sync.engine.opd_key import key_requests, wrap_for_waiting_devices
 from sync.engine.outbox import pending_count
-from sync.engine.restore import RestoreReport, restore_home
+from sync.engine.restore import KeyWait, RestoreReport, restore_home
 from sync.engine.scheduler import SyncScheduler
 from sync.engine.timetable import Timetable
 from sync.engine.uploads import pending_upload_count
+from sync.engine.verifier_key import create_verifier_key, install_verifier_key
 
 __all__ = [
     "STATE_LABELS",
@@ -43,6 +44,7 @@ __all__ = [
     "DeviceRevoked",
     "EngineSettings",
     "EnrolResult",
+    "KeyWait",
     "Keyring",
     "LinkState",
     "LocalFailure",
@@ -61,9 +63,12 @@ __all__ = [
     "SyncReport",
     "SyncScheduler",
     "Timetable",
+    "create_verifier_key",
     "current_holder",
     "describe_holder",
     "enrol_device",
+    "install_verifier_key",
+    "key_requests",
     "list_conflicts",
     "pending_count",
     "pending_upload_count",

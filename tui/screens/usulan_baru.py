@@ -47,7 +47,11 @@ class UsulanBaruDialog(BerkasDialog[UsulanBaru]):
                     compact=True,
                 )
                 yield Select(
-                    self._jenis(self._layanan), allow_blank=False, id="jenis", compact=True
+                    self._jenis(self._layanan),
+                    value=self.client.default_jenis(self._layanan),
+                    allow_blank=False,
+                    id="jenis",
+                    compact=True,
                 )
             yield Static(
                 "Periode diisi otomatis: KP ke periode berikut, pensiun ke TMT pensiunnya.",
@@ -82,7 +86,9 @@ class UsulanBaruDialog(BerkasDialog[UsulanBaru]):
     @on(Select.Changed, "#layanan")
     def _layanan_changed(self, event: Select.Changed) -> None:
         if isinstance(event.value, str):
-            self.query_one("#jenis", Select).set_options(self._jenis(event.value))
+            jenis = self.query_one("#jenis", Select)
+            jenis.set_options(self._jenis(event.value))
+            jenis.value = self.client.default_jenis(event.value)
 
     @on(Button.Pressed, "#buat")
     def _buat(self) -> None:

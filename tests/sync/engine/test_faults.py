@@ -147,7 +147,7 @@ def test_full_disk_while_applying_a_page(
 
     monkeypatch.setattr(pull_module, "_apply", full)
     report = b.sync()
-    assert not report.ok and "Disk penuh" in _state(b)[1]
+    assert not report.ok and "Ruang disk penuh" in _state(b)[1]
     assert last_seq(b.store) == 0  # the page was not half applied
     monkeypatch.setattr(pull_module, "_apply", real)
     assert b.sync().ok
@@ -166,9 +166,10 @@ def test_tus_460_resends_the_chunk_and_409_asks_again(
     real = tus_client.checksum_header
     calls = {"n": 0}
 
-    def flaky(data: bytes) -> str:
+    def flaky(data: bytes, algorithm: str = "sha256") -> str:
         calls["n"] += 1
-        return real(data[::-1] if calls["n"] == 2 else data)  # the 2nd chunk "arrives" damaged
+        # the 2nd chunk "arrives" damaged
+        return real(data[::-1] if calls["n"] == 2 else data, algorithm)
 
     monkeypatch.setattr(tus_client, "checksum_header", flaky)
     url = tus.create(length, {"sha256": sha})
