@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 
 from client.cli import FORWARD, app, fail, home_option, open_tui, print_summary
+from client.cli import main as client_main
 from client.errors import BerkasError, ClientError
 from client.paths import Paths, resolve_paths
 
@@ -85,4 +86,4 @@ def server_cmd(ctx: typer.Context) -> None:
 
 
 def main() -> None:
-    app()
+    client_main()  # the client's renderer for errors no command caught

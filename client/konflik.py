@@ -19,7 +19,6 @@ from store.database import to_wire
 from store.hlc import parse_hlc
 from store.models import SYNCED_MODELS, Conflict, Dokumen, Pegawai, Usulan
 from store.rules import dokumen_kinds
-from sync.engine import resolve_conflicts
 
 
 class KonflikService(ClientCore):
@@ -99,6 +98,9 @@ class KonflikService(ClientCore):
 
     def resolve_conflicts(self, decisions: Mapping[str, tuple[str, Any]]) -> None:
         """Decide conflicts of one record in one transaction (sync.engine.conflicts)."""
+        # Imported here: the sync engine (httpx, APScheduler) is not needed to start the TUI.
+        from sync.engine import resolve_conflicts
+
         resolve_conflicts(self.store, decisions)
 
     def _record_title(self, session: Session, table: str, record_id: str) -> str:

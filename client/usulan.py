@@ -21,6 +21,7 @@ from store.rules import (
     UsulanStatus,
     bup_age,
     checklist,
+    default_jenis,
     dokumen_kinds,
     exceeds_limit,
     next_kp_period,
@@ -178,6 +179,10 @@ class UsulanService(ClientCore):
     def jenis_choices(self, layanan: str) -> list[tuple[str, str]]:
         """(value, label) of the jenis a layanan offers, in configured order."""
         return jenis_choices(layanan, self.rules)
+
+    def default_jenis(self, layanan: str) -> str:
+        """The jenis a new usulan of `layanan` starts with (store.rules default_jenis)."""
+        return default_jenis(layanan, self.rules)
 
     def optional_kodes(self, layanan: str, jenis: str) -> set[str]:
         """Checklist items that apply only to some pegawai (the trailing * of DOMAIN.md)."""

@@ -30,7 +30,6 @@ from store.errors import StoreError
 from store.models import Usulan
 from store.rules import Role, UsulanStatus
 from sync.engine import (
-    SyncError,
     SyncReport,
     create_verifier_key,
     install_verifier_key,
@@ -138,8 +137,6 @@ def permintaan_kunci(paths: Paths) -> list[PermintaanKunci]:
     engine = sync_service.build_engine(paths, client.store)
     try:
         requests = key_requests(engine.transport)
-    except SyncError as exc:
-        raise ClientError(exc.message, exc.cause) from exc
     finally:
         engine.close()
         client.close()
@@ -170,8 +167,6 @@ def bagikan_kunci(paths: Paths, device_id: str | None = None) -> int:
             )
         only = {device_id} if device_id else None
         count = wrap_for_waiting_devices(engine.keyring, engine.transport, only)
-    except SyncError as exc:
-        raise ClientError(exc.message, exc.cause) from exc
     finally:
         engine.close()
         client.close()
@@ -188,10 +183,7 @@ def buat_kunci(paths: Paths, passphrase: str) -> str:
     """Make the BKD verifier key pair on this verifikator machine (the private half stays
     here, under `passphrase`); returns the public half, also written to kunci/verifier.pub,
     for the admin to register on the server."""
-    try:
-        public = create_verifier_key(sync_service.keyring_for(paths), passphrase)
-    except SyncError as exc:
-        raise ClientError(exc.message, exc.cause) from exc
+    public = create_verifier_key(sync_service.keyring_for(paths), passphrase)
     (paths.keys / "verifier.pub").write_text(public + "\n", encoding="ascii")
     return public
 
@@ -199,10 +191,7 @@ def buat_kunci(paths: Paths, passphrase: str) -> str:
 def pasang_kunci(paths: Paths, source: Path, passphrase: str) -> str:
     """Install a verifier key file carried from another verifikator machine (or moved off
     an old server); returns its public half."""
-    try:
-        return install_verifier_key(sync_service.keyring_for(paths), source, passphrase)
-    except SyncError as exc:
-        raise ClientError(exc.message, exc.cause) from exc
+    return install_verifier_key(sync_service.keyring_for(paths), source, passphrase)
 
 
 def _decide(paths: Paths, usulan_id: str, apply: Callable[[Session, Usulan], None]) -> SyncReport:

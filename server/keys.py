@@ -114,7 +114,7 @@ def _parse_verifier_public(text: str) -> X25519PublicKey:
         raise ServerKeyError(
             "Kunci publik verifikator tidak sah: salin persis baris yang dicetak oleh "
             "'berkas verifikasi kunci buat' (atau berkas verifier.pub-nya).",
-            str(exc),
+            exc.cause,
         ) from exc
 
 

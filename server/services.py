@@ -13,6 +13,7 @@ from server.db import Database
 from server.keys import ServerKeys
 from server.push_queue import PushQueue
 from server.settings import ServerSettings
+from server.throttle import FailureThrottle
 from server.uploads import Uploads
 
 
@@ -26,6 +27,7 @@ class Services:
     blobs: BlobStore
     uploads: Uploads
     pushes: PushQueue
+    throttle: FailureThrottle
 
 
 def services(request: Request) -> Services:

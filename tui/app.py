@@ -23,18 +23,19 @@ from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
-from textual.reactive import var
 from textual.screen import Screen
 from textual.worker import Worker
 
 from client.errors import BerkasError
 from client.paths import Paths
 from tui.messages import (
+    DataChanged,
     NewUsulan,
     OpenPegawai,
     OpenUsulan,
     ShowPegawaiList,
     ShowUsulan,
+    SyncStatusChanged,
     WorkerFailed,
     report_if_failed,
 )
@@ -92,9 +93,6 @@ class BerkasApp(App[None]):
         Binding("ctrl+q", "quit", "Keluar", priority=True),
     ]
 
-    sync_status: var[SyncStatus | None] = var(None, init=False)
-    data_version: var[int] = var(0, init=False)
-
     def __init__(
         self,
         client: ClientPort | None = None,
@@ -124,6 +122,8 @@ class BerkasApp(App[None]):
             self._opened.set()
         self._first_data = asyncio.Event()
         self.failures: list[WorkerFailed] = []  # every worker that raised, in order
+        self.sync_status: SyncStatus | None = None  # the latest, for screens shown later
+        self.data_version = 0  # counts writes; a screen reloads when its copy is older
 
     @property
     def client(self) -> ClientPort:
@@ -262,6 +262,8 @@ class BerkasApp(App[None]):
 
     def _show_sync_status(self, status: SyncStatus) -> None:
         self.sync_status = status
+        for screen in self.screen_stack:  # a dialog leaves the header below it in view
+            screen.post_message(SyncStatusChanged(status))
         if status.received != self._received:  # background sync brought records
             self._received = status.received
             self.data_changed()
@@ -285,8 +287,10 @@ class BerkasApp(App[None]):
         self.data_changed()
 
     def data_changed(self) -> None:
-        """Something was written: screens reload when shown, the header refreshes."""
+        """Something was written: the screen in view reloads, the others when shown
+        again; the header refreshes."""
         self.data_version += 1
+        self.screen.post_message(DataChanged(self.data_version))
         self.refresh_sync_status()
 
     # -- navigation ----------------------------------------------------------------------------

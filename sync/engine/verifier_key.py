@@ -71,7 +71,7 @@ def install_verifier_key(keyring: Keyring, source: Path, passphrase: str) -> str
     try:
         key = load_key_file(source, passphrase or None).x25519(VERIFIER_KEY_NAME)
     except CryptoError as exc:
-        raise LocalFailure(f"Berkas kunci {source}: {exc.message}", str(exc)) from exc
+        raise LocalFailure(f"Berkas kunci {source}: {exc.message}", exc.cause) from exc
     except OSError as exc:
         raise LocalFailure(f"Berkas kunci {source} tidak dapat dibaca.", repr(exc)) from exc
     public = public_key_b64(key)

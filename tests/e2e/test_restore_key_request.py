@@ -16,9 +16,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from client.demo_scans import draw_page
 from sqlmodel import col, select
 
+from berkas.demo_scans import draw_page
 from client import sync_service
 from client.cli_support import save_default_config
 from client.paths import resolve_paths

@@ -475,3 +475,22 @@ def test_beranda_soon_list_opens_the_pegawai_ready_for_an_usulan(
         assert dialog.query_one("#jenis", Select).value == "bup"
 
     drive(client, scenario)
+
+
+def test_records_a_sync_brings_show_on_the_screen_in_view(
+    client: BerkasClient, facts: Facts
+) -> None:
+    """The App tells the screen in view that data changed (DataChanged): it reloads at
+    once, not only when shown again."""
+
+    async def scenario(app: BerkasApp, pilot: Pilot[None]) -> None:
+        await pilot.press("f4")
+        await settle(pilot)
+        before = set(table_keys(app, "#daftar-usulan"))
+        pegawai = client.search_pegawai(facts.search_name)[0]
+        arrived = client.create_usulan(pegawai.id, "kp", "reguler", today=TODAY)  # as a pull
+        app.data_changed()  # what the App does when background sync reports records
+        await settle(pilot)
+        assert set(table_keys(app, "#daftar-usulan")) == before | {arrived.id}
+
+    drive(client, scenario)

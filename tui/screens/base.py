@@ -14,13 +14,15 @@ from textual.widgets import Footer
 from textual.worker import Worker
 
 from client.errors import BerkasError
-from tui.messages import report_if_failed
+from tui.messages import DataChanged, SyncStatusChanged, report_if_failed
 from tui.widgets.app_header import AppHeader
 from tui.widgets.nav_bar import NavBar
+from tui.widgets.sync_indicator import SyncIndicator
 
 if TYPE_CHECKING:
     from client.port import ClientPort
     from tui.app import BerkasApp
+    from tui.sync_port import SyncStatus
 
 NARROW = 100
 T = TypeVar("T")
@@ -107,8 +109,24 @@ class BerkasScreen(ClientCalls, Screen[None]):
     def set_title(self, title: str) -> None:
         self.query_one(AppHeader).set_screen_title(title)
 
+    def on_mount(self) -> None:
+        self.show_sync_status(self.berkas.sync_status)
+
     def on_screen_resume(self) -> None:
+        self.show_sync_status(self.berkas.sync_status)
         self.load_if_stale()
+
+    def on_data_changed(self, message: DataChanged) -> None:
+        """Records changed while this screen is in view (a sync brought some)."""
+        self.load_if_stale()
+
+    def on_sync_status_changed(self, message: SyncStatusChanged) -> None:
+        self.show_sync_status(message.status)
+
+    def show_sync_status(self, status: SyncStatus | None) -> None:
+        """Where sync stands, in the header (the Sinkronisasi screen shows more)."""
+        for indicator in self.query(SyncIndicator):
+            indicator.show_status(status)
 
     def load_if_stale(self) -> None:
         """Load when the data changed since this screen last loaded (and the store is

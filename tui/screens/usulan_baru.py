@@ -11,7 +11,6 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Select, Static
 
 from client.views import PegawaiView
-from store.rules import default_jenis
 from tui.format import nip
 from tui.labels import LAYANAN_CHOICES
 from tui.screens.base import BerkasDialog
@@ -49,7 +48,7 @@ class UsulanBaruDialog(BerkasDialog[UsulanBaru]):
                 )
                 yield Select(
                     self._jenis(self._layanan),
-                    value=default_jenis(self._layanan, self.client.rules),
+                    value=self.client.default_jenis(self._layanan),
                     allow_blank=False,
                     id="jenis",
                     compact=True,
@@ -89,7 +88,7 @@ class UsulanBaruDialog(BerkasDialog[UsulanBaru]):
         if isinstance(event.value, str):
             jenis = self.query_one("#jenis", Select)
             jenis.set_options(self._jenis(event.value))
-            jenis.value = default_jenis(event.value, self.client.rules)
+            jenis.value = self.client.default_jenis(event.value)
 
     @on(Button.Pressed, "#buat")
     def _buat(self) -> None:
