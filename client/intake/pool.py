@@ -87,6 +87,17 @@ def _killed_from_outside(pool: ProcessPoolExecutor) -> bool:
     return False
 
 
+def _start_workers(pool: ProcessPoolExecutor, workers: int) -> None:
+    """Have `pool` start its `workers` processes and wait until they run."""
+    futures: list[Future[None]] = [pool.submit(_noop) for _ in range(workers)]
+    for future in futures:
+        try:
+            future.result(timeout=60)
+        except Exception:  # a failed start shows again, and is handled, on use
+            log.warning("pekerja konversi gagal dimulai", exc_info=True)
+            return
+
+
 class ConversionPool:
     """Runs `normalise` in `workers` processes; `convert` is thread-safe."""
 
@@ -123,6 +134,10 @@ class ConversionPool:
                     initializer=init_worker,
                     initargs=(self.memory_mb,),
                 )
+                # Started before any job is timed: the time limit is for converting a
+                # file, and a spawned worker's imports on a busy machine can take longer
+                # than that by themselves (a good file would be refused as "too slow").
+                _start_workers(self._pool, self.workers)
             return self._pool, self._generation
 
     def _renew(self, generation: int, *, kill: bool) -> None:
@@ -142,13 +157,7 @@ class ConversionPool:
 
     def warm_up(self) -> None:
         """Start the worker processes now rather than on the first scan."""
-        pool, _ = self._current()
-        futures: list[Future[None]] = [pool.submit(_noop) for _ in range(self.workers)]
-        for future in futures:
-            try:
-                future.result(timeout=60)
-            except Exception:  # a failed start shows again, and is handled, on use
-                log.warning("pekerja konversi gagal dimulai", exc_info=True)
+        self._current()
 
     def convert(self, job: ConversionJob) -> ConversionOutcome:
         suspect = False
