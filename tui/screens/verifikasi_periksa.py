@@ -110,16 +110,19 @@ class PemeriksaanScreen(VerifikasiScreen):
         i, p, a = r.item, r.pegawai, r.aturan
         self.set_title(f"Pemeriksaan · {i.nama} · {i.jenis_label}")
         elig = "memenuhi syarat" if a.kp_eligible else "belum memenuhi syarat"
+        status = (
+            f"Status {i.status_label} · diajukan {i.hari_menunggu} hari lalu"
+            + (f" · diajukan ulang {i.pengajuan_ulang}x" if i.pengajuan_ulang else "")
+            + (f" · pertek {r.nomor_pertek}" if r.nomor_pertek else "")
+        )
         lines = [
+            status,  # first: at 80x24 the block is cut to four lines
             f"{p.nama} · NIP {p.nip} · {i.opd} · {p.golongan} {p.pangkat} · {p.jabatan}",
-            f"Pendidikan {p.pendidikan} (batas KP reguler {a.batas_pendidikan}) · TMT pangkat "
-            f"{format_tanggal(p.tmt_pangkat)} · lahir {format_tanggal(p.tanggal_lahir)}",
             f"KP: {elig}"
             + (f" ({'; '.join(a.kp_alasan)})" if a.kp_alasan else "")
             + f" · BUP {a.bup} th, TMT pensiun {format_tanggal(a.tmt_pensiun)}",
-            f"Status {i.status_label} · diajukan {i.hari_menunggu} hari lalu"
-            + (f" · diajukan ulang {i.pengajuan_ulang}x" if i.pengajuan_ulang else "")
-            + (f" · pertek {r.nomor_pertek}" if r.nomor_pertek else ""),
+            f"Pendidikan {p.pendidikan} (batas KP reguler {a.batas_pendidikan}) · TMT pangkat "
+            f"{format_tanggal(p.tmt_pangkat)} · lahir {format_tanggal(p.tanggal_lahir)}",
         ]
         self.query_one("#info", Static).update("\n".join(lines))
         warn = "\n".join(f"⚠ {w}" for w in r.peringatan)
