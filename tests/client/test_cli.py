@@ -113,6 +113,9 @@ def test_demo_headless_prints_the_summary(tmp_path: Path) -> None:
     assert re.search(r"Pegawai: \d+", out)
     assert "Periode KP berikut: TMT" in out
     assert re.search(r"Dokumen kurang: [1-9]\d* pada", out)
+    # How to open the verifikator's side in a second terminal, with the demo passphrase.
+    assert f"berkas --home {tmp_path / 'demo' / 'verifikator'}" in out
+    assert "demo-verifikator-berkas" in out
     conn = sqlite3.connect(tmp_path / "demo" / "berkas.db")
     assert conn.execute("SELECT count(*) FROM usulan").fetchone()[0] > 0
     conn.close()
