@@ -46,6 +46,8 @@ IDLE_CHECK_S = 5.0
 class VerifikasiApp(App[None]):
     TITLE = "Berkas BKD"
     CSS_PATH = "app.tcss"
+    # Textual's own palette speaks English; every action here has its key in the footer.
+    ENABLE_COMMAND_PALETTE = False
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+l", "kunci", "Kunci", show=False),

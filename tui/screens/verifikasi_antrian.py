@@ -45,7 +45,7 @@ class AntrianScreen(VerifikasiScreen):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "tandai", "Tandai"),
+        Binding("space", "tandai", "Tandai", key_display="spasi"),
         Binding("t", "teruskan", "Teruskan ke BKN"),
         Binding("s", "sinkron", "Sinkronkan"),
         Binding("slash", "cari", "Cari", show=False),
