@@ -81,7 +81,7 @@ def run(root: Path, server: object, count: int) -> int:
         save_config(paths.config, ClientConfig(opd_kode="DISDIK", operator=name))
         enrol(paths, server.url, server.enrol_code("DISDIK"), device_name=name)
         store = open_store(paths.store, opd_id="DISDIK")
-        settings = EngineSettings(page_limit=1000)
+        settings = EngineSettings()
         engines.append((store, build_engine(paths, store, settings=settings)))
     (store_a, engine_a), (_store_b, engine_b) = engines
     # Key bookkeeping (first syncs) out of the way, as on any device that has run before.
