@@ -176,7 +176,8 @@ class Transport:
         # What the server said it offers (Berkas-Features on its sealed answers); until it
         # has said anything, nothing beyond protocol 1 is sent (PROTOCOL.md §7.1).
         self.server_features: frozenset[str] = frozenset()
-        self.compress_requests = True
+        # False: ask for nothing beyond protocol 1 (bench/sync_records.py --plain).
+        self.features = True
         self.signer = (
             SignedRequestAuth(keys, device_id, clock=lambda: time.time() + self.clock_offset)
             if keys is not None and device_id
@@ -288,12 +289,14 @@ class Transport:
         if self.server_key is None:
             raise SyncError("Perangkat belum terdaftar.", "no server key")
         target = str(self.http.build_request(method, path, params=params).url.raw_path, "ascii")
-        headers: dict[str, str] = {"Accept": SEALED_MEDIA_TYPE, FEATURES_HEADER: ZSTD}
+        headers: dict[str, str] = {"Accept": SEALED_MEDIA_TYPE}
+        if self.features:
+            headers[FEATURES_HEADER] = ZSTD
         plain = None
         if body is not None:
             plain = body if isinstance(body, bytes) else body.model_dump_json().encode()
             headers["Content-Type"] = SEALED_MEDIA_TYPE
-        packed = self.compress_requests and ZSTD in self.server_features
+        packed = self.features and ZSTD in self.server_features
         try:
             response = self._send_sealed(method, path, target, plain, packed, headers, params)
         except SyncError as exc:
@@ -304,7 +307,8 @@ class Transport:
             log.warning("server tidak lagi membaca isi terkompresi; dikirim tanpa kompresi")
             self.server_features = self.server_features - {ZSTD}
             response = self._send_sealed(method, path, target, plain, False, headers, params)
-        self.server_features = header_features(response.headers)
+        if self.features:
+            self.server_features = header_features(response.headers)
         return parse_model(self.open_answer(response, method, target), model)
 
     def _send_sealed(
