@@ -1,5 +1,5 @@
-"""Documents: tus 1.0 uploads (core, creation, checksum, termination, expiration) and
-signed downloads with Range.
+"""Documents: tus 1.0 uploads (core, creation, creation-with-upload, checksum, termination,
+expiration) and signed downloads with Range.
 
 POST /v1/files is a signed request like every other; it answers with
 `Location: /v1/files/<upload_id>?cap=<capability>`. HEAD, PATCH and DELETE on that URL
