@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from client.intake.content import PageRecord
 from client.intake.rejection import Rejection
 
 
@@ -22,9 +23,11 @@ class Converted:
     scan_type: str
     pages: int
     size: int
-    step: str  # the ladder step that produced it (ladder.LADDER names)
+    step: str  # "isi" (content-aware encoding) or the ladder step (ladder.LADDER names)
     terlalu_besar: bool  # no step fit the limit; this is the smallest reached
     min_dpi: float | None  # lowest effective resolution of any image in it
+    # How each page was stored (content.PageRecord: kind, dpi, bytes), for "isi".
+    page_records: tuple[PageRecord, ...] = ()
 
 
 @dataclass(frozen=True)
