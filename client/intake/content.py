@@ -177,9 +177,12 @@ def _at(img: Image.Image, img_dpi: float, dpi: float) -> tuple[Image.Image, floa
     return img, img_dpi
 
 
-def _jpeg(img: Image.Image, quality: int, dpi: float) -> bytes:
+def _jpeg(img: Image.Image, quality: int, dpi: float, *, full_chroma: bool = False) -> bytes:
     out = io.BytesIO()
-    img.save(out, "JPEG", quality=quality, optimize=pg.JPEG_OPTIMIZE, dpi=(dpi, dpi))
+    # full_chroma (4:4:4): thin coloured strokes (a stamp's ring, a signature in blue ink)
+    # keep their colour; 4:2:0 would average it away with the paper around them.
+    extra = {"subsampling": 0} if full_chroma else {}
+    img.save(out, "JPEG", quality=quality, optimize=pg.JPEG_OPTIMIZE, dpi=(dpi, dpi), **extra)
     return out.getvalue()
 
 
@@ -224,7 +227,7 @@ def _mixed(img: Image.Image, img_dpi: float, found: _Ink) -> EncodedPage:
     grown = _grow(found.ink)  # the ink's soft edges too
     background = Image.composite(white, img, grown)
     scaled, dpi = _at(background, img_dpi, min(img_dpi, BACKGROUND_DPI))
-    data = _jpeg(scaled, _BG_QUALITY, dpi)
+    data = _jpeg(scaled, _BG_QUALITY, dpi, full_chroma=True)
     record = PageRecord(
         PageKind.MIXED.value, round(min(text_dpi, img_dpi), 1), len(data) + len(mask), True
     )
