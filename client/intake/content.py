@@ -142,15 +142,13 @@ _INVERT_1 = [255 if v < 128 else 0 for v in range(256)]  # ink (255) -> black (0
 _ANY = [255 if v > 0 else 0 for v in range(256)]
 
 
+_MEAN_3X3 = ImageFilter.Kernel((3, 3), [1] * 9, scale=9)
+
+
 def _majority(mask: Image.Image) -> Image.Image:
-    """A 3x3 majority vote on a 0/255 mask (the median of a binary image), through a box
-    blur: several times faster than Pillow's rank filter."""
-    return mask.filter(ImageFilter.BoxBlur(1)).point(_MAJORITY)
-
-
-def _grow(mask: Image.Image) -> Image.Image:
-    """The mask and every pixel next to it (a 3x3 dilation)."""
-    return mask.filter(ImageFilter.BoxBlur(1)).point(_ANY)
+    """A 3x3 majority vote on a 0/255 mask (the median of a binary image), through a 3x3
+    mean: several times faster than Pillow's rank filter."""
+    return mask.filter(_MEAN_3X3).point(_MAJORITY)
 
 
 def _guard(found: _Ink, *, coloured: bool) -> bool:
@@ -222,12 +220,15 @@ def _photo(img: Image.Image, img_dpi: float, colour: bool, fallback: bool) -> En
 def _mixed(img: Image.Image, img_dpi: float, found: _Ink) -> EncodedPage:
     text, text_dpi = _at(found.ink, img_dpi, TEXT_DPI)
     mask = _g4(text, text_dpi)
-    # The background: the page with its black ink whitened out, at 150 dpi.
-    white = Image.new("RGB", img.size, (255, 255, 255))
-    grown = _grow(found.ink)  # the ink's soft edges too
-    background = Image.composite(white, img, grown)
-    scaled, dpi = _at(background, img_dpi, min(img_dpi, BACKGROUND_DPI))
-    data = _jpeg(scaled, _BG_QUALITY, dpi, full_chroma=True)
+    # The background: the page at 150 dpi with its black ink (and the ink's soft edges:
+    # any ink in a pixel's area) whitened out. Worked at 150 dpi: a quarter of the pixels.
+    scaled, dpi = _at(img, img_dpi, min(img_dpi, BACKGROUND_DPI))
+    ink, _ = _at(found.ink, img_dpi, min(img_dpi, BACKGROUND_DPI))
+    if ink.size != scaled.size:
+        ink = ink.resize(scaled.size, Image.Resampling.BOX)
+    white = Image.new("RGB", scaled.size, (255, 255, 255))
+    background = Image.composite(white, scaled, ink.point(_ANY))
+    data = _jpeg(background, _BG_QUALITY, dpi, full_chroma=True)
     record = PageRecord(
         PageKind.MIXED.value, round(min(text_dpi, img_dpi), 1), len(data) + len(mask), True
     )
