@@ -279,7 +279,15 @@ def _scanned_page(page: pikepdf.Page, found: _Survey) -> _Image | None:
             if image is None:
                 return None
             drawn.append(image)
-    return drawn[0] if len(drawn) == 1 else None
+    if len(drawn) != 1:
+        return None
+    # The image must fill the page (as a scanner's does): the new page is the image's size.
+    shown = _placements(page).get(drawn[0].objgen)
+    box = page.mediabox
+    size = (abs(float(box[2]) - float(box[0])), abs(float(box[3]) - float(box[1])))
+    if shown is None or any(abs(a - b) > 0.02 * b for a, b in zip(shown, size, strict=True)):
+        return None
+    return drawn[0]
 
 
 def _by_content(job: ConversionJob, pdf: pikepdf.Pdf, found: _Survey) -> Converted | None:

@@ -91,7 +91,7 @@ def test_too_many_ops(device: TestDevice, baseline: list[object]) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    ["since=-1", "since=abc", "limit=0", "limit=5000", "since=0&sejak=1", "limit=1.5"],
+    ["since=-1", "since=abc", "limit=0", "limit=10001", "since=0&sejak=1", "limit=1.5"],
 )
 def test_bad_changes_query(device: TestDevice, query: str) -> None:
     call = device.send("GET", f"/v1/sync/changes?{query}")
