@@ -54,6 +54,8 @@ _INK_CHROMA = 48
 _PHOTO_MIDTONES = 0.2
 # The structure guard (see module docstring), as ratios of the page's ink pixels.
 _MAX_FAINT = 1.2
+_MIN_DARK_COVER = 0.8
+_SLACK_PIXELS = 64
 _DESPECKLE_RANGE = (0.8, 1.1)
 # JPEG quality search: the lowest quality whose RMS error (0-255) stays under this.
 _PHOTO_RMS = 5.0
@@ -102,6 +104,7 @@ class _Ink:
     dark: int  # pixels of ink (coloured or not) before despeckling
     faint: int  # pixels of faint marks
     kept: int  # pixels of neutral ink after despeckling
+    black: int  # pixels darker than mid-grey, whatever the paper around them
 
 
 def _chroma(img: Image.Image) -> Image.Image:
@@ -127,6 +130,7 @@ def _ink(img: Image.Image) -> _Ink:
     grey = img.convert("L") if img.mode != "L" else img
     contrast = ImageChops.subtract(_paper(grey), grey)
     hist = contrast.histogram()
+    black = sum(grey.histogram()[:128])
     dark = sum(hist[_INK_CONTRAST:])
     faint = sum(hist[_FAINT_CONTRAST:_INK_CONTRAST])
     ink = contrast.point([255 if v >= _INK_CONTRAST else 0 for v in range(256)])
@@ -134,7 +138,7 @@ def _ink(img: Image.Image) -> _Ink:
         neutral = _chroma(img).point([255 if v < _INK_CHROMA else 0 for v in range(256)])
         ink = ImageChops.darker(ink, neutral)
     ink = _majority(ink)  # despeckle: lone dots go, strokes stay
-    return _Ink(ink, dark, faint, _count(ink))
+    return _Ink(ink, dark, faint, _count(ink), black)
 
 
 _MAJORITY = [255 if v >= 128 else 0 for v in range(256)]
@@ -153,6 +157,11 @@ def _majority(mask: Image.Image) -> Image.Image:
 
 def _guard(found: _Ink, *, coloured: bool) -> bool:
     """True when thresholding kept the page's structure (see module docstring)."""
+    # Dark areas wider than the paper estimate's window (a solid box, a dark photo, a black
+    # page) look like paper to it: their inside would turn white. Ink must account for
+    # (nearly) everything darker than mid-grey.
+    if found.dark < _MIN_DARK_COVER * found.black - _SLACK_PIXELS:
+        return False
     if found.dark == 0:
         return found.faint == 0  # blank paper stays blank; faint-only marks need grey
     if found.faint > _MAX_FAINT * found.dark:

@@ -159,6 +159,7 @@ def test_faint_marks_make_the_guard_keep_grey(tmp_path: Path) -> None:
     page = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(page)
     font = scans._font(40)
+    draw.text((200, 100), "SURAT KETERANGAN", fill=0, font=font)  # some real ink too
     for row in range(40):
         draw.text((200, 200 + row * 70), "catatan pensil " * 8, fill=200, font=font)
     src = tmp_path / "pensil.jpg"
@@ -170,6 +171,26 @@ def test_faint_marks_make_the_guard_keep_grey(tmp_path: Path) -> None:
     image, dpi = roles["page"]
     assert image.mode == "L" and dpi >= 149.5
     assert image.getextrema()[0] < 230  # the pencil is still there
+
+
+def test_a_solid_black_area_is_not_hollowed_out(tmp_path: Path) -> None:
+    """A box wider than the paper estimate's window looks like paper from inside: 1-bit
+    would keep only its outline. The guard sees the lost ink and keeps the page grey."""
+    width, height = scans.a4_pixels(300)
+    page = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(page)
+    draw.rectangle((300, 300, 1500, 1500), fill=0)
+    for row in range(20):
+        draw.text((200, 1800 + row * 70), "bahwa dalam rangka " * 5, fill=20, font=scans._font(40))
+    src = tmp_path / "kotak.jpg"
+    src.write_bytes(scans.jpeg_bytes(page, quality=90))
+    done, out = convert(src)
+    (record,) = done.page_records
+    assert record.kind == "foto" and record.fallback
+    ((roles,),) = [[p] for p in layers(out)]
+    image, dpi = roles["page"]
+    inside = image.crop(tuple(round(v * dpi / 300) for v in (500, 500, 1300, 1300)))
+    assert ImageStat.Stat(inside).mean[0] < 40  # still black inside
 
 
 def test_the_same_scan_gives_the_same_bytes(tmp_path: Path) -> None:
