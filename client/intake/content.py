@@ -37,6 +37,7 @@ from pikepdf import Name
 from PIL import Image, ImageChops, ImageFilter, ImageStat
 
 from client.intake import pages as pg
+from client.intake.converted import PageRecord
 
 CONTENT_STEP: Final = "isi"  # Converted.step of a document encoded here
 TEXT_DPI: Final = 300.0  # the 1-bit layer: CCITT G4 text at 300 dpi reads like the paper
@@ -69,18 +70,6 @@ class PageKind(StrEnum):
     TEXT = "teks"
     MIXED = "campuran"
     PHOTO = "foto"
-
-
-@dataclass(frozen=True)
-class PageRecord:
-    """How one page was stored: its kind, resolution and bytes (`fallback`: the structure
-    guard refused the kind first chosen)."""
-
-    kind: str
-    dpi: float
-    bytes: int
-    colour: bool
-    fallback: bool = False
 
 
 @dataclass(frozen=True)

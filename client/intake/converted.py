@@ -5,8 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from client.intake.content import PageRecord
 from client.intake.rejection import Rejection
+
+
+@dataclass(frozen=True)
+class PageRecord:
+    """How one page was stored (content.py): its kind (teks, campuran, foto), resolution
+    and bytes (`fallback`: the structure guard refused the kind first chosen)."""
+
+    kind: str
+    dpi: float
+    bytes: int
+    colour: bool
+    fallback: bool = False
 
 
 @dataclass(frozen=True)
