@@ -32,6 +32,16 @@ from server.errors import ApiError
 from server.models import Base, Device, SeenNonce
 from server.throttle import AUTH, FailureThrottle
 from store.rules import Role
+from sync.compression import (
+    FEATURES_HEADER,
+    PAGE_BYTES,
+    ZSTD,
+    BadFrame,
+    TooLarge,
+    compress,
+    decompress,
+    header_features,
+)
 from sync.crypto import (
     SEALED_MEDIA_TYPE,
     WINDOW_SECONDS,
@@ -56,6 +66,10 @@ _DEVICE = Base.metadata.tables["device"]
 _PRUNE_EVERY = 2000
 # Sealed bodies up to this size are opened on the event loop (well under a millisecond).
 _OPEN_INLINE_BYTES = 16 * 1024
+# What this server offers beyond protocol 1 (PROTOCOL.md §7.1), on every sealed answer.
+SERVER_FEATURES = f"{ZSTD}, {PAGE_BYTES}"
+# The decompressed size of a request body when no Authenticator set one (its max_body_size).
+DEFAULT_PLAIN_LIMIT = 8 * 1024 * 1024
 
 
 class _ThreadLocalSqlite:
@@ -164,6 +178,11 @@ class Caller:
     nonce: str
     body: bytes
     content_type: str
+    # Features the client named in Berkas-Features (PROTOCOL.md §7.1), e.g. "zstd".
+    features: frozenset[str] = frozenset()
+    # A compressed request body may not decompress past this (the body cap applies to the
+    # JSON, not to its compressed form): 413 beyond.
+    plain_limit: int = DEFAULT_PLAIN_LIMIT
 
     @property
     def is_verifier(self) -> bool:
@@ -351,6 +370,8 @@ class Authenticator:
             nonce=nonce,
             body=body,
             content_type=headers.get("content-type", ""),
+            features=header_features(headers),
+            plain_limit=self._max_body_size,
         )
 
 
@@ -378,6 +399,19 @@ def open_request(caller: Caller, model: type[ModelT], server_key: X25519PrivateK
             "segel_tidak_sah",
             "Badan permintaan tersegel tidak dapat dibuka (rusak atau bukan untuk server ini).",
             str(exc),
+        ) from None
+    try:
+        plain = decompress(plain, caller.plain_limit)
+    except TooLarge as exc:
+        raise ApiError(
+            413,
+            "terlalu_besar",
+            f"Isi permintaan setelah diurai melebihi batas {exc.limit} bita.",
+            str(exc),
+        ) from None
+    except BadFrame as exc:
+        raise ApiError(
+            400, "kompresi_tidak_sah", "Isi permintaan terkompresi rusak.", str(exc)[:200]
         ) from None
     return parse_json(plain, model)
 
@@ -415,10 +449,18 @@ def _validation_summary(exc: ValidationError) -> str:
 
 def sealed_response(caller: Caller, model: BaseModel, status: int = 200) -> Response:
     """`model` as JSON sealed to the calling device, bound to its request."""
-    payload = model.model_dump_json().encode("utf-8")
+    return sealed_json_response(caller, model.model_dump_json().encode("utf-8"), status)
+
+
+def sealed_json_response(caller: Caller, payload: bytes, status: int = 200) -> Response:
+    """JSON bytes sealed to the calling device, zstd-compressed first when the device reads
+    compressed answers (it said so in Berkas-Features)."""
+    if ZSTD in caller.features:
+        payload = compress(payload)
     aad = response_aad(caller.method, caller.target, caller.nonce)
     return Response(
         content=seal_json(payload, caller.encryption_key, aad),
         status_code=status,
         media_type=SEALED_MEDIA_TYPE,
+        headers={FEATURES_HEADER: SERVER_FEATURES},
     )

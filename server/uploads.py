@@ -33,7 +33,7 @@ from store.rules import Role
 log = logging.getLogger(__name__)
 
 TUS_VERSION: Final = "1.0.0"
-TUS_EXTENSIONS: Final = "creation,expiration,checksum,termination"
+TUS_EXTENSIONS: Final = "creation,creation-with-upload,expiration,checksum,termination"
 CHECKSUM_ALGORITHMS: Final = {"sha256": hashlib.sha256, "sha1": hashlib.sha1}
 
 _META_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")

@@ -7,8 +7,8 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from server.api.docs import SEALED_BODY, query_parameters, sealed_answer
-from server.auth import sealed_response
-from server.changes import changes_since
+from server.auth import sealed_json_response, sealed_response
+from server.changes import changes_json
 from server.errors import ApiError
 from server.services import CallerDep, ServicesDep
 from sync.protocol import ChangesPage, ChangesQuery, PushRequest, PushResponse
@@ -64,6 +64,6 @@ async def pull_changes(
         ) from None
 
     def page() -> Response:
-        return sealed_response(caller, changes_since(svc.db, caller, query.since, query.limit))
+        return sealed_json_response(caller, changes_json(svc.db, caller, query.since, query.limit))
 
     return await run_in_threadpool(page)

@@ -38,7 +38,7 @@ from sync.engine.transport import LINK_TIMEOUTS, Transport
 from sync.engine.tus_client import ChunkSizer, TusClient
 from sync.engine.uploads import LARGE_FILE_BYTES, Uploader, UploadReport, pending_uploads
 from sync.heap import settle_heap
-from sync.protocol import DEFAULT_PAGE_LIMIT, MAX_PUSH_OPS
+from sync.protocol import MAX_PAGE_LIMIT, MAX_PUSH_OPS
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,8 @@ class EngineSettings:
     upload_concurrency: int = 3
     large_file_bytes: int = LARGE_FILE_BYTES
     push_batch: int = MAX_PUSH_OPS
-    page_limit: int = DEFAULT_PAGE_LIMIT
+    # An upper bound only: a server offering page-bytes fills pages up to a byte budget.
+    page_limit: int = MAX_PAGE_LIMIT
     upload_window: str = ""
     # While uploads run, record sync repeats at least this often.
     record_interval_s: float = 30.0

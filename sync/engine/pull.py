@@ -1,6 +1,7 @@
-"""Pull: pages of changes since the last sequence, each page applied in one transaction
-together with its `next_since`, so a cut or a crash between pages loses nothing and a page
-is never half applied. Records with pending local edits are merged (merge.py).
+"""Pull: pages of changes since the last sequence (the server sizes them by bytes), each
+page applied in one transaction together with its `next_since`, so a cut or a crash
+between pages loses nothing and a page is never half applied. Records with pending local
+edits are merged (merge.py).
 
 The server lists each record once, at the sequence of its latest change, so a child (an
 usulan) can come a page before its parent (a pegawai edited later). Such a page is held and
@@ -19,11 +20,12 @@ from sqlmodel import Session, col, select
 
 from store.database import Store, set_meta
 from store.models import SYNCED_MODELS
+from sync.compression import PAGE_BYTES
 from sync.engine.conflicts import record_conflicts
 from sync.engine.errors import ServerRefused
 from sync.engine.merge import ServerState, apply_server_states
 from sync.engine.transport import Transport
-from sync.protocol import DEFAULT_PAGE_LIMIT, Change, ChangesPage
+from sync.protocol import LEGACY_PAGE_LIMIT, MAX_PAGE_LIMIT, Change, ChangesPage
 
 CHANGES_PATH = "/v1/sync/changes"
 LAST_SEQ = "last_seq"
@@ -79,9 +81,7 @@ def _orphans(session: Session, changes: list[Change]) -> bool:
     return False
 
 
-def pull_changes(
-    store: Store, transport: Transport, *, limit: int = DEFAULT_PAGE_LIMIT
-) -> PullReport:
+def pull_changes(store: Store, transport: Transport, *, limit: int = MAX_PAGE_LIMIT) -> PullReport:
     """Pull and apply every page since the last sequence.
 
     The next page is asked for (one request in flight) while this one is applied: pages are
@@ -93,8 +93,11 @@ def pull_changes(
     held: list[Change] = []
 
     def fetch(since: int) -> ChangesPage:
+        # A server sizing pages by bytes is given room to fill them; one without the
+        # feature refuses a limit past LEGACY_PAGE_LIMIT (PROTOCOL.md §7.1).
+        wanted = limit if PAGE_BYTES in transport.server_features else min(limit, LEGACY_PAGE_LIMIT)
         return transport.sealed(
-            "GET", CHANGES_PATH, None, ChangesPage, params={"since": since, "limit": limit}
+            "GET", CHANGES_PATH, None, ChangesPage, params={"since": since, "limit": wanted}
         )
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="berkas-pull") as pool:

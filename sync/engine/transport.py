@@ -21,6 +21,15 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from pydantic import BaseModel, ValidationError
 
 from store.errors import is_disk_full
+from sync.compression import (
+    FEATURES_HEADER,
+    ZSTD,
+    BadFrame,
+    TooLarge,
+    compress,
+    decompress,
+    header_features,
+)
 from sync.crypto import (
     SEALED_MEDIA_TYPE,
     CryptoError,
@@ -51,6 +60,8 @@ M = TypeVar("M", bound=BaseModel)
 # seconds without the link being gone; past these we call the server unreachable.
 LINK_TIMEOUTS = httpx.Timeout(connect=20.0, read=60.0, write=60.0, pool=120.0)
 USER_AGENT = "berkas-sync/1"
+# The largest decompressed answer accepted (a pull page is about 2 MiB of JSON).
+MAX_ANSWER_PLAIN = 64 * 1024 * 1024
 
 
 def _root_cause(exc: BaseException) -> BaseException:
@@ -187,6 +198,11 @@ class Transport:
         self._count_lock = threading.Lock()
         # Corrects a skewed device clock after a "stale_timestamp" refusal.
         self.clock_offset = 0.0
+        # What the server said it offers (Berkas-Features on its sealed answers); until it
+        # has said anything, nothing beyond protocol 1 is sent (PROTOCOL.md §7.1).
+        self.server_features: frozenset[str] = frozenset()
+        # False: ask for nothing beyond protocol 1 (bench/sync_records.py --plain).
+        self.features = True
         self.signer = (
             SignedRequestAuth(keys, device_id, clock=lambda: time.time() + self.clock_offset)
             if keys is not None and device_id
@@ -298,14 +314,45 @@ class Transport:
         if self.server_key is None:
             raise SyncError("Perangkat belum terdaftar.", "no server key")
         target = str(self.http.build_request(method, path, params=params).url.raw_path, "ascii")
-        content: bytes | None = None
         headers: dict[str, str] = {"Accept": SEALED_MEDIA_TYPE}
+        if self.features:
+            headers[FEATURES_HEADER] = ZSTD
+        plain = None
         if body is not None:
             plain = body if isinstance(body, bytes) else body.model_dump_json().encode()
-            content = seal_json(plain, self.server_key, request_aad(method, target))
             headers["Content-Type"] = SEALED_MEDIA_TYPE
-        response = self.send(method, path, content=content, headers=headers, params=params)
+        packed = self.features and ZSTD in self.server_features
+        try:
+            response = self._send_sealed(method, path, target, plain, packed, headers, params)
+        except SyncError as exc:
+            # A server rolled back to a version without compression refuses the JSON it
+            # cannot read: forget the feature and send this body once more as plain JSON.
+            if not (packed and exc.status == 400 and exc.kode == "json_tidak_sah"):
+                raise
+            log.warning("server tidak lagi membaca isi terkompresi; dikirim tanpa kompresi")
+            self.server_features = self.server_features - {ZSTD}
+            response = self._send_sealed(method, path, target, plain, False, headers, params)
+        if self.features:
+            self.server_features = header_features(response.headers)
         return parse_model(self.open_answer(response, method, target), model)
+
+    def _send_sealed(
+        self,
+        method: str,
+        path: str,
+        target: str,
+        plain: bytes | None,
+        packed: bool,
+        headers: dict[str, str],
+        params: Mapping[str, str | int] | None,
+    ) -> httpx.Response:
+        content: bytes | None = None
+        if plain is not None:
+            assert self.server_key is not None
+            content = seal_json(
+                compress(plain) if packed else plain, self.server_key, request_aad(method, target)
+            )
+        return self.send(method, path, content=content, headers=headers, params=params)
 
     def open_answer(self, response: httpx.Response, method: str, target: str) -> bytes:
         media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -316,13 +363,19 @@ class Transport:
             )
         try:
             nonce = signature_nonce(response.request.headers)
-            return open_json(
+            plain = open_json(
                 response.content, self.encryption_key, response_aad(method, target, nonce)
             )
         except CryptoError as exc:
             raise ServerRefused(
                 "Jawaban server tidak dapat dibuka (rusak atau bukan untuk perangkat ini).",
                 exc.cause,
+            ) from exc
+        try:
+            return decompress(plain, MAX_ANSWER_PLAIN)
+        except (TooLarge, BadFrame) as exc:
+            raise ServerRefused(
+                "Jawaban server terkompresi rusak atau terlalu besar.", str(exc)
             ) from exc
 
 

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from sync.crypto import generate_device_keys, public_key_b64
 from sync.protocol import (
     API_PREFIX,
+    MAX_PAGE_LIMIT,
     MAX_PUSH_OPS,
     PROTOCOL_VERSION,
     BlobInfo,
@@ -152,7 +153,7 @@ def test_pull_models() -> None:
     with pytest.raises(ValidationError):
         ChangesQuery(limit=0)
     with pytest.raises(ValidationError):
-        ChangesQuery(limit=5000)
+        ChangesQuery(limit=MAX_PAGE_LIMIT + 1)  # 10,001 (page-bytes servers)
 
 
 def test_enrolment_models() -> None:
