@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.api import enrol, files, health, opd_key, sync
 from server.auth import Authenticator, DatabaseNonceStore
+from server.backup import ensure_epoch
 from server.blobstore import BlobStore
 from server.db import open_database, open_nonce_database
 from server.errors import install_error_handlers
@@ -26,6 +27,7 @@ from server.services import Services
 from server.settings import ServerSettings
 from server.uploads import TUS_VERSION, Uploads
 from sync.heap import settle_heap
+from sync.protocol import EPOCH_HEADER
 from sync.redact import install_log_redaction
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,7 @@ def build_services(settings: ServerSettings) -> Services:
         blobs=blobs,
         uploads=uploads,
         pushes=PushQueue(db),
+        epoch=ensure_epoch(db),
     )
 
 
@@ -93,6 +96,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     for router in (health.router, enrol.router, sync.router, opd_key.router, files.router):
         app.include_router(router)
     app.add_middleware(TusResumableHeader)
+    app.add_middleware(EpochHeader, epoch=svc.epoch)
     app.add_middleware(MethodOverride)  # outermost: routing sees the overridden method
     return app
 
@@ -112,6 +116,27 @@ async def _maintenance(svc: Services) -> None:
         except Exception:  # keep sweeping; a failed sweep is retried next round
             log.exception("maintenance sweep failed")
         await asyncio.sleep(min(_LAST_SEEN_EVERY, interval))
+
+
+class EpochHeader:
+    """Adds `Berkas-Epoch: <epoch>` to every answer: a client that sees it change asks
+    GET /v1/sync/epoch (sealed) and, when the server was restored, re-sends what it lacks."""
+
+    def __init__(self, app: ASGIApp, epoch: str) -> None:
+        self.app = app
+        self.header = (EPOCH_HEADER.lower().encode(), epoch.encode("ascii"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), self.header]
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
 
 
 class TusResumableHeader:

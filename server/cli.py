@@ -22,13 +22,14 @@ from server.keys import (
     register_verifier_key,
     registered_verifier_key,
 )
-from server.settings import DATABASE_URL_ENV, ServerSettings
+from server.settings import DATABASE_URL_ENV, MIB, ServerSettings
 
 HOME_ENV = "BERKAS_SERVER_HOME"
 
 app = typer.Typer(
     name="server",
-    help="Server BKD Berkas: init, verifier-key, run, opd, enrol-code, pegawai, devices, revoke.",
+    help="Server BKD Berkas: init, verifier-key, run, opd, enrol-code, pegawai, devices, "
+    "revoke, cadangkan, pulihkan.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -214,6 +215,76 @@ def verifier_export_cmd(
         "lalu simpan berkas itu di tempat aman (terkunci) dan hapus dari media lain. "
         "Cadangan server yang dibuat sebelum hari ini masih memuatnya: musnahkan atau "
         "simpan di tempat yang sama amannya."
+    )
+
+
+@app.command("cadangkan")
+def backup_cmd(
+    tujuan: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder cadangan (di disk lain atau mount jaringan). Dokumen yang sudah ada "
+            "di sana tidak disalin ulang."
+        ),
+    ],
+    home: HomeOption = DEFAULT_HOME,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Cadangkan server yang sedang berjalan: basis data, dokumen, kunci, manifest sha256."""
+    from server.backup import BackupError, backup
+
+    settings = _settings(home, database_url)
+    if not is_initialised(settings):
+        _fail(f"Server di {settings.home} belum diinisialisasi.")
+    try:
+        report = backup(settings, tujuan)
+    except BackupError as exc:
+        _fail(exc.message)
+    except SchemaTooNew as exc:
+        _fail(exc.message)
+    mb = report.bytes_copied / MIB
+    typer.echo(f"Cadangan dibuat: {report.snapshot}")
+    typer.echo(
+        f"{report.records} rekaman, {report.files} berkas di manifest; dokumen: "
+        f"{report.blobs_copied} disalin ({mb:.1f} MB), {report.blobs_reused} sudah ada; "
+        f"{report.seconds:.1f} detik."
+    )
+    typer.echo(
+        "Cadangan memuat kunci privat server: simpan dan batasi aksesnya seperti folder "
+        "server sendiri."
+    )
+
+
+@app.command("pulihkan")
+def restore_cmd(
+    sumber: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder cadangan (yang terbaru dipakai) atau satu folder cadangan-...."
+        ),
+    ],
+    home: HomeOption = DEFAULT_HOME,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Pulihkan cadangan ke folder server kosong (dan basis data kosong), dengan
+    pemeriksaan sha256 setiap berkas."""
+    from server.backup import BackupError, restore
+
+    settings = _settings(home, database_url)
+    try:
+        report = restore(sumber, settings)
+    except BackupError as exc:
+        _fail(exc.message)
+    except SchemaTooNew as exc:
+        _fail(exc.message)
+    typer.echo(f"Dipulihkan dari {report.snapshot} ke {settings.home}.")
+    typer.echo(
+        f"{report.files_verified} berkas cocok dengan manifest; {report.blobs} dokumen; "
+        f"nomor urut terakhir {report.max_seq}."
+    )
+    typer.echo(
+        "Jalankan server seperti biasa. Perangkat yang tersinkron setelah cadangan ini "
+        "mengirim ulang perubahannya sendiri pada sinkronisasi berikutnya."
     )
 
 

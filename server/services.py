@@ -26,6 +26,8 @@ class Services:
     blobs: BlobStore
     uploads: Uploads
     pushes: PushQueue
+    # Replaced only by `berkas server pulihkan`, which runs on a stopped server.
+    epoch: str = ""
 
 
 def services(request: Request) -> Services:

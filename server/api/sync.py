@@ -11,7 +11,7 @@ from server.auth import sealed_response
 from server.changes import changes_since
 from server.errors import ApiError
 from server.services import CallerDep, ServicesDep
-from sync.protocol import ChangesPage, ChangesQuery, PushRequest, PushResponse
+from sync.protocol import ChangesPage, ChangesQuery, PushRequest, PushResponse, ServerEpoch
 
 router = APIRouter(tags=["sinkronisasi"])
 
@@ -66,3 +66,15 @@ async def pull_changes(
         return sealed_response(caller, changes_since(svc.db, caller, query.since, query.limit))
 
     return await run_in_threadpool(page)
+
+
+@router.get(
+    "/v1/sync/epoch",
+    summary="Epoch server (berganti setiap pemulihan dari cadangan)",
+    description="ServerEpoch tersegel. Perangkat memanggilnya bila tajuk Berkas-Epoch "
+    "berubah; epoch baru berarti server dipulihkan dan perangkat mengirim ulang op yang "
+    "sudah diakui (PROTOCOL.md 9).",
+    responses=sealed_answer(ServerEpoch),
+)
+async def server_epoch(caller: CallerDep, svc: ServicesDep) -> Response:
+    return sealed_response(caller, ServerEpoch(epoch=svc.epoch))

@@ -32,8 +32,11 @@ from sync.engine.errors import LinkState, LocalFailure, OpdKeyMissing, SyncError
 from sync.engine.keyring import Keyring, ServerFacts
 from sync.engine.opd_key import ensure_opd_key, wrap_for_waiting_devices
 from sync.engine.outbox import last_seq as outbox_last_seq
+from sync.engine.outbox import pending_count
 from sync.engine.pull import PullReport, pull_changes
 from sync.engine.push import PushReport, push_outbox
+from sync.engine.server_restore import changed_epoch, epoch_before_push
+from sync.engine.server_restore import recover as recover_after_restore
 from sync.engine.timetable import Throttle, Timetable
 from sync.engine.transport import LINK_TIMEOUTS, Transport
 from sync.engine.tus_client import ChunkSizer, TusClient
@@ -71,6 +74,9 @@ class SyncReport:
     error: SyncError | None = None
     requests: int = 0
     downloads: int = 0
+    # The server was found restored from a backup; `resent` acknowledged ops went again.
+    server_restored: bool = False
+    resent: int = 0
 
     @property
     def ok(self) -> bool:
@@ -193,16 +199,31 @@ class SyncEngine:
         with self._records_lock:
             self.records_wanted.clear()
             try:
-                push = push_outbox(
-                    self.store,
-                    self.transport,
-                    self.facts.device_id,
-                    opd_id=self.facts.opd_id,
-                    batch_size=self.settings.push_batch,
-                )
-                _add_push(report.push, push)
-                pull = pull_changes(self.store, self.transport, limit=self.settings.page_limit)
-                _add_pull(report.pull, pull)
+                # Twice at most: a server found restored from a backup gets the acknowledged
+                # ops it lacks again, and every record is pulled again (server_restore).
+                for _round in range(2):
+                    restored = None
+                    if pending_count(self.store):
+                        restored = epoch_before_push(self.store, self.transport)
+                    if restored is None:
+                        push = push_outbox(
+                            self.store,
+                            self.transport,
+                            self.facts.device_id,
+                            opd_id=self.facts.opd_id,
+                            batch_size=self.settings.push_batch,
+                        )
+                        _add_push(report.push, push)
+                        pull = pull_changes(
+                            self.store, self.transport, limit=self.settings.page_limit
+                        )
+                        _add_pull(report.pull, pull)
+                        restored = changed_epoch(self.store, self.transport)
+                    if restored is None:
+                        break
+                    files = {info.sha256 for info in list_files(self.transport)}
+                    report.resent += recover_after_restore(self.store, restored, files)
+                    report.server_restored = True
                 self.backoff.success()
             except SyncError as exc:
                 self._fail(report, exc)

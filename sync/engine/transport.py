@@ -38,6 +38,7 @@ from sync.engine.errors import (
     ServerRefused,
     SyncError,
 )
+from sync.protocol import EPOCH_HEADER
 from sync.redact import install_log_redaction
 
 log = logging.getLogger(__name__)
@@ -162,6 +163,10 @@ class Transport:
         self._count_lock = threading.Lock()
         # Corrects a skewed device clock after a "stale_timestamp" refusal.
         self.clock_offset = 0.0
+        # The Berkas-Epoch header of the newest answer, and when it came (time.monotonic):
+        # a change means the server may have been restored (sync.engine.server_restore).
+        self.epoch_seen: str | None = None
+        self.epoch_seen_at = 0.0
         self.signer = (
             SignedRequestAuth(keys, device_id, clock=lambda: time.time() + self.clock_offset)
             if keys is not None and device_id
@@ -218,6 +223,9 @@ class Transport:
             raise classify_exception(exc) from exc
         except OSError as exc:
             raise classify_exception(exc) from exc
+        epoch = response.headers.get(EPOCH_HEADER)
+        if epoch:
+            self.epoch_seen, self.epoch_seen_at = epoch, time.monotonic()
         if response.status_code not in ok:
             error = error_from_response(response)
             if signed and error.kode == "stale_timestamp" and self._fix_clock(response):
