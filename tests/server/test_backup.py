@@ -209,17 +209,25 @@ def test_devices_give_the_restored_server_what_it_acknowledged_after_the_backup(
     first = start_server(tmp_path / "server", own_database_url)
     a = make_device(tmp_path, "a", first, first.url)
     b = make_device(tmp_path, "b", first, first.url)
+    c = make_device(tmp_path, "c", first, first.url)
     second: RunningServer | None = None
     try:
         p1 = a.add_pegawai(NIPS[0], nama="Sebelum Cadangan")
-        assert a.sync().ok and b.sync().ok
+        p3 = a.add_pegawai(NIPS[2], nama="Pegawai Ketiga")
+        assert a.sync().ok and b.sync().ok and c.sync().ok
         snapshot = backup(first.settings, tmp_path / "cadangan").snapshot
+        # C edits after the backup and is then lost with the server: nobody can re-send
+        # its edit, so B, which pulled it, must fall back to what the server holds.
+        c.edit(Pegawai, p3, nama="Dari Perangkat Yang Hilang")
+        assert c.sync().ok
+        c.close()
         # After the backup: A creates and edits, uploads a scan; B pulls it all.
         p2 = a.add_pegawai(NIPS[1], nama="Sesudah Cadangan")
         a.edit(Pegawai, p1, nama="Diubah Sesudah Cadangan")
         sha = attach_scan(a, p2, random_bytes(120_000, seed=7), "s.pdf")
         assert a.sync().ok and b.sync().ok
         assert b.get(Pegawai, p2).nama == "Sesudah Cadangan"
+        assert b.get(Pegawai, p3).nama == "Dari Perangkat Yang Hilang"
         lost_ops = {h.op_id for h in _history(a)}
         assert lost_ops  # acknowledged ops are kept after they leave the outbox
         first.stop()
@@ -235,10 +243,10 @@ def test_devices_give_the_restored_server_what_it_acknowledged_after_the_backup(
         b = open_device(b.paths, second.url)
 
         report = a.sync()
-        assert report.ok and report.server_restored and report.resent >= len(lost_ops)
         records = server_records(second.settings.database_url)
         assert records[("pegawai", p1)][1]["nama"] == "Diubah Sesudah Cadangan"
         assert records[("pegawai", p2)][1]["nama"] == "Sesudah Cadangan"
+        assert report.ok and report.server_restored and report.resent >= len(lost_ops)
         with a.store.read() as session:
             blob = session.get(Blob, sha)
             assert blob is not None and blob.uploaded
@@ -252,7 +260,7 @@ def test_devices_give_the_restored_server_what_it_acknowledged_after_the_backup(
             server_now = server_records(second.settings.database_url)
             assert local == {
                 pid: (server_now[("pegawai", pid)][0], server_now[("pegawai", pid)][1]["nama"])
-                for pid in (p1, p2)
+                for pid in (p1, p2, p3)
             }
         # And both carry on: a new edit applies cleanly (no conflict).
         b.edit(Pegawai, p2, nama="Sesudah Pemulihan")
@@ -262,6 +270,7 @@ def test_devices_give_the_restored_server_what_it_acknowledged_after_the_backup(
     finally:
         a.close()
         b.close()
+        c.close()
         first.stop()
         if second is not None:
             second.stop()
