@@ -15,13 +15,14 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.api import enrol, files, health, opd_key, sync
+from server.api import enrol, files, health, metrics, opd_key, sync
 from server.auth import Authenticator, DatabaseNonceStore
 from server.backup import ensure_epoch
 from server.blobstore import BlobStore
 from server.db import open_database, open_nonce_database
 from server.errors import install_error_handlers
 from server.keys import load_server_keys
+from server.metrics import RequestAccounting, ServerMetrics
 from server.push_queue import PushQueue
 from server.services import Services
 from server.settings import ServerSettings
@@ -59,6 +60,7 @@ def build_services(settings: ServerSettings) -> Services:
         uploads=uploads,
         pushes=PushQueue(db),
         epoch=ensure_epoch(db),
+        metrics=ServerMetrics(db),
     )
 
 
@@ -93,11 +95,19 @@ def create_app(settings: ServerSettings) -> FastAPI:
     )
     app.state.services = svc
     install_error_handlers(app)
-    for router in (health.router, enrol.router, sync.router, opd_key.router, files.router):
+    for router in (
+        health.router,
+        metrics.router,
+        enrol.router,
+        sync.router,
+        opd_key.router,
+        files.router,
+    ):
         app.include_router(router)
     app.add_middleware(TusResumableHeader)
     app.add_middleware(EpochHeader, epoch=svc.epoch)
-    app.add_middleware(MethodOverride)  # outermost: routing sees the overridden method
+    app.add_middleware(MethodOverride)  # routing sees the overridden method
+    app.add_middleware(RequestAccounting, metrics=svc.metrics)  # outermost: every answer
     return app
 
 

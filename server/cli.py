@@ -295,8 +295,15 @@ def run_cmd(
     host: Annotated[str, typer.Option("--host", help="Alamat dengar.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Porta dengar.")] = 8700,
     log_level: Annotated[str, typer.Option("--log-level")] = "info",
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            help="json (satu objek JSON per baris, dengan request_id) atau teks.",
+        ),
+    ] = "json",
 ) -> None:
-    """Jalankan server (FastAPI di bawah uvicorn); OpenAPI di /docs."""
+    """Jalankan server (FastAPI di bawah uvicorn); OpenAPI di /docs, metrik di /metrics."""
     import uvicorn
 
     from server.app import create_app
@@ -308,8 +315,17 @@ def run_cmd(
         _fail(exc.message)
     except SchemaTooNew as exc:
         _fail(exc.message)
+    if log_format not in ("json", "teks"):
+        _fail("--log-format harus json atau teks.")
     typer.echo(f"Server Berkas berjalan di http://{host}:{port} (OpenAPI: /docs).")
-    uvicorn.run(api, host=host, port=port, log_level=log_level)
+    if log_format == "json":
+        from server.metrics import json_log_config
+
+        uvicorn.run(
+            api, host=host, port=port, log_level=log_level, log_config=json_log_config(log_level)
+        )
+    else:
+        uvicorn.run(api, host=host, port=port, log_level=log_level)
 
 
 @opd_app.command("add")
@@ -393,12 +409,15 @@ def devices_cmd(
     if not devices:
         typer.echo("Belum ada perangkat terdaftar.")
         return
-    typer.echo(f"{'ID PERANGKAT':<38} {'OPD':<12} {'PERAN':<12} {'STATUS':<8} NAMA / TERAKHIR")
+    typer.echo(
+        f"{'ID PERANGKAT':<38} {'OPD':<12} {'PERAN':<12} {'STATUS':<8} "
+        f"{'SINKRON TERAKHIR':<21} {'VERSI':<10} NAMA"
+    )
     for d in devices:
         status = "dicabut" if d.revoked_at is not None else "aktif"
         typer.echo(
-            f"{d.id:<38} {d.opd_kode:<12} {d.role:<12} {status:<8} {d.name} / "
-            f"{_when(d.last_seen_at)}"
+            f"{d.id:<38} {d.opd_kode:<12} {d.role:<12} {status:<8} "
+            f"{_when(d.last_seen_at):<21} {d.client_version or '-':<10} {d.name}"
         )
 
 

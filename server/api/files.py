@@ -117,6 +117,7 @@ async def create_upload(
         raise ApiError(400, "badan_tidak_didukung", "Permintaan pembuatan unggahan harus kosong.")
     meta = parse_metadata(request.headers.get("upload-metadata"))
     upload, capability = await run_in_threadpool(svc.uploads.create, caller, length, meta)
+    svc.metrics.upload_sessions.labels("created").inc()
     headers = {
         "Location": f"/v1/files/{upload.id}?cap={capability}",
         "Upload-Expires": http_date(upload.expires_at),
@@ -126,6 +127,7 @@ async def create_upload(
         stored = await run_in_threadpool(svc.uploads.finish, upload)
         headers[FILE_ID_HEADER] = stored.id
         headers.pop("Upload-Expires")
+        svc.metrics.upload_sessions.labels("completed").inc()
     return Response(status_code=201, headers=headers)
 
 
@@ -252,10 +254,12 @@ async def _receive_chunk(
         await run_in_threadpool(os.fsync, fd)
         if received:
             upload = await run_in_threadpool(svc.uploads.advance, upload, start + received)
+            svc.metrics.upload_bytes.inc(received)
         if disconnected:
             return None
         if upload.offset == upload.length and upload.completed_at is None:
             await run_in_threadpool(svc.uploads.finish, upload)
+            svc.metrics.upload_sessions.labels("completed").inc()
         return upload
     finally:
         os.close(fd)
@@ -283,6 +287,7 @@ async def terminate_upload(
     _require_tus(request)
     upload = await run_in_threadpool(svc.uploads.open, upload_id, cap)
     await run_in_threadpool(svc.uploads.discard, upload.id)
+    svc.metrics.upload_sessions.labels("terminated").inc()
     return Response(status_code=204)
 
 

@@ -32,6 +32,7 @@ async def push_ops(request: Request, svc: ServicesDep) -> Response:
     # Pushes are serial writes: they queue for the one writer thread (server.push_queue),
     # in arrival order, instead of parking request threads on the database's write lock.
     result = await svc.pushes.push(caller, body.ops)
+    svc.metrics.count_push(result.results)
     if len(result.results) <= _SEAL_INLINE_RESULTS:
         return sealed_response(caller, result)  # a fraction of a millisecond
     return await run_in_threadpool(sealed_response, caller, result)

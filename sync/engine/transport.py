@@ -7,6 +7,7 @@ downloads (httpx's pool is thread-safe), and so is its `Backoff`.
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
 import socket
 import ssl
@@ -48,7 +49,17 @@ M = TypeVar("M", bound=BaseModel)
 # Slow links: a 2G/3G connect can take many seconds, a busy cell can go quiet for tens of
 # seconds without the link being gone; past these we call the server unreachable.
 LINK_TIMEOUTS = httpx.Timeout(connect=20.0, read=60.0, write=60.0, pool=120.0)
-USER_AGENT = "berkas-sync/1"
+
+
+def _berkas_version() -> str:
+    """The installed Berkas version (shown to the BKD admin by `berkas server devices`)."""
+    try:
+        return importlib.metadata.version("berkas")
+    except importlib.metadata.PackageNotFoundError:
+        return "0"
+
+
+USER_AGENT = f"berkas-sync/1 berkas/{_berkas_version()}"
 
 
 def _root_cause(exc: BaseException) -> BaseException:
