@@ -15,6 +15,7 @@ HERE = Path(__file__).resolve().parent
 # Order: cheap first, so a broken environment shows early.
 SCRIPTS = (
     "store_search.py",
+    "integrity.py",
     "crypto.py",
     "intake.py",
     "sync_records.py",

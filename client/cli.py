@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from client.errors import ClientError
+from client.home import TIGHTENED_NOTICE, private_umask, tighten_home
 from client.paths import Paths, resolve_paths
 
 if TYPE_CHECKING:
@@ -53,6 +54,14 @@ _state = _State()
 @app.callback(invoke_without_command=True)
 def _root(ctx: typer.Context, home: HomeOption = None) -> None:
     _state.home = home
+    # Personnel data (UU 27/2022): whatever this process creates is the owner's alone.
+    private_umask()
+    if ctx.invoked_subcommand != "server":
+        tightened = tighten_home(resolve_paths(home))
+        if tightened:
+            typer.echo(
+                TIGHTENED_NOTICE.format(home=resolve_paths(home).data, count=tightened), err=True
+            )
     if ctx.invoked_subcommand is None:
         _open_tui(resolve_paths(home))
 
@@ -74,6 +83,17 @@ def open_client() -> BerkasClient:
     except ClientError as exc:
         fail(exc)
         raise  # unreachable; keeps mypy sure of the return
+
+
+def make_device_key(p: Paths) -> None:
+    """Make this home's device key now, once, before any scan or process needs it."""
+    from client.sync_service import keyring_for
+    from sync.engine.errors import SyncError
+
+    try:
+        keyring_for(p).device_keys(create=True)
+    except SyncError as exc:
+        fail(ClientError(exc.message, exc.cause))
 
 
 def _open_tui(p: Paths) -> None:
@@ -155,7 +175,41 @@ def init_cmd(
     p.scans.mkdir(parents=True, exist_ok=True)
     client = open_client()
     client.close()
+    make_device_key(p)
     typer.echo(f"Siap: OPD {config.opd_kode}, data di {p.data}")
+
+
+@app.command("periksa")
+def periksa_cmd(
+    perbaiki: Annotated[
+        bool, typer.Option("--perbaiki", help="Bangun ulang indeks bila hanya indeks yang rusak.")
+    ] = False,
+) -> None:
+    """Periksa keutuhan data lokal (berkas.db) secara menyeluruh; --perbaiki bila bisa."""
+    from store import integrity
+
+    store = paths().store
+    if not store.is_file():
+        fail(ClientError(f"Belum ada data Berkas di {store}. Jalankan dulu: berkas init"))
+    typer.echo(f"Memeriksa {store} ...")
+    report = integrity.check_file(store, full=True)
+    if report.ok:
+        integrity.clear_marker(store)
+        typer.echo("Data utuh: tidak ada kerusakan.")
+        return
+    typer.echo(f"Ditemukan {len(report.problems)} kerusakan, mis.:", err=True)
+    for line in report.problems[:5]:
+        typer.echo(f"  {line}", err=True)
+    integrity.record_damage(store, report)
+    if perbaiki and report.repairable:
+        after = integrity.repair_indexes(store)
+        if after.ok:
+            typer.echo("Indeks dibangun ulang; data kini utuh.")
+            return
+        report = after
+        typer.echo("Membangun ulang indeks tidak cukup.", err=True)
+    typer.echo(integrity.way_out(store, report.repairable), err=True)
+    raise typer.Exit(1)
 
 
 @pegawai_app.command("import")
@@ -353,7 +407,15 @@ def demo_cmd(
 
 
 def main() -> None:
-    app()
+    from store.errors import StoreError
+
+    # The one renderer for our errors that no command caught (a full disk in the middle of
+    # any command, a damaged store): the Bahasa message, never a traceback.
+    try:
+        app()
+    except (ClientError, StoreError) as exc:
+        typer.echo(f"Gagal: {exc.message}", err=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -20,12 +20,13 @@ from server.auth import Authenticator, DatabaseNonceStore
 from server.backup import ensure_epoch
 from server.blobstore import BlobStore
 from server.db import open_database, open_nonce_database
-from server.errors import install_error_handlers
+from server.errors import RefuseNulInUrl, install_error_handlers
 from server.keys import load_server_keys
 from server.metrics import RequestAccounting, ServerMetrics
 from server.push_queue import PushQueue
 from server.services import Services
 from server.settings import ServerSettings
+from server.throttle import AUTH, ENROL, FailureThrottle, UploadQuota
 from server.uploads import TUS_VERSION, Uploads
 from sync.heap import settle_heap
 from sync.protocol import EPOCH_HEADER
@@ -47,20 +48,27 @@ def build_services(settings: ServerSettings) -> Services:
         else open_nonce_database(settings.nonce_database_url)
     )
     nonces = DatabaseNonceStore(nonce_db)
+    throttle = FailureThrottle(
+        nonce_db,
+        settings.throttle_window_seconds,
+        {ENROL: settings.enrol_failures_per_window, AUTH: settings.auth_failures_per_window},
+    )
     blobs = BlobStore(settings.blob_dir)
     uploads = Uploads(db, blobs, settings.upload_ttl_seconds, settings.max_upload_size)
+    uploads.quota = UploadQuota(settings.max_open_uploads, settings.max_pending_upload_bytes)
     uploads.recover()
     return Services(
         settings=settings,
         db=db,
         keys=keys,
         nonces=nonces,
-        auth=Authenticator(db, nonces, settings.max_body_size),
+        auth=Authenticator(db, nonces, settings.max_body_size, throttle),
         blobs=blobs,
         uploads=uploads,
         pushes=PushQueue(db),
-        epoch=ensure_epoch(db),
+        throttle=throttle,
         metrics=ServerMetrics(db),
+        epoch=ensure_epoch(db),
     )
 
 
@@ -106,6 +114,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         app.include_router(router)
     app.add_middleware(TusResumableHeader)
     app.add_middleware(EpochHeader, epoch=svc.epoch)
+    app.add_middleware(RefuseNulInUrl)
     app.add_middleware(MethodOverride)  # routing sees the overridden method
     app.add_middleware(RequestAccounting, metrics=svc.metrics)  # outermost: every answer
     return app
@@ -123,6 +132,7 @@ async def _maintenance(svc: Services) -> None:
                 last_sweep = time.monotonic()
                 await run_in_threadpool(svc.uploads.purge_expired)
                 await run_in_threadpool(svc.nonces.prune)
+                await run_in_threadpool(svc.throttle.prune)
         except Exception:  # keep sweeping; a failed sweep is retried next round
             log.exception("maintenance sweep failed")
         await asyncio.sleep(min(_LAST_SEEN_EVERY, interval))

@@ -30,6 +30,7 @@ from starlette.requests import ClientDisconnect
 from server.db import Database
 from server.errors import ApiError
 from server.models import Base, Device, SeenNonce
+from server.throttle import AUTH, FailureThrottle
 from store.rules import Role
 from sync.crypto import (
     SEALED_MEDIA_TYPE,
@@ -216,9 +217,16 @@ async def read_body_limited(request: Request, limit: int) -> bytes:
 class Authenticator:
     """Verifies signed requests against the device table and the nonce store."""
 
-    def __init__(self, db: Database, nonces: DatabaseNonceStore, max_body_size: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        nonces: DatabaseNonceStore,
+        max_body_size: int,
+        throttle: FailureThrottle | None = None,
+    ) -> None:
         self._db = db
         self._nonces = nonces
+        self._throttle = throttle
         self._inline = db.is_sqlite and nonces.is_sqlite
         self._fast = _fast_path(db)
         self._max_body_size = max_body_size
@@ -274,18 +282,19 @@ class Authenticator:
     async def __call__(self, request: Request) -> Caller:
         body = await read_body_limited(request, self._max_body_size)
         target = request_target(request)
-        return await self._verify(request.method, target, dict(request.headers), body)
+        headers = dict(request.headers)
+        return await self._verify(request.method, target, headers, body, client_address(request))
 
     async def _verify(
-        self, method: str, target: str, headers: dict[str, str], body: bytes
+        self, method: str, target: str, headers: dict[str, str], body: bytes, client: str
     ) -> Caller:
         # On SQLite, verification runs on the event loop: about a millisecond (a primary-key
         # read and a one-row insert into the nonce file, which only this thread writes),
         # where a worker-thread hop would cost half of that again in CPU, the server's
         # scarcest resource. A networked database's round trips must not block the loop.
         if self._inline:
-            return self.verify(method, target, headers, body)
-        return await run_in_threadpool(self.verify, method, target, headers, body)
+            return self.verify(method, target, headers, body, client)
+        return await run_in_threadpool(self.verify, method, target, headers, body, client)
 
     async def open(
         self, request: Request, model: type[ModelT], server_key: X25519PrivateKey
@@ -296,13 +305,18 @@ class Authenticator:
         target = request_target(request)
         headers = dict(request.headers)
 
-        caller = await self._verify(request.method, target, headers, body)
+        caller = await self._verify(request.method, target, headers, body, client_address(request))
         if len(body) <= _OPEN_INLINE_BYTES:
             return caller, open_request(caller, model, server_key)
         return caller, await run_in_threadpool(open_request, caller, model, server_key)
 
-    def verify(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Caller:
-        """The Caller, or ApiError 401 (bad/stale/replayed/unknown) or 403 (revoked)."""
+    def verify(
+        self, method: str, target: str, headers: dict[str, str], body: bytes, client: str = ""
+    ) -> Caller:
+        """The Caller, or ApiError 401 (bad/stale/replayed/unknown) or 403 (revoked); 429
+        when the client address has failed too often lately (server.throttle)."""
+        if self._throttle is not None:
+            self._throttle.check(AUTH, client)
         seen: dict[str, _DeviceRow] = {}
 
         def public_key_for(device_id: str) -> Ed25519PublicKey | None:
@@ -327,6 +341,8 @@ class Authenticator:
             nonce = signature_nonce(headers)
         except SignatureError as exc:
             log.info("signed request refused: %s", exc)
+            if self._throttle is not None:
+                self._throttle.failed(AUTH, client)
             raise ApiError(401, exc.reason, exc.message, exc.reason) from None
         device = seen["device"]
         if device.id != device_id:  # pragma: no cover - verify_request asked for this id
@@ -351,6 +367,12 @@ class Authenticator:
         )
 
 
+def client_address(request: Request) -> str:
+    """The address a request came from, as the throttles count it (behind a reverse proxy,
+    run uvicorn with --proxy-headers and --forwarded-allow-ips so this is the client's)."""
+    return request.client.host if request.client is not None else ""
+
+
 def open_request(caller: Caller, model: type[ModelT], server_key: X25519PrivateKey) -> ModelT:
     """The sealed JSON body of `caller`'s request as `model` (400/415/422 when it is not)."""
     media_type = caller.content_type.split(";", 1)[0].strip().lower()
@@ -373,9 +395,19 @@ def open_request(caller: Caller, model: type[ModelT], server_key: X25519PrivateK
     return parse_json(plain, model)
 
 
+# A NUL character escaped in a JSON string (\u0000 after an even run of backslashes).
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
 def parse_json(raw: bytes, model: type[ModelT]) -> ModelT:
     """`raw` JSON as `model`: 400 for broken JSON, 422 for wrong or unknown fields.
     pydantic reads the JSON itself (in Rust): no Python dicts made first, then checked."""
+    if _JSON_NUL.search(raw):
+        # No text column holds NUL (PostgreSQL refuses it): refused here, for every string
+        # of every JSON body, before any of them reaches a query.
+        raise ApiError(
+            422, "isian_tidak_sah", "Isian permintaan tidak sah.", "NUL character in a string"
+        )
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:

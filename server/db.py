@@ -136,10 +136,12 @@ def open_database(url: str) -> Database:
 
 
 def open_nonce_database(url: str) -> Database:
-    """The separate SQLite file that holds only request nonces (see server.auth)."""
+    """The separate SQLite file that holds request nonces (see server.auth) and the
+    throttles' failure counts (server.throttle)."""
     db = Database(make_engine(url))
+    tables = [Base.metadata.tables[name] for name in ("seen_nonce", "throttle_count")]
     with db.write(serial=False) as session:
-        Base.metadata.create_all(session.connection(), tables=[Base.metadata.tables["seen_nonce"]])
+        Base.metadata.create_all(session.connection(), tables=tables)
     return db
 
 

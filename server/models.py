@@ -197,6 +197,18 @@ class SeenNonce(Base):
     ts: Mapped[float] = mapped_column(Double, index=True)
 
 
+class ThrottleCount(Base):
+    """Failures of one kind (enrol, auth) from one client address in the current window
+    (server.throttle); kept beside the nonces."""
+
+    __tablename__ = "throttle_count"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[float] = mapped_column(Double)
+    count: Mapped[int] = mapped_column(Integer)
+
+
 class OpdKey(Base):
     """An OPD's public encryption key (made by its first device)."""
 

@@ -14,6 +14,7 @@ from server.keys import ServerKeys
 from server.metrics import ServerMetrics
 from server.push_queue import PushQueue
 from server.settings import ServerSettings
+from server.throttle import FailureThrottle
 from server.uploads import Uploads
 
 
@@ -27,6 +28,7 @@ class Services:
     blobs: BlobStore
     uploads: Uploads
     pushes: PushQueue
+    throttle: FailureThrottle
     metrics: ServerMetrics
     # Replaced only by `berkas server pulihkan`, which runs on a stopped server.
     epoch: str = ""

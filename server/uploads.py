@@ -27,6 +27,7 @@ from server.blobstore import BlobStore, NotAStream, stream_facts
 from server.db import Database
 from server.errors import ApiError, not_found
 from server.models import Device, Record, StoredFile, Upload
+from server.throttle import UploadQuota
 from store.rules import Role
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,7 @@ class Uploads:
         self.blobs = blobs
         self.ttl = ttl_seconds
         self.max_size = max_size
+        self.quota: UploadQuota | None = None  # per-device limits (server.throttle)
 
     # -- creation -------------------------------------------------------------------------
 
@@ -168,6 +170,8 @@ class Uploads:
         )
         try:
             with self.db.write(serial=False) as session:
+                if self.quota is not None:
+                    self.quota.check(session, caller.device_id, length, now)
                 session.add(upload)
         except BaseException:
             self.blobs.remove_partial(upload_id)

@@ -18,6 +18,9 @@ PROTOCOL_VERSION: Final = 1
 MAX_PUSH_OPS: Final = 500
 DEFAULT_PAGE_LIMIT: Final = 500
 MAX_PAGE_LIMIT: Final = 1000
+# Every integer on the wire must fit the databases that hold it (SQLite INTEGER, PostgreSQL
+# BIGINT): signed 64-bit. A larger one is refused as invalid input (422), not a 500.
+DB_INT_MAX: Final = 2**63 - 1
 
 
 def _canonical_uuid(value: str) -> str:
@@ -35,6 +38,9 @@ FileIdHex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
 DeviceId = Annotated[str, StringConstraints(pattern=f"^{DEVICE_ID_PATTERN}$")]
 Ident = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 Hlc = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Count = Annotated[int, Field(ge=0, le=DB_INT_MAX)]
+"""A version, sequence number or size: 0 or more, and small enough for a database."""
+Positive = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
 TableName = Literal["pegawai", "usulan", "dokumen", "usulan_history"]
 Role = Literal["opd", "verifikator"]
 Outcome = Literal["applied", "merged", "conflict", "refused", "duplicate"]
@@ -96,7 +102,7 @@ class Op(WireModel):
     table: TableName
     record_id: Ident
     opd_id: Ident
-    base_version: Annotated[int, Field(ge=0)]
+    base_version: Count
     changes: dict[str, FieldChange]
     deleted: bool | None = None
     resolves: list[Ident] = Field(default_factory=list)
@@ -131,7 +137,7 @@ class OpResult(WireModel):
 
     op_id: UuidStr
     outcome: Outcome
-    version: Annotated[int, Field(ge=0)] | None = None
+    version: Count | None = None
     record: dict[str, JsonValue] | None = None
     conflicts: list[ConflictInfo] = Field(default_factory=list)
     reason: str | None = None
@@ -139,7 +145,7 @@ class OpResult(WireModel):
 
 class PushResponse(WireModel):
     results: list[OpResult]
-    server_seq: Annotated[int, Field(ge=0)]
+    server_seq: Count
 
 
 # The header every answer of a server carries: its epoch id, replaced by every restore from
@@ -159,18 +165,18 @@ class ServerEpoch(WireModel):
 class ChangesQuery(WireModel):
     """Query of GET /v1/sync/changes."""
 
-    since: Annotated[int, Field(ge=0)] = 0
+    since: Count = 0
     limit: Annotated[int, Field(ge=1, le=MAX_PAGE_LIMIT)] = DEFAULT_PAGE_LIMIT
 
 
 class Change(WireModel):
     """A record as it is now, at server sequence `seq`."""
 
-    seq: Annotated[int, Field(ge=1)]
+    seq: Positive
     table: TableName
     record_id: Ident
     opd_id: Ident
-    version: Annotated[int, Field(ge=1)]
+    version: Positive
     deleted: bool
     record: dict[str, JsonValue]
     conflicts: list[ConflictInfo] = Field(default_factory=list)
@@ -178,7 +184,7 @@ class Change(WireModel):
 
 class ChangesPage(WireModel):
     changes: list[Change]
-    next_since: Annotated[int, Field(ge=0)]
+    next_since: Count
     has_more: bool
 
 
@@ -189,8 +195,8 @@ class BlobInfo(WireModel):
     """A stored document: plaintext address and size, ciphertext size, stream file id."""
 
     sha256: Sha256Hex
-    size: Annotated[int, Field(ge=0)]
-    cipher_size: Annotated[int, Field(ge=0)]
+    size: Count
+    cipher_size: Count
     file_id: FileIdHex
 
 

@@ -28,7 +28,17 @@ class Converted:
 
 
 @dataclass(frozen=True)
+class EnvironmentFailure:
+    """The machine failed the conversion (disk full, memory, a killed worker), not the
+    file: the scan stays where it is and is taken again later, never quarantined."""
+
+    message: str  # Bahasa Indonesia, for the person
+    cause: str = ""
+
+
+@dataclass(frozen=True)
 class ConversionOutcome:
     converted: Converted | None = None
     rejection: Rejection | None = None
+    environment: EnvironmentFailure | None = None
     seconds: float = 0.0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -18,7 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
 
 from client.intake import rejection as rj
-from client.intake.converted import ConversionJob, ConversionOutcome
+from client.intake.converted import ConversionJob, ConversionOutcome, EnvironmentFailure
 from client.intake.normalise import init_worker, normalise
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,26 @@ class _Gate:
 
 def _noop() -> None:
     return None
+
+
+KILLED_MESSAGE = (
+    "Proses konversi dihentikan dari luar (mis. memori komputer habis). Berkas tetap di "
+    "tempatnya dan dicoba lagi nanti."
+)
+
+
+def _killed_from_outside(pool: ProcessPoolExecutor) -> bool:
+    """Whether a worker of the broken `pool` died of SIGKILL (the executor itself ends the
+    others with SIGTERM; a crash in a library exits with SIGSEGV, SIGABRT or a code)."""
+    if not hasattr(signal, "SIGKILL"):
+        return False  # Windows: no signals to tell them apart
+    processes = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        with suppress(Exception):
+            process.join(timeout=2)
+            if process.exitcode == -signal.SIGKILL:
+                return True
+    return False
 
 
 class ConversionPool:
@@ -143,7 +164,15 @@ class ConversionPool:
                     self._renew(generation, kill=True)
                     return ConversionOutcome(rejection=rj.timed_out(self.time_limit))
                 except BrokenProcessPool as exc:
+                    killed = suspect and _killed_from_outside(pool)
                     self._renew(generation, kill=False)
+                    if killed:
+                        # SIGKILL comes from outside (the OOM killer, a person, a
+                        # shutdown), never from a file: the scan waits for a later pass.
+                        log.warning("pekerja konversi dimatikan dari luar; dicoba lagi nanti")
+                        return ConversionOutcome(
+                            environment=EnvironmentFailure(KILLED_MESSAGE, repr(exc))
+                        )
                     if suspect:
                         log.warning("pekerja konversi berhenti mendadak pada satu berkas")
                         return ConversionOutcome(rejection=rj.crashed(repr(exc)))

@@ -35,7 +35,7 @@ from client.intake.results import IntakeResult, IntakeStatus, IntakeSummary
 from client.intake.settings import IntakeSettings, ProcessedAction
 from store.blobs import BlobStore
 from store.database import Store
-from store.errors import StoreError
+from store.errors import StoreError, disk_full_message, is_disk_full
 from store.models import Blob, Dokumen, InboxItem
 from store.pegawai import get_pegawai_by_nip
 from store.rules import RulesConfig, default_config, dokumen_kinds
@@ -195,9 +195,20 @@ class IntakeService:
         except FileNotFoundError:
             return result(IntakeStatus.FAILED, "Berkas sudah tidak ada saat akan diproses.")
 
-        self._staging.mkdir(parents=True, exist_ok=True)
-        fd, staged_name = tempfile.mkstemp(dir=self._staging, prefix="intake-", suffix=".pdf.part")
-        os.close(fd)
+        try:
+            self._staging.mkdir(parents=True, exist_ok=True)
+            fd, staged_name = tempfile.mkstemp(
+                dir=self._staging, prefix="intake-", suffix=".pdf.part"
+            )
+            os.close(fd)
+        except OSError as exc:  # the machine, not the scan: it stays for a later pass
+            log.error("folder kerja intake tidak dapat ditulis: %r", exc)
+            message = (
+                disk_full_message("Hasil konversi")
+                if is_disk_full(exc)
+                else "Folder kerja Berkas tidak dapat ditulis."
+            )
+            return result(IntakeStatus.FAILED, f"{message} Berkas asli tetap di tempatnya.")
         staged = Path(staged_name)
         try:
             outcome = self.pool.convert(
@@ -210,6 +221,12 @@ class IntakeService:
                 )
             )
             converting[0] = outcome.seconds
+            if outcome.environment is not None:
+                log.warning("konversi tertunda: %s", outcome.environment.cause)
+                return result(
+                    IntakeStatus.FAILED,
+                    f"{outcome.environment.message} Berkas asli tetap di tempatnya.",
+                )
             if outcome.rejection is not None:
                 return self._quarantine(
                     path, root, relative, outcome.rejection, result, size_before=info.st_size
@@ -277,9 +294,12 @@ class IntakeService:
             return result(IntakeStatus.FAILED, f"{exc.message} Berkas asli tetap di tempatnya.")
         except OSError as exc:
             log.error("penyimpanan gagal: %r", exc)
-            return result(
-                IntakeStatus.FAILED, "Dokumen tidak dapat disimpan; berkas asli tetap di tempatnya."
+            what = (
+                disk_full_message("Dokumen")
+                if is_disk_full(exc)
+                else "Dokumen tidak dapat disimpan."
             )
+            return result(IntakeStatus.FAILED, f"{what} Berkas asli tetap di tempatnya.")
         common: dict[str, object] = {
             "sha256": stored.sha256,
             "size_before": info.st_size,

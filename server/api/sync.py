@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from server.api.docs import SEALED_BODY, sealed_answer
+from server.api.docs import SEALED_BODY, query_parameters, sealed_answer
 from server.auth import sealed_response
 from server.changes import changes_since
 from server.errors import ApiError
@@ -42,6 +42,7 @@ async def push_ops(request: Request, svc: ServicesDep) -> Response:
     "/v1/sync/changes",
     summary="Tarik perubahan sejak nomor urut tertentu",
     description="Halaman ChangesPage tersegel untuk perangkat, urut menurut nomor urut server.",
+    openapi_extra=query_parameters(ChangesQuery),
     responses=sealed_answer(ChangesPage),
 )
 async def pull_changes(

@@ -303,8 +303,14 @@ def _open_protected(doc: Mapping[str, Any], passphrase: str | None) -> dict[str,
 # --- files --------------------------------------------------------------------------------
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Temp file in the same folder, fsync, rename, fsync the folder: all or nothing."""
+def _write_atomically(path: Path, data: bytes, *, exclusive: bool = False) -> bool:
+    """Temp file in the same folder, fsync, rename, fsync the folder: all or nothing.
+
+    With `exclusive` the file is published only if `path` does not exist yet (a hard link,
+    which fails on an existing name, instead of a rename, which replaces it): several
+    processes creating the same key at once end with exactly one, and each reads that one.
+    Returns False when `path` already existed and nothing was written.
+    """
     folder = path.parent
     tmp_name: str | None = None
     try:
@@ -319,20 +325,49 @@ def _write_atomically(path: Path, data: bytes) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(tmp_name, path)
-        tmp_name = None
+        if exclusive:
+            if not _publish_new(tmp_name, path, data):
+                return False
+        else:
+            os.replace(tmp_name, path)
+            tmp_name = None
         if os.name == "posix":
             dir_fd = os.open(folder, os.O_RDONLY)
             try:
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
+        return True
     except OSError as exc:
         raise KeyFileError(f"cannot write key file {path}: {exc.strerror}", _MSG_WRITE) from None
     finally:
         if tmp_name is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp_name)
+
+
+def _publish_new(tmp_name: str, path: Path, data: bytes) -> bool:
+    """Give the complete temp file the name `path` unless that name exists (False then)."""
+    try:
+        os.link(tmp_name, path)
+        return True
+    except FileExistsError:
+        return False
+    except OSError:
+        pass
+    # A filesystem without hard links (FAT, some shares; the error differs per system):
+    # O_EXCL still makes exactly one winner, and a real failure (a full disk) shows here
+    # again. The window in which a reader could see the file half written is tiny.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    except FileExistsError:
+        return False
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return True
 
 
 def _read_private_file(path: Path) -> bytes:
@@ -378,6 +413,18 @@ def save_key_file(path: Path, keys: PrivateKeySet, passphrase: str | None = None
         keys, passphrase, salt=os.urandom(16), nonce=os.urandom(12), log_n=SCRYPT_LOG_N
     )
     _write_atomically(Path(path), data)
+
+
+def create_key_file(path: Path, keys: PrivateKeySet, passphrase: str | None = None) -> bool:
+    """Write `keys` to `path` (0600) only if no key file is there yet; False if one was.
+
+    Exactly one of several processes creating the same file at once wins; the others
+    must load the winner's file rather than use the keys they made.
+    """
+    data = encode_key_file(
+        keys, passphrase, salt=os.urandom(16), nonce=os.urandom(12), log_n=SCRYPT_LOG_N
+    )
+    return _write_atomically(Path(path), data, exclusive=True)
 
 
 def load_key_file(path: Path, passphrase: str | None = None) -> PrivateKeySet:

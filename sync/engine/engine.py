@@ -9,7 +9,6 @@ removed before the server has acknowledged it.
 
 from __future__ import annotations
 
-import errno
 import logging
 import threading
 import time
@@ -23,12 +22,12 @@ from sqlmodel import col, select
 
 from store.blobs import BlobStore
 from store.database import Store, set_meta
-from store.errors import StoreError
+from store.errors import StoreError, is_disk_full
 from store.models import Blob, Dokumen
 from sync.crypto import x25519_public_from_b64
 from sync.engine.backoff import Backoff
 from sync.engine.download import download_blob, list_files
-from sync.engine.errors import LinkState, LocalFailure, OpdKeyMissing, SyncError
+from sync.engine.errors import LinkState, LocalFailure, OpdKeyMissing, SyncError, local_failure
 from sync.engine.keyring import Keyring, ServerFacts
 from sync.engine.opd_key import ensure_opd_key, wrap_for_waiting_devices
 from sync.engine.outbox import last_seq as outbox_last_seq
@@ -177,7 +176,7 @@ class SyncEngine:
         report.error = report.error or error
         report.state = error.state
         if error.state is LinkState.OFFLINE or error.state is LinkState.SERVER_MENOLAK:
-            delay = self.backoff.failure()
+            delay = self.backoff.failure(at_least=error.retry_after)
             log.warning(
                 "sinkronisasi gagal (%s): %s; dicoba lagi dalam %.1f detik [%s]",
                 error.state.value,
@@ -388,13 +387,6 @@ def _local_error(exc: BaseException) -> SyncError:
     """A failure of this machine (disk full, database locked) as a SyncError."""
     if isinstance(exc, SyncError):
         return exc
-    text = str(exc)
-    if isinstance(exc, StoreError):
+    if isinstance(exc, StoreError) and not is_disk_full(exc):
         return LocalFailure(exc.message, exc.cause)
-    if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "disk is full" in text:
-        return LocalFailure(
-            "Disk penuh: hasil sinkronisasi tidak dapat disimpan. Kosongkan ruang disk; "
-            "tidak ada data yang hilang.",
-            repr(exc)[:300],
-        )
-    return LocalFailure("Data lokal tidak dapat dibaca atau ditulis.", repr(exc)[:300])
+    return local_failure(exc, "Data lokal tidak dapat dibaca atau ditulis.")

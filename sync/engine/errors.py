@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from store.errors import disk_full_message, is_disk_full
 from sync.redact import redact
 
 
@@ -35,6 +36,8 @@ class SyncError(Exception):
 
     state: LinkState = LinkState.SERVER_MENOLAK
     retry: bool = True
+    # Seconds the server asked us to wait (Retry-After of a 429 or 507); 0 when it did not.
+    retry_after: float = 0.0
 
     def __init__(self, message: str, cause: str = "", *, status: int = 0, kode: str = "") -> None:
         # Causes quote URLs and library errors: an upload's capability never shows.
@@ -58,6 +61,10 @@ class ServerRefused(SyncError):
     state = LinkState.SERVER_MENOLAK
 
 
+class ServerDiskFull(ServerRefused):
+    """The BKD server's disk is full (507): nothing was lost here, sync retries later."""
+
+
 class DeviceRevoked(SyncError):
     """The server no longer knows this device's key: a BKD admin revoked it."""
 
@@ -76,6 +83,19 @@ class LocalFailure(SyncError):
     """Something on this machine failed (disk full, unreadable file); the server is fine."""
 
     state = LinkState.ONLINE
+
+
+class DiskFullLocal(LocalFailure):
+    """This machine's disk is full: not the network, not the server, not a file. Nothing
+    is lost; the same sync succeeds once there is room."""
+
+
+def local_failure(exc: BaseException, message: str) -> LocalFailure:
+    """A failure of this machine as a LocalFailure: the disk-full sentence when the disk
+    (or quota) is full, wherever in the chain it shows, else `message`."""
+    if is_disk_full(exc):
+        return DiskFullLocal(disk_full_message(), repr(exc)[:300])
+    return LocalFailure(message, repr(exc)[:300])
 
 
 class BlobCorrupt(LocalFailure):

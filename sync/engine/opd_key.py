@@ -15,7 +15,6 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from sync.crypto import (
     CryptoError,
-    generate_x25519,
     public_key_b64,
     unwrap_opd_key,
     wrap_opd_key,
@@ -92,10 +91,7 @@ def adopt_enrolment_copy(keyring: Keyring, facts: ServerFacts, envelope_b64: str
 def _register_new(keyring: Keyring, transport: Transport, facts: ServerFacts) -> None:
     """First device of the OPD: make the key pair (kept locally before the PUT, so a cut
     PUT is retried with the same key) and register it wrapped to us and the verifier."""
-    key = keyring.opd_key()
-    if key is None:
-        key = generate_x25519()
-        keyring.save_opd_key(key)
+    key = keyring.opd_key() or keyring.create_opd_key()
     device_pub = keyring.device_keys().x25519("encryption").public_key()
     verifier_pub = x25519_public_from_b64(facts.verifier_encryption_key)
     body = OpdKeyUpload(

@@ -21,6 +21,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from pydantic import BaseModel, ValidationError
 
+from store.errors import is_disk_full
 from sync.crypto import (
     SEALED_MEDIA_TYPE,
     CryptoError,
@@ -36,8 +37,10 @@ from sync.engine.backoff import Backoff
 from sync.engine.errors import (
     DeviceRevoked,
     Offline,
+    ServerDiskFull,
     ServerRefused,
     SyncError,
+    local_failure,
 )
 from sync.protocol import EPOCH_HEADER
 from sync.redact import install_log_redaction
@@ -87,6 +90,9 @@ def classify_exception(exc: Exception) -> SyncError:
     """A network failure as a SyncError with the right state and a message to act on."""
     if isinstance(exc, SyncError):
         return exc
+    if is_disk_full(exc):
+        # Writing what arrived failed on this machine: a full disk is not a network cut.
+        return local_failure(exc, "")
     chain = _chain(exc)
     if any(isinstance(e, ssl.SSLError | ssl.CertificateError) for e in chain) or (
         "CERTIFICATE_VERIFY_FAILED" in str(exc) or "SSL" in type(_root_cause(exc)).__name__
@@ -127,7 +133,15 @@ def error_from_response(response: httpx.Response) -> SyncError:
     error = _refusal(status, kode, pesan, f"HTTP {status} {kode} {detail}".strip())
     error.status = status
     error.kode = kode
+    error.retry_after = _retry_after(response.headers.get("retry-after"))
     return error
+
+
+def _retry_after(value: str | None) -> float:
+    """Retry-After in seconds (only the delta-seconds form; dates are ignored), capped."""
+    if value is None or not value.strip().isdigit():
+        return 0.0
+    return float(min(int(value.strip()), 3600))
 
 
 def _refusal(status: int, kode: str, pesan: str, cause: str) -> SyncError:
@@ -140,6 +154,17 @@ def _refusal(status: int, kode: str, pesan: str, cause: str) -> SyncError:
     if status == 401 and kode == "stale_timestamp":
         return ServerRefused(
             pesan or "Jam komputer ini berbeda lebih dari 5 menit dari server.", cause
+        )
+    if status == 507 or kode == "ruang_disk_penuh":
+        # Not a network cut, and nothing this device can fix: say whose disk it is.
+        return ServerDiskFull(
+            "Ruang disk server BKD penuh; data belum terkirim tetapi aman di perangkat ini. "
+            "Sinkronisasi dicoba lagi nanti; beri tahu admin BKD bila berlanjut.",
+            cause,
+        )
+    if status == 429:
+        return ServerRefused(
+            pesan or "Server BKD menerima terlalu banyak permintaan; dicoba lagi nanti.", cause
         )
     if status >= 500:
         return ServerRefused(

@@ -30,7 +30,7 @@ from store.database import Store
 from store.models import Blob, Dokumen
 from sync.crypto import CryptoError, read_header
 from sync.engine.cipher import ensure_recipients
-from sync.engine.errors import BlobCorrupt, LocalFailure, SyncError
+from sync.engine.errors import BlobCorrupt, LocalFailure, SyncError, local_failure
 from sync.engine.keyring import Keyring
 from sync.engine.timetable import Throttle, Timetable
 from sync.engine.tus_client import TusClient, UploadGone, UploadHeld
@@ -259,7 +259,7 @@ class Uploader:
         except CryptoError as exc:
             raise BlobCorrupt(exc.message, str(exc)) from exc
         except OSError as exc:
-            raise LocalFailure("Dokumen lokal tidak dapat dibaca atau ditulis.", repr(exc)) from exc
+            raise local_failure(exc, "Dokumen lokal tidak dapat dibaca atau ditulis.") from exc
         metadata = {"sha256": job.sha256}
         if job.filename:
             metadata["filename"] = job.filename

@@ -164,6 +164,69 @@ def test_verifikator_writes_only_verification_fields(
     assert [r.outcome for r in allowed] == ["applied", "applied"]
 
 
+def test_verifikator_cannot_write_a_field_by_naming_it_unchanged(
+    verifier: TestDevice, device_b: TestDevice, b_records: dict[str, dict[str, Any]]
+) -> None:
+    """A fast-forward applies every named field's new value: an op whose base equals its
+    new value must be authorized like any other (issue 13 item 1)."""
+    usulan, dokumen, pegawai = b_records["usulan"], b_records["dokumen"], b_records["pegawai"]
+    forged_sha = "b" * 64
+
+    sneaky = [
+        verifier.update("pegawai", pegawai, {"nama": "Diubah BKD"}, base={"nama": "Diubah BKD"}),
+        verifier.update("usulan", usulan, {"catatan": "palsu"}, base={"catatan": "palsu"}),
+        verifier.update("dokumen", dokumen, {"sha256": forged_sha}, base={"sha256": forged_sha}),
+        # Allowed field and forbidden field together: the whole op is refused.
+        verifier.update(
+            "usulan",
+            usulan,
+            {"catatan_verifikator": "MS", "periode": "2030-04-01"},
+            base={"periode": "2030-04-01"},
+        ),
+    ]
+    results = verifier.push(*sneaky).results
+    assert [r.outcome for r in results] == ["refused"] * len(sneaky), results
+    assert all("kolom verifikasi" in (r.reason or "") for r in results)
+    # On a stale version the named field would open a conflict instead: refused as well.
+    device_b.push(device_b.update("pegawai", pegawai, {"jabatan": "Analis"}))
+    result = verifier.push(  # `pegawai` is now one version behind the server's
+        verifier.update("pegawai", pegawai, {"nama": "Diubah BKD"}, base={"nama": "Lama"})
+    ).results[0]
+    assert result.outcome == "refused", result
+    # The server holds the OPD's values, untouched, and no conflict was opened.
+    held = {c.table: c for c in device_b.pull_all()}
+    assert held["pegawai"].record["nama"] == pegawai["nama"]
+    assert held["pegawai"].record["jabatan"] == "Analis"
+    assert held["pegawai"].conflicts == []
+    assert held["usulan"].record["catatan"] == usulan["catatan"]
+    assert held["usulan"].record["periode"] == usulan["periode"]
+    assert held["usulan"].record["catatan_verifikator"] == ""
+    assert held["dokumen"].record["sha256"] == dokumen["sha256"]
+
+
+def test_opd_cannot_name_bkd_fields_even_on_a_stale_base(device: TestDevice) -> None:
+    """An OPD op naming a BKD-only field is refused whatever its base: on a stale version
+    it would otherwise open a conflict on that field (which a resolution then applies)."""
+    pegawai = applied_record(device, "pegawai", pegawai_data())
+    usulan = applied_record(device, "usulan", usulan_data(pegawai["id"]))
+    dokumen = applied_record(device, "dokumen", dokumen_data(usulan["id"], "SKP"))
+    device.push(device.update("usulan", usulan, {"catatan": "v2"}))
+    device.push(device.update("dokumen", dokumen, {"pages": 2}))
+    refused = [
+        device.update("usulan", usulan, {"nomor_pertek": "PALSU/1"}, base={"nomor_pertek": "X"}),
+        device.update("dokumen", dokumen, {"state": "dikembalikan"}, base={"state": "x"}),
+        device.update(
+            "usulan", usulan, {"catatan_verifikator": "MS"}, base={"catatan_verifikator": "MS"}
+        ),
+    ]
+    results = device.push(*refused).results
+    assert [r.outcome for r in results] == ["refused"] * 3, results
+    held = {c.table: c for c in device.pull_all()}
+    assert held["usulan"].conflicts == [] and held["dokumen"].conflicts == []
+    assert held["usulan"].record["nomor_pertek"] == ""
+    assert held["dokumen"].record["state"] == "ada"
+
+
 def test_opd_cannot_write_bkd_fields(device: TestDevice) -> None:
     pegawai = applied_record(device, "pegawai", pegawai_data())
     usulan = applied_record(device, "usulan", usulan_data(pegawai["id"]))

@@ -6,11 +6,20 @@ import json
 import logging
 import socket
 
+import httpx
 import pytest
 
 from sync.crypto import SEALED_MEDIA_TYPE, request_aad, seal_json
 from sync.protocol import MAX_PUSH_OPS, PushRequest
-from tests.server.conftest import applied_record, pegawai_data
+from tests.server.conftest import (
+    applied_record,
+    dokumen_data,
+    file_list,
+    make_opd_key,
+    pegawai_data,
+    tus_upload,
+    usulan_data,
+)
 from tests.support.device import TestDevice
 from tests.support.netproxy import wait_until
 from tests.support.server import RunningServer
@@ -91,12 +100,90 @@ def test_too_many_ops(device: TestDevice, baseline: list[object]) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    ["since=-1", "since=abc", "limit=0", "limit=5000", "since=0&sejak=1", "limit=1.5"],
+    [
+        "since=-1",
+        "since=abc",
+        "limit=0",
+        "limit=5000",
+        "since=0&sejak=1",
+        "limit=1.5",
+        f"since={2**63}",  # one past what the database holds (was OverflowError: 500)
+        f"since={2**64 + 5}",
+        "since=" + "9" * 5000,
+    ],
 )
 def test_bad_changes_query(device: TestDevice, query: str) -> None:
     call = device.send("GET", f"/v1/sync/changes?{query}")
     assert call.response.status_code == 422, call.response.text
     assert call.response.json()["kode"] == "isian_tidak_sah"
+
+
+def test_largest_database_integer_is_a_valid_since(device: TestDevice) -> None:
+    page = device.changes(since=2**63 - 1)
+    assert page.changes == [] and not page.has_more
+    # The connection survived: the next request on it is answered normally.
+    assert device.changes().next_since >= 0
+
+
+def test_integers_past_64_bits_in_a_push_are_refused(
+    device: TestDevice, baseline: list[object]
+) -> None:
+    op = device.create("pegawai", pegawai_data(2)).model_dump(mode="json")
+    status, body = _push_raw(device, json.dumps({"ops": [{**op, "base_version": 2**63}]}).encode())
+    assert status == 422, body
+    # An integer record field (dokumen.size): the op is refused, nothing is stored.
+    pegawai = applied_record(device, "pegawai", pegawai_data(3))
+    usulan = applied_record(device, "usulan", usulan_data(pegawai["id"], 3))
+    huge = device.push(
+        device.create("dokumen", dokumen_data(usulan["id"], "SKP", size=2**63)),
+        device.create("dokumen", dokumen_data(usulan["id"], "SKP", pages=-(2**63) - 1)),
+    ).results
+    assert [r.outcome for r in huge] == ["refused", "refused"], huge
+    assert not any(c.table == "dokumen" for c in device.pull_all())
+
+
+@pytest.mark.parametrize(
+    "target", ["/v1/opd/key?opd=A%00B", "/v1/files?after=%00", "/v1/files/%00"]
+)
+def test_nul_in_the_url_is_refused(device: TestDevice, target: str) -> None:
+    """PostgreSQL text holds no NUL (it was a 500 DataError there; found by the fuzzing)."""
+    call = device.send("GET", target)
+    assert call.response.status_code == 400, call.response.text
+
+
+def test_nul_in_any_json_string_is_refused(
+    server: RunningServer, device: TestDevice, baseline: list[object]
+) -> None:
+    op = device.create("pegawai", pegawai_data(2)).model_dump(mode="json")
+    for bad in (
+        {**op, "record_id": "a\x00b"},
+        {**op, "changes": {"nip": {"base": None, "new": "1\x00"}}},
+    ):
+        status, body = _push_raw(device, json.dumps({"ops": [bad]}).encode())
+        assert status == 422, body
+    assert device.pull_all() == baseline
+    enrol = httpx.post(
+        f"{server.url}/v1/enrol",
+        json={
+            "code": "AB\x00",
+            "device_name": "x",
+            "signing_key": "A" * 43,
+            "encryption_key": "A" * 43,
+        },
+    )
+    assert enrol.status_code == 422, enrol.text
+    # A backslash followed by the text u0000 is no NUL: that push is answered normally.
+    [result] = device.push(device.create("pegawai", pegawai_data(4, nama="Budi \\u0000"))).results
+    assert result.outcome == "applied", result
+
+
+def test_range_with_thousands_of_digits_is_not_a_server_error(device: TestDevice) -> None:
+    tus_upload(device, b"%PDF-1.7 dokumen", make_opd_key(device))
+    [info] = file_list(device).files
+    huge = "bytes=" + "9" * 5000 + "-"
+    call = device.send("GET", f"/v1/files/{info.file_id}", headers={"Range": huge})
+    assert call.response.status_code == 200, call.response.text  # ignored, not understood
+    assert len(call.response.content) == info.cipher_size
 
 
 @pytest.mark.parametrize(
@@ -110,7 +197,7 @@ def test_bad_changes_query(device: TestDevice, query: str) -> None:
 )
 def test_path_traversal_in_file_ids(device: TestDevice, path: str) -> None:
     call = device.send("GET", path)
-    assert call.response.status_code in (401, 404), call.response.text
+    assert call.response.status_code in (400, 401, 404), call.response.text
     assert "private" not in call.response.text
 
 

@@ -15,6 +15,7 @@ per call (dropped by `drop_test_database`), so runs never see each other's rows.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import secrets
 import signal
@@ -26,10 +27,12 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import httpx
 import uvicorn
+from sqlalchemy import event
 from starlette.types import ASGIApp
 
 from server import admin
@@ -141,13 +144,15 @@ def start_server(
     *,
     wrap: Callable[[ASGIApp], ASGIApp] | None = None,
     access_log: bool = False,
+    **overrides: Any,
 ) -> RunningServer:
     """Initialise `home` if needed and serve it on 127.0.0.1:<ephemeral> in a thread.
 
     `wrap` puts an ASGI layer around the app (a server variant for interop tests);
-    `access_log` turns on uvicorn's access log (INFO on "uvicorn.access").
+    `access_log` turns on uvicorn's access log (INFO on "uvicorn.access");
+    `overrides` replace ServerSettings fields (limits, blob_dir).
     """
-    settings = init_home(home, database_url)
+    settings = dataclasses.replace(init_home(home, database_url), **overrides)
     app = create_app(settings)
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say so, and
     # without it small answers wait for delayed ACKs (40 ms a request).
@@ -304,3 +309,20 @@ def _libpq_url(url: str) -> str:
     """postgresql+psycopg://... -> postgresql://... (what libpq understands)."""
     scheme, rest = url.split("://", 1)
     return "postgresql://" + rest if scheme.startswith("postgres") else url
+
+
+@contextlib.contextmanager
+def database_full(db: Database) -> Iterator[None]:
+    """A SQLite server database that cannot grow: a write needing a new page fails with
+    SQLITE_FULL ("database or disk is full"), exactly as on a full disk."""
+
+    def cap(dbapi_conn: Any, _record: object) -> None:
+        dbapi_conn.execute("PRAGMA max_page_count = 1")  # clamped to the file's size
+
+    event.listen(db.engine, "connect", cap)
+    db.engine.dispose()
+    try:
+        yield
+    finally:
+        event.remove(db.engine, "connect", cap)
+        db.engine.dispose()

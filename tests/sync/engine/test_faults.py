@@ -147,7 +147,7 @@ def test_full_disk_while_applying_a_page(
 
     monkeypatch.setattr(pull_module, "_apply", full)
     report = b.sync()
-    assert not report.ok and "Disk penuh" in _state(b)[1]
+    assert not report.ok and "Ruang disk penuh" in _state(b)[1]
     assert last_seq(b.store) == 0  # the page was not half applied
     monkeypatch.setattr(pull_module, "_apply", real)
     assert b.sync().ok
