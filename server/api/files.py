@@ -196,6 +196,25 @@ async def _receive_chunk(
     offset: int,
     checksum: tuple[str, bytes] | None,
 ) -> Upload | None:
+    """On PostgreSQL the upload is first held through the database (several hosts may
+    share the blob folder, where file locks do not reach every host): 423 when another
+    process holds it. The flock below then guards against threads of this host."""
+    if svc.db.is_sqlite:
+        return await _receive_chunk_locked(svc, request, upload_id, cap, offset, checksum)
+    with svc.uploads.hold(upload_id) as held:
+        if not held:
+            raise ApiError(423, "sedang_dipakai", "Unggahan ini sedang menerima potongan lain.")
+        return await _receive_chunk_locked(svc, request, upload_id, cap, offset, checksum)
+
+
+async def _receive_chunk_locked(
+    svc: Services,
+    request: Request,
+    upload_id: str,
+    cap: str | None,
+    offset: int,
+    checksum: tuple[str, bytes] | None,
+) -> Upload | None:
     """Append the body to the partial file at `offset` and record the new offset; returns
     the upload as recorded, or None if the client disconnected (keeping what arrived,
     unless a checksum was sent).
