@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Final
 
 from anyio import to_thread
@@ -70,6 +72,13 @@ def build_services(settings: ServerSettings) -> Services:
         metrics=ServerMetrics(db),
         epoch=ensure_epoch(db),
     )
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker of `berkas server run --workers N` (BERKAS_SERVER_HOME and
+    BERKAS_DATABASE_URL were set by the parent)."""
+    settings = ServerSettings.for_home(Path(os.environ["BERKAS_SERVER_HOME"]))
+    return create_app(settings)
 
 
 def create_app(settings: ServerSettings) -> FastAPI:

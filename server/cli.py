@@ -5,6 +5,7 @@ the network). Mounted by client/cli.py; also runs as `python -m server.cli`.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -295,6 +296,14 @@ def run_cmd(
     host: Annotated[str, typer.Option("--host", help="Alamat dengar.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Porta dengar.")] = 8700,
     log_level: Annotated[str, typer.Option("--log-level")] = "info",
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Jumlah proses server pada porta ini (basis data yang sama).",
+        ),
+    ] = 1,
     log_format: Annotated[
         str,
         typer.Option(
@@ -318,14 +327,32 @@ def run_cmd(
     if log_format not in ("json", "teks"):
         _fail("--log-format harus json atau teks.")
     typer.echo(f"Server Berkas berjalan di http://{host}:{port} (OpenAPI: /docs).")
-    if log_format == "json":
-        from server.metrics import json_log_config
+    from server.metrics import json_log_config
 
-        uvicorn.run(
-            api, host=host, port=port, log_level=log_level, log_config=json_log_config(log_level)
-        )
-    else:
-        uvicorn.run(api, host=host, port=port, log_level=log_level)
+    log_config = (
+        json_log_config(log_level) if log_format == "json" else uvicorn.config.LOGGING_CONFIG
+    )
+    if workers == 1:
+        uvicorn.run(api, host=host, port=port, log_level=log_level, log_config=log_config)
+        return
+    # Several processes: each worker builds its app from the environment (uvicorn spawns
+    # them); their metrics counters meet in one multiprocess folder (prometheus-client).
+    del api
+    metrics_dir = settings.home / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(mode=0o700)
+    os.environ[HOME_ENV] = str(settings.home)
+    os.environ[DATABASE_URL_ENV] = settings.database_url
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    uvicorn.run(
+        "server.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        log_config=log_config,
+    )
 
 
 @opd_app.command("add")

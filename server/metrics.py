@@ -20,12 +20,13 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import secrets
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
@@ -77,7 +78,8 @@ class ServerMetrics:
             ["event"],
             registry=self.registry,
         )
-        self.registry.register(_DatabaseGauges(db))
+        self._gauges = _DatabaseGauges(db)
+        self.registry.register(self._gauges)
 
     def count_push(self, results: Iterable[OpResult]) -> None:
         for result in results:
@@ -86,7 +88,13 @@ class ServerMetrics:
                 self.conflicts.inc(len(result.conflicts))
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            return generate_latest(self.registry)
+        # `run --workers N`: counters of every worker of this host, summed from their files.
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        registry.register(self._gauges)
+        return generate_latest(registry)
 
 
 class _DatabaseGauges(Collector):
