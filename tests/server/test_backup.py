@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +36,8 @@ def restore_database_url(own_database_url: str | None) -> Iterator[str | None]:
     if own_database_url is None:
         yield None
         return
+    if shutil.which("pg_dump") is None or shutil.which("pg_restore") is None:
+        pytest.skip("pg_dump/pg_restore tidak terpasang (apt-get install postgresql-client)")
     import psycopg
 
     name = f"berkas_restore_{secrets.token_hex(5)}"
