@@ -86,6 +86,8 @@ def epoch_before_push(store: Store, transport: Transport) -> str | None:
     """The new epoch when the server was restored since this device last saw it, checked
     before ops go out (an op that builds on a record the restored server lacks would be
     refused, and the refusal kept as that op's result)."""
+    if not store.get_meta(EPOCH_META, ""):
+        return None  # nothing to compare with yet: the first epoch is learnt after the sync
     if time.monotonic() - transport.epoch_seen_at > EPOCH_FRESH_SECONDS:
         return _confirm(store, transport)
     return changed_epoch(store, transport)
