@@ -219,7 +219,7 @@ def backup(
             ]
             _run_tool(argv, "pg_dump")
         # What the snapshot holds, read from the copy itself.
-        facts = _snapshot_facts(settings, work / database_file, db)
+        facts = _snapshot_facts(work / database_file, db)
     finally:
         db.dispose()
 
@@ -309,19 +309,23 @@ def _sqlite_backup(source: Path, destination: Path) -> None:
         src.close()
 
 
-def _snapshot_facts(settings: ServerSettings, copy: Path, live: Database) -> dict[str, Any]:
+def _snapshot_facts(copy: Path, live: Database) -> dict[str, Any]:
     """Records, newest sequence and stored files of the snapshot (SQLite: read from the
-    copy; PostgreSQL: the dump was taken first, so the live database holds at least as
-    much; the figures are for the report, the blob check uses the live list)."""
-    db = open_database(f"sqlite:///{copy}") if live.is_sqlite else live
-    try:
-        with db.read() as session:
-            records = int(session.scalar(select(func.count()).select_from(Record)) or 0)
-            max_seq = int(session.scalar(select(func.max(ChangeLog.seq))) or 0)
-            stored = sorted(set(session.scalars(select(StoredFile.cipher_sha256))))
-    finally:
-        if db is not live:
-            db.dispose()
+    copy, read-only; PostgreSQL: the dump was taken first, so the live database holds at
+    least as much: the figures are for the report, the blob check is then stricter)."""
+    if live.is_sqlite:
+        conn = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)
+        try:
+            records = int(conn.execute("SELECT count(*) FROM record").fetchone()[0])
+            max_seq = int(conn.execute("SELECT max(seq) FROM change_log").fetchone()[0] or 0)
+            stored = sorted({r[0] for r in conn.execute("SELECT cipher_sha256 FROM stored_file")})
+        finally:
+            conn.close()
+        return {"records": records, "max_seq": max_seq, "stored_files": stored}
+    with live.read() as session:
+        records = int(session.scalar(select(func.count()).select_from(Record)) or 0)
+        max_seq = int(session.scalar(select(func.max(ChangeLog.seq))) or 0)
+        stored = sorted(set(session.scalars(select(StoredFile.cipher_sha256))))
     return {"records": records, "max_seq": max_seq, "stored_files": stored}
 
 

@@ -220,7 +220,12 @@ class SyncEngine:
                         restored = changed_epoch(self.store, self.transport)
                     if restored is None:
                         break
-                    files = {info.sha256 for info in list_files(self.transport)}
+                    # Only OPD devices upload; a verifikator's blobs are downloads.
+                    files = (
+                        {info.sha256 for info in list_files(self.transport)}
+                        if self.facts.role == "opd"
+                        else None
+                    )
                     report.resent += recover_after_restore(self.store, restored, files)
                     report.server_restored = True
                 self.backoff.success()
