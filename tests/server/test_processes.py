@@ -5,16 +5,21 @@ does not take a partial file being created for an orphan."""
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
+
 from server.app import build_services
 from tests.server.conftest import encrypt_document, make_opd_key, upload_url
 from tests.support.device import TestDevice
-from tests.support.server import start_server
+from tests.support.server import REPO_ROOT, init_home, start_server
 
 CHUNK = 64 * 1024
 
@@ -66,3 +71,45 @@ def test_a_starting_process_leaves_uploads_of_another_process_alone(
     finally:
         device.close()
         running.stop()
+
+
+def test_run_with_two_workers_serves_and_sums_their_metrics(tmp_path: Path) -> None:
+    home = tmp_path / "server"
+    init_home(home)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "BERKAS_DATABASE_URL"}
+    command = [sys.executable, "-m", "server.cli", "run", "--home", str(home)]
+    command += ["--port", str(port), "--workers", "2", "--log-level", "warning"]
+    process = subprocess.Popen(
+        command,
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        answered = 0
+        # Fresh connections land on either worker (unsigned: each answers 401).
+        while answered < 40:
+            assert time.monotonic() < deadline, "the workers did not answer"
+            try:
+                httpx.get(f"{url}/v1/sync/epoch", headers={"Connection": "close"})
+            except httpx.HTTPError:
+                time.sleep(0.2)
+                continue
+            answered += 1
+        metrics = httpx.get(f"{url}/metrics").text
+        line = next(
+            line
+            for line in metrics.splitlines()
+            if line.startswith("berkas_http_requests_total") and 'route="/v1/sync/epoch"' in line
+        )
+        assert float(line.rsplit(" ", 1)[1]) == answered
+        assert len(list((home / "metrics").glob("*.db"))) >= 2  # both workers counted
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
