@@ -11,7 +11,14 @@ from server.auth import sealed_response
 from server.changes import changes_since
 from server.errors import ApiError
 from server.services import CallerDep, ServicesDep
-from sync.protocol import ChangesPage, ChangesQuery, PushRequest, PushResponse, ServerEpoch
+from sync.protocol import (
+    EPOCH_HEADER,
+    ChangesPage,
+    ChangesQuery,
+    PushRequest,
+    PushResponse,
+    ServerEpoch,
+)
 
 router = APIRouter(tags=["sinkronisasi"])
 
@@ -29,6 +36,15 @@ _SEAL_INLINE_RESULTS = 50
 )
 async def push_ops(request: Request, svc: ServicesDep) -> Response:
     caller, body = await svc.auth.open(request, PushRequest, svc.keys.encryption)
+    known = request.headers.get(EPOCH_HEADER)
+    if known is not None and known != svc.epoch:
+        # The device last synced with this server before it was restored from a backup:
+        # it must first send again what it had acknowledged (PROTOCOL.md 9).
+        raise ApiError(
+            409,
+            "epoch_berubah",
+            "Server telah dipulihkan dari cadangan; perangkat mengirim ulang perubahannya.",
+        )
     # Pushes are serial writes: they queue for the one writer thread (server.push_queue),
     # in arrival order, instead of parking request threads on the database's write lock.
     result = await svc.pushes.push(caller, body.ops)

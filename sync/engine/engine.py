@@ -27,14 +27,25 @@ from store.models import Blob, Dokumen
 from sync.crypto import x25519_public_from_b64
 from sync.engine.backoff import Backoff
 from sync.engine.download import download_blob, list_files
-from sync.engine.errors import LinkState, LocalFailure, OpdKeyMissing, SyncError, local_failure
+from sync.engine.errors import (
+    LinkState,
+    LocalFailure,
+    OpdKeyMissing,
+    ServerRefused,
+    SyncError,
+    local_failure,
+)
 from sync.engine.keyring import Keyring, ServerFacts
 from sync.engine.opd_key import ensure_opd_key, wrap_for_waiting_devices
 from sync.engine.outbox import last_seq as outbox_last_seq
-from sync.engine.outbox import pending_count
 from sync.engine.pull import PullReport, pull_changes
 from sync.engine.push import PushReport, push_outbox
-from sync.engine.server_restore import changed_epoch, epoch_before_push
+from sync.engine.server_restore import (
+    EPOCH_CHANGED,
+    EPOCH_META,
+    changed_epoch,
+    confirm_epoch,
+)
 from sync.engine.server_restore import recover as recover_after_restore
 from sync.engine.timetable import Throttle, Timetable
 from sync.engine.transport import LINK_TIMEOUTS, Transport
@@ -200,11 +211,11 @@ class SyncEngine:
             try:
                 # Twice at most: a server found restored from a backup gets the acknowledged
                 # ops it lacks again, and every record is pulled again (server_restore).
+                # Pushes carry the epoch this device knows; a restored server refuses them
+                # (nothing applied) instead of refusing ops that build on what it lacks.
                 for _round in range(2):
-                    restored = None
-                    if pending_count(self.store):
-                        restored = epoch_before_push(self.store, self.transport)
-                    if restored is None:
+                    self.transport.known_epoch = self.store.get_meta(EPOCH_META, "") or None
+                    try:
                         push = push_outbox(
                             self.store,
                             self.transport,
@@ -212,6 +223,13 @@ class SyncEngine:
                             opd_id=self.facts.opd_id,
                             batch_size=self.settings.push_batch,
                         )
+                    except ServerRefused as exc:
+                        if exc.kode != EPOCH_CHANGED:
+                            raise
+                        restored = confirm_epoch(self.store, self.transport)
+                        if restored is None:
+                            raise
+                    else:
                         _add_push(report.push, push)
                         pull = pull_changes(
                             self.store, self.transport, limit=self.settings.page_limit

@@ -20,7 +20,6 @@ healed by the devices (the README tells the admin to keep backups more often tha
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable
 from typing import Any, Final
 
@@ -40,9 +39,8 @@ log = logging.getLogger(__name__)
 EPOCH_PATH: Final = "/v1/sync/epoch"
 EPOCH_META: Final = "server_epoch"
 HISTORY_KEEP_DAYS: Final = 60
-# Before a push, an epoch header older than this is checked again with one request: a
-# restore takes the server down for longer, so a fresher answer is from the same server.
-EPOCH_FRESH_SECONDS: Final = 30.0
+# The refusal of a push sent with an epoch the server no longer has (PROTOCOL.md 9).
+EPOCH_CHANGED: Final = "epoch_berubah"
 
 _HISTORY = OutboxHistory.__table__  # type: ignore[attr-defined]
 _OUTBOX = OutboxEntry.__table__  # type: ignore[attr-defined]
@@ -82,27 +80,18 @@ def remember_acknowledged(session: Session, entries: Iterable[PendingOp], now: f
     session.execute(delete(_HISTORY).where(_HISTORY.c.acked_at < now - HISTORY_KEEP_DAYS * 86400))
 
 
-def epoch_before_push(store: Store, transport: Transport) -> str | None:
-    """The new epoch when the server was restored since this device last saw it, checked
-    before ops go out (an op that builds on a record the restored server lacks would be
-    refused, and the refusal kept as that op's result)."""
-    if not store.get_meta(EPOCH_META, ""):
-        return None  # nothing to compare with yet: the first epoch is learnt after the sync
-    if time.monotonic() - transport.epoch_seen_at > EPOCH_FRESH_SECONDS:
-        return _confirm(store, transport)
-    return changed_epoch(store, transport)
-
-
 def changed_epoch(store: Store, transport: Transport) -> str | None:
     """After answers came: the new epoch if the server's header changed and the sealed
     endpoint confirms it, else None. The first epoch a device sees is just remembered."""
     seen = transport.epoch_seen
     if not seen or seen == store.get_meta(EPOCH_META, ""):
         return None
-    return _confirm(store, transport)
+    return confirm_epoch(store, transport)
 
 
-def _confirm(store: Store, transport: Transport) -> str | None:
+def confirm_epoch(store: Store, transport: Transport) -> str | None:
+    """The epoch from the sealed endpoint when it differs from the one kept (the first
+    one is only kept); None when it does not."""
     try:
         epoch = transport.sealed("GET", EPOCH_PATH, None, ServerEpoch).epoch
     except SyncError as exc:

@@ -203,6 +203,8 @@ class Transport:
         # a change means the server may have been restored (sync.engine.server_restore).
         self.epoch_seen: str | None = None
         self.epoch_seen_at = 0.0
+        # Sent with signed requests: a server restored since refuses a push (409).
+        self.known_epoch: str | None = None
         self.signer = (
             SignedRequestAuth(keys, device_id, clock=lambda: time.time() + self.clock_offset)
             if keys is not None and device_id
@@ -251,6 +253,8 @@ class Transport:
         auth = self.signer if signed else None
         if signed and auth is None:
             raise SyncError("Perangkat belum terdaftar.", "signed request without keys")
+        if signed and self.known_epoch:
+            headers = {**(headers or {}), EPOCH_HEADER: self.known_epoch}
         try:
             response = self.http.request(
                 method, path, content=content, headers=headers, params=params, auth=auth

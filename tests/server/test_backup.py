@@ -233,6 +233,9 @@ def test_devices_give_the_restored_server_what_it_acknowledged_after_the_backup(
         assert b.get(Pegawai, p3).nama == "Dari Perangkat Yang Hilang"
         lost_ops = {h.op_id for h in _history(a)}
         assert lost_ops  # acknowledged ops are kept after they leave the outbox
+        # A's next edit builds on p2, which the restored server will not have: it must
+        # not be refused there, but arrive after p2 is sent again.
+        a.edit(Pegawai, p2, nama="Diubah Sebelum Pemulihan")
         first.stop()
 
         # The server machine is lost; the admin restores the backup on a new one.
@@ -248,7 +251,8 @@ def test_devices_give_the_restored_server_what_it_acknowledged_after_the_backup(
         report = a.sync()
         records = server_records(second.settings.database_url)
         assert records[("pegawai", p1)][1]["nama"] == "Diubah Sesudah Cadangan"
-        assert records[("pegawai", p2)][1]["nama"] == "Sesudah Cadangan"
+        assert records[("pegawai", p2)][1]["nama"] == "Diubah Sebelum Pemulihan"
+        assert report.push.refused == 0
         assert report.ok and report.server_restored and report.resent >= len(lost_ops)
         with a.store.read() as session:
             blob = session.get(Blob, sha)
