@@ -7,7 +7,6 @@ downloads (httpx's pool is thread-safe), and so is its `Backoff`.
 
 from __future__ import annotations
 
-import importlib.metadata
 import logging
 import socket
 import ssl
@@ -44,6 +43,7 @@ from sync.engine.errors import (
 )
 from sync.protocol import EPOCH_HEADER
 from sync.redact import install_log_redaction
+from sync.version import BERKAS_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -54,15 +54,8 @@ M = TypeVar("M", bound=BaseModel)
 LINK_TIMEOUTS = httpx.Timeout(connect=20.0, read=60.0, write=60.0, pool=120.0)
 
 
-def _berkas_version() -> str:
-    """The installed Berkas version (shown to the BKD admin by `berkas server devices`)."""
-    try:
-        return importlib.metadata.version("berkas")
-    except importlib.metadata.PackageNotFoundError:
-        return "0"
-
-
-USER_AGENT = f"berkas-sync/1 berkas/{_berkas_version()}"
+# The Berkas version lets the BKD admin see who runs what (`berkas server devices`).
+USER_AGENT = f"berkas-sync/1 berkas/{BERKAS_VERSION}"
 
 
 def _root_cause(exc: BaseException) -> BaseException:

@@ -3,7 +3,6 @@ route templates, never capabilities; `berkas server devices` shows last sync and
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import logging
 from pathlib import Path
@@ -18,6 +17,7 @@ from server.cli import app as server_cli
 from server.metrics import METRICS_TOKEN_ENV, JsonFormatter
 from store import usulan as wf
 from store.models import Blob, Pegawai, Usulan
+from sync.version import BERKAS_VERSION
 from tests.server.test_backup import attach_scan
 from tests.support.server import start_server
 from tests.sync.engine.conftest import NIPS, make_device, random_bytes
@@ -95,7 +95,7 @@ def test_metrics_count_a_scripted_sync(
         assert grew("berkas_upload_sessions_total", event="created") == len(blobs)
         assert grew("berkas_upload_sessions_total", event="completed") == len(blobs)
         assert value(after, "berkas_usulan_diajukan", opd="DISDIK") == 1
-        version = importlib.metadata.version("berkas")
+        version = BERKAS_VERSION
         lags = [
             dict(labels) for (name, labels) in after if name == "berkas_device_sync_lag_seconds"
         ]
