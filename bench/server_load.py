@@ -439,6 +439,7 @@ global
     maxconn 1024
 defaults
     mode http
+    option forwardfor
     timeout connect 2s
     timeout client 60s
     timeout server 60s

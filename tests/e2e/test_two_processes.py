@@ -58,6 +58,7 @@ global
     maxconn 256
 defaults
     mode http
+    option forwardfor
     timeout connect 2s
     timeout client 60s
     timeout server 60s
