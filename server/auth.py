@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from fastapi import Request, Response
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
@@ -63,6 +63,15 @@ log = logging.getLogger(__name__)
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 _DEVICE = Base.metadata.tables["device"]
+_CLIENT_VERSION = re.compile(r"\bberkas/([0-9A-Za-z.+-]{1,32})")
+
+
+def client_version(user_agent: str) -> str | None:
+    """The Berkas version in a device's User-Agent (`berkas-sync/1 berkas/0.1.0`)."""
+    found = _CLIENT_VERSION.search(user_agent)
+    return found[1] if found else None
+
+
 _PRUNE_EVERY = 2000
 # Sealed bodies up to this size are opened on the event loop (well under a millisecond).
 _OPEN_INLINE_BYTES = 16 * 1024
@@ -240,7 +249,7 @@ class Authenticator:
         self._inline = db.is_sqlite and nonces.is_sqlite
         self._fast = _fast_path(db)
         self._max_body_size = max_body_size
-        self._last_seen: dict[str, float] = {}
+        self._last_seen: dict[str, tuple[float, str | None]] = {}
         # Read on every request (revocation takes effect at once): plain Core, no ORM.
         self._device_query = select(
             Device.id,
@@ -267,9 +276,10 @@ class Authenticator:
             row = conn.execute(self._device_query, {"device_id": device_id}).first()
         return _DeviceRow(*row) if row is not None else None
 
-    def _note_seen(self, device_id: str) -> None:
-        """Remember when a device was last heard from; written by `flush_last_seen`."""
-        self._last_seen[device_id] = time.time()
+    def _note_seen(self, device_id: str, user_agent: str) -> None:
+        """Remember when a device was last heard from, and its Berkas version (from the
+        User-Agent `berkas-sync/1 berkas/X.Y.Z`); written by `flush_last_seen`."""
+        self._last_seen[device_id] = (time.time(), client_version(user_agent))
 
     def flush_last_seen(self) -> None:
         """Store the `last_seen_at` of `berkas server devices` (run now and then, off the
@@ -281,8 +291,11 @@ class Authenticator:
             session.connection().execute(
                 update(_DEVICE)
                 .where(_DEVICE.c.id == bindparam("device"))
-                .values(last_seen_at=bindparam("seen")),
-                [{"device": d, "seen": t} for d, t in pending.items()],
+                .values(
+                    last_seen_at=bindparam("seen"),
+                    client_version=func.coalesce(bindparam("version"), _DEVICE.c.client_version),
+                ),
+                [{"device": d, "seen": t, "version": v} for d, (t, v) in pending.items()],
             )
 
     async def __call__(self, request: Request) -> Caller:
@@ -359,7 +372,7 @@ class Authenticator:
                 "perangkat_dicabut",
                 "Perangkat ini sudah dicabut oleh admin BKD dan tidak dapat dipakai lagi.",
             )
-        self._note_seen(device.id)
+        self._note_seen(device.id, headers.get("user-agent", ""))
         return Caller(
             device_id=device.id,
             opd_kode=device.opd_kode,

@@ -152,6 +152,17 @@ class PushResponse(WireModel):
     server_seq: Count
 
 
+# The header every answer of a server carries: its epoch id, replaced by every restore from
+# a backup (PROTOCOL.md 9, "After a server restore"). Confirmed through GET /v1/sync/epoch.
+EPOCH_HEADER = "Berkas-Epoch"
+
+
+class ServerEpoch(WireModel):
+    """GET /v1/sync/epoch: the server's epoch id (sealed, so a changed header is confirmed)."""
+
+    epoch: Annotated[str, Field(min_length=1, max_length=64)]
+
+
 # --- pull ---------------------------------------------------------------------------------
 
 

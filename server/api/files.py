@@ -118,9 +118,11 @@ async def create_upload(
         _check_first_chunk(request, first, length)
     meta = parse_metadata(request.headers.get("upload-metadata"))
     upload, capability = await run_in_threadpool(svc.uploads.create, caller, length, meta)
+    svc.metrics.upload_sessions.labels("created").inc()
     if first:
         await run_in_threadpool(_write_first_chunk, svc, upload.id, first)
         upload = await run_in_threadpool(svc.uploads.advance, upload, len(first))
+        svc.metrics.upload_bytes.inc(len(first))
     headers = {
         "Location": f"/v1/files/{upload.id}?cap={capability}",
         "Upload-Expires": http_date(upload.expires_at),
@@ -130,6 +132,7 @@ async def create_upload(
         stored = await run_in_threadpool(svc.uploads.finish, upload)
         headers[FILE_ID_HEADER] = stored.id
         headers.pop("Upload-Expires")
+        svc.metrics.upload_sessions.labels("completed").inc()
     return Response(status_code=201, headers=headers)
 
 
@@ -227,6 +230,25 @@ async def _receive_chunk(
     offset: int,
     checksum: tuple[str, bytes] | None,
 ) -> Upload | None:
+    """On PostgreSQL the upload is first held through the database (several hosts may
+    share the blob folder, where file locks do not reach every host): 423 when another
+    process holds it. The flock below then guards against threads of this host."""
+    if svc.db.is_sqlite:
+        return await _receive_chunk_locked(svc, request, upload_id, cap, offset, checksum)
+    with svc.uploads.hold(upload_id) as held:
+        if not held:
+            raise ApiError(423, "sedang_dipakai", "Unggahan ini sedang menerima potongan lain.")
+        return await _receive_chunk_locked(svc, request, upload_id, cap, offset, checksum)
+
+
+async def _receive_chunk_locked(
+    svc: Services,
+    request: Request,
+    upload_id: str,
+    cap: str | None,
+    offset: int,
+    checksum: tuple[str, bytes] | None,
+) -> Upload | None:
     """Append the body to the partial file at `offset` and record the new offset; returns
     the upload as recorded, or None if the client disconnected (keeping what arrived,
     unless a checksum was sent).
@@ -285,10 +307,12 @@ async def _receive_chunk(
         await run_in_threadpool(os.fsync, fd)
         if received:
             upload = await run_in_threadpool(svc.uploads.advance, upload, start + received)
+            svc.metrics.upload_bytes.inc(received)
         if disconnected:
             return None
         if upload.offset == upload.length and upload.completed_at is None:
             await run_in_threadpool(svc.uploads.finish, upload)
+            svc.metrics.upload_sessions.labels("completed").inc()
         return upload
     finally:
         os.close(fd)
@@ -316,6 +340,7 @@ async def terminate_upload(
     _require_tus(request)
     upload = await run_in_threadpool(svc.uploads.open, upload_id, cap)
     await run_in_threadpool(svc.uploads.discard, upload.id)
+    svc.metrics.upload_sessions.labels("terminated").inc()
     return Response(status_code=204)
 
 

@@ -18,7 +18,7 @@ from functools import cache
 
 from sqlmodel import Session, col, select
 
-from store.database import Store, set_meta
+from store.database import Store, get_meta, set_meta
 from store.models import SYNCED_MODELS
 from sync.compression import PAGE_BYTES
 from sync.engine.conflicts import record_conflicts
@@ -29,6 +29,8 @@ from sync.protocol import LEGACY_PAGE_LIMIT, MAX_PAGE_LIMIT, Change, ChangesPage
 
 CHANGES_PATH = "/v1/sync/changes"
 LAST_SEQ = "last_seq"
+# "1" while a pull after a server restore takes every record as the server holds it.
+RESYNC_META = "resync"
 _TABLE_ORDER = {"pegawai": 0, "usulan": 1, "dokumen": 2, "usulan_history": 3}
 
 
@@ -121,7 +123,7 @@ def pull_changes(store: Store, transport: Transport, *, limit: int = MAX_PAGE_LI
                     with store.read() as session:
                         if _orphans(session, held):
                             continue  # wait for the parents in the next page(s)
-                _apply(store, held, since, report)
+                _apply(store, held, since, report, final=not more)
                 held = []
         finally:
             if in_flight is not None:
@@ -130,19 +132,26 @@ def pull_changes(store: Store, transport: Transport, *, limit: int = MAX_PAGE_LI
     return report
 
 
-def _apply(store: Store, changes: list[Change], next_since: int, report: PullReport) -> None:
+def _apply(
+    store: Store, changes: list[Change], next_since: int, report: PullReport, *, final: bool
+) -> None:
     ordered = sorted(changes, key=lambda c: (_TABLE_ORDER.get(c.table, 9), c.seq))
     with store.apply_remote() as session:
+        # After a server restore the whole pull takes the server's state of every record
+        # (sync.engine.server_restore); the last page ends that mode.
+        resync = get_meta(session, RESYNC_META, "") == "1"
         # Parents may still follow a child inside this batch: check keys at commit.
         session.connection().exec_driver_sql("PRAGMA defer_foreign_keys = ON")
         states = [
             ServerState(c.table, c.record_id, c.version, {**c.record, "deleted": c.deleted})
             for c in ordered
         ]
-        report.written += apply_server_states(session, store, states)
+        report.written += apply_server_states(session, store, states, resync=resync)
         for change in ordered:
             if change.conflicts:
                 report.conflicts += record_conflicts(session, change.conflicts)
         set_meta(session, LAST_SEQ, str(next_since))
+        if resync and final:
+            set_meta(session, RESYNC_META, "")
     report.changes += len(changes)
     report.last_seq = next_since

@@ -50,7 +50,9 @@ from sync.engine.errors import (
     SyncError,
     local_failure,
 )
+from sync.protocol import EPOCH_HEADER
 from sync.redact import install_log_redaction
+from sync.version import BERKAS_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,10 @@ M = TypeVar("M", bound=BaseModel)
 # Slow links: a 2G/3G connect can take many seconds, a busy cell can go quiet for tens of
 # seconds without the link being gone; past these we call the server unreachable.
 LINK_TIMEOUTS = httpx.Timeout(connect=20.0, read=60.0, write=60.0, pool=120.0)
-USER_AGENT = "berkas-sync/1"
+
+
+# The Berkas version lets the BKD admin see who runs what (`berkas server devices`).
+USER_AGENT = f"berkas-sync/1 berkas/{BERKAS_VERSION}"
 # The largest decompressed answer accepted (a pull page is about 2 MiB of JSON).
 MAX_ANSWER_PLAIN = 64 * 1024 * 1024
 
@@ -203,6 +208,12 @@ class Transport:
         self.server_features: frozenset[str] = frozenset()
         # False: ask for nothing beyond protocol 1 (bench/sync_records.py --plain).
         self.features = True
+        # The Berkas-Epoch header of the newest answer, and when it came (time.monotonic):
+        # a change means the server may have been restored (sync.engine.server_restore).
+        self.epoch_seen: str | None = None
+        self.epoch_seen_at = 0.0
+        # Sent with signed requests: a server restored since refuses a push (409).
+        self.known_epoch: str | None = None
         self.signer = (
             SignedRequestAuth(keys, device_id, clock=lambda: time.time() + self.clock_offset)
             if keys is not None and device_id
@@ -251,6 +262,8 @@ class Transport:
         auth = self.signer if signed else None
         if signed and auth is None:
             raise SyncError("Perangkat belum terdaftar.", "signed request without keys")
+        if signed and self.known_epoch:
+            headers = {**(headers or {}), EPOCH_HEADER: self.known_epoch}
         try:
             response = self.http.request(
                 method, path, content=content, headers=headers, params=params, auth=auth
@@ -259,6 +272,9 @@ class Transport:
             raise classify_exception(exc) from exc
         except OSError as exc:
             raise classify_exception(exc) from exc
+        epoch = response.headers.get(EPOCH_HEADER)
+        if epoch:
+            self.epoch_seen, self.epoch_seen_at = epoch, time.monotonic()
         if response.status_code not in ok:
             error = error_from_response(response)
             if signed and error.kode == "stale_timestamp" and self._fix_clock(response):

@@ -197,3 +197,13 @@ def test_blob_wrapped_key_and_error_models() -> None:
         "pesan": "Jam komputer berbeda.",
         "detail": None,
     }
+
+
+def test_the_version_constant_is_the_one_of_pyproject() -> None:
+    import tomllib
+    from pathlib import Path
+
+    from sync.version import BERKAS_VERSION
+
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    assert tomllib.loads(pyproject.read_text())["project"]["version"] == BERKAS_VERSION
