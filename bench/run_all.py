@@ -18,6 +18,7 @@ SCRIPTS = (
     "integrity.py",
     "crypto.py",
     "intake.py",
+    "compression.py",
     "sync_records.py",
     "server_load.py",
     "sync_link.py",

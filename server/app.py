@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Final
 
 from anyio import to_thread
@@ -15,18 +17,21 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.api import enrol, files, health, opd_key, sync
+from server.api import enrol, files, health, metrics, opd_key, sync
 from server.auth import Authenticator, DatabaseNonceStore
+from server.backup import ensure_epoch
 from server.blobstore import BlobStore
 from server.db import open_database, open_nonce_database
 from server.errors import RefuseNulInUrl, install_error_handlers
 from server.keys import load_server_keys
+from server.metrics import RequestAccounting, ServerMetrics
 from server.push_queue import PushQueue
 from server.services import Services
 from server.settings import ServerSettings
 from server.throttle import AUTH, ENROL, FailureThrottle, UploadQuota
 from server.uploads import TUS_VERSION, Uploads
 from sync.heap import settle_heap
+from sync.protocol import EPOCH_HEADER
 from sync.redact import install_log_redaction
 
 log = logging.getLogger(__name__)
@@ -64,7 +69,16 @@ def build_services(settings: ServerSettings) -> Services:
         uploads=uploads,
         pushes=PushQueue(db),
         throttle=throttle,
+        metrics=ServerMetrics(db),
+        epoch=ensure_epoch(db),
     )
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker of `berkas server run --workers N` (BERKAS_SERVER_HOME and
+    BERKAS_DATABASE_URL were set by the parent)."""
+    settings = ServerSettings.for_home(Path(os.environ["BERKAS_SERVER_HOME"]))
+    return create_app(settings)
 
 
 def create_app(settings: ServerSettings) -> FastAPI:
@@ -98,11 +112,20 @@ def create_app(settings: ServerSettings) -> FastAPI:
     )
     app.state.services = svc
     install_error_handlers(app)
-    for router in (health.router, enrol.router, sync.router, opd_key.router, files.router):
+    for router in (
+        health.router,
+        metrics.router,
+        enrol.router,
+        sync.router,
+        opd_key.router,
+        files.router,
+    ):
         app.include_router(router)
     app.add_middleware(TusResumableHeader)
+    app.add_middleware(EpochHeader, epoch=svc.epoch)
     app.add_middleware(RefuseNulInUrl)
-    app.add_middleware(MethodOverride)  # outermost: routing sees the overridden method
+    app.add_middleware(MethodOverride)  # routing sees the overridden method
+    app.add_middleware(RequestAccounting, metrics=svc.metrics)  # outermost: every answer
     return app
 
 
@@ -122,6 +145,27 @@ async def _maintenance(svc: Services) -> None:
         except Exception:  # keep sweeping; a failed sweep is retried next round
             log.exception("maintenance sweep failed")
         await asyncio.sleep(min(_LAST_SEEN_EVERY, interval))
+
+
+class EpochHeader:
+    """Adds `Berkas-Epoch: <epoch>` to every answer: a client that sees it change asks
+    GET /v1/sync/epoch (sealed) and, when the server was restored, re-sends what it lacks."""
+
+    def __init__(self, app: ASGIApp, epoch: str) -> None:
+        self.app = app
+        self.header = (EPOCH_HEADER.lower().encode(), epoch.encode("ascii"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), self.header]
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
 
 
 class TusResumableHeader:

@@ -5,6 +5,7 @@ the network). Mounted by client/cli.py; also runs as `python -m server.cli`.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,13 +23,14 @@ from server.keys import (
     register_verifier_key,
     registered_verifier_key,
 )
-from server.settings import DATABASE_URL_ENV, ServerSettings
+from server.settings import DATABASE_URL_ENV, MIB, ServerSettings
 
 HOME_ENV = "BERKAS_SERVER_HOME"
 
 app = typer.Typer(
     name="server",
-    help="Server BKD Berkas: init, verifier-key, run, opd, enrol-code, pegawai, devices, revoke.",
+    help="Server BKD Berkas: init, verifier-key, run, opd, enrol-code, pegawai, devices, "
+    "revoke, cadangkan, pulihkan.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -217,6 +219,76 @@ def verifier_export_cmd(
     )
 
 
+@app.command("cadangkan")
+def backup_cmd(
+    tujuan: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder cadangan (di disk lain atau mount jaringan). Dokumen yang sudah ada "
+            "di sana tidak disalin ulang."
+        ),
+    ],
+    home: HomeOption = DEFAULT_HOME,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Cadangkan server yang sedang berjalan: basis data, dokumen, kunci, manifest sha256."""
+    from server.backup import BackupError, backup
+
+    settings = _settings(home, database_url)
+    if not is_initialised(settings):
+        _fail(f"Server di {settings.home} belum diinisialisasi.")
+    try:
+        report = backup(settings, tujuan)
+    except BackupError as exc:
+        _fail(exc.message)
+    except SchemaTooNew as exc:
+        _fail(exc.message)
+    mb = report.bytes_copied / MIB
+    typer.echo(f"Cadangan dibuat: {report.snapshot}")
+    typer.echo(
+        f"{report.records} rekaman, {report.files} berkas di manifest; dokumen: "
+        f"{report.blobs_copied} disalin ({mb:.1f} MB), {report.blobs_reused} sudah ada; "
+        f"{report.seconds:.1f} detik."
+    )
+    typer.echo(
+        "Cadangan memuat kunci privat server: simpan dan batasi aksesnya seperti folder "
+        "server sendiri."
+    )
+
+
+@app.command("pulihkan")
+def restore_cmd(
+    sumber: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder cadangan (yang terbaru dipakai) atau satu folder cadangan-...."
+        ),
+    ],
+    home: HomeOption = DEFAULT_HOME,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Pulihkan cadangan ke folder server kosong (dan basis data kosong), dengan
+    pemeriksaan sha256 setiap berkas."""
+    from server.backup import BackupError, restore
+
+    settings = _settings(home, database_url)
+    try:
+        report = restore(sumber, settings)
+    except BackupError as exc:
+        _fail(exc.message)
+    except SchemaTooNew as exc:
+        _fail(exc.message)
+    typer.echo(f"Dipulihkan dari {report.snapshot} ke {settings.home}.")
+    typer.echo(
+        f"{report.files_verified} berkas cocok dengan manifest; {report.blobs} dokumen; "
+        f"nomor urut terakhir {report.max_seq}."
+    )
+    typer.echo(
+        "Jalankan server seperti biasa. Perangkat yang tersinkron setelah cadangan ini "
+        "mengirim ulang perubahannya sendiri pada sinkronisasi berikutnya."
+    )
+
+
 @app.command("run")
 def run_cmd(
     home: HomeOption = DEFAULT_HOME,
@@ -224,8 +296,23 @@ def run_cmd(
     host: Annotated[str, typer.Option("--host", help="Alamat dengar.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Porta dengar.")] = 8700,
     log_level: Annotated[str, typer.Option("--log-level")] = "info",
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Jumlah proses server pada porta ini (basis data yang sama).",
+        ),
+    ] = 1,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            help="json (satu objek JSON per baris, dengan request_id) atau teks.",
+        ),
+    ] = "json",
 ) -> None:
-    """Jalankan server (FastAPI di bawah uvicorn); OpenAPI di /docs."""
+    """Jalankan server (FastAPI di bawah uvicorn); OpenAPI di /docs, metrik di /metrics."""
     import uvicorn
 
     from server.app import create_app
@@ -237,8 +324,35 @@ def run_cmd(
         _fail(exc.message)
     except SchemaTooNew as exc:
         _fail(exc.message)
+    if log_format not in ("json", "teks"):
+        _fail("--log-format harus json atau teks.")
     typer.echo(f"Server Berkas berjalan di http://{host}:{port} (OpenAPI: /docs).")
-    uvicorn.run(api, host=host, port=port, log_level=log_level)
+    from server.metrics import json_log_config
+
+    log_config = (
+        json_log_config(log_level) if log_format == "json" else uvicorn.config.LOGGING_CONFIG
+    )
+    if workers == 1:
+        uvicorn.run(api, host=host, port=port, log_level=log_level, log_config=log_config)
+        return
+    # Several processes: each worker builds its app from the environment (uvicorn spawns
+    # them); their metrics counters meet in one multiprocess folder (prometheus-client).
+    del api
+    metrics_dir = settings.home / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(mode=0o700)
+    os.environ[HOME_ENV] = str(settings.home)
+    os.environ[DATABASE_URL_ENV] = settings.database_url
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    uvicorn.run(
+        "server.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        log_config=log_config,
+    )
 
 
 @opd_app.command("add")
@@ -322,12 +436,15 @@ def devices_cmd(
     if not devices:
         typer.echo("Belum ada perangkat terdaftar.")
         return
-    typer.echo(f"{'ID PERANGKAT':<38} {'OPD':<12} {'PERAN':<12} {'STATUS':<8} NAMA / TERAKHIR")
+    typer.echo(
+        f"{'ID PERANGKAT':<38} {'OPD':<12} {'PERAN':<12} {'STATUS':<8} "
+        f"{'SINKRON TERAKHIR':<21} {'VERSI':<10} NAMA"
+    )
     for d in devices:
         status = "dicabut" if d.revoked_at is not None else "aktif"
         typer.echo(
-            f"{d.id:<38} {d.opd_kode:<12} {d.role:<12} {status:<8} {d.name} / "
-            f"{_when(d.last_seen_at)}"
+            f"{d.id:<38} {d.opd_kode:<12} {d.role:<12} {status:<8} "
+            f"{_when(d.last_seen_at):<21} {d.client_version or '-':<10} {d.name}"
         )
 
 

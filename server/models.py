@@ -65,6 +65,8 @@ class Device(Base):
     enrolled_at: Mapped[float] = mapped_column(Double)
     revoked_at: Mapped[float | None] = mapped_column(Double, nullable=True)
     last_seen_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    # The Berkas version the device last said it runs (its User-Agent), for the admin.
+    client_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class EnrolCode(Base):

@@ -11,6 +11,7 @@ from server.auth import Authenticator, Caller, DatabaseNonceStore
 from server.blobstore import BlobStore
 from server.db import Database
 from server.keys import ServerKeys
+from server.metrics import ServerMetrics
 from server.push_queue import PushQueue
 from server.settings import ServerSettings
 from server.throttle import FailureThrottle
@@ -28,6 +29,9 @@ class Services:
     uploads: Uploads
     pushes: PushQueue
     throttle: FailureThrottle
+    metrics: ServerMetrics
+    # Replaced only by `berkas server pulihkan`, which runs on a stopped server.
+    epoch: str = ""
 
 
 def services(request: Request) -> Services:

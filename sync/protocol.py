@@ -17,7 +17,11 @@ API_PREFIX: Final = "/v1"
 PROTOCOL_VERSION: Final = 1
 MAX_PUSH_OPS: Final = 500
 DEFAULT_PAGE_LIMIT: Final = 500
-MAX_PAGE_LIMIT: Final = 1000
+# A server that offers `page-bytes` (PROTOCOL.md §7.1) accepts limits up to MAX_PAGE_LIMIT
+# and fills each page up to a byte budget; one without it refuses limits past
+# LEGACY_PAGE_LIMIT, so a client asks for more only once the server named the feature.
+MAX_PAGE_LIMIT: Final = 10_000
+LEGACY_PAGE_LIMIT: Final = 1000
 # Every integer on the wire must fit the databases that hold it (SQLite INTEGER, PostgreSQL
 # BIGINT): signed 64-bit. A larger one is refused as invalid input (422), not a 500.
 DB_INT_MAX: Final = 2**63 - 1
@@ -146,6 +150,17 @@ class OpResult(WireModel):
 class PushResponse(WireModel):
     results: list[OpResult]
     server_seq: Count
+
+
+# The header every answer of a server carries: its epoch id, replaced by every restore from
+# a backup (PROTOCOL.md 9, "After a server restore"). Confirmed through GET /v1/sync/epoch.
+EPOCH_HEADER = "Berkas-Epoch"
+
+
+class ServerEpoch(WireModel):
+    """GET /v1/sync/epoch: the server's epoch id (sealed, so a changed header is confirmed)."""
+
+    epoch: Annotated[str, Field(min_length=1, max_length=64)]
 
 
 # --- pull ---------------------------------------------------------------------------------
