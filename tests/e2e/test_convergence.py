@@ -59,6 +59,7 @@ from tests.e2e.helpers_replicas import (
     server_op_log,
     server_records,
 )
+from tests.support.balancer import TwoProcesses
 from tests.support.netproxy import Proxy, start_proxy
 from tests.support.server import RunningServer, start_server
 from tests.sync.engine.conftest import NIPS, Device, DeviceFactory, fast_settings, make_device
@@ -140,7 +141,7 @@ class Convergence(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.root = Path(tempfile.mkdtemp(prefix="berkas-konvergen-"))
-        self.server: RunningServer = start_server(self.root / "server")
+        self.server: RunningServer | TwoProcesses = self._start_server()
         self.proxies: dict[str, Proxy] = {}
         self.devices: dict[str, Device] = {}
         self.edits: list[Edit] = []
@@ -188,6 +189,14 @@ class Convergence(RuleBasedStateMachine):
             report = self.devices[name].sync()
             assert report.ok, report.error
         self.busy = False
+
+    # -- the server under test (a variant runs two processes behind HAProxy) -------------
+
+    def _start_server(self) -> RunningServer | TwoProcesses:
+        return start_server(self.root / "server")
+
+    def _stop_server(self) -> None:
+        self.server.stop()
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -445,7 +454,7 @@ class Convergence(RuleBasedStateMachine):
                 device.close()
             for proxy in self.proxies.values():
                 proxy.stop()
-            self.server.stop()
+            self._stop_server()
             shutil.rmtree(self.root, ignore_errors=True)
 
     def everyone_syncs_twice_then_all_agree(self) -> None:

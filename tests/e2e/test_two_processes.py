@@ -11,70 +11,28 @@ on SQLite (two processes of one host sharing the home folder).
 from __future__ import annotations
 
 import hashlib
-import shutil
-import socket
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlmodel import select as sm_select
 
-from server.db import open_database
 from server.models import Record, StoredFile, Upload
 from store import usulan as wf
 from store.models import Blob, Pegawai, Usulan
 from store.rules import Role, UsulanStatus
 from sync.engine.tus_client import ChunkSizer
+from tests.support.balancer import HAPROXY, HAPROXY_MISSING, start_two_processes
 from tests.support.server import (
-    ServerProcess,
     drop_test_database,
     fresh_database_url,
-    init_home,
-    start_server_process,
 )
 from tests.sync.engine.conftest import NIPS, Device, fast_settings, make_device, random_bytes
 
-HAPROXY = shutil.which("haproxy")
-pytestmark = pytest.mark.skipif(
-    HAPROXY is None,
-    reason="haproxy tidak terpasang (apt-get install haproxy): uji dua proses server di "
-    "belakang load balancer dilewati",
-)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-HAPROXY_CONFIG = """
-global
-    maxconn 256
-defaults
-    mode http
-    option forwardfor
-    timeout connect 2s
-    timeout client 60s
-    timeout server 60s
-    retries 3
-    option redispatch
-    retry-on conn-failure empty-response response-timeout
-frontend berkas
-    bind 127.0.0.1:{port}
-    default_backend servers
-backend servers
-    balance roundrobin
-    option httpchk GET /healthz
-    default-server inter 300ms fall 1 rise 1
-    server satu 127.0.0.1:{one} check
-    server dua 127.0.0.1:{two} check
-"""
+pytestmark = pytest.mark.skipif(HAPROXY is None, reason=HAPROXY_MISSING)
 
 
 @pytest.fixture
@@ -97,37 +55,16 @@ def sync_until_ok(device: Device, attempts: int = 20) -> None:
 def test_usulan_life_on_two_processes_behind_haproxy_with_one_killed(
     tmp_path: Path, database_url: str | None
 ) -> None:
-    home = tmp_path / "bkd"
-    settings = init_home(home, database_url)
-    ports = [_free_port(), _free_port()]
-    processes: list[ServerProcess] = [
-        start_server_process(home, database_url, port) for port in ports
-    ]
-    lb_port = _free_port()
-    config = tmp_path / "haproxy.cfg"
-    config.write_text(HAPROXY_CONFIG.format(port=lb_port, one=ports[0], two=ports[1]))
-    assert HAPROXY is not None
-    balancer = subprocess.Popen(
-        [HAPROXY, "-f", str(config), "-db"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    url = f"http://127.0.0.1:{lb_port}"
+    cluster = start_two_processes(tmp_path, database_url)
+    settings, url = cluster.settings, cluster.url
     devices: list[Device] = []
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "haproxy did not answer"
-            time.sleep(0.1)
-        server = processes[0]  # enrolment codes, straight in the database
-        opd = make_device(tmp_path, "opd", server, url)  # type: ignore[arg-type]
+        # Enrolment codes straight in the database; everything else through the balancer.
+        opd = make_device(tmp_path, "opd", cluster, url)
         verifier = make_device(
             tmp_path,
             "verifikator",
-            server,  # type: ignore[arg-type]
+            cluster,
             url,
             opd="BKD",
             role="verifikator",
@@ -168,60 +105,51 @@ def test_usulan_life_on_two_processes_behind_haproxy_with_one_killed(
 
         worker = threading.Thread(target=opd_sync)
         worker.start()
-        db = open_database(settings.database_url)
-        try:
-            deadline = time.monotonic() + 60
-            while not done.is_set() and time.monotonic() < deadline:
-                with db.read() as session:
-                    moved = session.scalar(
-                        select(func.count()).select_from(Upload).where(Upload.offset > 0)
-                    )
-                if moved:
-                    break
-                time.sleep(0.02)
-            processes[0].kill()
-            processes[0] = start_server_process(home, database_url, ports[0])
-            worker.join(timeout=180)
-            assert not worker.is_alive() and not errors, errors
-
-            # The verifikator, through the balancer, sees the usulan and verifies it.
-            sync_until_ok(verifier)
-            with verifier.store.write() as session:
-                seen = session.get(Usulan, usulan_id)
-                assert seen is not None and seen.status == UsulanStatus.DIAJUKAN.value
-                wf.move_status(session, seen, UsulanStatus.DIVERIFIKASI, Role.VERIFIKATOR)
-            sync_until_ok(verifier)
-            sync_until_ok(opd)
-            assert opd.get(Usulan, usulan_id).status == UsulanStatus.DIVERIFIKASI.value
-
+        db = cluster.db
+        deadline = time.monotonic() + 60
+        while not done.is_set() and time.monotonic() < deadline:
             with db.read() as session:
-                stored = set(session.scalars(select(StoredFile.sha256)))
-                cipher = set(session.scalars(select(StoredFile.cipher_sha256)))
-                records = {
-                    (r.table_name, r.record_id): r.version for r in session.scalars(select(Record))
+                moved = session.scalar(
+                    select(func.count()).select_from(Upload).where(Upload.offset > 0)
+                )
+            if moved:
+                break
+            time.sleep(0.02)
+        cluster.kill_and_restart(0)
+        worker.join(timeout=180)
+        assert not worker.is_alive() and not errors, errors
+
+        # The verifikator, through the balancer, sees the usulan and verifies it.
+        sync_until_ok(verifier)
+        with verifier.store.write() as session:
+            seen = session.get(Usulan, usulan_id)
+            assert seen is not None and seen.status == UsulanStatus.DIAJUKAN.value
+            wf.move_status(session, seen, UsulanStatus.DIVERIFIKASI, Role.VERIFIKATOR)
+        sync_until_ok(verifier)
+        sync_until_ok(opd)
+        assert opd.get(Usulan, usulan_id).status == UsulanStatus.DIVERIFIKASI.value
+
+        with db.read() as session:
+            stored = set(session.scalars(select(StoredFile.sha256)))
+            cipher = set(session.scalars(select(StoredFile.cipher_sha256)))
+            records = {
+                (r.table_name, r.record_id): r.version for r in session.scalars(select(Record))
+            }
+        assert stored == set(shas)
+        for name in cipher:  # every document complete on disk, bytes as addressed
+            data = (settings.blob_dir / name).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == name
+        with opd.store.read() as session:
+            assert all(b.uploaded for b in session.exec(sm_select(Blob)))
+        for device in (opd, verifier):
+            with device.store.read() as session:
+                local = {("usulan", u.id): u.version for u in session.exec(sm_select(Usulan))} | {
+                    ("pegawai", p.id): p.version for p in session.exec(sm_select(Pegawai))
                 }
-            assert stored == set(shas)
-            for name in cipher:  # every document complete on disk, bytes as addressed
-                data = (settings.blob_dir / name).read_bytes()
-                assert hashlib.sha256(data).hexdigest() == name
-            with opd.store.read() as session:
-                assert all(b.uploaded for b in session.exec(sm_select(Blob)))
-            for device in (opd, verifier):
-                with device.store.read() as session:
-                    local = {
-                        ("usulan", u.id): u.version for u in session.exec(sm_select(Usulan))
-                    } | {("pegawai", p.id): p.version for p in session.exec(sm_select(Pegawai))}
-                assert local == {
-                    key: version
-                    for key, version in records.items()
-                    if key[0] in ("usulan", "pegawai")
-                }
-        finally:
-            db.dispose()
+            assert local == {
+                key: version for key, version in records.items() if key[0] in ("usulan", "pegawai")
+            }
     finally:
         for device in devices:
             device.close()
-        balancer.terminate()
-        balancer.wait(timeout=10)
-        for process in processes:
-            process.stop()
+        cluster.stop()

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pytest
 
@@ -129,10 +129,16 @@ class Device:
         self.store.close()
 
 
+class IssuesEnrolCodes(Protocol):
+    """What enrolling needs of a server: RunningServer, or two processes behind HAProxy."""
+
+    def enrol_code(self, kode: str, role: Any = ...) -> str: ...
+
+
 def make_device(
     root: Path,
     name: str,
-    server: RunningServer,
+    server: IssuesEnrolCodes,
     url: str,
     *,
     opd: str = "DISDIK",
