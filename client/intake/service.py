@@ -26,20 +26,27 @@ from client.intake import originals
 from client.intake import rejection as rj
 from client.intake.converted import ConversionJob, Converted
 from client.intake.errors import IntakeError
-from client.intake.filing import NO_OPEN_USULAN, file_stored, now_iso, open_usulan_for
+from client.intake.filing import (
+    NO_OPEN_USULAN,
+    file_stored,
+    now_iso,
+    open_usulan_for,
+    replacement_note,
+)
 from client.intake.ignore import is_ignored
-from client.intake.naming import Recognition, recognise, redact_nik
+from client.intake.naming import Recognition, copies_last, recognise, redact_nik
 from client.intake.pool import ConversionPool
 from client.intake.rejection import Rejection
 from client.intake.results import IntakeResult, IntakeStatus, IntakeSummary
 from client.intake.settings import IntakeSettings, ProcessedAction
+from client.intake.stability import StabilityTracker
 from store.blobs import BlobStore
 from store.database import Store
 from store.errors import StoreError
 from store.models import Blob, Dokumen, InboxItem
 from store.pegawai import get_pegawai_by_nip
 from store.rules import RulesConfig, default_config, dokumen_kinds
-from store.usulan import attach_dokumen
+from store.usulan import attach_dokumen, live_dokumen, note_history
 
 if TYPE_CHECKING:
     from client.intake.events import IntakeEvent
@@ -334,41 +341,77 @@ class IntakeService:
 
     # -- a folder ---------------------------------------------------------------------
 
-    def run_folder(self, folder: Path, progress: Progress | None = None) -> IntakeSummary:
+    def run_folder(
+        self,
+        folder: Path,
+        progress: Progress | None = None,
+        settling: Callable[[int, float], None] | None = None,
+    ) -> IntakeSummary:
         """One pass over `folder`: every scan in it, `workers` at a time.
 
-        Files changed within the stability delay are left for a later pass.
+        Files still being written are waited for until they settle (up to
+        `settle_timeout`); `settling(files, seconds_left)` reports the wait.
+        Those still changing after it are left and counted in `skipped`.
         `progress(done, total, result)` is called once with (0, total, None),
-        then after each file, from worker threads.
+        then after each file, from worker threads. A copy named "x (1).pdf"
+        beside "x.pdf" is taken after it, so the copy is the duplicate.
         """
         started = time.monotonic()
         root = Path(os.path.abspath(folder))
         if not root.is_dir():
             raise IntakeError(f"Folder {folder} tidak ditemukan.", str(folder))
-        cutoff = time.time() - self.settings.stable_delay
-        candidates: list[Path] = []
         summary = IntakeSummary()
+        candidates = self._settled(root, summary, settling)
+        total = len(candidates)
+        if progress:
+            progress(0, total, None)
+        done = 0
+        first, copies = copies_last(candidates)
+        with ThreadPoolExecutor(self.settings.workers * 3, thread_name_prefix="intake") as ex:
+            for wave in (first, copies):
+                for res in ex.map(lambda p: self.process_file(p, root), wave):
+                    summary.results.append(res)
+                    done += 1
+                    if progress:
+                        progress(done, total, res)
+        summary.elapsed = time.monotonic() - started
+        return summary
+
+    def _settled(
+        self,
+        root: Path,
+        summary: IntakeSummary,
+        settling: Callable[[int, float], None] | None,
+    ) -> list[Path]:
+        """Every scan under `root` once it has stopped changing; waits for fresh ones."""
+        delay = self.settings.stable_delay
+        tracker = StabilityTracker(delay)
+        ready: list[Path] = []
+        cutoff = time.time() - delay
         for path in self.files_in(root):
             try:
                 fresh = path.stat().st_mtime > cutoff
             except OSError:
                 continue
             if fresh:
-                summary.skipped += 1
+                tracker.observe(path, root)
             else:
-                candidates.append(path)
-        total = len(candidates)
-        if progress:
-            progress(0, total, None)
-        done = 0
-        with ThreadPoolExecutor(self.settings.workers * 3, thread_name_prefix="intake") as ex:
-            for res in ex.map(lambda p: self.process_file(p, root), candidates):
-                summary.results.append(res)
-                done += 1
-                if progress:
-                    progress(done, total, res)
-        summary.elapsed = time.monotonic() - started
-        return summary
+                ready.append(path)
+        deadline = time.monotonic() + self.settings.settle_timeout
+        while len(tracker):
+            ready.extend(path for path, _root in tracker.take_ready())
+            left = deadline - time.monotonic()
+            if not len(tracker):
+                break
+            if left <= 0:
+                summary.skipped = len(tracker)
+                break
+            if settling:
+                settling(len(tracker), left)
+            time.sleep(min(0.2, delay / 3, max(left, 0.01)))
+        if settling:
+            settling(0, 0.0)
+        return ready
 
     # -- Kotak masuk --------------------------------------------------------------------
 
@@ -429,17 +472,32 @@ class IntakeService:
                         created_at=now_iso(),
                     )
                 )
+            old = next((d for d in live_dokumen(session, usulan.id) if d.kode == kode), None)
             try:
                 dokumen = attach_dokumen(
                     session, usulan, kode, sha256=sha, size=size, pages=pages, terlalu_besar=too_big
                 )
             except StoreError as exc:
                 raise IntakeError(exc.message, exc.cause) from exc
+            if old is not None and old.sha256 != sha:
+                note_history(
+                    session, usulan, replacement_note(kode, old, sha, fresh.original_name)
+                )
             fresh.state = "diproses"
             fresh.nip = usulan.nip
             fresh.kode = kode
             session.add(fresh)
         return dokumen
+
+    def accept_suggestion(self, item_id: str) -> Dokumen:
+        """File an Inbox scan where its suggestion (NIP and kode shown with it) says:
+        the one key of the Kotak masuk."""
+        item = self._waiting_item(item_id)
+        if not item.nip or not item.kode:
+            raise IntakeError(
+                "Item ini tidak membawa saran NIP dan jenis dokumen; pilih sendiri.", item_id
+            )
+        return self.assign_inbox_item(item_id, item.nip, item.kode)
 
     def _cipher_size(self, sha: str) -> int:
         try:

@@ -41,6 +41,9 @@ class IntakeSettings(BaseModel):
     recursive: bool = True
     # A file is taken once no event came for this long and its size and mtime held.
     stable_delay: float = Field(default=3.0, gt=0)
+    # `berkas intake run`: how long to wait for files still being written
+    # before leaving them for a later run (and exiting non-zero).
+    settle_timeout: float = Field(default=120.0, gt=0)
     # Full rescan of every folder (at start, then this often) for missed events.
     rescan_interval: float = Field(default=180.0, gt=0)
     polling: PollingMode = PollingMode.AUTO

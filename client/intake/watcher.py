@@ -41,7 +41,7 @@ from client.intake.events import (
     WatcherStopped,
 )
 from client.intake.ignore import is_ignored
-from client.intake.naming import redact_nik
+from client.intake.naming import copy_of, redact_nik
 from client.intake.observers import make_observer, wants_polling
 from client.intake.results import IntakeStatus
 from client.intake.service import IntakeService
@@ -326,13 +326,23 @@ class Watcher:
         if free <= 0 or self._executor is None:
             return
         now = time.monotonic()
-        for path, root in self.tracker.take_ready(free):
+        ready = self.tracker.take_ready(free)
+        batch = {path for path, _root in ready}
+        for path, root in ready:
             failed = self._failed.get(path)
             if failed is not None:
                 signature, when = failed
                 if signature == signature_of(path) and now - when < self.settings.rescan_interval:
                     continue  # failed recently and unchanged: wait for a later rescan
                 del self._failed[path]
+            base = copy_of(path)
+            if base is not None and base.exists():
+                with self._lock:
+                    waiting = base in self._inflight
+                if waiting or base in batch or base in self.tracker:
+                    # "x (1).pdf" waits for "x.pdf", so the copy is the duplicate.
+                    self.tracker.observe(path, root)
+                    continue
             with self._lock:
                 self._inflight.add(path)
             self._executor.submit(self._take, path, root, now)
