@@ -480,9 +480,7 @@ class IntakeService:
             except StoreError as exc:
                 raise IntakeError(exc.message, exc.cause) from exc
             if old is not None and old.sha256 != sha:
-                note_history(
-                    session, usulan, replacement_note(kode, old, sha, fresh.original_name)
-                )
+                note_history(session, usulan, replacement_note(kode, old, sha, fresh.original_name))
             fresh.state = "diproses"
             fresh.nip = usulan.nip
             fresh.kode = kode
