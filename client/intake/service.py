@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import stat
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path, PurePath
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -24,6 +27,7 @@ from sqlmodel import col, select
 
 from client.intake import originals
 from client.intake import rejection as rj
+from client.intake.batches import group_runs, process_batch, run_after, run_key
 from client.intake.converted import ConversionJob, Converted
 from client.intake.errors import IntakeError
 from client.intake.filing import (
@@ -34,8 +38,10 @@ from client.intake.filing import (
     replacement_note,
 )
 from client.intake.ignore import is_ignored
-from client.intake.naming import Recognition, copies_last, recognise, redact_nik
+from client.intake.naming import Recognition, copies_last, copy_of, recognise, redact_nik
 from client.intake.pool import ConversionPool
+from client.intake.reading import ReadJob, ReadOutcome, ocr_available, read_scan
+from client.intake.recognition import Verdict, judge, read_page
 from client.intake.rejection import Rejection
 from client.intake.results import IntakeResult, IntakeStatus, IntakeSummary
 from client.intake.settings import IntakeSettings, ProcessedAction
@@ -55,6 +61,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, IntakeResult | None], None]
+RUN_BUSY = "run still being written"
 # Windows: another program (the scanner) still has the file open.
 _SHARING_VIOLATIONS = (32, 33)
 
@@ -82,6 +89,7 @@ class IntakeService:
         # SQLite's busy handler, which polls in sleeps of up to 100 ms.
         self._filing = threading.Lock()
         # A pool handed in (shared, e.g. by tests) is its owner's to close.
+        self._ocr_ready: bool | None = None
         self._owns_pool = pool is None
         self.pool = pool or ConversionPool(
             settings.workers, settings.file_time_limit, settings.worker_memory_mb
@@ -202,6 +210,21 @@ class IntakeService:
         except FileNotFoundError:
             return result(IntakeStatus.FAILED, "Berkas sudah tidak ada saat akan diproses.")
 
+        hold = note = ""
+        reading = self._read(path, found)
+        if reading is not None and reading.error == RUN_BUSY:
+            return result(
+                IntakeStatus.FAILED, "Kumpulan pindaian masih ditulis; diambil lagi nanti."
+            )
+        if reading is not None and reading.sheets:
+            try:
+                return self._batch(path, root, relative, reading, info, result)
+            finally:
+                self._drop_parts(reading)
+        if reading is not None and reading.text:
+            verdict = self._judge(found, reading.text)
+            found, hold, note = verdict.found, verdict.hold, verdict.note
+
         self._staging.mkdir(parents=True, exist_ok=True)
         fd, staged_name = tempfile.mkstemp(dir=self._staging, prefix="intake-", suffix=".pdf.part")
         os.close(fd)
@@ -223,7 +246,16 @@ class IntakeService:
                 )
             assert outcome.converted is not None
             return self._commit(
-                path, root, relative, found, staged, outcome.converted, info, result
+                path,
+                root,
+                relative,
+                found,
+                staged,
+                outcome.converted,
+                info,
+                result,
+                hold=hold,
+                note=note,
             )
         finally:
             staged.unlink(missing_ok=True)
@@ -267,6 +299,9 @@ class IntakeService:
         converted: Converted,
         info: os.stat_result,
         result: Callable[..., IntakeResult],
+        *,
+        hold: str = "",
+        note: str = "",
     ) -> IntakeResult:
         try:
             stored = self.blobs.put(staged)
@@ -278,6 +313,7 @@ class IntakeService:
                     terlalu_besar=converted.terlalu_besar,
                     found=found,
                     rules=self.rules,
+                    hold=hold,
                 )
         except StoreError as exc:
             log.error("penyimpanan gagal: %s", exc.cause)
@@ -311,6 +347,8 @@ class IntakeService:
         except OSError as exc:
             release_note = f" Berkas asli tidak dapat dipindahkan ({exc.strerror})."
         too_big = " Ukuran masih melebihi batas (terlalu besar)." if converted.terlalu_besar else ""
+        if note and not hold:
+            release_note = f" ({note.capitalize()}.){release_note}"
         if filing.duplicate_of:
             return result(
                 IntakeStatus.DUPLICATE,
@@ -338,6 +376,71 @@ class IntakeService:
             inbox_id=filing.inbox.id,
             **common,
         )
+
+    # -- reading the page ---------------------------------------------------------------
+
+    def ocr_ready(self) -> bool:
+        """OCR is configured and its engine imports here (it needs no system package,
+        but OpenCV, which it uses, can miss a system library on a bare machine)."""
+        if self._ocr_ready is None:
+            self._ocr_ready = self.settings.ocr and ocr_available()
+            if self.settings.ocr and not self._ocr_ready:
+                log.warning("OCR tidak tersedia; pindaian hanya dikenali dari namanya")
+        return self._ocr_ready
+
+    def _read(self, path: Path, found: Recognition) -> ReadOutcome | None:
+        """Read the pages of a scan whose name does not say it all (or that is a
+        copy named after another scan): separator sheets, else the first page's
+        text. None when not read or the reading failed (the name alone decides)."""
+        if not self.settings.read_pages or (found.complete and copy_of(path) is None):
+            return None
+        parts_dir = self._staging / f"bagian-{uuid.uuid4().hex}"
+        job = ReadJob(
+            sources=(path,),
+            parts_dir=parts_dir,
+            ocr=self.ocr_ready(),
+            ocr_region=self.settings.ocr_region,
+            max_pages=self.settings.max_pages,
+            max_pixels=self.settings.max_pixels,
+        )
+        reading = self.pool.call(read_scan, job)
+        if reading is None or reading.error:
+            shutil.rmtree(parts_dir, ignore_errors=True)
+            return None
+        if reading.sheets and reading.pages == 1 and run_key(path) is not None:
+            # One image that is a sheet: its document is the images numbered after it.
+            following, settled = run_after(path, self.settings.stable_delay)
+            if not settled:
+                return ReadOutcome(error=RUN_BUSY)
+            reading = self.pool.call(
+                read_scan, replace(job, sources=(path, *following), ocr=False, run=True)
+            )
+            if reading is None or reading.error:
+                shutil.rmtree(parts_dir, ignore_errors=True)
+                return None
+        return reading
+
+    def _drop_parts(self, reading: ReadOutcome) -> None:
+        for part in reading.parts:
+            if part.path is not None:
+                shutil.rmtree(part.path.parent, ignore_errors=True)
+                return
+
+    def _judge(self, found: Recognition, text: str) -> Verdict:
+        with self.store.read() as session:
+            page = read_page(session, text, self._kinds, self.rules)
+        return judge(found, page, self._kinds)
+
+    def _batch(
+        self,
+        path: Path,
+        root: Path,
+        relative: PurePath,
+        reading: ReadOutcome,
+        info: os.stat_result,
+        result: Callable[..., IntakeResult],
+    ) -> IntakeResult:
+        return process_batch(self, path, root, relative, reading, info.st_size, result)
 
     # -- a folder ---------------------------------------------------------------------
 
@@ -367,13 +470,25 @@ class IntakeService:
             progress(0, total, None)
         done = 0
         first, copies = copies_last(candidates)
+
+        def task(paths: list[Path]) -> list[IntakeResult]:
+            # A numbered run, in order: a sheet takes the pages behind it, which
+            # are then gone (and are not results of their own).
+            if len(paths) == 1:
+                return [self.process_file(paths[0], root)]
+            return [self.process_file(p, root) for p in paths if p.exists()]
+
         with ThreadPoolExecutor(self.settings.workers * 3, thread_name_prefix="intake") as ex:
-            for wave in (first, copies):
-                for res in ex.map(lambda p: self.process_file(p, root), wave):
-                    summary.results.append(res)
-                    done += 1
-                    if progress:
-                        progress(done, total, res)
+            for wave in (group_runs(first), [[c] for c in copies]):
+                for results in ex.map(task, wave):
+                    for res in results:
+                        summary.results.append(res)
+                        done += 1
+                        if progress:
+                            progress(done, total, res)
+
+        if progress and done < total:  # pages a sheet took are not results of their own
+            progress(total, total, None)
         summary.elapsed = time.monotonic() - started
         return summary
 

@@ -60,6 +60,12 @@ class IntakeSettings(BaseModel):
     # Per page; A4 at 600 dpi is 35 million pixels.
     max_pixels: int = Field(default=100_000_000, gt=0)
     workers: int = Field(default_factory=_default_workers, gt=0)
+    # Reading the page when the name does not say it all: separator sheets
+    # (QR codes) in every such scan, and OCR of the first page's top
+    # `ocr_region` share for the NIP and the dokumen kind.
+    read_pages: bool = True
+    ocr: bool = True
+    ocr_region: float = Field(default=0.5, gt=0, le=1)
     # Address space cap of a conversion process (POSIX only; 0 = none): a
     # last line of defence against files built to exhaust memory.
     worker_memory_mb: int = Field(default=3072, ge=0)

@@ -29,6 +29,7 @@ from watchdog.events import (
 )
 from watchdog.observers.api import BaseObserver
 
+from client.intake.batches import neighbour
 from client.intake.events import (
     FileProcessed,
     FileTaken,
@@ -343,9 +344,24 @@ class Watcher:
                     # "x (1).pdf" waits for "x.pdf", so the copy is the duplicate.
                     self.tracker.observe(path, root)
                     continue
+            if self._run_waits(path, batch):
+                self.tracker.observe(path, root)
+                continue
             with self._lock:
                 self._inflight.add(path)
             self._executor.submit(self._take, path, root, now)
+
+    def _run_waits(self, path: Path, batch: set[Path]) -> bool:
+        """A numbered image ("scan0007.jpg") is taken after the one before it and
+        once the one after it has settled, so a separator sheet finds its pages."""
+        before = neighbour(path, -1)
+        if before is not None:
+            with self._lock:
+                busy = before in self._inflight
+            if busy or before in batch or before in self.tracker:
+                return True
+        after = neighbour(path, 1)
+        return after is not None and after not in batch and after in self.tracker
 
     def _take(self, path: Path, root: Path, stable_at: float) -> None:
         try:
