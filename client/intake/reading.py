@@ -8,6 +8,7 @@ store. The text read never leaves this module's answer: no log line holds it.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Iterator, Sequence
@@ -85,7 +86,7 @@ def _pdf_page_image(pdf: pikepdf.Pdf, index: int) -> Image.Image | None:
     page = pdf.pages[index]
     best: Any = None
     best_area = 0
-    for _name, obj in page.images.items():
+    for obj in page.get_images().values():
         area = int(obj.get("/Width", 0)) * int(obj.get("/Height", 0))
         if area > best_area:
             best, best_area = obj, area
@@ -111,11 +112,15 @@ def _pages(
                     index += 1
         elif isinstance(kind, ScanType):
             with Image.open(source) as img:
-                frames = getattr(img, "n_frames", 1)
-                for frame in range(frames):
+                # Frame by frame, not n_frames: a TIFF cut short still yields the
+                # frames before the cut (n_frames would fail on the broken chain).
+                for frame in itertools.count():
                     if index >= max_pages:
                         return
-                    img.seek(frame)
+                    try:
+                        img.seek(frame)
+                    except EOFError:
+                        break
                     if img.width * img.height > max_pixels:
                         raise ValueError("page too large")
                     img.load()
