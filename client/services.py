@@ -1042,6 +1042,32 @@ class BerkasClient:
         except (IntakeError, StoreError) as exc:
             raise ClientError(exc.message, exc.cause) from exc
 
+    def accept_inbox_suggestion(self, item_id: str) -> UsulanView:
+        """The Kotak masuk's one key: file a waiting scan where its suggestion
+        ("Dikenali dari isi: NIP ..., SK Pangkat", or "pengganti?") says."""
+        from client.intake.errors import IntakeError
+
+        try:
+            dokumen = self._intake().accept_suggestion(item_id)
+        except (IntakeError, StoreError) as exc:
+            raise ClientError(exc.message, exc.cause) from exc
+        with self.store.read() as session:
+            u = session.get(Usulan, dokumen.usulan_id)
+            if u is None:
+                raise ClientError("Usulan tidak ditemukan.", dokumen.usulan_id)
+            return self._usulan_view(session, u)
+
+    def separator_sheets(self, usulan_id: str, target: Path) -> int:
+        """Print the usulan's separator sheets (one per missing line) to the PDF
+        `target`; returns how many."""
+        from client.intake.errors import IntakeError
+        from client.intake.sheets import separator_sheets
+
+        try:
+            return len(separator_sheets(self.store, usulan_id, target, self.rules))
+        except IntakeError as exc:
+            raise ClientError(exc.message, exc.cause) from exc
+
     def _intake(self) -> IntakeService:
         """Intake's service over this client's store and blob store, made on first use."""
         if self._intake_service is None:
