@@ -122,6 +122,7 @@ def file_stored(
     rules: RulesConfig | None = None,
     usulan_id: str | None = None,
     hold: str = "",
+    note: str = "",
 ) -> Filing:
     """Write the Blob row and the Dokumen or InboxItem for a stored scan.
 
@@ -129,7 +130,8 @@ def file_stored(
     pegawai's newest open one. `hold` sends the scan to the Kotak masuk with
     that reason even when `found` is complete (a suggestion to accept).
     A line that already holds a different scan is replaced only when the BKD
-    returned it (BTS); otherwise the new scan waits as "pengganti?".
+    returned it (BTS); otherwise the new scan waits as "pengganti?". `note`
+    (what the page said) is added to the reason when the scan waits.
     """
     with store.write() as session:
         existed = _ensure_blob(session, stored, pages)
@@ -186,6 +188,8 @@ def file_stored(
                         replacement_note(found.kode, old, stored.sha256, found.relative_name),
                     )
                 return Filing(dokumen=dokumen, blob_existed=existed, replaced=old)
+        if note and not hold:
+            reason = f"{reason} ({note})"
         waiting = session.exec(
             select(InboxItem)
             .where(InboxItem.sha256 == stored.sha256)

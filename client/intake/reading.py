@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ import img2pdf
 import pikepdf
 from PIL import Image
 
+from client.intake.pagetext import kinds_in_text, valid_nips
 from client.intake.sheets import decode_sheet
 from client.intake.sniff import ScanType, sniff
 
@@ -30,6 +31,9 @@ log = logging.getLogger(__name__)
 _QR_SIDE = 1100
 # The OCR region is scaled to at most this width: enough for 10-point text.
 _OCR_WIDTH = 1240
+# A detected line this wide (share of the region) is body text, read last.
+_LONG_LINE = 0.6
+_MIN_SCORE = 0.5
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class ReadJob:
     parts_dir: Path  # where the parts between sheets are written
     ocr: bool  # read the first page's text when no sheet is found
     ocr_region: float = 0.5  # the top share of the first page that is read
+    titles: tuple[tuple[str, tuple[str, ...]], ...] = ()  # dokumen kode -> title words
     max_pages: int = 200
     max_pixels: int = 100_000_000
     # For a run: stop at the first page after a sheet that is itself a sheet
@@ -211,20 +216,52 @@ def _engine() -> Any:
     return _ENGINE[0]
 
 
-def ocr_region(image: Image.Image, region: float) -> str:
-    """The text of the top `region` share of a page, line by line, top to bottom."""
+def ocr_region(
+    image: Image.Image, region: float, titles: Mapping[str, Sequence[str]] | None = None
+) -> str:
+    """The text of the top `region` share of a page, line by line, top to bottom.
+
+    Recognition costs in proportion to the width of text read, and body lines
+    are the widest: short lines (titles, "NIP : ...", names) are read first,
+    and the long ones only when those did not give both a valid NIP and
+    exactly one kind's title (`titles`, as in the dokumen table)."""
     import numpy as np
 
+    engine = _engine()
     top = image.crop((0, 0, image.width, max(1, round(image.height * region))))
     if top.width > _OCR_WIDTH:
         scale = _OCR_WIDTH / top.width
         top = top.resize((_OCR_WIDTH, max(1, round(top.height * scale))), Image.Resampling.LANCZOS)
-    result, _elapsed = _engine()(np.array(top.convert("RGB")), use_cls=False)
-    if not result:
+    # rapidocr-onnxruntime 1.4's stages, called one by one (pinned in pyproject).
+    picture = np.array(top.convert("RGB"))
+    boxes, _elapsed = engine.text_det(picture)
+    if boxes is None or len(boxes) == 0:
         return ""
-    # Each entry: [box (4 points), text, score]. Group into lines by box top.
-    boxes = sorted(result, key=lambda r: (round(r[0][0][1] / 12), r[0][0][0]))
-    return "\n".join(str(r[1]) for r in boxes if float(r[2]) >= 0.5)
+    boxes = engine.sorted_boxes(boxes)
+    width = picture.shape[1]
+    spans = [float(b[:, 0].max() - b[:, 0].min()) for b in boxes]
+    short = [i for i, span in enumerate(spans) if span < _LONG_LINE * width]
+    rest = [i for i, span in enumerate(spans) if span >= _LONG_LINE * width]
+    texts: dict[int, str] = {}
+
+    def recognise(indices: list[int]) -> None:
+        if not indices:
+            return
+        crops = engine.get_crop_img_list(picture, [boxes[i] for i in indices])
+        found, _spent = engine.text_rec(crops, False)
+        for index, (text, score) in zip(indices, found, strict=False):
+            if float(score) >= _MIN_SCORE:
+                texts[index] = str(text)
+
+    def joined() -> str:
+        return "\n".join(texts[i] for i in sorted(texts))
+
+    recognise(short)
+    text = joined()
+    if titles is not None and valid_nips(text) and len(kinds_in_text(text, titles)) == 1:
+        return text
+    recognise(rest)
+    return joined()
 
 
 # -- the job ----------------------------------------------------------------------
@@ -262,7 +299,7 @@ def _read(job: ReadJob) -> ReadOutcome:
         text, spent = "", 0.0
         if first_image is not None and broken_at is None:
             started = time.monotonic()
-            text = ocr_region(first_image, job.ocr_region)
+            text = ocr_region(first_image, job.ocr_region, dict(job.titles))
             spent = time.monotonic() - started
         return ReadOutcome(pages=len(pages), broken_at=broken_at, text=text, ocr_seconds=spent)
     parts: list[Part] = []

@@ -314,6 +314,7 @@ class IntakeService:
                     found=found,
                     rules=self.rules,
                     hold=hold,
+                    note=note,
                 )
         except StoreError as exc:
             log.error("penyimpanan gagal: %s", exc.cause)
@@ -348,7 +349,7 @@ class IntakeService:
             release_note = f" Berkas asli tidak dapat dipindahkan ({exc.strerror})."
         too_big = " Ukuran masih melebihi batas (terlalu besar)." if converted.terlalu_besar else ""
         if note and not hold:
-            release_note = f" ({note.capitalize()}.){release_note}"
+            release_note = f" ({note[:1].upper()}{note[1:]}.){release_note}"
         if filing.duplicate_of:
             return result(
                 IntakeStatus.DUPLICATE,
@@ -400,6 +401,7 @@ class IntakeService:
             parts_dir=parts_dir,
             ocr=self.ocr_ready(),
             ocr_region=self.settings.ocr_region,
+            titles=tuple((k, kind.judul) for k, kind in self._kinds.items() if kind.judul),
             max_pages=self.settings.max_pages,
             max_pixels=self.settings.max_pixels,
         )
