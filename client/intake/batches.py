@@ -86,10 +86,11 @@ def run_after(path: Path, quiet: float) -> tuple[list[Path], bool]:
     return following, True
 
 
-def group_runs(paths: list[Path]) -> list[list[Path]]:
-    """`paths` as tasks: each numbered image run in number order (its files are
-    taken one after another, so a sheet can take the pages behind it), and
-    every other file alone."""
+def group_runs(paths: list[Path], is_sheet: Callable[[Path], bool]) -> list[list[Path]]:
+    """`paths` as tasks: a separator sheet of a numbered image run with the
+    pages behind it up to the next sheet, taken in number order (the sheet
+    takes its pages, which are then gone); every other file alone, so scans
+    without sheets are still taken side by side."""
     runs: dict[tuple[Path, str, str], list[tuple[int, Path]]] = {}
     tasks: list[list[Path]] = []
     for path in paths:
@@ -99,7 +100,19 @@ def group_runs(paths: list[Path]) -> list[list[Path]]:
         else:
             runs.setdefault(key[:3], []).append((key[3], path))
     for members in runs.values():
-        tasks.append([p for _n, p in sorted(members)])
+        chain: list[Path] | None = None
+        previous: int | None = None
+        for number, path in sorted(members):
+            if previous is not None and number != previous + 1:
+                chain = None  # a gap ends the run
+            previous = number
+            if is_sheet(path):
+                chain = [path]
+                tasks.append(chain)
+            elif chain is not None:
+                chain.append(path)
+            else:
+                tasks.append([path])
     return tasks
 
 

@@ -264,6 +264,16 @@ def ocr_region(
     return joined()
 
 
+def sheet_on(path: Path) -> str:
+    """The separator sheet payload on a single image file's first page, or ""."""
+    try:
+        with Image.open(path) as img:
+            img.draft("L", (img.width // 2, img.height // 2))  # JPEG: decode at half size
+            return _qr_sheet(img.convert("L"))
+    except Exception:
+        return ""
+
+
 # -- the job ----------------------------------------------------------------------
 
 

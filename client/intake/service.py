@@ -40,7 +40,7 @@ from client.intake.filing import (
 from client.intake.ignore import is_ignored
 from client.intake.naming import Recognition, copies_last, copy_of, recognise, redact_nik
 from client.intake.pool import ConversionPool
-from client.intake.reading import ReadJob, ReadOutcome, ocr_available, read_scan
+from client.intake.reading import ReadJob, ReadOutcome, ocr_available, read_scan, sheet_on
 from client.intake.recognition import Verdict, judge, read_page
 from client.intake.rejection import Rejection
 from client.intake.results import IntakeResult, IntakeStatus, IntakeSummary
@@ -481,7 +481,12 @@ class IntakeService:
             return [self.process_file(p, root) for p in paths if p.exists()]
 
         with ThreadPoolExecutor(self.settings.workers * 3, thread_name_prefix="intake") as ex:
-            for wave in (group_runs(first), [[c] for c in copies]):
+            numbered = [p for p in first if run_key(p) is not None]
+            sheets: set[Path] = set()
+            if self.settings.read_pages and numbered:
+                found = ex.map(lambda p: bool(self.pool.call(sheet_on, p)), numbered)
+                sheets = {p for p, is_sheet in zip(numbered, found, strict=True) if is_sheet}
+            for wave in (group_runs(first, sheets.__contains__), [[c] for c in copies]):
                 for results in ex.map(task, wave):
                     for res in results:
                         summary.results.append(res)
