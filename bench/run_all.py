@@ -17,6 +17,7 @@ SCRIPTS = (
     "store_search.py",
     "crypto.py",
     "intake.py",
+    "recognition.py",
     "sync_records.py",
     "server_load.py",
     "sync_link.py",
