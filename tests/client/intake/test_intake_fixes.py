@@ -59,11 +59,13 @@ def test_run_waits_for_files_copied_a_moment_ago(service: IntakeService, scans: 
     # Copied just now: mtimes are fresh. Before the fix, run skipped both and took nothing.
     _jpeg(scans / f"{NIP_BUDI}_SK_CPNS.jpg", seed=1)
     _jpeg(scans / "scan0001.jpg", seed=2)
+    for path in scans.iterdir():
+        os.utime(path)  # just now, however long writing them took
     waits: list[int] = []
     summary = service.run_folder(scans, None, lambda files, _left: waits.append(files))
     assert (summary.taken, summary.skipped) == (2, 0)
     assert (summary.filed, summary.inbox) == (1, 1)
-    assert waits[0] == 2 and waits[-1] == 0  # the wait was reported, then ended
+    assert max(waits) >= 1 and waits[-1] == 0  # the wait was reported, then ended
     assert not (scans / "scan0001.jpg").exists()
 
 
