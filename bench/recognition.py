@@ -202,9 +202,7 @@ def run_batch(args: argparse.Namespace, work: Path, pool: ConversionPool) -> Non
         kode = KINDS[i % len(KINDS)]
         pages.append(docs.sheet(usulan[nip], kode, nama=nama, nip=nip, dpi=150))
         for p in range(length):
-            pages.append(
-                docs.document(kode=kode, people=[(nama, nip)], dpi=150, seed=100 * i + p)
-            )
+            pages.append(docs.document(kode=kode, people=[(nama, nip)], dpi=150, seed=100 * i + p))
         expected.append((nip, kode, length))
     src = docs.batch_pdf(folder / "adf0001.pdf", pages, dpi=150)
     print(f"batch: {len(pages)} pages, {len(expected)} separator sheets")
