@@ -74,6 +74,7 @@ class ReadOutcome:
     ocr_seconds: float = 0.0
     error: str = ""  # why nothing could be read (the caller goes on without it)
     consumed: tuple[Path, ...] = ()  # a run: the files the parts took (sheets included)
+    parts_dir: Path | None = None  # where the parts were written (the caller removes it)
 
 
 @dataclass
@@ -346,4 +347,5 @@ def _read(job: ReadJob) -> ReadOutcome:
         broken_at=broken_at,
         parts=tuple(parts),
         consumed=consumed,
+        parts_dir=job.parts_dir,
     )

@@ -423,10 +423,8 @@ class IntakeService:
         return reading
 
     def _drop_parts(self, reading: ReadOutcome) -> None:
-        for part in reading.parts:
-            if part.path is not None:
-                shutil.rmtree(part.path.parent, ignore_errors=True)
-                return
+        if reading.parts_dir is not None:
+            shutil.rmtree(reading.parts_dir, ignore_errors=True)
 
     def _judge(self, found: Recognition, text: str) -> Verdict:
         with self.store.read() as session:

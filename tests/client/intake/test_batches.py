@@ -198,7 +198,7 @@ def test_numbered_image_run_is_split_at_its_sheets(
 
 
 def test_batch_cut_short_files_what_is_whole_and_keeps_the_rest(
-    service: IntakeService, store: Store, scans: Path
+    service: IntakeService, store: Store, blobs: BlobStore, scans: Path
 ) -> None:
     budi = usulan_of(store, NIP_BUDI).id
     src = docs.batch_tiff(
@@ -223,6 +223,7 @@ def test_batch_cut_short_files_what_is_whole_and_keeps_the_rest(
         (IntakeStatus.FILED, "SKP", 2),
     ]
     assert set(_live(store)) == {(NIP_BUDI, "SK_PANGKAT"), (NIP_BUDI, "SKP")}
+    assert not list((blobs.root / "tmp").glob("bagian-*"))  # the parts were cleared away
     kept = scans / "karantina" / "adf.tif"
     assert kept.exists() and not src.exists()
     note = (scans / "karantina" / "adf.tif.alasan.txt").read_text("utf-8")
