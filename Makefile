@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install lint typecheck test demo bench clean
+.PHONY: install lint typecheck layers test demo bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Berkas membutuhkan Python 3.11 atau lebih baru")'
@@ -24,7 +24,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: lint typecheck
+# DESIGN.md's import arrows (pyproject.toml [tool.importlinter]).
+layers: install
+	$(BIN)/lint-imports
+
+test: lint typecheck layers
 	$(BIN)/pytest -q -p no:cacheprovider
 
 demo: install

@@ -66,6 +66,7 @@ from client.intake.events import FileProcessed, IntakeEvent
 from client.intake.results import IntakeResult, IntakeStatus
 from client.intake.service import IntakeService
 from client.intake.settings import IntakeSettings
+from client.intake.watcher import Watcher
 from store.blobs import BlobStore
 from store.database import open_store
 from store.pegawai import PegawaiInput, upsert_pegawai
@@ -327,7 +328,7 @@ def main() -> None:
                     done.set()
 
     service = IntakeService(store, blobs, settings)
-    watcher = service.watcher(on_event)
+    watcher = Watcher(service, on_event)
     watcher.start()
     time.sleep(2 * args.stable_delay + 1)  # workers warm, first rescan done
     samples: list[tuple[int, int]] = []

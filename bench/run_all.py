@@ -15,8 +15,10 @@ HERE = Path(__file__).resolve().parent
 # Order: cheap first, so a broken environment shows early.
 SCRIPTS = (
     "store_search.py",
+    "integrity.py",
     "crypto.py",
     "intake.py",
+    "compression.py",
     "recognition.py",
     "sync_records.py",
     "server_load.py",

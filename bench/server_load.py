@@ -2,6 +2,11 @@
 
     .venv/bin/python bench/server_load.py                 # 60 devices, 30 s, SQLite
     .venv/bin/python bench/server_load.py --database-url postgresql+psycopg://...
+    .venv/bin/python bench/server_load.py --processes 2 --backup --database-url ...
+
+`--processes N` (N > 1) runs N server processes on the one database behind HAProxy (round
+robin; `apt-get install haproxy`). `--backup` takes `berkas server cadangkan` halfway
+through and prints its seconds, MB/s and the push p99 while it ran.
 
 The server runs as its own process (`python -m server.cli run`), as in production; the
 devices are asyncio tasks in this process, each signing and sealing every request like the
@@ -53,6 +58,7 @@ from sync.crypto import (  # noqa: E402
     SEALED_MEDIA_TYPE,
     PrivateKeySet,
     generate_device_keys,
+    generate_x25519,
     open_json,
     public_key_b64,
     request_aad,
@@ -62,7 +68,6 @@ from sync.crypto import (  # noqa: E402
     signature_nonce,
     x25519_public_from_b64,
 )
-from sync.crypto import keys as crypto_keys  # noqa: E402
 from sync.protocol import (  # noqa: E402
     ChangesPage,
     EnrolRequest,
@@ -81,9 +86,11 @@ class Stats:
     refused_ops: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    finished: list[tuple[float, str, float]] = field(default_factory=list)  # (when, kind, s)
 
     def record(self, kind: str, seconds: float) -> None:
         self.latencies.setdefault(kind, []).append(seconds)
+        self.finished.append((time.monotonic(), kind, seconds))
 
 
 @dataclass
@@ -284,8 +291,8 @@ async def run(args: argparse.Namespace) -> int:
 
 async def _run(args: argparse.Namespace, home: Path) -> int:
     settings = ServerSettings.for_home(home, args.database_url)
-    crypto_keys.SCRYPT_LOG_N = 10  # the verifier key's passphrase cost is not measured here
-    init_keys(settings, "bench-verifier-passphrase")
+    # The verifier key pair is the verifikator's; the server gets only the public half.
+    init_keys(settings, public_key_b64(generate_x25519()))
     db = open_database(settings.database_url)
     opds = [f"OPD{i:02d}" for i in range(args.opds)]
     codes = []
@@ -296,16 +303,40 @@ async def _run(args: argparse.Namespace, home: Path) -> int:
         codes.append(admin.issue_enrol_code(db, kode, Role.OPD).code)
     db.dispose()
 
-    port = _free_port()
-    command = [
-        sys.executable, "-m", "server.cli", "run", "--home", str(home),
-        "--port", str(port), "--log-level", "warning",
-    ]  # fmt: skip
-    if args.database_url:
-        command += ["--database-url", args.database_url]
-    server = subprocess.Popen(command, cwd=ROOT)
-    base = f"http://127.0.0.1:{port}"
+    ports = [_free_port() for _ in range(args.processes)]
+    servers = []
+    for port in ports:
+        command = [
+            sys.executable, "-m", "server.cli", "run", "--home", str(home),
+            "--port", str(port), "--log-level", "warning",
+        ]  # fmt: skip
+        if args.database_url:
+            command += ["--database-url", args.database_url]
+        servers.append(subprocess.Popen(command, cwd=ROOT))
+    balancer = None
+    if args.processes > 1:
+        haproxy = shutil.which("haproxy")
+        if haproxy is None:
+            sys.exit("--processes > 1 needs haproxy (apt-get install haproxy)")
+        lb_port = _free_port()
+        config = home.parent / f"{home.name}-haproxy.cfg"
+        backends = "\n".join(
+            f"    server s{i} 127.0.0.1:{port} check" for i, port in enumerate(ports)
+        )
+        config.write_text(_HAPROXY.format(port=lb_port, backends=backends))
+        balancer = subprocess.Popen([haproxy, "-f", str(config), "-db"])
+        base = f"http://127.0.0.1:{lb_port}"
+    else:
+        base = f"http://127.0.0.1:{ports[0]}"
+    backup_facts: dict[str, float] = {}
     try:
+        for port in ports:
+            for _ in range(300):
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
         for _ in range(200):
             try:
                 if httpx.get(f"{base}/healthz").status_code == 200:
@@ -340,16 +371,25 @@ async def _run(args: argparse.Namespace, home: Path) -> int:
             stats = Stats()
             started = time.monotonic()
             deadline = started + args.seconds
-            await asyncio.gather(
+            loops = asyncio.gather(
                 *(
                     device_loop(d, i, deadline, stats, args.ops_per_push, args.think_ms / 1000)
                     for i, d in enumerate(devices)
                 )
             )
+            if args.backup:
+                await asyncio.sleep(args.seconds / 2)
+                backup_facts = await asyncio.to_thread(_backup, settings, home)
+            await loops
             elapsed = time.monotonic() - started
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
+        if balancer is not None:
+            balancer.terminate()
+            balancer.wait(timeout=10)
+        shutil.rmtree(home.parent / f"{home.name}-cadangan", ignore_errors=True)
         if not args.keep:
             shutil.rmtree(home, ignore_errors=True)
 
@@ -357,6 +397,7 @@ async def _run(args: argparse.Namespace, home: Path) -> int:
     kind = "PostgreSQL" if args.database_url else "SQLite"
     print(
         f"server_load: {args.devices} devices ({args.opds} OPDs), {elapsed:.1f} s, {kind}, "
+        f"{args.processes} process(es){' behind HAProxy' if args.processes > 1 else ''}, "
         f"{args.ops_per_push} ops/push, think {args.think_ms} ms, {os.cpu_count()} CPUs"
     )
     print(f"  requests/s     {total / elapsed:8.1f}   ({total} requests)")
@@ -369,6 +410,18 @@ async def _run(args: argparse.Namespace, home: Path) -> int:
                 f"   max {max(values) * 1000:6.1f} ms"
                 f"   mean {statistics.mean(values) * 1000:6.1f} ms"
             )
+    if backup_facts:
+        during = [
+            s
+            for when, kind, s in stats.finished
+            if kind == "push" and backup_facts["start"] <= when <= backup_facts["end"]
+        ]
+        p99_during = _percentile(during, 0.99) * 1000 if during else 0.0
+        print(
+            f"  backup         {backup_facts['seconds']:.2f} s, {backup_facts['mb']:.1f} MB, "
+            f"{backup_facts['mb'] / max(backup_facts['seconds'], 1e-9):.1f} MB/s; "
+            f"push p99 while it ran {p99_during:.1f} ms (n={len(during)})"
+        )
     ops = sum(stats.outcomes.values())
     print(f"  ops pushed     {ops}  outcomes {dict(sorted(stats.outcomes.items()))}")
     failed, refused = stats.failed_requests, stats.refused_ops
@@ -381,6 +434,39 @@ async def _run(args: argparse.Namespace, home: Path) -> int:
     return 0 if ok else 1
 
 
+_HAPROXY = """
+global
+    maxconn 1024
+defaults
+    mode http
+    option forwardfor
+    timeout connect 2s
+    timeout client 60s
+    timeout server 60s
+    retries 3
+    option redispatch
+frontend berkas
+    bind 127.0.0.1:{port}
+    default_backend servers
+backend servers
+    balance roundrobin
+    option httpchk GET /healthz
+{backends}
+"""
+
+
+def _backup(settings: ServerSettings, home: Path) -> dict[str, float]:
+    """`berkas server cadangkan` while the load runs: seconds and MB written."""
+    from server.backup import backup
+
+    target = home.parent / f"{home.name}-cadangan"
+    start = time.monotonic()
+    backup(settings, target)
+    end = time.monotonic()
+    size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
+    return {"start": start, "end": end, "seconds": end - start, "mb": size / 1e6}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--devices", type=int, default=60)
@@ -390,6 +476,8 @@ def main() -> None:
     parser.add_argument("--think-ms", type=float, default=1000.0)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--keep", action="store_true", help="keep the server home afterwards")
+    parser.add_argument("--processes", type=int, default=1, help="server processes (HAProxy)")
+    parser.add_argument("--backup", action="store_true", help="back up halfway through")
     sys.exit(asyncio.run(run(parser.parse_args())))
 
 

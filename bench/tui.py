@@ -144,7 +144,7 @@ def build(home: Path) -> Paths:
 
 def berkas_command() -> list[str]:
     script = Path(sys.executable).parent / "berkas"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "client.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "berkas"]
 
 
 PAINTED = b"Kotak masuk"  # the row of screens: the first frame

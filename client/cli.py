@@ -8,15 +8,14 @@ OPD's everyday commands and the TUI's start never load the server.
 from __future__ import annotations
 
 import importlib
-import shutil
-import sys
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from client.errors import ClientError
+from client.errors import BerkasError, ClientError
+from client.home import TIGHTENED_NOTICE, private_umask, tighten_home
 from client.paths import Paths, resolve_paths
 
 if TYPE_CHECKING:
@@ -53,15 +52,28 @@ _state = _State()
 @app.callback(invoke_without_command=True)
 def _root(ctx: typer.Context, home: HomeOption = None) -> None:
     _state.home = home
+    # Personnel data (UU 27/2022): whatever this process creates is the owner's alone.
+    private_umask()
+    if ctx.invoked_subcommand != "server":
+        tightened = tighten_home(resolve_paths(home))
+        if tightened:
+            typer.echo(
+                TIGHTENED_NOTICE.format(home=resolve_paths(home).data, count=tightened), err=True
+            )
     if ctx.invoked_subcommand is None:
-        _open_tui(resolve_paths(home))
+        open_tui(resolve_paths(home))
 
 
 def paths() -> Paths:
     return resolve_paths(_state.home)
 
 
-def fail(exc: ClientError) -> None:
+def home_option() -> Path | None:
+    """The --home given on the command line, if any (not BERKAS_HOME)."""
+    return _state.home
+
+
+def fail(exc: BerkasError) -> None:
     typer.echo(f"Gagal: {exc.message}", err=True)
     raise typer.Exit(2)
 
@@ -71,12 +83,22 @@ def open_client() -> BerkasClient:
 
     try:
         return BerkasClient.open(paths())
-    except ClientError as exc:
+    except BerkasError as exc:
         fail(exc)
         raise  # unreachable; keeps mypy sure of the return
 
 
-def _open_tui(p: Paths) -> None:
+def make_device_key(p: Paths) -> None:
+    """Make this home's device key now, once, before any scan or process needs it."""
+    from client.sync_service import keyring_for
+
+    try:
+        keyring_for(p).device_keys(create=True)
+    except BerkasError as exc:
+        fail(exc)
+
+
+def open_tui(p: Paths) -> None:
     try:
         tui_app = importlib.import_module("tui.app")
     except ImportError as exc:  # pragma: no cover - only before the TUI exists
@@ -90,26 +112,20 @@ def _forward(module: str, args: list[str], prog: str) -> None:
     sub(args=args, prog_name=prog, standalone_mode=True)
 
 
-_FORWARD = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
+FORWARD = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
 
 
-@app.command("server", context_settings=_FORWARD, add_help_option=False)
-def server_cmd(ctx: typer.Context) -> None:
-    """Server BKD: init, run, opd, enrol-code, pegawai, devices (jalankan di mesin BKD)."""
-    _forward("server.cli", list(ctx.args), "berkas server")
-
-
-@app.command("intake", context_settings=_FORWARD, add_help_option=False)
+@app.command("intake", context_settings=FORWARD, add_help_option=False)
 def intake_cmd(ctx: typer.Context) -> None:
     """Pindaian masuk: watch (pantau folder) atau run FOLDER (sekali jalan)."""
-    from client.intake.cli import set_service_factory
+    from client.intake.cli import make_app
     from client.intake_wiring import intake_service
 
-    set_service_factory(lambda home: intake_service(resolve_paths(home)))
     args = list(ctx.args)
     if _state.home is not None:
         args = ["--home", str(_state.home), *args]
-    _forward("client.intake.cli", args, "berkas intake")
+    intake = make_app(lambda home: intake_service(resolve_paths(home)))
+    intake(args=args, prog_name="berkas intake", standalone_mode=True)
 
 
 def _sync_command(name: str, summary: str) -> None:
@@ -118,7 +134,7 @@ def _sync_command(name: str, summary: str) -> None:
         _forward("client.sync_cli", [name, *ctx.args], "berkas")
 
     command.__doc__ = summary
-    app.command(name, context_settings=_FORWARD, add_help_option=False)(command)
+    app.command(name, context_settings=FORWARD, add_help_option=False)(command)
 
 
 _sync_command("enrol", "Daftarkan perangkat ini ke server BKD: --server URL --code KODE.")
@@ -129,7 +145,7 @@ _sync_command("restore", "Pulihkan data OPD ke mesin baru: --server URL --code K
 _sync_command("konflik", "Konflik data: daftar | selesaikan.")
 
 
-@app.command("verifikasi", context_settings=_FORWARD, add_help_option=False)
+@app.command("verifikasi", context_settings=FORWARD, add_help_option=False)
 def verifikasi_cmd(ctx: typer.Context) -> None:
     """Verifikator BKD: antrian, buka, ms/bts/tms, teruskan, selesai."""
     _forward("client.verifikasi_cli", list(ctx.args), "berkas verifikasi")
@@ -155,7 +171,41 @@ def init_cmd(
     p.scans.mkdir(parents=True, exist_ok=True)
     client = open_client()
     client.close()
+    make_device_key(p)
     typer.echo(f"Siap: OPD {config.opd_kode}, data di {p.data}")
+
+
+@app.command("periksa")
+def periksa_cmd(
+    perbaiki: Annotated[
+        bool, typer.Option("--perbaiki", help="Bangun ulang indeks bila hanya indeks yang rusak.")
+    ] = False,
+) -> None:
+    """Periksa keutuhan data lokal (berkas.db) secara menyeluruh; --perbaiki bila bisa."""
+    from store import integrity
+
+    store = paths().store
+    if not store.is_file():
+        fail(ClientError(f"Belum ada data Berkas di {store}. Jalankan dulu: berkas init"))
+    typer.echo(f"Memeriksa {store} ...")
+    report = integrity.check_file(store, full=True)
+    if report.ok:
+        integrity.clear_marker(store)
+        typer.echo("Data utuh: tidak ada kerusakan.")
+        return
+    typer.echo(f"Ditemukan {len(report.problems)} kerusakan, mis.:", err=True)
+    for line in report.problems[:5]:
+        typer.echo(f"  {line}", err=True)
+    integrity.record_damage(store, report)
+    if perbaiki and report.repairable:
+        after = integrity.repair_indexes(store)
+        if after.ok:
+            typer.echo("Indeks dibangun ulang; data kini utuh.")
+            return
+        report = after
+        typer.echo("Membangun ulang indeks tidak cukup.", err=True)
+    typer.echo(integrity.way_out(store, report.repairable), err=True)
+    raise typer.Exit(1)
 
 
 @pegawai_app.command("import")
@@ -164,7 +214,7 @@ def pegawai_import(file: Annotated[Path, typer.Argument(help="Berkas CSV pegawai
     client = open_client()
     try:
         report = client.import_pegawai_csv(file)
-    except ClientError as exc:
+    except BerkasError as exc:
         fail(exc)
     finally:
         client.close()
@@ -197,17 +247,24 @@ def pegawai_cari(
 def usulan_buat(
     nip: Annotated[str, typer.Argument(help="NIP pegawai (spasi boleh).")],
     layanan: Annotated[str, typer.Option(help="kp | pindah | pensiun")] = "kp",
-    jenis: Annotated[str, typer.Option(help="mis. reguler, bup, pindah")] = "reguler",
+    jenis: Annotated[
+        str | None,
+        typer.Option(help="mis. reguler, bup, pindah; tanpa ini: jenis pertama layanannya"),
+    ] = None,
 ) -> None:
     """Buat usulan draf untuk seorang pegawai."""
+    from store.rules import default_jenis
+
     client = open_client()
     try:
         pegawai = client.pegawai_by_nip(nip)
         if pegawai is None:
             fail(ClientError(f"Pegawai dengan NIP {nip} tidak ditemukan."))
             return
+        if jenis is None:
+            jenis = default_jenis(layanan, client.rules)
         view = client.create_usulan(pegawai.id, layanan, jenis)
-    except ClientError as exc:
+    except BerkasError as exc:  # RuleError among them
         fail(exc)
         return
     finally:
@@ -243,7 +300,7 @@ def usulan_lihat(usulan_id: str) -> None:
     client = open_client()
     try:
         detail = client.usulan_detail(usulan_id)
-    except ClientError as exc:
+    except BerkasError as exc:
         fail(exc)
         return
     finally:
@@ -276,7 +333,7 @@ def usulan_lembar(
     client = open_client()
     try:
         count = client.separator_sheets(usulan_id, target)
-    except ClientError as exc:
+    except BerkasError as exc:
         fail(exc)
         return
     finally:
@@ -291,7 +348,7 @@ def usulan_ajukan(usulan_id: str) -> None:
     client = open_client()
     try:
         view = client.ajukan(usulan_id)
-    except ClientError as exc:
+    except BerkasError as exc:
         fail(exc)
         return
     finally:
@@ -329,43 +386,14 @@ def print_summary(client: BerkasClient, today: date) -> None:
     typer.echo(f"Perubahan menunggu sinkronisasi: {d.pending_ops}")
 
 
-@app.command("demo")
-def demo_cmd(
-    headless: Annotated[bool, typer.Option("--headless", help="Tanpa tampilan terminal.")] = False,
-    fresh: Annotated[bool, typer.Option("--fresh/--keep", help="Mulai dari folder kosong.")] = True,
-) -> None:
-    """Jalankan demo dengan data contoh di folder demo (bawaan: ./berkas-demo)."""
-    from client.demo import DEMO_MARKER, run_demo
-
-    # Only --home or ./berkas-demo, never BERKAS_HOME: --fresh wipes the folder,
-    # and only one that an earlier demo made (it carries the marker file).
-    home = _state.home or Path("berkas-demo")
-    if fresh and home.exists():
-        if not (home / DEMO_MARKER).exists():
-            fail(ClientError(f"Folder {home} bukan folder demo; tidak dihapus. Pakai --home lain."))
-        shutil.rmtree(home)
-    home.mkdir(parents=True, exist_ok=True)
-    (home / DEMO_MARKER).write_text("Folder demo Berkas; boleh dihapus.\n", encoding="utf-8")
-    try:
-        result = run_demo(resolve_paths(home), today=date.today(), echo=typer.echo)
-    except ClientError as exc:
-        fail(exc)
-        return
-    try:
-        typer.echo("")
-        print_summary(result.client, date.today())
-        result.client.close()
-        if not headless and sys.stdin.isatty():
-            typer.echo(
-                f"Membuka tampilan terminal; server BKD demo tetap berjalan di {result.server.url}."
-            )
-            _open_tui(resolve_paths(home))
-    finally:
-        result.server.stop()
-
-
 def main() -> None:
-    app()
+    # The one renderer for our errors that no command caught (a full disk in the middle of
+    # any command, a damaged store): the Bahasa message, never a traceback.
+    try:
+        app()
+    except BerkasError as exc:
+        typer.echo(f"Gagal: {exc.message}", err=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -7,12 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from client.config import load_config
-from client.errors import ClientError
 from client.intake.service import IntakeService
 from client.paths import Paths
 from client.sync_service import open_blob_store
 from store.database import open_store
-from store.errors import StoreError
 from store.rules import load_rules_config
 
 
@@ -25,10 +23,7 @@ def intake_service(paths: Paths) -> Iterator[IntakeService]:
         settings = settings.model_copy(update={"scan_folders": [paths.scans]})
     for folder in settings.scan_folders:
         folder.mkdir(parents=True, exist_ok=True)
-    try:
-        store = open_store(paths.store, opd_id=config.opd_kode or None, person=config.operator)
-    except StoreError as exc:
-        raise ClientError(exc.message, exc.cause) from exc
+    store = open_store(paths.store, opd_id=config.opd_kode or None, person=config.operator)
     try:
         blobs = open_blob_store(paths)
         # Leftover staging files from a crash hold nothing a record refers to: our own

@@ -14,9 +14,9 @@ from typing import Annotated, Any
 import typer
 
 from client import sync_service
-from client.errors import ClientError
+from client.errors import BerkasError, ClientError
 from client.paths import Paths, resolve_paths
-from sync.engine.engine import SyncReport
+from sync.engine import KeyWait, SyncReport
 
 app = typer.Typer(
     help="Sinkronisasi dengan server BKD.",
@@ -39,7 +39,7 @@ def _paths() -> Paths:
     return resolve_paths(None)
 
 
-def _fail(exc: ClientError, code: int = 2) -> None:
+def _fail(exc: BerkasError, code: int = 2) -> None:
     typer.echo(f"Gagal: {exc.message}", err=True)
     raise typer.Exit(code)
 
@@ -62,7 +62,7 @@ def enrol_cmd(
     """Daftarkan perangkat ini ke server BKD dengan kode sekali pakai."""
     try:
         result = sync_service.enrol(_paths(), server, code, device_name=nama)
-    except ClientError as exc:
+    except BerkasError as exc:
         _fail(exc)
         return
     typer.echo(f"Terdaftar: perangkat {result.device_id}, OPD {result.opd_kode} ({result.role}).")
@@ -80,7 +80,7 @@ def status_cmd(
     """Server, OPD, perangkat, sinkron terakhir, perubahan dan unggahan yang menunggu."""
     try:
         st = sync_service.status(_paths())
-    except ClientError as exc:
+    except BerkasError as exc:
         _fail(exc)
         return
     if as_json:
@@ -134,7 +134,7 @@ def sync_cmd() -> None:
     """Sinkronkan sekarang (sekali): data, lalu dokumen."""
     try:
         report = sync_service.sync_once(_paths())
-    except ClientError as exc:
+    except BerkasError as exc:
         _fail(exc)
         return
     if report.error is not None:
@@ -142,6 +142,14 @@ def sync_cmd() -> None:
         typer.echo(_summary(report), err=True)
         raise typer.Exit(1)
     typer.echo("Sinkron: " + _summary(report) + ".")
+    st = sync_service.status(_paths())
+    if st.role == "opd" and not st.opd_key_held:
+        typer.echo(
+            f"Kunci OPD belum dibagikan untuk perangkat ini ({st.device_id}): dokumen dari "
+            "server belum dapat dibuka. Perangkat lain OPD ini membagikannya saat "
+            "sinkron; bila semua perangkat OPD hilang, minta verifikator BKD menjalankan "
+            "'berkas verifikasi bagikan-kunci'. Sinkronisasi berikutnya menyelesaikannya."
+        )
 
 
 @app.command("agent")
@@ -149,7 +157,7 @@ def agent_cmd() -> None:
     """Sinkronisasi latar tanpa tampilan (untuk layanan systemd / Task Scheduler)."""
     try:
         sync_service.run_agent(_paths())
-    except ClientError as exc:
+    except BerkasError as exc:
         _fail(exc)
 
 
@@ -157,13 +165,49 @@ def agent_cmd() -> None:
 def restore_cmd(
     server: Annotated[str, typer.Option("--server", help="Alamat server BKD.")] = "",
     code: Annotated[str, typer.Option("--code", help="Kode pendaftaran sekali pakai.")] = "",
+    tunggu: Annotated[
+        float,
+        typer.Option(
+            "--tunggu",
+            min=0,
+            help="Menit menunggu verifikator membagikan kunci OPD (setelah kehilangan total).",
+        ),
+    ] = 60.0,
+    interval: Annotated[float, typer.Option("--interval", min=0.05, hidden=True)] = 10.0,
 ) -> None:
     """Pulihkan data dan dokumen OPD ke komputer baru (dapat diulang bila terhenti)."""
+    shown: list[int] = []
+
+    def on_wait(wait: KeyWait) -> None:
+        minutes = int(wait.waited_s // 60)
+        if not shown:
+            typer.echo(
+                f"Kunci OPD belum ada di komputer ini. Permintaan kunci untuk perangkat "
+                f"{wait.device_id} (OPD {wait.opd_kode}) sudah masuk antrean verifikator BKD; "
+                "minta verifikator menjalankan 'berkas verifikasi bagikan-kunci'. Menunggu "
+                f"paling lama {wait.wait_s / 60:g} menit (Ctrl+C untuk berhenti; permintaan "
+                "tetap tercatat)."
+            )
+        elif minutes > shown[-1]:
+            typer.echo(f"  masih menunggu kunci OPD ({minutes} menit)...")
+        shown.append(minutes)
+
     try:
-        report = sync_service.restore(_paths(), server, code)
-    except ClientError as exc:
+        report = sync_service.restore(
+            _paths(), server, code, wait_s=tunggu * 60, poll_s=interval, on_wait=on_wait
+        )
+    except BerkasError as exc:
         _fail(exc, 1)
         return
+    except KeyboardInterrupt:
+        typer.echo(
+            "\nDihentikan. Permintaan kunci tetap tercatat di server; setelah verifikator "
+            "membagikannya, jalankan 'berkas restore' atau 'berkas sync' untuk menyelesaikan.",
+            err=True,
+        )
+        raise typer.Exit(130) from None
+    if report.key_requested:
+        typer.echo("Kunci OPD diterima.")
     typer.echo(
         f"Dipulihkan: {report.records} data, {report.blobs_downloaded} dokumen diunduh "
         f"({report.blobs_present} sudah ada), semuanya cocok dengan sidik jarinya."
@@ -185,7 +229,7 @@ def konflik_daftar() -> None:
     """Konflik yang menunggu keputusan."""
     try:
         rows = sync_service.conflicts(_paths())
-    except ClientError as exc:
+    except BerkasError as exc:
         _fail(exc)
         return
     if not rows:
@@ -214,7 +258,7 @@ def konflik_selesaikan(
             value = nilai
     try:
         sync_service.resolve_conflict(_paths(), conflict_id, pilih, value)
-    except ClientError as exc:
+    except BerkasError as exc:
         _fail(exc)
         return
     typer.echo("Konflik diselesaikan; keputusan dikirim pada sinkronisasi berikutnya.")

@@ -6,7 +6,6 @@ conflicts). Screens call these; they never touch httpx, keys or the engine direc
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import logging.handlers
 import os
@@ -19,22 +18,33 @@ from datetime import datetime
 from typing import Any
 
 from client.config import ClientConfig, load_config
-from client.errors import ClientError
 from client.paths import Paths
+from client.sinkronisasi import enrolment, link_state, refused_changes
 from store.blobs import BlobStore
 from store.database import Store, open_store
-from store.errors import StoreError
-from sync.engine.cipher import StreamBlobCipher
-from sync.engine.conflicts import ConflictView, list_conflicts
-from sync.engine.engine import EngineSettings, SyncEngine, SyncReport
-from sync.engine.enrol import EnrolResult, enrol_device
-from sync.engine.errors import STATE_LABELS, LinkState, SyncError
-from sync.engine.keyring import Keyring
-from sync.engine.lock import SyncLock, current_holder, describe_holder, read_holder
-from sync.engine.outbox import pending_count
-from sync.engine.restore import RestoreReport, restore_home
-from sync.engine.scheduler import SyncScheduler
-from sync.engine.uploads import pending_upload_count
+from sync.engine import (
+    ConflictView,
+    EngineSettings,
+    EnrolResult,
+    Keyring,
+    KeyWait,
+    RestoreReport,
+    StreamBlobCipher,
+    SyncEngine,
+    SyncError,
+    SyncLock,
+    SyncReport,
+    SyncScheduler,
+    current_holder,
+    describe_holder,
+    enrol_device,
+    list_conflicts,
+    pending_count,
+    pending_upload_count,
+    read_holder,
+    resolve_conflicts,
+    restore_home,
+)
 
 log = logging.getLogger("berkas.sync")
 
@@ -55,10 +65,7 @@ def open_blob_store(paths: Paths, keyring: Keyring | None = None) -> BlobStore:
 
 
 def _open_store(paths: Paths, config: ClientConfig) -> Store:
-    try:
-        return open_store(paths.store, opd_id=config.opd_kode or None, person=config.operator)
-    except StoreError as exc:
-        raise ClientError(exc.message, exc.cause) from exc
+    return open_store(paths.store, opd_id=config.opd_kode or None, person=config.operator)
 
 
 def engine_settings(config: ClientConfig) -> EngineSettings:
@@ -95,22 +102,13 @@ def _session(paths: Paths) -> Iterator[tuple[ClientConfig, Store]]:
         store.close()
 
 
-def _client_error(exc: SyncError) -> ClientError:
-    return ClientError(exc.message, exc.cause)
-
-
 # -- enrolment --------------------------------------------------------------------------------
 
 
 def enrol(paths: Paths, server_url: str, code: str, device_name: str = "") -> EnrolResult:
     """`berkas enrol`: device keys, registration, the server's keys; saves server_url."""
     with _session(paths) as (config, store):
-        try:
-            result = enrol_device(
-                store, keyring_for(paths), server_url, code, device_name=device_name
-            )
-        except SyncError as exc:
-            raise _client_error(exc) from exc
+        result = enrol_device(store, keyring_for(paths), server_url, code, device_name=device_name)
         if config.server_url != server_url.rstrip("/") or (
             result.role == "opd" and not config.opd_kode
         ):
@@ -134,11 +132,8 @@ def sync_once(
 ) -> SyncReport:
     """One sync now (records, documents), holding the store's sync lock."""
     with _session(paths) as (config, store):
-        try:
-            lock = SyncLock(paths.sync_lock, program)
-            lock.acquire()
-        except SyncError as exc:
-            raise _client_error(exc) from exc
+        lock = SyncLock(paths.sync_lock, program)
+        lock.acquire()
         engine = build_engine(paths, store, config, settings=settings)
         try:
             return engine.sync_once()
@@ -173,24 +168,10 @@ class SyncStatus:
 
 def status_of(paths: Paths, store: Store) -> SyncStatus:
     keyring = keyring_for(paths)
-    try:
-        facts = keyring.facts()
-    except SyncError:
-        facts = None
-    state = store.get_meta("state") or (
-        LinkState.BELUM_TERDAFTAR.value if facts is None else LinkState.ONLINE.value
-    )
-    if facts is None:
-        state = LinkState.BELUM_TERDAFTAR.value
-    try:
-        label = STATE_LABELS[LinkState(state)]
-    except ValueError:
-        label = state
+    facts = enrolment(paths)
+    state, label = link_state(store, enrolled=facts is not None)
     holder = current_holder(paths.sync_lock)
-    try:
-        refused = json.loads(store.get_meta("refused", "[]"))
-    except ValueError:
-        refused = []
+    refused = refused_changes(store)
     try:
         opd_key = keyring.opd_key() is not None
     except SyncError:
@@ -231,55 +212,62 @@ def conflicts(paths: Paths) -> list[ConflictView]:
 
 def resolve_conflict(paths: Paths, conflict_id: str, choice: str, value: Any = None) -> None:
     """Resolve one conflict: "mine", "theirs" or "edit" (with `value`). The decision is a
-    local write whose op names the conflict, so it syncs to every device. The logic is
-    BerkasClient.resolve_conflicts (one place for it)."""
-    from client.services import BerkasClient
-
-    client = BerkasClient.open(paths)
-    try:
-        client.resolve_conflict(conflict_id, "edit" if choice == "edited" else choice, value)
-    finally:
-        client.close()
+    local write whose op names the conflict, so it syncs to every device
+    (sync.engine.conflicts.resolve_conflicts, the one place for it)."""
+    decision = ("edit" if choice == "edited" else choice, value)
+    with _session(paths) as (_config, store):
+        resolve_conflicts(store, {conflict_id: decision})
 
 
 # -- restore ----------------------------------------------------------------------------------
 
 
-def restore(paths: Paths, server_url: str, code: str) -> RestoreReport:
+def restore(
+    paths: Paths,
+    server_url: str,
+    code: str,
+    *,
+    wait_s: float = 0.0,
+    poll_s: float = 10.0,
+    on_wait: Callable[[KeyWait], None] | None = None,
+    stop: threading.Event | None = None,
+) -> RestoreReport:
     """`berkas restore`: enrol this fresh home and bring back the OPD's records and
-    documents (each verified after decryption). Running it again continues."""
+    documents (each verified after decryption). Running it again continues. Without the
+    OPD key (a total loss) it files a key request for the verifikator and waits up to
+    `wait_s` seconds for it, reporting through `on_wait`."""
     with _session(paths) as (config, store):
         lock = SyncLock(paths.sync_lock, "berkas restore")
-        try:
-            lock.acquire()
-        except SyncError as exc:
-            raise _client_error(exc) from exc
+        lock.acquire()
         keyring = keyring_for(paths)
         blobs = open_blob_store(paths, keyring)
         engine = SyncEngine(store, blobs, keyring, settings=engine_settings(config))
         try:
-            report = restore_home(
+            return restore_home(
                 store,
                 blobs,
                 keyring,
                 lambda: engine.transport,
                 server_url=server_url,
                 code=code,
+                wait_s=wait_s,
+                poll_s=poll_s,
+                on_wait=on_wait,
+                stop=stop,
             )
-        except SyncError as exc:
-            raise _client_error(exc) from exc
         finally:
             engine.close()
             lock.release()
-        if server_url and config.server_url != server_url.rstrip("/"):
-            from client.config import save_config
-
-            config.server_url = server_url.rstrip("/")
+            # Saved even when the documents still wait for the OPD key: the home is
+            # enrolled, and `berkas sync` finishes the restore later.
             facts = keyring.facts()
-            if facts is not None and facts.role == "opd" and not config.opd_kode:
-                config.opd_kode = facts.opd_kode
-            save_config(paths.config, config)
-        return report
+            if server_url and facts is not None and config.server_url != server_url.rstrip("/"):
+                from client.config import save_config
+
+                config.server_url = server_url.rstrip("/")
+                if facts.role == "opd" and not config.opd_kode:
+                    config.opd_kode = facts.opd_kode
+                save_config(paths.config, config)
 
 
 # -- background sync --------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""The verifikator's side, from the command line: the queue of submitted usulan,
-opening their dokumen with the BKD verifier key, and the decisions (MS, BTS
-with notes per dokumen, TMS, forwarding to BKN, selesai).
+"""The verifikator's side, from the command line: the queue of submitted usulan and of
+key requests (permintaan kunci) from OPD devices restoring after a total loss, opening
+dokumen with the BKD verifier key, sharing OPD keys, and the decisions (MS, BTS with notes
+per dokumen, TMS, forwarding to BKN, selesai).
 
 A verifikator device is an ordinary enrolled device with the role
 "verifikator": every decision is a local write (so it is in the outbox), then a
@@ -13,7 +14,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 
@@ -22,14 +23,19 @@ from sqlmodel import Session
 from client import sync_service
 from client.errors import ClientError
 from client.paths import Paths
-from client.services import BerkasClient, UsulanView
+from client.services import BerkasClient
+from client.views import UsulanView
 from store import usulan as wf
 from store.errors import StoreError
 from store.models import Usulan
 from store.rules import Role, UsulanStatus
-from sync.engine.engine import SyncReport
-from sync.engine.errors import SyncError
-from sync.engine.opd_key import wrap_for_waiting_devices
+from sync.engine import (
+    SyncReport,
+    create_verifier_key,
+    install_verifier_key,
+    key_requests,
+    wrap_for_waiting_devices,
+)
 
 
 class Keputusan(StrEnum):
@@ -44,6 +50,17 @@ class OpenedDokumen:
     path: Path
     sha256: str
     size: int
+
+
+@dataclass(frozen=True)
+class PermintaanKunci:
+    """An OPD device asking for its copy of the OPD key (a restore after a total loss)."""
+
+    device_id: str
+    opd_kode: str
+    opd_nama: str
+    perangkat: str  # the device name given at enrolment
+    diminta: datetime  # UTC
 
 
 def _require_verifikator(paths: Paths) -> None:
@@ -107,19 +124,68 @@ def buka(paths: Paths, usulan_id: str, target: Path | None = None) -> list[Opene
     return opened
 
 
-def bagikan_kunci(paths: Paths) -> int:
-    """Wrap each OPD's key for its devices still waiting for it (a replacement
-    machine after a flood), now rather than at the next periodic check."""
+def permintaan_kunci(paths: Paths) -> list[PermintaanKunci]:
+    """Key requests waiting for a verifikator, oldest first (one request to the server)."""
     _require_verifikator(paths)
     client = BerkasClient.open(paths)
     engine = sync_service.build_engine(paths, client.store)
     try:
-        return wrap_for_waiting_devices(engine.keyring, engine.transport)
-    except SyncError as exc:
-        raise ClientError(exc.message, exc.cause) from exc
+        requests = key_requests(engine.transport)
     finally:
         engine.close()
         client.close()
+    return [
+        PermintaanKunci(
+            device_id=r.device_id,
+            opd_kode=r.opd_id,
+            opd_nama=r.opd_name,
+            perangkat=r.device_name,
+            diminta=datetime.fromtimestamp(r.requested_at, UTC),
+        )
+        for r in requests
+    ]
+
+
+def bagikan_kunci(paths: Paths, device_id: str | None = None) -> int:
+    """Wrap each OPD's key for its devices still waiting for it (a replacement machine
+    after a flood), or only for `device_id`; returns how many copies were shared."""
+    _require_verifikator(paths)
+    client = BerkasClient.open(paths)
+    engine = sync_service.build_engine(paths, client.store)
+    try:
+        if engine.keyring.verifier_key() is None:
+            raise ClientError(
+                "Komputer ini belum memiliki kunci verifikator BKD: pasang dulu dengan "
+                "'berkas verifikasi kunci pasang FILE'.",
+                "no verifier key",
+            )
+        only = {device_id} if device_id else None
+        count = wrap_for_waiting_devices(engine.keyring, engine.transport, only)
+    finally:
+        engine.close()
+        client.close()
+    if device_id and count == 0:
+        raise ClientError(
+            f"Perangkat {device_id} tidak sedang menunggu kunci OPD (sudah dibagikan, "
+            "dicabut, atau ID salah). Lihat: berkas verifikasi permintaan-kunci.",
+            "device not waiting",
+        )
+    return count
+
+
+def buat_kunci(paths: Paths, passphrase: str) -> str:
+    """Make the BKD verifier key pair on this verifikator machine (the private half stays
+    here, under `passphrase`); returns the public half, also written to kunci/verifier.pub,
+    for the admin to register on the server."""
+    public = create_verifier_key(sync_service.keyring_for(paths), passphrase)
+    (paths.keys / "verifier.pub").write_text(public + "\n", encoding="ascii")
+    return public
+
+
+def pasang_kunci(paths: Paths, source: Path, passphrase: str) -> str:
+    """Install a verifier key file carried from another verifikator machine (or moved off
+    an old server); returns its public half."""
+    return install_verifier_key(sync_service.keyring_for(paths), source, passphrase)
 
 
 def _decide(paths: Paths, usulan_id: str, apply: Callable[[Session, Usulan], None]) -> SyncReport:
@@ -131,10 +197,7 @@ def _decide(paths: Paths, usulan_id: str, apply: Callable[[Session, Usulan], Non
             usulan = session.get(Usulan, usulan_id)
             if usulan is None or usulan.deleted:
                 raise ClientError("Usulan tidak ditemukan.", usulan_id)
-            try:
-                apply(session, usulan)
-            except StoreError as exc:
-                raise ClientError(exc.message, exc.cause) from exc
+            apply(session, usulan)
     finally:
         client.close()
     report = sync_now(paths)

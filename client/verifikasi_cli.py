@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -10,16 +11,31 @@ from typing import Annotated
 import typer
 
 from client import verifikasi
-from client.errors import ClientError
+from client.errors import BerkasError, ClientError
 from client.paths import Paths, resolve_paths
-from sync.engine.engine import SyncReport
+from sync.engine import SyncReport
 
 app = typer.Typer(
-    help="Verifikasi BKD: antrian, buka, ms/bts/tms, teruskan, selesai, bagikan-kunci.",
+    help="Verifikasi BKD: antrian, buka, ms/bts/tms, teruskan, selesai, permintaan-kunci, "
+    "bagikan-kunci, kunci.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
 )
+kunci_app = typer.Typer(
+    help="Kunci verifikator BKD di komputer ini: buat, pasang.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(kunci_app, name="kunci")
+PASSPHRASE_ENV = "BERKAS_VERIFIER_PASSPHRASE"
+PassphraseFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--passphrase-file",
+        help=f"Baca frasa sandi kunci verifikator dari berkas (atau {PASSPHRASE_ENV}).",
+    ),
+]
 
 
 def _paths() -> Paths:
@@ -29,7 +45,7 @@ def _paths() -> Paths:
     return found if isinstance(found, Paths) else resolve_paths(None)
 
 
-def _fail(exc: ClientError) -> None:
+def _fail(exc: BerkasError) -> None:
     typer.echo(f"Gagal: {exc.message}", err=True)
     raise typer.Exit(2)
 
@@ -43,12 +59,45 @@ def antrian_cmd() -> None:
     """Usulan berstatus diajukan dari semua OPD, menunggu verifikasi."""
     try:
         rows = verifikasi.antrian(_paths())
-    except ClientError as exc:
+    except BerkasError as exc:
         _fail(exc)
         return
     for u in rows:
         typer.echo(f"{u.id}  {u.nip}  {u.nama:<30} {u.layanan}/{u.jenis}")
     typer.echo(f"{len(rows)} usulan menunggu verifikasi.")
+    try:
+        requests = verifikasi.permintaan_kunci(_paths())
+    except BerkasError as exc:
+        _fail(exc)
+        return
+    if requests:
+        _echo_requests(requests)
+
+
+def _echo_requests(requests: list[verifikasi.PermintaanKunci]) -> None:
+    for r in requests:
+        typer.echo(
+            f"permintaan kunci  OPD {r.opd_kode} ({r.opd_nama})  perangkat {r.perangkat!r}  "
+            f"{r.device_id}  sejak {r.diminta:%Y-%m-%d %H:%M} UTC"
+        )
+    typer.echo(
+        f"{len(requests)} permintaan kunci OPD menunggu. Pastikan dengan OPD-nya bahwa "
+        "perangkat itu milik mereka, lalu: berkas verifikasi bagikan-kunci ID_PERANGKAT"
+    )
+
+
+@app.command("permintaan-kunci")
+def permintaan_kunci_cmd() -> None:
+    """Perangkat OPD yang meminta kunci OPD (pemulihan setelah semua komputer hilang)."""
+    try:
+        requests = verifikasi.permintaan_kunci(_paths())
+    except BerkasError as exc:
+        _fail(exc)
+        return
+    if not requests:
+        typer.echo("Tidak ada permintaan kunci OPD.")
+        return
+    _echo_requests(requests)
 
 
 @app.command("buka")
@@ -61,7 +110,7 @@ def buka_cmd(
     """Buka (dekripsi) semua dokumen usulan ke folder pribadi dan periksa sidik jarinya."""
     try:
         opened = verifikasi.buka(_paths(), usulan_id, ke)
-    except ClientError as exc:
+    except BerkasError as exc:
         _fail(exc)
         return
     for dok in opened:
@@ -109,7 +158,7 @@ def _decision(keputusan: verifikasi.Keputusan) -> None:
         try:
             catatan, per_dokumen = parse_decision_args(list(ctx.args))
             report = verifikasi.putuskan(_paths(), usulan_id, keputusan, catatan, per_dokumen)
-        except ClientError as exc:
+        except BerkasError as exc:
             _fail(exc)
             return
         typer.echo(f"Usulan {usulan_id}: {keputusan.value.upper()} dicatat; {_synced(report)}.")
@@ -129,11 +178,16 @@ for _k in verifikasi.Keputusan:
 
 
 @app.command("bagikan-kunci")
-def bagikan_kunci_cmd() -> None:
+def bagikan_kunci_cmd(
+    device_id: Annotated[
+        str | None,
+        typer.Argument(help="ID perangkat (lihat permintaan-kunci); tanpa ID: semua."),
+    ] = None,
+) -> None:
     """Bagikan kunci OPD kepada perangkat pengganti yang menunggu (setelah bencana)."""
     try:
-        count = verifikasi.bagikan_kunci(_paths())
-    except ClientError as exc:
+        count = verifikasi.bagikan_kunci(_paths(), device_id)
+    except BerkasError as exc:
         _fail(exc)
         return
     typer.echo(f"Kunci OPD dibagikan kepada {count} perangkat.")
@@ -144,7 +198,7 @@ def teruskan_cmd(usulan_id: str) -> None:
     """Teruskan usulan yang sudah MS ke BKN."""
     try:
         report = verifikasi.teruskan(_paths(), usulan_id)
-    except ClientError as exc:
+    except BerkasError as exc:
         _fail(exc)
         return
     typer.echo(f"Usulan {usulan_id} diteruskan ke BKN; {_synced(report)}.")
@@ -164,7 +218,58 @@ def selesai_cmd(
         return
     try:
         report = verifikasi.selesai(_paths(), usulan_id, pertek, when)
-    except ClientError as exc:
+    except BerkasError as exc:
         _fail(exc)
         return
     typer.echo(f"Usulan {usulan_id} selesai (pertek {pertek}); {_synced(report)}.")
+
+
+def _passphrase(passphrase_file: Path | None, *, confirm: bool) -> str:
+    if passphrase_file is not None:
+        try:
+            return passphrase_file.read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as exc:
+            _fail(ClientError(f"Berkas frasa sandi tidak dapat dibaca: {exc.strerror}"))
+    from_env = os.environ.get(PASSPHRASE_ENV)
+    if from_env:
+        return from_env
+    return str(
+        typer.prompt(
+            "Frasa sandi kunci verifikator BKD", hide_input=True, confirmation_prompt=confirm
+        )
+    )
+
+
+@kunci_app.command("buat")
+def kunci_buat_cmd(passphrase_file: PassphraseFileOption = None) -> None:
+    """Buat pasangan kunci verifikator BKD di komputer ini (sekali untuk seluruh BKD)."""
+    paths = _paths()
+    try:
+        public = verifikasi.buat_kunci(paths, _passphrase(passphrase_file, confirm=True))
+    except BerkasError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"Kunci verifikator dibuat: {paths.keys / 'verifier.key'} (frasa sandi).")
+    typer.echo(f"Kunci publik (juga di {paths.keys / 'verifier.pub'}):")
+    typer.echo(public)
+    typer.echo(
+        "Serahkan kunci publik itu kepada admin server BKD untuk: "
+        "berkas server verifier-key set KUNCI. Simpan salinan verifier.key di tempat aman: "
+        "tanpa kunci itu dokumen hanya dapat dibuka oleh OPD pemiliknya."
+    )
+
+
+@kunci_app.command("pasang")
+def kunci_pasang_cmd(
+    berkas: Annotated[Path, typer.Argument(help="Berkas verifier.key yang dibawa.")],
+    passphrase_file: PassphraseFileOption = None,
+) -> None:
+    """Pasang kunci verifikator dari komputer verifikator lain (atau dari server lama)."""
+    try:
+        public = verifikasi.pasang_kunci(
+            _paths(), berkas, _passphrase(passphrase_file, confirm=False)
+        )
+    except BerkasError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"Kunci verifikator terpasang; kunci publiknya: {public}")

@@ -37,8 +37,9 @@ def can_read(role: Role, caller_opd: str, record_opd: str) -> bool:
     return role is Role.VERIFIKATOR or caller_opd == record_opd
 
 
-def verifier_refusal(table: str, creating: bool, changed: set[str], deleting: bool) -> str | None:
-    """Why a verifikator may not make this change, or None if it may."""
+def verifier_refusal(table: str, creating: bool, named: set[str], deleting: bool) -> str | None:
+    """Why a verifikator may not make this change, or None if it may. `named` is every
+    field the op names, whether its value changes or not."""
     if creating:
         if table in VERIFIER_CREATES:
             return None
@@ -46,22 +47,23 @@ def verifier_refusal(table: str, creating: bool, changed: set[str], deleting: bo
     if deleting:
         return "Verifikator BKD tidak dapat menghapus data."
     allowed = VERIFIER_FIELDS.get(table, frozenset())
-    extra = sorted(changed - allowed)
+    extra = sorted(named - allowed)
     if extra:
         return "Verifikator BKD hanya dapat mengubah kolom verifikasi; ditolak: " + ", ".join(extra)
     return None
 
 
 def opd_refusal(
-    table: str, creating: bool, changed: Mapping[str, Any], merged: Mapping[str, Any]
+    table: str, creating: bool, named: Mapping[str, Any], merged: Mapping[str, Any]
 ) -> str | None:
-    """Why an OPD device may not make this change (BKD-only fields), or None if it may."""
+    """Why an OPD device may not make this change (BKD-only fields), or None if it may.
+    `named` is {field: new value} of every field the op names, whether it changes or not."""
     bkd_only = BKD_ONLY_FIELDS.get(table, {})
     for name, empty in bkd_only.items():
         if creating and merged.get(name, empty) not in (empty, None):
             return f"Kolom {name} hanya diisi oleh verifikator BKD."
-        if not creating and name in changed:
+        if not creating and name in named:
             return f"Kolom {name} hanya dapat diubah oleh verifikator BKD."
-    if table == "dokumen" and "state" in changed and changed["state"] in BKD_ONLY_DOKUMEN_STATES:
+    if table == "dokumen" and "state" in named and named["state"] in BKD_ONLY_DOKUMEN_STATES:
         return "Hanya verifikator BKD yang dapat mengembalikan dokumen."
     return None

@@ -11,6 +11,7 @@ valid gets a clear 403 instead of the generic "unknown device" 401.
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 import threading
 import time
@@ -21,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from fastapi import Request, Response
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
@@ -29,7 +30,18 @@ from starlette.requests import ClientDisconnect
 from server.db import Database
 from server.errors import ApiError
 from server.models import Base, Device, SeenNonce
+from server.throttle import AUTH, FailureThrottle
 from store.rules import Role
+from sync.compression import (
+    FEATURES_HEADER,
+    PAGE_BYTES,
+    ZSTD,
+    BadFrame,
+    TooLarge,
+    compress,
+    decompress,
+    header_features,
+)
 from sync.crypto import (
     SEALED_MEDIA_TYPE,
     WINDOW_SECONDS,
@@ -51,9 +63,22 @@ log = logging.getLogger(__name__)
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 _DEVICE = Base.metadata.tables["device"]
+_CLIENT_VERSION = re.compile(r"\bberkas/([0-9A-Za-z.+-]{1,32})")
+
+
+def client_version(user_agent: str) -> str | None:
+    """The Berkas version in a device's User-Agent (`berkas-sync/1 berkas/0.1.0`)."""
+    found = _CLIENT_VERSION.search(user_agent)
+    return found[1] if found else None
+
+
 _PRUNE_EVERY = 2000
 # Sealed bodies up to this size are opened on the event loop (well under a millisecond).
 _OPEN_INLINE_BYTES = 16 * 1024
+# What this server offers beyond protocol 1 (PROTOCOL.md §7.1), on every sealed answer.
+SERVER_FEATURES = f"{ZSTD}, {PAGE_BYTES}"
+# The decompressed size of a request body when no Authenticator set one (its max_body_size).
+DEFAULT_PLAIN_LIMIT = 8 * 1024 * 1024
 
 
 class _ThreadLocalSqlite:
@@ -162,6 +187,11 @@ class Caller:
     nonce: str
     body: bytes
     content_type: str
+    # Features the client named in Berkas-Features (PROTOCOL.md §7.1), e.g. "zstd".
+    features: frozenset[str] = frozenset()
+    # A compressed request body may not decompress past this (the body cap applies to the
+    # JSON, not to its compressed form): 413 beyond.
+    plain_limit: int = DEFAULT_PLAIN_LIMIT
 
     @property
     def is_verifier(self) -> bool:
@@ -206,13 +236,20 @@ async def read_body_limited(request: Request, limit: int) -> bytes:
 class Authenticator:
     """Verifies signed requests against the device table and the nonce store."""
 
-    def __init__(self, db: Database, nonces: DatabaseNonceStore, max_body_size: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        nonces: DatabaseNonceStore,
+        max_body_size: int,
+        throttle: FailureThrottle | None = None,
+    ) -> None:
         self._db = db
         self._nonces = nonces
+        self._throttle = throttle
         self._inline = db.is_sqlite and nonces.is_sqlite
         self._fast = _fast_path(db)
         self._max_body_size = max_body_size
-        self._last_seen: dict[str, float] = {}
+        self._last_seen: dict[str, tuple[float, str | None]] = {}
         # Read on every request (revocation takes effect at once): plain Core, no ORM.
         self._device_query = select(
             Device.id,
@@ -239,9 +276,10 @@ class Authenticator:
             row = conn.execute(self._device_query, {"device_id": device_id}).first()
         return _DeviceRow(*row) if row is not None else None
 
-    def _note_seen(self, device_id: str) -> None:
-        """Remember when a device was last heard from; written by `flush_last_seen`."""
-        self._last_seen[device_id] = time.time()
+    def _note_seen(self, device_id: str, user_agent: str) -> None:
+        """Remember when a device was last heard from, and its Berkas version (from the
+        User-Agent `berkas-sync/1 berkas/X.Y.Z`); written by `flush_last_seen`."""
+        self._last_seen[device_id] = (time.time(), client_version(user_agent))
 
     def flush_last_seen(self) -> None:
         """Store the `last_seen_at` of `berkas server devices` (run now and then, off the
@@ -253,25 +291,29 @@ class Authenticator:
             session.connection().execute(
                 update(_DEVICE)
                 .where(_DEVICE.c.id == bindparam("device"))
-                .values(last_seen_at=bindparam("seen")),
-                [{"device": d, "seen": t} for d, t in pending.items()],
+                .values(
+                    last_seen_at=bindparam("seen"),
+                    client_version=func.coalesce(bindparam("version"), _DEVICE.c.client_version),
+                ),
+                [{"device": d, "seen": t, "version": v} for d, (t, v) in pending.items()],
             )
 
     async def __call__(self, request: Request) -> Caller:
         body = await read_body_limited(request, self._max_body_size)
         target = request_target(request)
-        return await self._verify(request.method, target, dict(request.headers), body)
+        headers = dict(request.headers)
+        return await self._verify(request.method, target, headers, body, client_address(request))
 
     async def _verify(
-        self, method: str, target: str, headers: dict[str, str], body: bytes
+        self, method: str, target: str, headers: dict[str, str], body: bytes, client: str
     ) -> Caller:
         # On SQLite, verification runs on the event loop: about a millisecond (a primary-key
         # read and a one-row insert into the nonce file, which only this thread writes),
         # where a worker-thread hop would cost half of that again in CPU, the server's
         # scarcest resource. A networked database's round trips must not block the loop.
         if self._inline:
-            return self.verify(method, target, headers, body)
-        return await run_in_threadpool(self.verify, method, target, headers, body)
+            return self.verify(method, target, headers, body, client)
+        return await run_in_threadpool(self.verify, method, target, headers, body, client)
 
     async def open(
         self, request: Request, model: type[ModelT], server_key: X25519PrivateKey
@@ -282,13 +324,18 @@ class Authenticator:
         target = request_target(request)
         headers = dict(request.headers)
 
-        caller = await self._verify(request.method, target, headers, body)
+        caller = await self._verify(request.method, target, headers, body, client_address(request))
         if len(body) <= _OPEN_INLINE_BYTES:
             return caller, open_request(caller, model, server_key)
         return caller, await run_in_threadpool(open_request, caller, model, server_key)
 
-    def verify(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Caller:
-        """The Caller, or ApiError 401 (bad/stale/replayed/unknown) or 403 (revoked)."""
+    def verify(
+        self, method: str, target: str, headers: dict[str, str], body: bytes, client: str = ""
+    ) -> Caller:
+        """The Caller, or ApiError 401 (bad/stale/replayed/unknown) or 403 (revoked); 429
+        when the client address has failed too often lately (server.throttle)."""
+        if self._throttle is not None:
+            self._throttle.check(AUTH, client)
         seen: dict[str, _DeviceRow] = {}
 
         def public_key_for(device_id: str) -> Ed25519PublicKey | None:
@@ -313,6 +360,8 @@ class Authenticator:
             nonce = signature_nonce(headers)
         except SignatureError as exc:
             log.info("signed request refused: %s", exc)
+            if self._throttle is not None:
+                self._throttle.failed(AUTH, client)
             raise ApiError(401, exc.reason, exc.message, exc.reason) from None
         device = seen["device"]
         if device.id != device_id:  # pragma: no cover - verify_request asked for this id
@@ -323,7 +372,7 @@ class Authenticator:
                 "perangkat_dicabut",
                 "Perangkat ini sudah dicabut oleh admin BKD dan tidak dapat dipakai lagi.",
             )
-        self._note_seen(device.id)
+        self._note_seen(device.id, headers.get("user-agent", ""))
         return Caller(
             device_id=device.id,
             opd_kode=device.opd_kode,
@@ -334,7 +383,15 @@ class Authenticator:
             nonce=nonce,
             body=body,
             content_type=headers.get("content-type", ""),
+            features=header_features(headers),
+            plain_limit=self._max_body_size,
         )
+
+
+def client_address(request: Request) -> str:
+    """The address a request came from, as the throttles count it (behind a reverse proxy,
+    run uvicorn with --proxy-headers and --forwarded-allow-ips so this is the client's)."""
+    return request.client.host if request.client is not None else ""
 
 
 def open_request(caller: Caller, model: type[ModelT], server_key: X25519PrivateKey) -> ModelT:
@@ -356,12 +413,35 @@ def open_request(caller: Caller, model: type[ModelT], server_key: X25519PrivateK
             "Badan permintaan tersegel tidak dapat dibuka (rusak atau bukan untuk server ini).",
             str(exc),
         ) from None
+    try:
+        plain = decompress(plain, caller.plain_limit)
+    except TooLarge as exc:
+        raise ApiError(
+            413,
+            "terlalu_besar",
+            f"Isi permintaan setelah diurai melebihi batas {exc.limit} bita.",
+            str(exc),
+        ) from None
+    except BadFrame as exc:
+        raise ApiError(
+            400, "kompresi_tidak_sah", "Isi permintaan terkompresi rusak.", str(exc)[:200]
+        ) from None
     return parse_json(plain, model)
+
+
+# A NUL character escaped in a JSON string (\u0000 after an even run of backslashes).
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def parse_json(raw: bytes, model: type[ModelT]) -> ModelT:
     """`raw` JSON as `model`: 400 for broken JSON, 422 for wrong or unknown fields.
     pydantic reads the JSON itself (in Rust): no Python dicts made first, then checked."""
+    if _JSON_NUL.search(raw):
+        # No text column holds NUL (PostgreSQL refuses it): refused here, for every string
+        # of every JSON body, before any of them reaches a query.
+        raise ApiError(
+            422, "isian_tidak_sah", "Isian permintaan tidak sah.", "NUL character in a string"
+        )
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
@@ -382,10 +462,18 @@ def _validation_summary(exc: ValidationError) -> str:
 
 def sealed_response(caller: Caller, model: BaseModel, status: int = 200) -> Response:
     """`model` as JSON sealed to the calling device, bound to its request."""
-    payload = model.model_dump_json().encode("utf-8")
+    return sealed_json_response(caller, model.model_dump_json().encode("utf-8"), status)
+
+
+def sealed_json_response(caller: Caller, payload: bytes, status: int = 200) -> Response:
+    """JSON bytes sealed to the calling device, zstd-compressed first when the device reads
+    compressed answers (it said so in Berkas-Features)."""
+    if ZSTD in caller.features:
+        payload = compress(payload)
     aad = response_aad(caller.method, caller.target, caller.nonce)
     return Response(
         content=seal_json(payload, caller.encryption_key, aad),
         status_code=status,
         media_type=SEALED_MEDIA_TYPE,
+        headers={FEATURES_HEADER: SERVER_FEATURES},
     )

@@ -137,7 +137,7 @@ def stream_facts(fh: BinaryIO, cipher_size: int) -> tuple[str, int]:
     try:
         header = read_header(fh)
     except StreamError as exc:
-        raise NotAStream(str(exc)) from None
+        raise NotAStream(exc.cause) from None
     payload = cipher_size - header.header_length
     segments = max(1, -(-payload // (SEGMENT_SIZE + TAG_SIZE)))
     plaintext = payload - segments * TAG_SIZE

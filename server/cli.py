@@ -5,6 +5,7 @@ the network). Mounted by client/cli.py; also runs as `python -m server.cli`.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,24 +15,34 @@ import typer
 
 from server.admin import AdminError
 from server.db import Database, SchemaTooNew, open_database
-from server.keys import ServerKeyError, init_keys, is_initialised
-from server.settings import DATABASE_URL_ENV, ServerSettings
-from sync.crypto import CryptoError
+from server.keys import (
+    ServerKeyError,
+    export_legacy_verifier_key,
+    init_keys,
+    is_initialised,
+    register_verifier_key,
+    registered_verifier_key,
+)
+from server.settings import DATABASE_URL_ENV, MIB, ServerSettings
 
 HOME_ENV = "BERKAS_SERVER_HOME"
-PASSPHRASE_ENV = "BERKAS_VERIFIER_PASSPHRASE"
-_MIN_PASSPHRASE = 8
 
 app = typer.Typer(
     name="server",
-    help="Server BKD Berkas: init, run, opd, enrol-code, pegawai, devices, revoke.",
+    help="Server BKD Berkas: init, verifier-key, run, opd, enrol-code, pegawai, devices, "
+    "revoke, cadangkan, pulihkan.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
 )
 opd_app = typer.Typer(help="OPD terdaftar: add, list.", no_args_is_help=True)
 pegawai_app = typer.Typer(help="Data induk pegawai: import.", no_args_is_help=True)
+verifier_app = typer.Typer(
+    help="Kunci publik verifikator BKD: set, show, export (memindahkan kunci privat lama).",
+    no_args_is_help=True,
+)
 app.add_typer(opd_app, name="opd")
+app.add_typer(verifier_app, name="verifier-key")
 app.add_typer(pegawai_app, name="pegawai")
 
 HomeOption = Annotated[
@@ -98,53 +109,183 @@ def _when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _read_passphrase(passphrase_file: Path | None) -> str:
-    if passphrase_file is not None:
+def _verifier_text(value: str) -> str:
+    """KUNCI is the public key itself or the path of the verifier.pub file holding it."""
+    candidate = Path(value).expanduser()
+    if candidate.is_file():
         try:
-            return passphrase_file.read_text(encoding="utf-8").rstrip("\r\n")
-        except OSError as exc:
-            _fail(f"Berkas frasa sandi tidak dapat dibaca: {exc.strerror}")
-    from_env = os.environ.get(PASSPHRASE_ENV)
-    if from_env:
-        return from_env
-    return str(
-        typer.prompt(
-            "Frasa sandi untuk kunci verifikator BKD", hide_input=True, confirmation_prompt=True
-        )
-    )
+            return candidate.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            _fail(f"Berkas {candidate} tidak dapat dibaca: {exc}")
+    return value.strip()
+
+
+VerifierKeyArgument = Annotated[
+    str,
+    typer.Argument(
+        help="Kunci publik verifikator (dicetak oleh 'berkas verifikasi kunci buat') "
+        "atau berkas verifier.pub-nya."
+    ),
+]
 
 
 @app.command("init")
 def init_cmd(
     home: HomeOption = DEFAULT_HOME,
     database_url: DatabaseOption = None,
-    passphrase_file: Annotated[
-        Path | None,
+    verifier_key: Annotated[
+        str | None,
         typer.Option(
-            "--passphrase-file",
-            help=f"Baca frasa sandi kunci verifikator dari berkas (atau {PASSPHRASE_ENV}).",
+            "--verifier-key",
+            help="Kunci publik verifikator BKD (atau berkas verifier.pub); "
+            "boleh didaftarkan nanti dengan 'berkas server verifier-key set'.",
+            show_default=False,
         ),
     ] = None,
 ) -> None:
-    """Buat kunci server dan pasangan kunci verifikator BKD, lalu basis data."""
+    """Buat kunci server dan basis data. Kunci privat verifikator tidak pernah di server."""
     settings = _settings(home, database_url)
-    passphrase = _read_passphrase(passphrase_file)
-    if len(passphrase) < _MIN_PASSPHRASE:
-        _fail(f"Frasa sandi minimal {_MIN_PASSPHRASE} karakter.")
     settings.home.mkdir(parents=True, exist_ok=True)
     os.chmod(settings.home, 0o700)  # personnel data: only the server's own user
     try:
-        verifier = init_keys(settings, passphrase)
-    except (ServerKeyError, CryptoError) as exc:
+        init_keys(settings, _verifier_text(verifier_key) if verifier_key else None)
+    except ServerKeyError as exc:
         _fail(exc.message)
     _open(home, database_url).dispose()
     settings.blob_dir.mkdir(parents=True, exist_ok=True)
     typer.echo(f"Server diinisialisasi di {settings.home}.")
-    typer.echo(f"Kunci publik verifikator BKD: {verifier}")
+    registered = registered_verifier_key(settings)
+    if registered:
+        typer.echo(f"Kunci publik verifikator BKD: {registered}")
+    else:
+        typer.echo(
+            "Langkah berikutnya: di komputer verifikator jalankan 'berkas verifikasi kunci "
+            "buat', bawa kunci publik yang dicetaknya ke sini, lalu: "
+            f"berkas server verifier-key set KUNCI --home {home}"
+        )
+
+
+@verifier_app.command("set")
+def verifier_set_cmd(
+    kunci: VerifierKeyArgument,
+    home: HomeOption = DEFAULT_HOME,
+) -> None:
+    """Daftarkan kunci publik verifikator BKD (dibuat di komputer verifikator)."""
+    settings = _settings(home, None)
+    if not is_initialised(settings):
+        _fail(
+            f"Server di {settings.home} belum diinisialisasi. "
+            f"Jalankan dulu: berkas server init --home {home}"
+        )
+    try:
+        key = register_verifier_key(settings, _verifier_text(kunci))
+    except ServerKeyError as exc:
+        _fail(exc.message)
+    typer.echo(f"Kunci publik verifikator BKD terdaftar: {key}")
     typer.echo(
-        f"Kunci privat verifikator (dilindungi frasa sandi): {settings.verifier_key_path}\n"
-        "Serahkan berkas itu hanya kepada perangkat verifikator, lalu simpan salinannya "
-        "di tempat aman; server tidak memerlukannya."
+        "Cocokkan dengan yang tercetak di komputer verifikator sebelum mendaftarkan perangkat."
+    )
+
+
+@verifier_app.command("show")
+def verifier_show_cmd(home: HomeOption = DEFAULT_HOME) -> None:
+    """Tampilkan kunci publik verifikator yang terdaftar."""
+    key = registered_verifier_key(_settings(home, None))
+    if key is None:
+        _fail("Kunci publik verifikator belum didaftarkan (berkas server verifier-key set).")
+    typer.echo(key)
+
+
+@verifier_app.command("export")
+def verifier_export_cmd(
+    ke: Annotated[
+        Path,
+        typer.Option("--ke", help="Berkas tujuan di luar server, mis. di flashdisk."),
+    ],
+    home: HomeOption = DEFAULT_HOME,
+) -> None:
+    """Pindahkan kunci privat verifikator yang ditinggalkan versi lama dari server."""
+    settings = _settings(home, None)
+    try:
+        target = export_legacy_verifier_key(settings, ke)
+    except ServerKeyError as exc:
+        _fail(exc.message)
+    typer.echo(f"Kunci privat verifikator dipindahkan ke {target} dan dihapus dari server.")
+    typer.echo(
+        "Di komputer verifikator: berkas verifikasi kunci pasang " + str(target) + "; "
+        "lalu simpan berkas itu di tempat aman (terkunci) dan hapus dari media lain. "
+        "Cadangan server yang dibuat sebelum hari ini masih memuatnya: musnahkan atau "
+        "simpan di tempat yang sama amannya."
+    )
+
+
+@app.command("cadangkan")
+def backup_cmd(
+    tujuan: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder cadangan (di disk lain atau mount jaringan). Dokumen yang sudah ada "
+            "di sana tidak disalin ulang."
+        ),
+    ],
+    home: HomeOption = DEFAULT_HOME,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Cadangkan server yang sedang berjalan: basis data, dokumen, kunci, manifest sha256."""
+    from server.backup import BackupError, backup
+
+    settings = _settings(home, database_url)
+    if not is_initialised(settings):
+        _fail(f"Server di {settings.home} belum diinisialisasi.")
+    try:
+        report = backup(settings, tujuan)
+    except BackupError as exc:
+        _fail(exc.message)
+    except SchemaTooNew as exc:
+        _fail(exc.message)
+    mb = report.bytes_copied / MIB
+    typer.echo(f"Cadangan dibuat: {report.snapshot}")
+    typer.echo(
+        f"{report.records} rekaman, {report.files} berkas di manifest; dokumen: "
+        f"{report.blobs_copied} disalin ({mb:.1f} MB), {report.blobs_reused} sudah ada; "
+        f"{report.seconds:.1f} detik."
+    )
+    typer.echo(
+        "Cadangan memuat kunci privat server: simpan dan batasi aksesnya seperti folder "
+        "server sendiri."
+    )
+
+
+@app.command("pulihkan")
+def restore_cmd(
+    sumber: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder cadangan (yang terbaru dipakai) atau satu folder cadangan-...."
+        ),
+    ],
+    home: HomeOption = DEFAULT_HOME,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Pulihkan cadangan ke folder server kosong (dan basis data kosong), dengan
+    pemeriksaan sha256 setiap berkas."""
+    from server.backup import BackupError, restore
+
+    settings = _settings(home, database_url)
+    try:
+        report = restore(sumber, settings)
+    except BackupError as exc:
+        _fail(exc.message)
+    except SchemaTooNew as exc:
+        _fail(exc.message)
+    typer.echo(f"Dipulihkan dari {report.snapshot} ke {settings.home}.")
+    typer.echo(
+        f"{report.files_verified} berkas cocok dengan manifest; {report.blobs} dokumen; "
+        f"nomor urut terakhir {report.max_seq}."
+    )
+    typer.echo(
+        "Jalankan server seperti biasa. Perangkat yang tersinkron setelah cadangan ini "
+        "mengirim ulang perubahannya sendiri pada sinkronisasi berikutnya."
     )
 
 
@@ -155,8 +296,23 @@ def run_cmd(
     host: Annotated[str, typer.Option("--host", help="Alamat dengar.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Porta dengar.")] = 8700,
     log_level: Annotated[str, typer.Option("--log-level")] = "info",
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Jumlah proses server pada porta ini (basis data yang sama).",
+        ),
+    ] = 1,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            help="json (satu objek JSON per baris, dengan request_id) atau teks.",
+        ),
+    ] = "json",
 ) -> None:
-    """Jalankan server (FastAPI di bawah uvicorn); OpenAPI di /docs."""
+    """Jalankan server (FastAPI di bawah uvicorn); OpenAPI di /docs, metrik di /metrics."""
     import uvicorn
 
     from server.app import create_app
@@ -168,8 +324,35 @@ def run_cmd(
         _fail(exc.message)
     except SchemaTooNew as exc:
         _fail(exc.message)
+    if log_format not in ("json", "teks"):
+        _fail("--log-format harus json atau teks.")
     typer.echo(f"Server Berkas berjalan di http://{host}:{port} (OpenAPI: /docs).")
-    uvicorn.run(api, host=host, port=port, log_level=log_level)
+    from server.metrics import json_log_config
+
+    log_config = (
+        json_log_config(log_level) if log_format == "json" else uvicorn.config.LOGGING_CONFIG
+    )
+    if workers == 1:
+        uvicorn.run(api, host=host, port=port, log_level=log_level, log_config=log_config)
+        return
+    # Several processes: each worker builds its app from the environment (uvicorn spawns
+    # them); their metrics counters meet in one multiprocess folder (prometheus-client).
+    del api
+    metrics_dir = settings.home / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(mode=0o700)
+    os.environ[HOME_ENV] = str(settings.home)
+    os.environ[DATABASE_URL_ENV] = settings.database_url
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    uvicorn.run(
+        "server.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        log_config=log_config,
+    )
 
 
 @opd_app.command("add")
@@ -253,12 +436,15 @@ def devices_cmd(
     if not devices:
         typer.echo("Belum ada perangkat terdaftar.")
         return
-    typer.echo(f"{'ID PERANGKAT':<38} {'OPD':<12} {'PERAN':<12} {'STATUS':<8} NAMA / TERAKHIR")
+    typer.echo(
+        f"{'ID PERANGKAT':<38} {'OPD':<12} {'PERAN':<12} {'STATUS':<8} "
+        f"{'SINKRON TERAKHIR':<21} {'VERSI':<10} NAMA"
+    )
     for d in devices:
         status = "dicabut" if d.revoked_at is not None else "aktif"
         typer.echo(
-            f"{d.id:<38} {d.opd_kode:<12} {d.role:<12} {status:<8} {d.name} / "
-            f"{_when(d.last_seen_at)}"
+            f"{d.id:<38} {d.opd_kode:<12} {d.role:<12} {status:<8} "
+            f"{_when(d.last_seen_at):<21} {d.client_version or '-':<10} {d.name}"
         )
 
 

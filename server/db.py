@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Final
 
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import create_engine, event, inspect, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
@@ -136,10 +136,12 @@ def open_database(url: str) -> Database:
 
 
 def open_nonce_database(url: str) -> Database:
-    """The separate SQLite file that holds only request nonces (see server.auth)."""
+    """The separate SQLite file that holds request nonces (see server.auth) and the
+    throttles' failure counts (server.throttle)."""
     db = Database(make_engine(url))
+    tables = [Base.metadata.tables[name] for name in ("seen_nonce", "throttle_count")]
     with db.write(serial=False) as session:
-        Base.metadata.create_all(session.connection(), tables=[Base.metadata.tables["seen_nonce"]])
+        Base.metadata.create_all(session.connection(), tables=tables)
     return db
 
 
@@ -153,11 +155,28 @@ def migrate(db: Database) -> None:
         if found > SCHEMA_VERSION:
             raise SchemaTooNew(found)
         Base.metadata.create_all(conn, checkfirst=True)
+        _add_missing_columns(conn)
         if row is None:
             session.add(ServerMeta(key="schema_version", value=str(SCHEMA_VERSION)))
             session.add(ServerMeta(key="created_at", value=str(time.time())))
         elif found < SCHEMA_VERSION:
             row.value = str(SCHEMA_VERSION)
+
+
+def _add_missing_columns(conn: Connection) -> None:
+    """Add the nullable columns a newer server added to an existing table (create_all
+    makes only missing tables). Older servers ignore such columns, so the schema version
+    stays the same."""
+    inspector = inspect(conn)
+    for table in Base.metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present or not column.nullable:
+                continue
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
 
 
 def get_meta(session: Session, key: str) -> str | None:

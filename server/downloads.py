@@ -15,7 +15,9 @@ from sync.protocol import BlobInfo, FileList
 
 _FILE_ID = re.compile(r"^[0-9a-f]{32}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# At most 18 digits a bound: larger numbers fit no file and no database integer (and
+# Python refuses to parse thousands of digits); such a header is ignored as not understood.
+_RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")
 
 
 def blob_info(row: StoredFile) -> BlobInfo:

@@ -16,6 +16,7 @@ from store.rules import Role
 from sync.crypto import CryptoError, ed25519_public_from_b64, x25519_public_from_b64
 from sync.protocol import EnrolRequest, EnrolResponse
 
+BAD_CODE_KODE = "kode_tidak_sah"
 BAD_CODE_MESSAGE = (
     "Kode pendaftaran tidak dikenal, sudah dipakai, atau kedaluwarsa. "
     "Minta kode baru kepada admin BKD."
@@ -28,7 +29,7 @@ def enrol(db: Database, keys: ServerKeys, request: EnrolRequest) -> EnrolRespons
         ed25519_public_from_b64(request.signing_key)
         x25519_public_from_b64(request.encryption_key)
     except CryptoError as exc:
-        raise ApiError(422, "kunci_tidak_sah", exc.message, str(exc)) from None
+        raise ApiError(422, "kunci_tidak_sah", exc.message, exc.cause) from None
     now = time.time()
     device_id = new_id()
     hashed = code_hash(request.code)
@@ -43,7 +44,7 @@ def enrol(db: Database, keys: ServerKeys, request: EnrolRequest) -> EnrolRespons
             .returning(EnrolCode.code_hash)
         )
         if spent.first() is None:
-            raise ApiError(403, "kode_tidak_sah", BAD_CODE_MESSAGE)
+            raise ApiError(403, BAD_CODE_KODE, BAD_CODE_MESSAGE)
         code = session.get(EnrolCode, hashed)
         assert code is not None
         role = Role(code.role)

@@ -65,6 +65,8 @@ class Device(Base):
     enrolled_at: Mapped[float] = mapped_column(Double)
     revoked_at: Mapped[float | None] = mapped_column(Double, nullable=True)
     last_seen_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    # The Berkas version the device last said it runs (its User-Agent), for the admin.
+    client_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class EnrolCode(Base):
@@ -195,6 +197,18 @@ class SeenNonce(Base):
     ts: Mapped[float] = mapped_column(Double, index=True)
 
 
+class ThrottleCount(Base):
+    """Failures of one kind (enrol, auth) from one client address in the current window
+    (server.throttle); kept beside the nonces."""
+
+    __tablename__ = "throttle_count"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[float] = mapped_column(Double)
+    count: Mapped[int] = mapped_column(Integer)
+
+
 class OpdKey(Base):
     """An OPD's public encryption key (made by its first device)."""
 
@@ -218,6 +232,18 @@ class WrappedOpdKey(Base):
     created_at: Mapped[float] = mapped_column(Double)
 
 
+class KeyRequest(Base):
+    """An OPD device asking for a copy of its OPD key (a restore after every machine of the
+    OPD was lost): the verifikator's "permintaan kunci". Open while the device is active and
+    has no wrapped copy; kept after, as a record of who asked when."""
+
+    __tablename__ = "key_request"
+
+    device_id: Mapped[str] = mapped_column(ForeignKey("device.id"), primary_key=True)
+    opd_kode: Mapped[str] = mapped_column(ForeignKey("opd.kode"), index=True)
+    requested_at: Mapped[float] = mapped_column(Double)
+
+
 class Upload(Base):
     """A tus upload: partial until `offset == length`, then linked to a StoredFile."""
 
@@ -236,6 +262,8 @@ class Upload(Base):
     expires_at: Mapped[float] = mapped_column(Double, index=True)
     completed_at: Mapped[float | None] = mapped_column(Double, nullable=True)
     file_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The Upload-Metadata header as the client sent it: tus creation answers HEAD with it.
+    upload_metadata: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class StoredFile(Base):

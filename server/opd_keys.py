@@ -14,13 +14,17 @@ from sqlalchemy import select
 from server.auth import Caller
 from server.db import Database
 from server.errors import ApiError, not_found
-from server.models import Device, OpdKey, WrappedOpdKey
+from server.models import Device, Opd, OpdKey, WrappedOpdKey
+from server.models import KeyRequest as KeyRequestRow
 from store.rules import Role
 from sync.crypto import CryptoError, x25519_public_from_b64
 from sync.protocol import (
     VERIFIER_RECIPIENT,
     DeviceNeedingKey,
     DevicesNeedingKey,
+    KeyRequest,
+    KeyRequests,
+    KeyRequestStatus,
     OpdKeyInfo,
     OpdKeyUpload,
     WrappedKey,
@@ -65,7 +69,7 @@ def upload_key(db: Database, caller: Caller, body: OpdKeyUpload) -> OpdKeyInfo:
     try:
         x25519_public_from_b64(body.public_key)
     except CryptoError as exc:
-        raise ApiError(422, "kunci_tidak_sah", exc.message, str(exc)) from None
+        raise ApiError(422, "kunci_tidak_sah", exc.message, exc.cause) from None
     recipients = [w.recipient_device_id for w in body.wrapped]
     if len(set(recipients)) != len(recipients):
         raise ApiError(422, "isian_tidak_sah", "Penerima salinan kunci ada yang ganda.")
@@ -161,6 +165,65 @@ def devices_needing_key(db: Database, caller: Caller) -> DevicesNeedingKey:
                 encryption_key=d.encryption_key,
             )
             for d in devices
+        ]
+    )
+
+
+def request_key(db: Database, caller: Caller) -> KeyRequestStatus:
+    """File (or find) this OPD device's request for a copy of its OPD key: what a restore
+    does after a total loss, so the verifikator's queue shows it. Idempotent per device."""
+    if caller.is_verifier:
+        raise ApiError(403, "dilarang", "Permintaan kunci OPD hanya untuk perangkat OPD.")
+    with db.write() as session:
+        if session.get(OpdKey, caller.opd_kode) is None:
+            raise _no_key()
+        shared = session.get(WrappedOpdKey, (caller.opd_kode, caller.device_id)) is not None
+        request = session.get(KeyRequestRow, caller.device_id)
+        if request is None:
+            request = KeyRequestRow(
+                device_id=caller.device_id, opd_kode=caller.opd_kode, requested_at=time.time()
+            )
+            session.add(request)
+        requested_at = request.requested_at
+    return KeyRequestStatus(
+        device_id=caller.device_id,
+        opd_id=caller.opd_kode,
+        requested_at=requested_at,
+        shared=shared,
+    )
+
+
+def key_requests(db: Database, caller: Caller) -> KeyRequests:
+    """Open key requests, oldest first: the device is an active OPD device and still has
+    no wrapped copy of its OPD's key (every OPD for a verifikator, else the caller's)."""
+    with db.read() as session:
+        query = (
+            select(KeyRequestRow.requested_at, Device, Opd.nama)
+            .join(Device, Device.id == KeyRequestRow.device_id)
+            .join(Opd, Opd.kode == Device.opd_kode)
+            .outerjoin(
+                WrappedOpdKey,
+                (WrappedOpdKey.opd_kode == Device.opd_kode)
+                & (WrappedOpdKey.recipient == Device.id),
+            )
+            .where(Device.role == Role.OPD.value)
+            .where(Device.revoked_at.is_(None))
+            .where(WrappedOpdKey.recipient.is_(None))
+            .order_by(KeyRequestRow.requested_at)
+        )
+        if not caller.is_verifier:
+            query = query.where(Device.opd_kode == caller.opd_kode)
+        rows = [(row[0], row[1], row[2]) for row in session.execute(query)]
+    return KeyRequests(
+        requests=[
+            KeyRequest(
+                device_id=device.id,
+                opd_id=device.opd_kode,
+                opd_name=opd_name,
+                device_name=device.name,
+                requested_at=requested_at,
+            )
+            for requested_at, device, opd_name in rows
         ]
     )
 

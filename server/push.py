@@ -33,7 +33,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from server import access, workflow
 from server.auth import Caller
 from server.db import Database
-from server.merge import merge_fields, same_value
+from server.merge import merge_fields
 from server.models import Base
 from server.records import (
     NATURAL_KEY,
@@ -252,8 +252,11 @@ def _apply(tx: _Tx, caller: Caller, op: Op, batch: _Batch, now: float) -> OpResu
         except InvalidValue as exc:
             raise Refusal(f"Nilai tidak sah atau kosong pada kolom: {exc.args[0]}.") from None
 
-    tried = {name for name, (base, new) in changes.items() if not same_value(base, new)}
-    _authorize(caller, table, creating, tried, merge.applied, merged, deleting)
+    # Every field the op names is authorized, whether or not its base differs from its new
+    # value: a fast-forward applies each named field's `new`, and a stale base can open a
+    # conflict on it (which a later resolution applies).
+    named = {name: new for name, (_base, new) in changes.items()}
+    _authorize(caller, table, creating, named, merged, deleting)
     opd_id = row.opd_id if row is not None else op.opd_id
     _check_references(tx, caller, table, opd_id, op.record_id, creating, merge.applied, merged)
     moved_from = _check_workflow(
@@ -424,19 +427,20 @@ def _authorize(
     caller: Caller,
     table: str,
     creating: bool,
-    tried: set[str],
-    applied: Mapping[str, Any],
+    named: Mapping[str, Any],
     merged: Mapping[str, Any],
     deleting: bool | None,
 ) -> None:
+    """Refuse an op naming any field its role may not write; `named` is {field: new value}
+    of every field the op names, changed or not."""
     if caller.role is Role.VERIFIKATOR:
-        reason = access.verifier_refusal(table, creating, tried, deleting is not None)
+        reason = access.verifier_refusal(table, creating, set(named), deleting is not None)
     else:
-        reason = access.opd_refusal(table, creating, applied, merged)
+        reason = access.opd_refusal(table, creating, named, merged)
     if reason:
         raise Refusal(reason)
-    if table == "dokumen" and "state" in applied and applied["state"] not in access.DOKUMEN_STATES:
-        raise Refusal(f"Status dokumen tidak dikenal: {applied['state']}.")
+    if table == "dokumen" and "state" in named and named["state"] not in access.DOKUMEN_STATES:
+        raise Refusal(f"Status dokumen tidak dikenal: {named['state']}.")
 
 
 def _check_references(

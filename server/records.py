@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from server.models import Base, Record
 from store.database import to_wire
 from store.models import SYNCED_MODELS, SyncedRecord
-from sync.protocol import ConflictInfo
+from sync.protocol import DB_INT_MAX, ConflictInfo
 
 # The record each table hangs from, by field: checked on write for existence and OPD.
 PARENT_FIELD: Final[Mapping[str, tuple[str, str]]] = {
@@ -69,14 +69,24 @@ def nullable_fields(table: str) -> frozenset[str]:
     )
 
 
+def _fits_database(value: Any) -> bool:
+    """An integer column value must fit signed 64 bits (clients keep it in SQLite INTEGER)."""
+    return type(value) is not int or -DB_INT_MAX - 1 <= value <= DB_INT_MAX
+
+
 def normalise_value(table: str, name: str, value: Any) -> Any:
     """`value` of field `name` in wire form; InvalidValue if it does not fit the column."""
     if type(value) is _plain_type(table, name):  # bool is not int here: type(), not isinstance
+        if not _fits_database(value):
+            raise InvalidValue(name)
         return value
     try:
-        return to_wire(_adapter(table, name).validate_python(value))
+        wire = to_wire(_adapter(table, name).validate_python(value))
     except ValidationError:
         raise InvalidValue(name) from None
+    if not _fits_database(wire):
+        raise InvalidValue(name)
+    return wire
 
 
 @cache
@@ -102,6 +112,9 @@ def normalise_record(table: str, data: Mapping[str, Any]) -> dict[str, Any]:
         raise InvalidValue(", ".join(names) or "data") from None
     # JSON mode: dates as ISO text, enums as their values (as to_wire), in one Rust call.
     wire: dict[str, Any] = model.__pydantic_serializer__.to_python(obj, mode="json")
+    too_big = sorted(name for name, value in wire.items() if not _fits_database(value))
+    if too_big:
+        raise InvalidValue(", ".join(too_big))
     return wire
 
 

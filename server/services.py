@@ -11,8 +11,10 @@ from server.auth import Authenticator, Caller, DatabaseNonceStore
 from server.blobstore import BlobStore
 from server.db import Database
 from server.keys import ServerKeys
+from server.metrics import ServerMetrics
 from server.push_queue import PushQueue
 from server.settings import ServerSettings
+from server.throttle import FailureThrottle
 from server.uploads import Uploads
 
 
@@ -26,6 +28,10 @@ class Services:
     blobs: BlobStore
     uploads: Uploads
     pushes: PushQueue
+    throttle: FailureThrottle
+    metrics: ServerMetrics
+    # Replaced only by `berkas server pulihkan`, which runs on a stopped server.
+    epoch: str = ""
 
 
 def services(request: Request) -> Services:

@@ -27,6 +27,16 @@ class ServerSettings:
     # How often expired uploads and old nonces are swept away.
     maintenance_interval_seconds: float = 300.0
     enrol_code_ttl_seconds: int = 72 * 3600
+    # Throttles per client address, counted in the database (every server process shares
+    # them): failed enrolments and failed signatures within a window; past the limit the
+    # address gets 429 with Retry-After until the window ends. Only failures count: an
+    # office behind one NAT address enrols and syncs many devices legitimately.
+    throttle_window_seconds: int = 300
+    enrol_failures_per_window: int = 10
+    auth_failures_per_window: int = 60
+    # Per device: unfinished uploads open at once, and the bytes they may still put on disk.
+    max_open_uploads: int = 32
+    max_pending_upload_bytes: int = 512 * MIB
     # Threads for request work (crypto, reads, file I/O). The work is CPU-bound under the
     # GIL: a few threads keep the one writer thread from waiting behind dozens of others.
     request_threads: int = 4
@@ -50,10 +60,6 @@ class ServerSettings:
     @property
     def verifier_public_path(self) -> Path:
         return self.keys_dir / "verifier.pub"
-
-    @property
-    def verifier_key_path(self) -> Path:
-        return self.keys_dir / "verifier.key"
 
     @classmethod
     def for_home(

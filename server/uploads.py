@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import fcntl
 import hashlib
 import hmac
 import logging
+import os
 import re
 import secrets
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Final
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from server.access import can_read
 from server.auth import Caller
@@ -27,12 +31,13 @@ from server.blobstore import BlobStore, NotAStream, stream_facts
 from server.db import Database
 from server.errors import ApiError, not_found
 from server.models import Device, Record, StoredFile, Upload
+from server.throttle import UploadQuota
 from store.rules import Role
 
 log = logging.getLogger(__name__)
 
 TUS_VERSION: Final = "1.0.0"
-TUS_EXTENSIONS: Final = "creation,expiration,checksum,termination"
+TUS_EXTENSIONS: Final = "creation,creation-with-upload,expiration,checksum,termination"
 CHECKSUM_ALGORITHMS: Final = {"sha256": hashlib.sha256, "sha1": hashlib.sha1}
 
 _META_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -40,6 +45,13 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _RECORD_ID = re.compile(r"^[0-9A-Za-z-]{1,64}$")
 _FORBIDDEN_NAME = re.compile(r"[\x00-\x1f\x7f/\\:]")
 _MAX_FILENAME: Final = 200
+_MAX_METADATA: Final = 8 * 1024  # the Upload-Metadata header kept and answered on HEAD
+# PostgreSQL advisory locks of upload sessions: (this class, 32 bits of the upload id). The
+# serial writers' lock (server.db) is a single bigint key, which never has this high half.
+_UPLOAD_LOCK_CLASS: Final = 87_002
+# recover() leaves alone orphan partial files this young: another process may be creating
+# that upload (its file is made just before its row commits).
+RECOVER_GRACE_SECONDS: Final = 120.0
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,7 @@ class UploadMetadata:
     sha256: str
     filename: str
     dokumen_id: str | None
+    raw: str = ""  # the header as sent, answered on HEAD (tus creation extension)
 
 
 def http_date(ts: float) -> str:
@@ -57,6 +70,8 @@ def parse_metadata(header: str | None) -> UploadMetadata:
     """tus Upload-Metadata ("key base64,key base64"): sha256 required, filename and
     dokumen_id optional; names with path parts or control characters are refused."""
     values: dict[str, str] = {}
+    if header is not None and len(header) > _MAX_METADATA:
+        raise _bad_metadata(f"longer than {_MAX_METADATA} characters")
     for item in (header or "").split(","):
         item = item.strip()
         if not item:
@@ -87,7 +102,9 @@ def parse_metadata(header: str | None) -> UploadMetadata:
     dokumen_id = values.get("dokumen_id") or None
     if dokumen_id is not None and not _RECORD_ID.match(dokumen_id):
         raise _bad_metadata("dokumen_id is not a record id")
-    return UploadMetadata(sha256=sha256, filename=filename, dokumen_id=dokumen_id)
+    return UploadMetadata(
+        sha256=sha256, filename=filename, dokumen_id=dokumen_id, raw=(header or "").strip()
+    )
 
 
 def _bad_metadata(detail: str) -> ApiError:
@@ -128,6 +145,7 @@ class Uploads:
         self.blobs = blobs
         self.ttl = ttl_seconds
         self.max_size = max_size
+        self.quota: UploadQuota | None = None  # per-device limits (server.throttle)
 
     # -- creation -------------------------------------------------------------------------
 
@@ -156,11 +174,14 @@ class Uploads:
             sha256=meta.sha256,
             dokumen_id=meta.dokumen_id,
             filename=meta.filename,
+            upload_metadata=meta.raw or None,
             created_at=now,
             expires_at=now + self.ttl,
         )
         try:
             with self.db.write(serial=False) as session:
+                if self.quota is not None:
+                    self.quota.check(session, caller.device_id, length, now)
                 session.add(upload)
         except BaseException:
             self.blobs.remove_partial(upload_id)
@@ -292,31 +313,92 @@ class Uploads:
             self.discard(upload_id)
         return len(stale)
 
+    @contextlib.contextmanager
+    def hold(self, upload_id: str) -> Iterator[bool]:
+        """Hold one upload against every other server process, without waiting; yields
+        False when another holds it. PostgreSQL: a session advisory lock (processes on
+        several hosts sharing the blob folder); SQLite, whose processes share one host:
+        flock of the partial file (as the PATCH handler takes it)."""
+        if self.db.is_sqlite:
+            try:
+                fd = os.open(self.blobs.partial_path(upload_id), os.O_RDWR)
+            except FileNotFoundError:
+                yield True
+                return
+            try:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    yield False
+                    return
+                yield True
+            finally:
+                os.close(fd)
+            return
+        key = int.from_bytes(bytes.fromhex(upload_id)[:4], "big", signed=True)
+        params = {"c": _UPLOAD_LOCK_CLASS, "k": key}
+        with self.db.engine.connect() as conn:
+            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:c, :k)"), params).scalar())
+            conn.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    try:
+                        conn.execute(text("SELECT pg_advisory_unlock(:c, :k)"), params)
+                        conn.commit()
+                    except Exception:
+                        conn.invalidate()  # closing the session releases the lock
+                        raise
+
     def recover(self) -> None:
-        """After a restart: cut partial files back to their DB offsets and drop orphans."""
+        """After a restart: cut partial files back to their DB offsets and drop orphans.
+
+        Other server processes may be serving uploads meanwhile: an upload one of them
+        holds is left alone (its bytes past the recorded offset are being written), as are
+        orphan files younger than RECOVER_GRACE_SECONDS (a partial file is made just
+        before its row commits)."""
+        now = time.time()
         with self.db.read() as session:
-            rows = list(session.scalars(select(Upload).where(Upload.completed_at.is_(None))))
-        partial = {u.id: u.offset for u in rows}
-        lengths = {u.id: u.length for u in rows}
+            rows = list(session.scalars(select(Upload.id).where(Upload.completed_at.is_(None))))
+        known = set(rows)
         for upload_id in self.blobs.partial_ids():
-            if upload_id not in partial:
+            if upload_id not in known:
+                with contextlib.suppress(FileNotFoundError):
+                    if self.blobs.partial_path(upload_id).stat().st_mtime > now - (
+                        RECOVER_GRACE_SECONDS
+                    ):
+                        continue
+                with self.db.read() as session:
+                    if session.get(Upload, upload_id) is not None:
+                        continue
                 self.blobs.remove_partial(upload_id)
-        for upload_id, offset in partial.items():
-            size = self.blobs.partial_size(upload_id)
-            if size is not None and size >= offset and offset == lengths[upload_id]:
-                self._finish_after_crash(upload_id)
-                continue
-            if size is None or size < offset:
-                # The file lost bytes the DB counted (should not happen with fsync first).
-                trusted = size or 0
-                self.blobs.truncate_partial(upload_id, trusted)
-                with self.db.write(serial=False) as session:
-                    session.execute(
-                        update(Upload).where(Upload.id == upload_id).values(offset=trusted)
-                    )
-                log.warning("upload %s: file shorter than recorded offset; reset", upload_id)
-            elif size > offset:
-                self.blobs.truncate_partial(upload_id, offset)
+        for upload_id in sorted(known):
+            with self.hold(upload_id) as held:
+                if held:
+                    self._recover_one(upload_id)
+
+    def _recover_one(self, upload_id: str) -> None:
+        """One upload, held: its offset is read again under the hold (another process may
+        have moved it since the list was read)."""
+        with self.db.read() as session:
+            current = session.get(Upload, upload_id)
+        if current is None or current.completed_at is not None:
+            return
+        offset = current.offset
+        size = self.blobs.partial_size(upload_id)
+        if size is not None and size >= offset and offset == current.length:
+            self._finish_after_crash(upload_id)
+            return
+        if size is None or size < offset:
+            # The file lost bytes the DB counted (should not happen with fsync first).
+            trusted = size or 0
+            self.blobs.truncate_partial(upload_id, trusted)
+            with self.db.write(serial=False) as session:
+                session.execute(update(Upload).where(Upload.id == upload_id).values(offset=trusted))
+            log.warning("upload %s: file shorter than recorded offset; reset", upload_id)
+        elif size > offset:
+            self.blobs.truncate_partial(upload_id, offset)
 
     def _finish_after_crash(self, upload_id: str) -> None:
         """Complete an upload whose last chunk was recorded but not yet stored."""

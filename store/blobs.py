@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from store.errors import StoreError
+from store.errors import DiskFull, StoreError, disk_full_message, is_disk_full
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _CHUNK = 1 << 20
@@ -132,9 +132,13 @@ class BlobStore:
             return StoredBlob(sha, reader.size, cipher_size, created=True)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
+            if is_disk_full(exc):
+                raise DiskFull(disk_full_message("Dokumen"), repr(exc)) from exc
             raise StoreError(_disk_message(exc), repr(exc)) from exc
-        except BaseException:
+        except BaseException as exc:
             tmp.unlink(missing_ok=True)
+            if isinstance(exc, Exception) and is_disk_full(exc):
+                raise DiskFull(disk_full_message("Dokumen"), repr(exc)) from exc
             raise
 
     def put_ciphertext(self, sha256: str, source: Path) -> None:
@@ -204,8 +208,6 @@ class BlobStore:
 
 
 def _disk_message(exc: OSError) -> str:
-    if exc.errno == 28:  # ENOSPC
-        return "Disk penuh: dokumen tidak dapat disimpan. Kosongkan ruang disk lalu coba lagi."
     if exc.errno == 13:  # EACCES
         return "Tidak ada izin menulis ke folder data Berkas."
     return "Dokumen tidak dapat disimpan ke disk."

@@ -9,12 +9,14 @@ outbox entries.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -26,9 +28,18 @@ from sqlalchemy.orm import UOWTransaction
 from sqlalchemy.pool import QueuePool
 from sqlmodel import Session, create_engine, select
 
-from store.errors import StoreError
+from store.errors import DiskFull, StoreError, disk_full_message, is_disk_full
 from store.hlc import HybridClock
 from store.ids import new_id
+from store.integrity import (
+    CHECKED_KEY,
+    IntegrityReport,
+    check_file,
+    damaged,
+    record_damage,
+    recorded_damage,
+    run_check,
+)
 from store.migrations import MIGRATIONS, SCHEMA_VERSION
 from store.models import SYNC_COLUMNS, Meta, OutboxEntry, SyncedRecord
 
@@ -106,8 +117,11 @@ class Store:
                     session.flush()
                     _save_clock(session, self.context.clock.now())
                     session.commit()
-                except BaseException:
+                except BaseException as exc:
                     session.rollback()
+                    full = isinstance(exc, Exception) and is_disk_full(exc)
+                    if full and not isinstance(exc, DiskFull):
+                        raise DiskFull(disk_full_message(), repr(exc)[:300]) from exc
                     raise
 
     # -- meta -----------------------------------------------------------------------
@@ -128,6 +142,22 @@ class Store:
             set_meta(session, "opd_id", opd_id)
         self.context.device_id = device_id
         self.context.opd_id = opd_id
+
+    def daily_integrity_check(self, every: timedelta = timedelta(days=1)) -> IntegrityReport | None:
+        """The full `integrity_check` when the last passing one is older than `every`
+        (None when not due). Damage is recorded beside the store, so every later open
+        refuses it until `berkas periksa` has mended it."""
+        last = self.get_meta(CHECKED_KEY)
+        now = datetime.now(UTC)
+        if last and now - datetime.fromisoformat(last) < every:
+            return None
+        with self.engine.connect() as conn:
+            report = run_check(conn.connection.driver_connection, full=True)  # type: ignore[arg-type]
+        if report.ok:
+            self.set_meta(CHECKED_KEY, now.isoformat(timespec="seconds"))
+        else:
+            record_damage(self.path, report)
+        return report
 
     def close(self) -> None:
         self.engine.dispose()
@@ -305,9 +335,20 @@ def open_store(
     *,
     opd_id: str | None = None,
     person: str = "",
+    check: bool = True,
 ) -> Store:
-    """Open (creating and migrating as needed) the store at `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Open (creating and migrating as needed) the store at `path`.
+
+    A new store is private to its owner (0600; SQLite gives its -wal and -shm files the
+    same mode): it holds personnel data. With `check` (always, but for the check command
+    itself) a store that fails `PRAGMA quick_check`, or that the daily full check found
+    damaged, is refused with StoreDamaged naming the way out."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    if check:
+        _refuse_damaged(path)
     engine = create_engine(
         f"sqlite:///{path}",
         connect_args={"check_same_thread": False, "timeout": 30},
@@ -323,34 +364,58 @@ def open_store(
         raise
     except Exception as exc:  # sqlite3.DatabaseError: not a database, corrupt, ...
         engine.dispose()
+        if is_disk_full(exc):  # the disk, not the file: never call a good store damaged
+            raise DiskFull(disk_full_message(), repr(exc)[:300]) from exc
         raise StoreError(
             f"Berkas data {path} tidak dapat dibuka (rusak atau bukan basis data Berkas).",
             repr(exc),
         ) from exc
-    with Session(engine) as session:
-        device_id = get_meta(session, "device_id")
-        stored_opd = get_meta(session, "opd_id")
-        last = get_meta(session, "hlc") or None
-    if not device_id:
-        device_id = new_id()
-        _write_meta(engine, {"device_id": device_id})
-    if opd_id is not None and opd_id != stored_opd:
-        if stored_opd:
-            raise StoreError(
-                f"Data ini milik OPD {stored_opd}, bukan {opd_id}.",
-                f"store opd {stored_opd!r} != requested {opd_id!r}",
-            )
-        _write_meta(engine, {"opd_id": opd_id})
-        stored_opd = opd_id
+    try:
+        device_id, stored_opd, last = _claim_identity(engine, opd_id)
+    except StoreError:
+        engine.dispose()
+        raise
+    except Exception as exc:
+        engine.dispose()
+        if is_disk_full(exc):
+            raise DiskFull(disk_full_message(), repr(exc)[:300]) from exc
+        raise
     clock = HybridClock(device_id, last)
     context = WriteContext(device_id=device_id, opd_id=stored_opd, person=person, clock=clock)
     return Store(path, engine, context)
 
 
-def _write_meta(engine: Engine, values: dict[str, str]) -> None:
+def _refuse_damaged(path: Path) -> None:
+    recorded = recorded_damage(path)
+    if recorded is not None:
+        raise damaged(path, recorded)
+    if path.stat().st_size == 0:
+        return  # a store being made
+    report = check_file(path, full=False)
+    if not report.ok:
+        raise damaged(path, report)
+
+
+def _claim_identity(engine: Engine, opd_id: str | None) -> tuple[str, str, str | None]:
+    """The store's device id and OPD, made on first open in one IMMEDIATE transaction:
+    two processes opening a fresh store at once (intake and the TUI) read the same ones
+    rather than each writing its own."""
     with engine.connect() as conn:
         conn = conn.execution_options(sqlite_begin="IMMEDIATE")
         with Session(bind=conn) as session:
-            for key, value in values.items():
-                set_meta(session, key, value)
+            device_id = get_meta(session, "device_id")
+            stored_opd = get_meta(session, "opd_id")
+            last = get_meta(session, "hlc") or None
+            if not device_id:
+                device_id = new_id()
+                set_meta(session, "device_id", device_id)
+            if opd_id is not None and opd_id != stored_opd:
+                if stored_opd:
+                    raise StoreError(
+                        f"Data ini milik OPD {stored_opd}, bukan {opd_id}.",
+                        f"store opd {stored_opd!r} != requested {opd_id!r}",
+                    )
+                set_meta(session, "opd_id", opd_id)
+                stored_opd = opd_id
             session.commit()
+    return device_id, stored_opd, last

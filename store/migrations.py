@@ -244,5 +244,27 @@ _V2: tuple[str, ...] = (
     "CREATE INDEX ix_pegawai_nama ON pegawai (nama COLLATE NOCASE)",
 )
 
-MIGRATIONS: Sequence[tuple[str, ...]] = (_V1, _V2)
+# Version 3: ops the server acknowledged, kept for a while after they leave the outbox, so
+# a device can send them again to a server restored from an older backup (PROTOCOL.md 9).
+_V3: tuple[str, ...] = (
+    """
+    CREATE TABLE outbox_history (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        op_id VARCHAR NOT NULL,
+        table_name VARCHAR NOT NULL,
+        record_id VARCHAR NOT NULL,
+        opd_id VARCHAR NOT NULL,
+        base_version INTEGER NOT NULL,
+        changes JSON,
+        deleted BOOLEAN,
+        resolves JSON,
+        hlc VARCHAR NOT NULL,
+        acked_at FLOAT NOT NULL,
+        UNIQUE (op_id)
+    )
+    """,
+    "CREATE INDEX ix_outbox_history_acked_at ON outbox_history (acked_at)",
+)
+
+MIGRATIONS: Sequence[tuple[str, ...]] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -130,6 +130,25 @@ class OutboxEntry(SQLModel, table=True):
     last_error: str = ""
 
 
+class OutboxHistory(SQLModel, table=True):
+    """An op the server acknowledged, kept HISTORY_KEEP_DAYS after it left the outbox: sent
+    again when the server turns out to be restored from a backup taken before it."""
+
+    __tablename__ = "outbox_history"
+
+    id: int | None = Field(default=None, primary_key=True)
+    op_id: str = Field(unique=True)
+    table_name: str
+    record_id: str
+    opd_id: str
+    base_version: int
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    deleted: bool | None = None
+    resolves: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    hlc: str
+    acked_at: float = Field(index=True)
+
+
 class Conflict(SQLModel, table=True):
     """A field changed to different values on two sides; waits for a person."""
 

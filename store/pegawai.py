@@ -13,13 +13,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from store.errors import StoreError
+from store.errors import BerkasError, StoreError
 from store.models import Pegawai
 from store.rules import (
-    JabatanKind,
     RuleError,
     normalise_nip,
     parse_golongan,
+    parse_jabatan,
     parse_nip,
     parse_pendidikan,
 )
@@ -105,12 +105,8 @@ class PegawaiInput(BaseModel):
     @field_validator("jenis_jabatan")
     @classmethod
     def _jabatan(cls, value: str) -> str:
-        key = re.sub(r"[^a-z]+", "_", value.lower()).strip("_")
-        try:
-            return JabatanKind(key).value
-        except ValueError:
-            known = ", ".join(k.value for k in JabatanKind)
-            raise ValueError(f"jenis jabatan tidak dikenal: {value!r} (pilihan: {known})") from None
+        # "JPT pratama", "eselon III", "JF ahli muda": the names people write.
+        return parse_jabatan(value).value
 
     @field_validator("jenis_pegawai")
     @classmethod
@@ -317,7 +313,7 @@ def _explain(exc: ValidationError) -> str:
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "baris"
         cause = err.get("ctx", {}).get("error")
-        message = getattr(cause, "message", None) or str(cause or err["msg"])
+        message = cause.message if isinstance(cause, BerkasError) else str(cause or err["msg"])
         if err["type"] == "missing":
             message = "wajib diisi"
         parts.append(f"{where}: {message.removeprefix('Value error, ')}")

@@ -17,6 +17,7 @@ from store.database import WriteContext
 from store.errors import StoreError
 from store.models import Dokumen, Pegawai, Usulan, UsulanHistory
 from store.rules import (
+    OPEN_STATUSES,
     ChecklistItem,
     Layanan,
     Role,
@@ -28,7 +29,9 @@ from store.rules import (
     jenis_options,
 )
 
-OPEN_FOR_EDIT = (UsulanStatus.DRAFT.value, UsulanStatus.DIKEMBALIKAN.value)
+# The statuses whose dokumen the OPD may still change, as stored (SQL `IN` lists);
+# the fact itself is store.rules.OPEN_STATUSES.
+OPEN_VALUES = tuple(sorted(status.value for status in OPEN_STATUSES))
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,7 @@ def note_history(session: Session, usulan: Usulan, alasan: str) -> None:
 
 
 def _require_editable(usulan: Usulan) -> None:
-    if usulan.status not in OPEN_FOR_EDIT:
+    if usulan.status not in OPEN_VALUES:
         raise StoreError(
             f"Usulan berstatus '{usulan.status}' tidak dapat diubah dokumennya.",
             f"usulan {usulan.id} status {usulan.status}",

@@ -17,7 +17,14 @@ API_PREFIX: Final = "/v1"
 PROTOCOL_VERSION: Final = 1
 MAX_PUSH_OPS: Final = 500
 DEFAULT_PAGE_LIMIT: Final = 500
-MAX_PAGE_LIMIT: Final = 1000
+# A server that offers `page-bytes` (PROTOCOL.md §7.1) accepts limits up to MAX_PAGE_LIMIT
+# and fills each page up to a byte budget; one without it refuses limits past
+# LEGACY_PAGE_LIMIT, so a client asks for more only once the server named the feature.
+MAX_PAGE_LIMIT: Final = 10_000
+LEGACY_PAGE_LIMIT: Final = 1000
+# Every integer on the wire must fit the databases that hold it (SQLite INTEGER, PostgreSQL
+# BIGINT): signed 64-bit. A larger one is refused as invalid input (422), not a 500.
+DB_INT_MAX: Final = 2**63 - 1
 
 
 def _canonical_uuid(value: str) -> str:
@@ -35,6 +42,9 @@ FileIdHex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
 DeviceId = Annotated[str, StringConstraints(pattern=f"^{DEVICE_ID_PATTERN}$")]
 Ident = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 Hlc = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Count = Annotated[int, Field(ge=0, le=DB_INT_MAX)]
+"""A version, sequence number or size: 0 or more, and small enough for a database."""
+Positive = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
 TableName = Literal["pegawai", "usulan", "dokumen", "usulan_history"]
 Role = Literal["opd", "verifikator"]
 Outcome = Literal["applied", "merged", "conflict", "refused", "duplicate"]
@@ -96,7 +106,7 @@ class Op(WireModel):
     table: TableName
     record_id: Ident
     opd_id: Ident
-    base_version: Annotated[int, Field(ge=0)]
+    base_version: Count
     changes: dict[str, FieldChange]
     deleted: bool | None = None
     resolves: list[Ident] = Field(default_factory=list)
@@ -131,7 +141,7 @@ class OpResult(WireModel):
 
     op_id: UuidStr
     outcome: Outcome
-    version: Annotated[int, Field(ge=0)] | None = None
+    version: Count | None = None
     record: dict[str, JsonValue] | None = None
     conflicts: list[ConflictInfo] = Field(default_factory=list)
     reason: str | None = None
@@ -139,7 +149,18 @@ class OpResult(WireModel):
 
 class PushResponse(WireModel):
     results: list[OpResult]
-    server_seq: Annotated[int, Field(ge=0)]
+    server_seq: Count
+
+
+# The header every answer of a server carries: its epoch id, replaced by every restore from
+# a backup (PROTOCOL.md 9, "After a server restore"). Confirmed through GET /v1/sync/epoch.
+EPOCH_HEADER = "Berkas-Epoch"
+
+
+class ServerEpoch(WireModel):
+    """GET /v1/sync/epoch: the server's epoch id (sealed, so a changed header is confirmed)."""
+
+    epoch: Annotated[str, Field(min_length=1, max_length=64)]
 
 
 # --- pull ---------------------------------------------------------------------------------
@@ -148,18 +169,18 @@ class PushResponse(WireModel):
 class ChangesQuery(WireModel):
     """Query of GET /v1/sync/changes."""
 
-    since: Annotated[int, Field(ge=0)] = 0
+    since: Count = 0
     limit: Annotated[int, Field(ge=1, le=MAX_PAGE_LIMIT)] = DEFAULT_PAGE_LIMIT
 
 
 class Change(WireModel):
     """A record as it is now, at server sequence `seq`."""
 
-    seq: Annotated[int, Field(ge=1)]
+    seq: Positive
     table: TableName
     record_id: Ident
     opd_id: Ident
-    version: Annotated[int, Field(ge=1)]
+    version: Positive
     deleted: bool
     record: dict[str, JsonValue]
     conflicts: list[ConflictInfo] = Field(default_factory=list)
@@ -167,7 +188,7 @@ class Change(WireModel):
 
 class ChangesPage(WireModel):
     changes: list[Change]
-    next_since: Annotated[int, Field(ge=0)]
+    next_since: Count
     has_more: bool
 
 
@@ -178,8 +199,8 @@ class BlobInfo(WireModel):
     """A stored document: plaintext address and size, ciphertext size, stream file id."""
 
     sha256: Sha256Hex
-    size: Annotated[int, Field(ge=0)]
-    cipher_size: Annotated[int, Field(ge=0)]
+    size: Count
+    cipher_size: Count
     file_id: FileIdHex
 
 
@@ -216,6 +237,34 @@ class DevicesNeedingKey(WireModel):
     """GET /v1/opd/devices-needing-key: devices with no wrapped copy of their OPD key."""
 
     devices: list[DeviceNeedingKey]
+
+
+class KeyRequestStatus(WireModel):
+    """POST /v1/opd/key/request: this device's standing request for a copy of its OPD key
+    (kept until a device of the OPD or a verifikator wraps one for it)."""
+
+    device_id: DeviceId
+    opd_id: Ident
+    requested_at: float
+    shared: bool
+
+
+class KeyRequest(WireModel):
+    """An OPD device's open request for its copy of the OPD key (Unix seconds)."""
+
+    device_id: DeviceId
+    opd_id: Ident
+    opd_name: str
+    device_name: str
+    requested_at: float
+
+
+class KeyRequests(WireModel):
+    """GET /v1/opd/key/requests: open key requests (the device is active and has no copy
+    yet), oldest first; every OPD for a verifikator, the caller's OPD for an OPD device.
+    The verifikator's "permintaan kunci"."""
+
+    requests: list[KeyRequest]
 
 
 class FileList(WireModel):

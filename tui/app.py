@@ -11,20 +11,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import logging
+import logging.handlers
 from collections.abc import Callable, Iterable
 from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar, cast
 
-from textual import work
+from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
-from textual.reactive import var
 from textual.screen import Screen
+from textual.worker import Worker
 
-from client.errors import ClientError
+from client.errors import BerkasError
 from client.paths import Paths
+from tui.messages import (
+    DataChanged,
+    NewUsulan,
+    OpenPegawai,
+    OpenUsulan,
+    ShowPegawaiList,
+    ShowUsulan,
+    SyncStatusChanged,
+    WorkerFailed,
+    report_if_failed,
+)
 from tui.screens.base import BerkasScreen
 from tui.screens.beranda import BerandaScreen
 from tui.sync_port import EngineSyncPort, OfflineSyncPort, SyncPort, SyncStatus
@@ -32,9 +45,16 @@ from tui.widgets.app_header import AppHeader
 from tui.widgets.nav_bar import NAV_ITEMS
 
 if TYPE_CHECKING:
-    from client.services import BerkasClient, PegawaiView
+    from client.port import ClientPort
+    from client.views import PegawaiView
+
+log = logging.getLogger(__name__)
 
 SYNC_POLL_SECONDS = 3.0
+UNEXPECTED = (
+    "Terjadi kesalahan yang tidak terduga. Pekerjaan yang sudah tersimpan aman; "
+    "rinciannya dicatat di log/tui.log pada folder data Berkas."
+)
 FIRST_DATA_WAIT_S = 10.0  # background sync starts then even if the Beranda is still busy
 
 
@@ -72,12 +92,9 @@ class BerkasApp(App[None]):
         Binding("ctrl+q", "quit", "Keluar", priority=True),
     ]
 
-    sync_status: var[SyncStatus | None] = var(None, init=False)
-    data_version: var[int] = var(0, init=False)
-
     def __init__(
         self,
-        client: BerkasClient | None = None,
+        client: ClientPort | None = None,
         *,
         paths: Paths | None = None,
         today: date | None = None,
@@ -103,9 +120,12 @@ class BerkasApp(App[None]):
         if client is not None:
             self._opened.set()
         self._first_data = asyncio.Event()
+        self.failures: list[WorkerFailed] = []  # every worker that raised, in order
+        self.sync_status: SyncStatus | None = None  # the latest, for screens shown later
+        self.data_version = 0  # counts writes; a screen reloads when its copy is older
 
     @property
-    def client(self) -> BerkasClient:
+    def client(self) -> ClientPort:
         """The open installation (screens use it once `opened`)."""
         if self._client is None:
             raise RuntimeError("the Berkas store is not open yet")
@@ -154,7 +174,7 @@ class BerkasApp(App[None]):
 
         try:
             client = BerkasClient.open(self.paths)
-        except ClientError as exc:
+        except BerkasError as exc:
             message = f"Gagal membuka data Berkas: {exc.message}"
             self.call_from_thread(self.exit, return_code=2, message=message)
             return
@@ -192,7 +212,7 @@ class BerkasApp(App[None]):
         """Background sync (the engine: httpx, APScheduler) starts after the data shows."""
         try:
             self.sync_port.start()
-        except ClientError as exc:
+        except BerkasError as exc:
             self.call_from_thread(
                 self.notify,
                 exc.message,
@@ -202,6 +222,20 @@ class BerkasApp(App[None]):
             )
             return
         self.call_from_thread(self.refresh_sync_status)
+
+    # -- failures that show ------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_if_failed(self, event)  # the App's own workers; screens forward theirs
+
+    def on_worker_failed(self, event: WorkerFailed) -> None:
+        """A worker raised: tell the person in Bahasa and log the cause, so a failed
+        load never leaves a screen on "Memuat…" without a word."""
+        error = event.error
+        self.failures.append(event)
+        log.error("worker %s gagal: %r", event.worker, error, exc_info=error)
+        message = error.message if isinstance(error, BerkasError) else UNEXPECTED
+        self.notify(message, title="Gagal", severity="error", timeout=15)
 
     async def on_unmount(self) -> None:
         # At exit: the scheduler finishes (or abandons) a run and lets go of the lock.
@@ -217,12 +251,14 @@ class BerkasApp(App[None]):
             return
         try:
             status = self.sync_port.state()
-        except ClientError:
+        except BerkasError:
             return
         self.call_from_thread(self._show_sync_status, status)
 
     def _show_sync_status(self, status: SyncStatus) -> None:
         self.sync_status = status
+        for screen in self.screen_stack:  # a dialog leaves the header below it in view
+            screen.post_message(SyncStatusChanged(status))
         if status.received != self._received:  # background sync brought records
             self._received = status.received
             self.data_changed()
@@ -234,7 +270,7 @@ class BerkasApp(App[None]):
         self.notify("Sinkronisasi dimulai…", timeout=3)
         try:
             outcome = await asyncio.to_thread(self.sync_port.sync_now)
-        except ClientError as exc:
+        except BerkasError as exc:
             self.notify(exc.message, title="Sinkronisasi gagal", severity="error", timeout=10)
             return
         self.notify(
@@ -246,8 +282,10 @@ class BerkasApp(App[None]):
         self.data_changed()
 
     def data_changed(self) -> None:
-        """Something was written: screens reload when shown, the header refreshes."""
+        """Something was written: the screen in view reloads, the others when shown
+        again; the header refreshes."""
         self.data_version += 1
+        self.screen.post_message(DataChanged(self.data_version))
         self.refresh_sync_status()
 
     # -- navigation ----------------------------------------------------------------------------
@@ -270,32 +308,32 @@ class BerkasApp(App[None]):
             await self.pop_screen()
         return self.get_screen_stack(mode)[0]
 
-    async def show_usulan(
-        self,
-        *,
-        layanan: str | None = None,
-        status: str | None = None,
-        periode: date | None = None,
-        belum_lengkap: bool | None = None,
-    ) -> None:
+    # Screens ask for these with messages (tui/messages.py); the App passes a list
+    # request on to the screen that shows it, which handles it with @on.
+
+    @on(ShowUsulan)
+    async def show_usulan(self, request: ShowUsulan) -> None:
         """The usulan list, filtered as asked."""
-        from tui.screens.usulan import UsulanScreen
-
         screen = await self._base_of("usulan")
-        if isinstance(screen, UsulanScreen):
-            await screen.apply_filter(
-                layanan=layanan, status=status, periode=periode, belum_lengkap=belum_lengkap
-            )
+        screen.post_message(request)
 
-    async def show_pegawai_list(
-        self, title: str, people: list[PegawaiView], layanan: str | None
-    ) -> None:
+    @on(ShowPegawaiList)
+    async def show_pegawai_list(self, request: ShowPegawaiList) -> None:
         """The Pegawai screen showing a given list (due for KP, for pensiun)."""
-        from tui.screens.pegawai import PegawaiScreen
-
         screen = await self._base_of("pegawai")
-        if isinstance(screen, PegawaiScreen):
-            screen.show_list(title, people, layanan)
+        screen.post_message(request)
+
+    @on(OpenPegawai)
+    def _open_pegawai(self, request: OpenPegawai) -> None:
+        self.open_pegawai(request.pegawai_id, request.layanan)
+
+    @on(OpenUsulan)
+    def _open_usulan(self, request: OpenUsulan) -> None:
+        self.open_usulan(request.usulan_id)
+
+    @on(NewUsulan)
+    def _new_usulan_asked(self, request: NewUsulan) -> None:
+        self.new_usulan(request.pegawai, request.layanan)
 
     def open_pegawai(self, pegawai_id: str, layanan: str | None = None) -> None:
         """One pegawai; `layanan` is what a new usulan from there defaults to."""
@@ -332,7 +370,7 @@ class BerkasApp(App[None]):
                     today=self.today,
                 )
             )
-        except ClientError as exc:
+        except BerkasError as exc:
             self.notify(exc.message, title="Usulan tidak dibuat", severity="error", timeout=10)
             return
         self.notify(
@@ -347,14 +385,9 @@ class BerkasApp(App[None]):
         from tui.screens.konfirmasi import KonfirmasiDialog
 
         try:
-            detail = await asyncio.to_thread(self.client.pegawai_detail, pegawai.id, self.today)
-        except ClientError:
+            open_ones = await asyncio.to_thread(self.client.open_usulan_like, pegawai.id, layanan)
+        except BerkasError:
             return True
-        open_ones = [
-            u
-            for u in detail.usulan
-            if u.layanan == layanan and u.status in ("draft", "dikembalikan")
-        ]
         if not open_ones:
             return True
         dialog = KonfirmasiDialog(
@@ -425,12 +458,30 @@ def run(paths: Paths, today: date | None = None) -> None:
     """Open the TUI on the installation at `paths` (what `berkas` with no arguments does),
     with background sync when the device is enrolled."""
     app = BerkasApp(paths=paths, today=today, background_sync=True)
+    handler = _log_to_file(paths)
     try:
         app.run()
     finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
         if app._sync_port is not None:
             app._sync_port.stop()  # done at unmount already; this covers a crash
         if app._client is not None:
             app._client.close()
     if app.return_code:
         raise SystemExit(app.return_code)
+
+
+def _log_to_file(paths: Paths) -> logging.Handler:
+    """Log lines of this session to HOME/log/tui.log (rotated): the terminal is the UI."""
+    paths.logs.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(
+        paths.logs / "tui.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > logging.INFO:
+        root.setLevel(logging.INFO)
+    return handler

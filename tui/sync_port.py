@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # the client (SQLAlchemy) and the engine load after the first frame
-    from client.services import BerkasClient
+    from client.port import ClientPort
     from client.sync_service import BackgroundSync
 
 
@@ -83,7 +83,7 @@ class OfflineSyncPort:
     errors the outbox recorded. Without a server address it says so; with one, it
     reports offline until the real engine is wired in."""
 
-    def __init__(self, client: BerkasClient) -> None:
+    def __init__(self, client: ClientPort) -> None:
         self._client = client
 
     def start(self) -> None:
@@ -136,7 +136,7 @@ class EngineSyncPort(OfflineSyncPort):
     process, once the device is enrolled; while another process holds the sync lock
     its runs are skipped and state() names that process."""
 
-    def __init__(self, client: BerkasClient, *, background: bool = False) -> None:
+    def __init__(self, client: ClientPort, *, background: bool = False) -> None:
         super().__init__(client)
         self.background = background
         self._sync: BackgroundSync | None = None
@@ -198,7 +198,7 @@ class EngineSyncPort(OfflineSyncPort):
     def sync_now(self) -> SyncOutcome:
         if not self._client.sync_facts().enrolled:
             return super().sync_now()
-        from client.errors import ClientError
+        from client.errors import BerkasError
         from client.sync_service import lock_holder, sync_once  # httpx, engine: when asked
 
         if lock_holder(self._client.paths)[1]:
@@ -207,7 +207,7 @@ class EngineSyncPort(OfflineSyncPort):
             )
         try:
             report = sync_once(self._client.paths, program=PROGRAM)
-        except ClientError as exc:
+        except BerkasError as exc:
             return SyncOutcome(ok=False, message=exc.message)
         done = (
             f"{report.push.pushed} perubahan dikirim, {report.pull.changes} diterima, "

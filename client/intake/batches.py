@@ -25,12 +25,12 @@ from client.intake import originals
 from client.intake.converted import ConversionJob
 from client.intake.filing import file_stored
 from client.intake.naming import Recognition
-from client.intake.reading import Part, ReadOutcome
+from client.intake.page_reading import Part, ReadOutcome
 from client.intake.rejection import Rejection, RejectKind
 from client.intake.results import IntakeResult, IntakeStatus
 from client.intake.settings import ProcessedAction
 from client.intake.sheets import decode_sheet
-from store.errors import StoreError
+from store.errors import StoreError, disk_full_message, is_disk_full
 
 if TYPE_CHECKING:
     from client.intake.service import IntakeService
@@ -241,9 +241,18 @@ def _file_part(service: IntakeService, part: Part, name: str) -> IntakeResult:
         return res
 
     staging = service.blobs.root / "tmp"
-    staging.mkdir(parents=True, exist_ok=True)
-    fd, staged_name = tempfile.mkstemp(dir=staging, prefix="bagian-", suffix=".pdf.part")
-    os.close(fd)
+    try:
+        staging.mkdir(parents=True, exist_ok=True)
+        fd, staged_name = tempfile.mkstemp(dir=staging, prefix="bagian-", suffix=".pdf.part")
+        os.close(fd)
+    except OSError as exc:  # the machine, not the part: the batch is taken again later
+        log.error("folder kerja intake tidak dapat ditulis: %r", exc)
+        message = (
+            disk_full_message("Hasil konversi")
+            if is_disk_full(exc)
+            else "Folder kerja Berkas tidak dapat ditulis."
+        )
+        return outcome(IntakeStatus.FAILED, message)
     staged = Path(staged_name)
     try:
         converted = service.pool.convert(
@@ -255,6 +264,11 @@ def _file_part(service: IntakeService, part: Part, name: str) -> IntakeResult:
                 max_pixels=service.settings.max_pixels,
             )
         )
+        if converted.environment is not None:
+            # The machine failed (disk, memory, a killed worker), not the part: FAILED
+            # keeps the batch's original in place for a later pass, never in karantina.
+            log.warning("konversi bagian tertunda: %s", converted.environment.cause)
+            return outcome(IntakeStatus.FAILED, converted.environment.message)
         if converted.rejection is not None or converted.converted is None:
             why = converted.rejection.message if converted.rejection else "?"
             return outcome(IntakeStatus.QUARANTINED, f"Bagian ini tidak dapat dinormalkan: {why}")
@@ -276,7 +290,12 @@ def _file_part(service: IntakeService, part: Part, name: str) -> IntakeResult:
                 )
         except (StoreError, OSError) as exc:
             log.error("penyimpanan bagian gagal: %r", exc)
-            return outcome(IntakeStatus.FAILED, "Bagian ini tidak dapat disimpan.")
+            return outcome(
+                IntakeStatus.FAILED,
+                disk_full_message("Bagian ini")
+                if is_disk_full(exc)
+                else "Bagian ini tidak dapat disimpan.",
+            )
         common: dict[str, object] = {
             "sha256": stored.sha256,
             "size_after": stored.size,

@@ -1,7 +1,7 @@
 """`berkas intake watch` and `berkas intake run FOLDER`.
 
-The application wires the service: it calls `set_service_factory` with a
-function that opens an `IntakeService` (store, blob store, settings) for a
+The application wires the service: `make_app(open_service)` builds the commands
+over a function that opens an `IntakeService` (store, blob store, settings) for a
 Berkas home and closes it afterwards.
 """
 
@@ -31,18 +31,10 @@ from client.intake.events import (
 )
 from client.intake.results import IntakeResult, IntakeStatus, IntakeSummary
 from client.intake.service import IntakeService
+from client.intake.watcher import Watcher
 
 ServiceFactory = Callable[[Path | None], AbstractContextManager[IntakeService]]
 
-app = typer.Typer(
-    help="Pindaian masuk: pantau folder pindai, normalkan, arsipkan.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-)
-
-_factory: ServiceFactory | None = None
-_home: list[Path | None] = [None]
 
 STATUS_LABELS = {
     IntakeStatus.FILED: "DIARSIPKAN",
@@ -53,17 +45,43 @@ STATUS_LABELS = {
 }
 
 
-def set_service_factory(factory: ServiceFactory) -> None:
-    """How the commands open the intake service (called by the application)."""
-    global _factory
-    _factory = factory
+def make_app(open_service: ServiceFactory) -> typer.Typer:
+    """The `berkas intake` commands, over the services `open_service(home)` opens."""
+    app = typer.Typer(
+        help="Pindaian masuk: pantau folder pindai, normalkan, arsipkan.",
+        no_args_is_help=True,
+        add_completion=False,
+        rich_markup_mode=None,
+    )
 
+    @app.callback()
+    def root(
+        ctx: typer.Context,
+        home: Annotated[
+            Path | None,
+            typer.Option(
+                "--home", help="Folder data Berkas (juga: BERKAS_HOME).", show_default=False
+            ),
+        ] = None,
+    ) -> None:
+        ctx.obj = home
 
-def _service() -> AbstractContextManager[IntakeService]:
-    if _factory is None:
-        typer.echo("Gagal: layanan pindaian belum disiapkan oleh aplikasi Berkas.", err=True)
-        raise typer.Exit(2)
-    return _factory(_home[0])
+    @app.command("watch")
+    def watch_cmd(ctx: typer.Context) -> None:
+        """Pantau folder pindai terus-menerus (berhenti dengan Ctrl+C)."""
+        with open_service(ctx.obj) as service:
+            watch(service)
+
+    @app.command("run")
+    def run_cmd(
+        ctx: typer.Context,
+        folder: Annotated[Path, typer.Argument(help="Folder berisi hasil pindaian.")],
+    ) -> None:
+        """Proses semua pindaian di FOLDER sekali jalan, lalu tampilkan ringkasan."""
+        with open_service(ctx.obj) as service:
+            run_folder(service, folder)
+
+    return app
 
 
 def human_size(size: int) -> str:
@@ -86,19 +104,8 @@ def describe(result: IntakeResult) -> str:
     )
 
 
-@app.callback()
-def _root(
-    home: Annotated[
-        Path | None,
-        typer.Option("--home", help="Folder data Berkas (juga: BERKAS_HOME).", show_default=False),
-    ] = None,
-) -> None:
-    _home[0] = home
-
-
-@app.command("watch")
-def watch_cmd() -> None:
-    """Pantau folder pindai terus-menerus (berhenti dengan Ctrl+C)."""
+def watch(service: IntakeService) -> None:
+    """Watch the service's scan folders, printing what happens, until Ctrl+C or SIGTERM."""
     console = Console(highlight=False)
     stop = threading.Event()
 
@@ -116,22 +123,21 @@ def watch_cmd() -> None:
             text = event.message if not isinstance(event, ObserverRestarted) else event.reason
             console.print(f"{stamp}  ! {text}", markup=False)
 
-    with _service() as service:
-        if not service.settings.scan_folders:
-            typer.echo("Gagal: belum ada folder pindai di pengaturan (scan_folders).", err=True)
-            raise typer.Exit(2)
-        watcher = service.watcher(show)
-        previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        watcher.start()
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
+    if not service.settings.scan_folders:
+        typer.echo("Gagal: belum ada folder pindai di pengaturan (scan_folders).", err=True)
+        raise typer.Exit(2)
+    watcher = Watcher(service, show)
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    watcher.start()
+    try:
+        while not stop.wait(0.5):
             pass
-        finally:
-            console.print("Menghentikan pemantauan...", markup=False)
-            watcher.stop()
-            signal.signal(signal.SIGTERM, previous)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        console.print("Menghentikan pemantauan...", markup=False)
+        watcher.stop()
+        signal.signal(signal.SIGTERM, previous)
 
 
 def summary_table(summary: IntakeSummary) -> Table:
@@ -155,44 +161,40 @@ def summary_table(summary: IntakeSummary) -> Table:
     return table
 
 
-@app.command("run")
-def run_cmd(
-    folder: Annotated[Path, typer.Argument(help="Folder berisi hasil pindaian.")],
-) -> None:
-    """Proses semua pindaian di FOLDER sekali jalan, lalu tampilkan ringkasan."""
+def run_folder(service: IntakeService, folder: Path) -> None:
+    """Process every scan in `folder` once with a progress bar, then print the summary."""
     console = Console(highlight=False)
-    with _service() as service:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        ) as bar:
-            task = bar.add_task("Memproses", total=None)
-            waiting = bar.add_task("menunggu", total=None, visible=False)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("Memproses", total=None)
+        waiting = bar.add_task("menunggu", total=None, visible=False)
 
-            def settling(files: int, seconds_left: float) -> None:
-                bar.update(
-                    waiting,
-                    visible=files > 0,
-                    description=(
-                        f"Menunggu {files} berkas selesai ditulis "
-                        f"(paling lama {seconds_left:.0f} dtk lagi)"
-                    ),
-                )
+        def settling(files: int, seconds_left: float) -> None:
+            bar.update(
+                waiting,
+                visible=files > 0,
+                description=(
+                    f"Menunggu {files} berkas selesai ditulis "
+                    f"(paling lama {seconds_left:.0f} dtk lagi)"
+                ),
+            )
 
-            def progress(done: int, total: int, result: IntakeResult | None) -> None:
-                bar.update(task, completed=done, total=total)
-                if result is not None and result.status is not IntakeStatus.FILED:
-                    bar.console.print(describe(result), markup=False)
+        def progress(done: int, total: int, result: IntakeResult | None) -> None:
+            bar.update(task, completed=done, total=total)
+            if result is not None and result.status is not IntakeStatus.FILED:
+                bar.console.print(describe(result), markup=False)
 
-            try:
-                summary = service.run_folder(folder, progress, settling)
-            except IntakeError as exc:
-                typer.echo(f"Gagal: {exc.message}", err=True)
-                raise typer.Exit(2) from exc
-        console.print(summary_table(summary))
+        try:
+            summary = service.run_folder(folder, progress, settling)
+        except IntakeError as exc:
+            typer.echo(f"Gagal: {exc.message}", err=True)
+            raise typer.Exit(2) from exc
+    console.print(summary_table(summary))
     if summary.skipped:
         typer.echo(
             f"Perhatian: {summary.skipped} berkas masih terus berubah dan belum diambil; "

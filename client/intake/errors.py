@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
+from store.errors import BerkasError
 
-class IntakeError(Exception):
+
+class IntakeError(BerkasError):
     """A Bahasa Indonesia message for the person, and the technical cause for the log."""
-
-    def __init__(self, message: str, cause: str = "") -> None:
-        super().__init__(f"{message} ({cause})" if cause else message)
-        self.message = message
-        self.cause = cause

@@ -15,7 +15,7 @@ from store.database import Store
 from store.models import Blob, Dokumen, InboxItem, Pegawai, Usulan
 from store.pegawai import get_pegawai_by_nip
 from store.rules import Layanan, RuleError, RulesConfig, checklist
-from store.usulan import OPEN_FOR_EDIT, attach_dokumen, live_dokumen, note_history
+from store.usulan import OPEN_VALUES, attach_dokumen, live_dokumen, note_history
 
 NO_OPEN_USULAN = "belum ada usulan terbuka"
 
@@ -42,7 +42,7 @@ def open_usulan_for(
         select(Usulan)
         .where(Usulan.pegawai_id == pegawai.id)
         .where(col(Usulan.deleted).is_(False))
-        .where(col(Usulan.status).in_(OPEN_FOR_EDIT))
+        .where(col(Usulan.status).in_(OPEN_VALUES))
         .order_by(col(Usulan.id).desc())  # UUIDv7: newest first
     )
     for usulan in session.exec(stmt):
@@ -98,7 +98,7 @@ def sheet_usulan(
         return None, f"lembar pemisah untuk usulan yang tidak ada di OPD ini ({usulan_id[:8]})"
     if usulan.deleted:
         return None, f"lembar pemisah untuk usulan yang sudah dibatalkan ({usulan_id[:8]})"
-    if usulan.status not in OPEN_FOR_EDIT:
+    if usulan.status not in OPEN_VALUES:
         return None, (
             f"lembar pemisah untuk usulan berstatus '{usulan.status}' "
             f"(NIP {usulan.nip}); dokumennya tidak dapat diubah"

@@ -12,6 +12,7 @@ from PIL import Image, ImageOps
 
 from client.intake import pages as pg
 from client.intake import rejection as rj
+from client.intake.content import CONTENT_STEP, encode_page, write_pdf
 from client.intake.converted import ConversionJob, Converted
 from client.intake.ladder import Codec, Encoding, Step, plan_page, walk_ladder
 from client.intake.rejection import ScanRejected
@@ -262,8 +263,32 @@ def _write_pdf(datas: list[bytes], dpis: list[float], target: Path, *, originals
     return target.stat().st_size
 
 
+def _by_content(job: ConversionJob, doc: list[_Page], scan_type: ScanType) -> Converted | None:
+    """Every page encoded for what it carries (content.py); None when the PDF is still
+    over the limit (then the shrink ladder takes over)."""
+    encoded = []
+    for page in doc:
+        img, dpi = page.image()
+        encoded.append(encode_page(img, dpi))
+    size = write_pdf(encoded, job.target)
+    if size > job.size_limit:
+        return None
+    return Converted(
+        scan_type.value,
+        len(doc),
+        size,
+        CONTENT_STEP,
+        False,
+        round(min(page.dpi for page in encoded), 1),
+        tuple(page.record for page in encoded),
+    )
+
+
 def normalise_image(job: ConversionJob, scan_type: ScanType) -> Converted:
     doc = _open_pages(job, scan_type)
+    by_content = _by_content(job, doc, scan_type)
+    if by_content is not None:
+        return by_content
     seen: set[tuple[Encoding, ...]] = set()
     checked = False
 

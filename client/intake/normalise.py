@@ -20,11 +20,12 @@ import pikepdf
 from PIL import Image
 
 from client.intake import rejection as rj
-from client.intake.converted import ConversionJob, ConversionOutcome
+from client.intake.converted import ConversionJob, ConversionOutcome, EnvironmentFailure
 from client.intake.images import normalise_image
 from client.intake.pdfs import normalise_pdf
 from client.intake.rejection import ScanRejected
 from client.intake.sniff import ScanType, sniff
+from store.errors import disk_full_message, is_disk_full
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +84,30 @@ def normalise(job: ConversionJob) -> ConversionOutcome:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         rejection = rj.too_many_pixels(job.max_pixels, cause=f"Pillow: {type(exc).__name__}")
     except MemoryError:
-        rejection = rj.too_many_pixels(job.max_pixels, cause="MemoryError while decoding")
+        # Pixel bombs are refused above, before decoding; running out of memory here is
+        # the machine's state (other programs, the worker's cap), not the file's fault.
+        return _environment(job, started, MEMORY_MESSAGE, "MemoryError")
     except _DECODE_ERRORS as exc:
+        if is_disk_full(exc):  # writing the PDF failed: the disk, not the scan
+            return _environment(job, started, disk_full_message("Hasil konversi"), repr(exc))
         what = _NAMES[scan_type] if isinstance(scan_type, ScanType) else "ini"
         rejection = rj.corrupt(what, f"{type(exc).__name__}: {str(exc)[:200]}")
     _discard(job.target)
     return ConversionOutcome(rejection=rejection, seconds=time.monotonic() - started)
+
+
+MEMORY_MESSAGE = (
+    "Memori komputer tidak cukup untuk mengubah pindaian ini sekarang. Berkas tetap di "
+    "tempatnya dan dicoba lagi nanti; tutup program lain bila terus terjadi."
+)
+
+
+def _environment(job: ConversionJob, started: float, message: str, cause: str) -> ConversionOutcome:
+    _discard(job.target)
+    return ConversionOutcome(
+        environment=EnvironmentFailure(message, cause[:300]),
+        seconds=time.monotonic() - started,
+    )
 
 
 def _discard(target: Path) -> None:

@@ -9,6 +9,7 @@ import shutil
 from datetime import datetime
 from pathlib import Path, PurePath
 
+from client.home import PRIVATE_DIR, make_private
 from client.intake.rejection import Rejection
 
 
@@ -31,13 +32,16 @@ def move_under(path: Path, folder: Path, relative: PurePath) -> Path:
     """Move `path` to `folder/relative` (keeping its subfolders), never over
     another file: a second "scan.pdf" becomes "scan (2).pdf"."""
     target = free_name(folder / relative)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
     try:
         os.replace(path, target)
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise
         shutil.move(os.fspath(path), os.fspath(target))  # another drive
+    # A scan keeps the mode the scanner gave it (often 0644); once kept by us it holds
+    # personnel data and is for the owner only.
+    make_private(target)
     return target
 
 

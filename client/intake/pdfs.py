@@ -15,6 +15,7 @@ from PIL import Image
 
 from client.intake import pages as pg
 from client.intake import rejection as rj
+from client.intake.content import CONTENT_STEP, EncodedPage, encode_page, write_pdf
 from client.intake.converted import ConversionJob, Converted
 from client.intake.ladder import Codec, Encoding, Step, plan_page, walk_ladder
 from client.intake.rejection import ScanRejected
@@ -255,9 +256,71 @@ def _replace(obj: pikepdf.Stream, enc: Encoding, data: bytes, size: tuple[int, i
     obj.Width, obj.Height = width, height
 
 
+_SCAN_OPERATORS = frozenset({"q", "Q", "cm", "Do"})
+
+
+def _scanned_page(page: pikepdf.Page, found: _Survey) -> _Image | None:
+    """The one image a scanner's page consists of, or None when the page holds anything
+    else (text, vector drawing, several images, a rotation): such a page is kept as it
+    was drawn and the document goes the shrink ladder's way."""
+    if int(page.obj.get(Name.Rotate, 0)) % 360:
+        return None
+    drawn: list[_Image] = []
+    for instruction in pikepdf.parse_content_stream(page):
+        if not isinstance(instruction, pikepdf.ContentStreamInstruction):
+            return None
+        op = str(instruction.operator)
+        if op not in _SCAN_OPERATORS:
+            return None
+        if op == "Do":
+            xobjects = page.resources.get(Name.XObject, pikepdf.Dictionary())
+            obj = xobjects.get(str(instruction.operands[0]))
+            image = found.images.get(obj.objgen) if isinstance(obj, pikepdf.Stream) else None
+            if image is None:
+                return None
+            drawn.append(image)
+    if len(drawn) != 1:
+        return None
+    # The image must fill the page (as a scanner's does): the new page is the image's size.
+    shown = _placements(page).get(drawn[0].objgen)
+    box = page.mediabox
+    size = (abs(float(box[2]) - float(box[0])), abs(float(box[3]) - float(box[1])))
+    if shown is None or any(abs(a - b) > 0.02 * b for a, b in zip(shown, size, strict=True)):
+        return None
+    return drawn[0]
+
+
+def _by_content(job: ConversionJob, pdf: pikepdf.Pdf, found: _Survey) -> Converted | None:
+    """A scanner's PDF (one image a page, nothing else) re-encoded page by page for what
+    each page carries (content.py); None for any other PDF, or when the result is still
+    over the limit."""
+    scanned = [_scanned_page(page, found) for page in pdf.pages]
+    if not scanned or any(image is None for image in scanned):
+        return None
+    encoded: list[EncodedPage] = []
+    for image in scanned:
+        assert image is not None
+        encoded.append(encode_page(image.image(pdf), image.dpi))
+    size = write_pdf(encoded, job.target)
+    if size > job.size_limit:
+        return None
+    return Converted(
+        "pdf",
+        len(encoded),
+        size,
+        CONTENT_STEP,
+        False,
+        round(min(page.dpi for page in encoded), 1),
+        tuple(page.record for page in encoded),
+    )
+
+
 def normalise_pdf(job: ConversionJob) -> Converted:
     with open_checked(job) as pdf:
         found = survey(pdf, job.max_pixels)
+        by_content = _by_content(job, pdf, found)
+        if by_content is not None:
+            return by_content
         images = list(found.images.values())
         kept = sum(i.raw_size for i in images if i.compressed)
         if kept <= job.size_limit:

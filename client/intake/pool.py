@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -19,7 +20,7 @@ from contextlib import contextmanager, suppress
 from typing import TypeVar
 
 from client.intake import rejection as rj
-from client.intake.converted import ConversionJob, ConversionOutcome
+from client.intake.converted import ConversionJob, ConversionOutcome, EnvironmentFailure
 from client.intake.normalise import init_worker, normalise
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,37 @@ def _noop() -> None:
     return None
 
 
+KILLED_MESSAGE = (
+    "Proses konversi dihentikan dari luar (mis. memori komputer habis). Berkas tetap di "
+    "tempatnya dan dicoba lagi nanti."
+)
+
+
+def _killed_from_outside(pool: ProcessPoolExecutor) -> bool:
+    """Whether a worker of the broken `pool` died of SIGKILL (the executor itself ends the
+    others with SIGTERM; a crash in a library exits with SIGSEGV, SIGABRT or a code)."""
+    if not hasattr(signal, "SIGKILL"):
+        return False  # Windows: no signals to tell them apart
+    processes = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        with suppress(Exception):
+            process.join(timeout=2)
+            if process.exitcode == -signal.SIGKILL:
+                return True
+    return False
+
+
+def _start_workers(pool: ProcessPoolExecutor, workers: int) -> None:
+    """Have `pool` start its `workers` processes and wait until they run."""
+    futures: list[Future[None]] = [pool.submit(_noop) for _ in range(workers)]
+    for future in futures:
+        try:
+            future.result(timeout=60)
+        except Exception:  # a failed start shows again, and is handled, on use
+            log.warning("pekerja konversi gagal dimulai", exc_info=True)
+            return
+
+
 class ConversionPool:
     """Runs `normalise` in `workers` processes; `convert` is thread-safe."""
 
@@ -105,6 +137,10 @@ class ConversionPool:
                     initializer=init_worker,
                     initargs=(self.memory_mb,),
                 )
+                # Started before any job is timed: the time limit is for converting a
+                # file, and a spawned worker's imports on a busy machine can take longer
+                # than that by themselves (a good file would be refused as "too slow").
+                _start_workers(self._pool, self.workers)
             return self._pool, self._generation
 
     def _renew(self, generation: int, *, kill: bool) -> None:
@@ -124,13 +160,7 @@ class ConversionPool:
 
     def warm_up(self) -> None:
         """Start the worker processes now rather than on the first scan."""
-        pool, _ = self._current()
-        futures: list[Future[None]] = [pool.submit(_noop) for _ in range(self.workers)]
-        for future in futures:
-            try:
-                future.result(timeout=60)
-            except Exception:  # a failed start shows again, and is handled, on use
-                log.warning("pekerja konversi gagal dimulai", exc_info=True)
+        self._current()
 
     def convert(self, job: ConversionJob) -> ConversionOutcome:
         suspect = False
@@ -146,7 +176,15 @@ class ConversionPool:
                     self._renew(generation, kill=True)
                     return ConversionOutcome(rejection=rj.timed_out(self.time_limit))
                 except BrokenProcessPool as exc:
+                    killed = suspect and _killed_from_outside(pool)
                     self._renew(generation, kill=False)
+                    if killed:
+                        # SIGKILL comes from outside (the OOM killer, a person, a
+                        # shutdown), never from a file: the scan waits for a later pass.
+                        log.warning("pekerja konversi dimatikan dari luar; dicoba lagi nanti")
+                        return ConversionOutcome(
+                            environment=EnvironmentFailure(KILLED_MESSAGE, repr(exc))
+                        )
                     if suspect:
                         log.warning("pekerja konversi berhenti mendadak pada satu berkas")
                         return ConversionOutcome(rejection=rj.crashed(repr(exc)))

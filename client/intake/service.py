@@ -21,7 +21,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path, PurePath
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
@@ -39,8 +38,8 @@ from client.intake.filing import (
 )
 from client.intake.ignore import is_ignored
 from client.intake.naming import Recognition, copies_last, copy_of, recognise, redact_nik
+from client.intake.page_reading import ReadJob, ReadOutcome, ocr_available, read_scan, sheet_on
 from client.intake.pool import ConversionPool
-from client.intake.reading import ReadJob, ReadOutcome, ocr_available, read_scan, sheet_on
 from client.intake.recognition import Verdict, judge, read_page
 from client.intake.rejection import Rejection
 from client.intake.results import IntakeResult, IntakeStatus, IntakeSummary
@@ -48,15 +47,11 @@ from client.intake.settings import IntakeSettings, ProcessedAction
 from client.intake.stability import StabilityTracker
 from store.blobs import BlobStore
 from store.database import Store
-from store.errors import StoreError
+from store.errors import StoreError, disk_full_message, is_disk_full
 from store.models import Blob, Dokumen, InboxItem
 from store.pegawai import get_pegawai_by_nip
 from store.rules import RulesConfig, default_config, dokumen_kinds
 from store.usulan import attach_dokumen, live_dokumen, note_history
-
-if TYPE_CHECKING:
-    from client.intake.events import IntakeEvent
-    from client.intake.watcher import Watcher
 
 log = logging.getLogger(__name__)
 
@@ -111,12 +106,6 @@ class IntakeService:
         _tb: TracebackType | None,
     ) -> None:
         self.close()
-
-    def watcher(self, on_event: Callable[[IntakeEvent], None] | None = None) -> Watcher:
-        """A watcher over the configured scan folders, posting to `on_event`."""
-        from client.intake.watcher import Watcher
-
-        return Watcher(self, on_event)
 
     # -- folders ------------------------------------------------------------------------
 
@@ -225,9 +214,20 @@ class IntakeService:
             verdict = self._judge(found, reading.text)
             found, hold, note = verdict.found, verdict.hold, verdict.note
 
-        self._staging.mkdir(parents=True, exist_ok=True)
-        fd, staged_name = tempfile.mkstemp(dir=self._staging, prefix="intake-", suffix=".pdf.part")
-        os.close(fd)
+        try:
+            self._staging.mkdir(parents=True, exist_ok=True)
+            fd, staged_name = tempfile.mkstemp(
+                dir=self._staging, prefix="intake-", suffix=".pdf.part"
+            )
+            os.close(fd)
+        except OSError as exc:  # the machine, not the scan: it stays for a later pass
+            log.error("folder kerja intake tidak dapat ditulis: %r", exc)
+            message = (
+                disk_full_message("Hasil konversi")
+                if is_disk_full(exc)
+                else "Folder kerja Berkas tidak dapat ditulis."
+            )
+            return result(IntakeStatus.FAILED, f"{message} Berkas asli tetap di tempatnya.")
         staged = Path(staged_name)
         try:
             outcome = self.pool.convert(
@@ -240,6 +240,12 @@ class IntakeService:
                 )
             )
             converting[0] = outcome.seconds
+            if outcome.environment is not None:
+                log.warning("konversi tertunda: %s", outcome.environment.cause)
+                return result(
+                    IntakeStatus.FAILED,
+                    f"{outcome.environment.message} Berkas asli tetap di tempatnya.",
+                )
             if outcome.rejection is not None:
                 return self._quarantine(
                     path, root, relative, outcome.rejection, result, size_before=info.st_size
@@ -321,9 +327,12 @@ class IntakeService:
             return result(IntakeStatus.FAILED, f"{exc.message} Berkas asli tetap di tempatnya.")
         except OSError as exc:
             log.error("penyimpanan gagal: %r", exc)
-            return result(
-                IntakeStatus.FAILED, "Dokumen tidak dapat disimpan; berkas asli tetap di tempatnya."
+            what = (
+                disk_full_message("Dokumen")
+                if is_disk_full(exc)
+                else "Dokumen tidak dapat disimpan."
             )
+            return result(IntakeStatus.FAILED, f"{what} Berkas asli tetap di tempatnya.")
         common: dict[str, object] = {
             "sha256": stored.sha256,
             "size_before": info.st_size,
@@ -593,12 +602,9 @@ class IntakeService:
                     )
                 )
             old = next((d for d in live_dokumen(session, usulan.id) if d.kode == kode), None)
-            try:
-                dokumen = attach_dokumen(
-                    session, usulan, kode, sha256=sha, size=size, pages=pages, terlalu_besar=too_big
-                )
-            except StoreError as exc:
-                raise IntakeError(exc.message, exc.cause) from exc
+            dokumen = attach_dokumen(
+                session, usulan, kode, sha256=sha, size=size, pages=pages, terlalu_besar=too_big
+            )
             if old is not None and old.sha256 != sha:
                 note_history(session, usulan, replacement_note(kode, old, sha, fresh.original_name))
             fresh.state = "diproses"

@@ -32,3 +32,15 @@ def sealed_answer(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
         415: {"model": ErrorBody},
         422: {"model": ErrorBody},
     }
+
+
+def query_parameters(model: type[BaseModel]) -> dict[str, Any]:
+    """`openapi_extra` declaring `model`'s fields as query parameters, for endpoints that
+    parse their query themselves (to refuse unknown parameters)."""
+    schema = model.model_json_schema()
+    return {
+        "parameters": [
+            {"name": name, "in": "query", "required": False, "schema": field_schema}
+            for name, field_schema in schema.get("properties", {}).items()
+        ]
+    }

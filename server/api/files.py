@@ -1,5 +1,5 @@
-"""Documents: tus 1.0 uploads (core, creation, checksum, termination, expiration) and
-signed downloads with Range.
+"""Documents: tus 1.0 uploads (core, creation, creation-with-upload, checksum, termination,
+expiration) and signed downloads with Range.
 
 POST /v1/files is a signed request like every other; it answers with
 `Location: /v1/files/<upload_id>?cap=<capability>`. HEAD, PATCH and DELETE on that URL
@@ -113,20 +113,56 @@ async def create_upload(
             f"Dokumen melebihi batas unggah {svc.settings.max_upload_size} bita.",
             headers={"Tus-Max-Size": str(svc.settings.max_upload_size)},
         )
-    if caller.body:
-        raise ApiError(400, "badan_tidak_didukung", "Permintaan pembuatan unggahan harus kosong.")
+    first = caller.body  # creation-with-upload: the body is the upload's first bytes
+    if first:
+        _check_first_chunk(request, first, length)
     meta = parse_metadata(request.headers.get("upload-metadata"))
     upload, capability = await run_in_threadpool(svc.uploads.create, caller, length, meta)
+    svc.metrics.upload_sessions.labels("created").inc()
+    if first:
+        await run_in_threadpool(_write_first_chunk, svc, upload.id, first)
+        upload = await run_in_threadpool(svc.uploads.advance, upload, len(first))
+        svc.metrics.upload_bytes.inc(len(first))
     headers = {
         "Location": f"/v1/files/{upload.id}?cap={capability}",
         "Upload-Expires": http_date(upload.expires_at),
-        "Upload-Offset": "0",
+        "Upload-Offset": str(upload.offset),
     }
-    if length == 0:
+    if upload.offset == length:
         stored = await run_in_threadpool(svc.uploads.finish, upload)
         headers[FILE_ID_HEADER] = stored.id
         headers.pop("Upload-Expires")
+        svc.metrics.upload_sessions.labels("completed").inc()
     return Response(status_code=201, headers=headers)
+
+
+def _check_first_chunk(request: Request, first: bytes, length: int) -> None:
+    """A creation that carries data (tus creation-with-upload): the same rules as a PATCH
+    at offset 0, checked before anything is created."""
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != OFFSET_MEDIA_TYPE:
+        raise ApiError(
+            415, "jenis_isi_salah", f"Isi pembuatan unggahan harus berjenis {OFFSET_MEDIA_TYPE}."
+        )
+    if len(first) > length:
+        raise ApiError(413, "melebihi_panjang", "Potongan melebihi Upload-Length unggahan.")
+    checksum = parse_checksum(request.headers.get("upload-checksum"))
+    if checksum is not None and CHECKSUM_ALGORITHMS[checksum[0]](first).digest() != checksum[1]:
+        raise ApiError(
+            460,
+            "checksum_salah",
+            "Checksum potongan unggahan tidak cocok; potongan dibuang, kirim ulang.",
+        )
+
+
+def _write_first_chunk(svc: Services, upload_id: str, data: bytes) -> None:
+    # Nobody else holds the capability yet: no lock needed; fsynced before it is recorded.
+    fd = os.open(svc.blobs.partial_path(upload_id), os.O_RDWR)
+    try:
+        _write_all(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @router.head("/v1/files/{upload_id}", summary="Offset unggahan (kapabilitas)", responses=_ERRORS)
@@ -138,7 +174,10 @@ async def upload_offset(
 ) -> Response:
     _require_tus(request)
     upload = await run_in_threadpool(svc.uploads.open, upload_id, cap)
-    return Response(status_code=200, headers=_progress_headers(upload))
+    headers = _progress_headers(upload)
+    if upload.upload_metadata:  # creation extension: HEAD repeats the client's metadata
+        headers["Upload-Metadata"] = upload.upload_metadata
+    return Response(status_code=200, headers=headers)
 
 
 @router.patch(
@@ -161,7 +200,17 @@ async def upload_chunk(
         )
     offset = _int_header(request, "upload-offset")
     checksum = parse_checksum(request.headers.get("upload-checksum"))
-    upload = await run_in_threadpool(svc.uploads.open, upload_id, cap)
+    upload = _at_offset(await run_in_threadpool(svc.uploads.open, upload_id, cap), offset)
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and offset + int(declared) > upload.length:
+        raise ApiError(413, "melebihi_panjang", "Potongan melebihi Upload-Length unggahan.")
+    done = await _receive_chunk(svc, request, upload_id, cap, offset, checksum)
+    if done is None:  # the client went away; whatever was kept is recorded
+        return Response(status_code=400)
+    return Response(status_code=204, headers=_progress_headers(done))
+
+
+def _at_offset(upload: Upload, offset: int) -> Upload:
     if offset != upload.offset:
         raise ApiError(
             409,
@@ -170,29 +219,46 @@ async def upload_chunk(
             f"client {offset}, server {upload.offset}",
             headers={"Upload-Offset": str(upload.offset)},
         )
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and offset + int(declared) > upload.length:
-        raise ApiError(413, "melebihi_panjang", "Potongan melebihi Upload-Length unggahan.")
-    received = await _receive_chunk(svc, request, upload, checksum)
-    if received is None:  # the client went away; whatever was kept is recorded
-        return Response(status_code=400)
-    if received:
-        upload = await run_in_threadpool(svc.uploads.advance, upload, offset + received)
-    if upload.offset == upload.length and upload.completed_at is None:
-        await run_in_threadpool(svc.uploads.finish, upload)
-    return Response(status_code=204, headers=_progress_headers(upload))
+    return upload
 
 
 async def _receive_chunk(
     svc: Services,
     request: Request,
-    upload: Upload,
+    upload_id: str,
+    cap: str | None,
+    offset: int,
     checksum: tuple[str, bytes] | None,
-) -> int | None:
-    """Append the body to the partial file at the upload's offset; returns the bytes kept,
-    or None if the client disconnected (keeping what arrived, unless a checksum was sent).
+) -> Upload | None:
+    """On PostgreSQL the upload is first held through the database (several hosts may
+    share the blob folder, where file locks do not reach every host): 423 when another
+    process holds it. The flock below then guards against threads of this host."""
+    if svc.db.is_sqlite:
+        return await _receive_chunk_locked(svc, request, upload_id, cap, offset, checksum)
+    with svc.uploads.hold(upload_id) as held:
+        if not held:
+            raise ApiError(423, "sedang_dipakai", "Unggahan ini sedang menerima potongan lain.")
+        return await _receive_chunk_locked(svc, request, upload_id, cap, offset, checksum)
+
+
+async def _receive_chunk_locked(
+    svc: Services,
+    request: Request,
+    upload_id: str,
+    cap: str | None,
+    offset: int,
+    checksum: tuple[str, bytes] | None,
+) -> Upload | None:
+    """Append the body to the partial file at `offset` and record the new offset; returns
+    the upload as recorded, or None if the client disconnected (keeping what arrived,
+    unless a checksum was sent).
+
+    Everything from reading the recorded offset to recording the new one (and completing
+    the upload) happens under the partial file's lock: a PATCH that comes in meanwhile
+    gets 423, and one that comes after sees the new offset, so the file can never be cut
+    back below, or grow past, what the database records.
     """
-    path = svc.blobs.partial_path(upload.id)
+    path = svc.blobs.partial_path(upload_id)
     try:
         fd = os.open(path, os.O_RDWR)
     except FileNotFoundError:
@@ -204,6 +270,8 @@ async def _receive_chunk(
             raise ApiError(
                 423, "sedang_dipakai", "Unggahan ini sedang menerima potongan lain."
             ) from None
+        # The offset read before the lock may be stale: a PATCH that held it has moved on.
+        upload = _at_offset(await run_in_threadpool(svc.uploads.open, upload_id, cap), offset)
         start = upload.offset
         # Bytes past the recorded offset (from a cut that was never recorded) are not ours.
         os.ftruncate(fd, start)
@@ -237,13 +305,17 @@ async def _receive_chunk(
                 "Checksum potongan unggahan tidak cocok; potongan dibuang, kirim ulang.",
             )
         await run_in_threadpool(os.fsync, fd)
+        if received:
+            upload = await run_in_threadpool(svc.uploads.advance, upload, start + received)
+            svc.metrics.upload_bytes.inc(received)
+        if disconnected:
+            return None
+        if upload.offset == upload.length and upload.completed_at is None:
+            await run_in_threadpool(svc.uploads.finish, upload)
+            svc.metrics.upload_sessions.labels("completed").inc()
+        return upload
     finally:
         os.close(fd)
-    if disconnected:
-        if received:
-            await run_in_threadpool(svc.uploads.advance, upload, start + received)
-        return None
-    return received
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -268,6 +340,7 @@ async def terminate_upload(
     _require_tus(request)
     upload = await run_in_threadpool(svc.uploads.open, upload_id, cap)
     await run_in_threadpool(svc.uploads.discard, upload.id)
+    svc.metrics.upload_sessions.labels("terminated").inc()
     return Response(status_code=204)
 
 

@@ -1,4 +1,5 @@
-"""The shared OPD key: PUT/GET /v1/opd/key, devices needing it, and re-wrapping."""
+"""The shared OPD key: PUT/GET /v1/opd/key, devices needing it, key requests and
+re-wrapping."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from server import opd_keys
 from server.api.docs import SEALED_BODY, sealed_answer
 from server.auth import open_request, sealed_response
 from server.services import CallerDep, ServicesDep
-from sync.protocol import DevicesNeedingKey, OpdKeyInfo, OpdKeyUpload, WrappedKey
+from sync.protocol import (
+    DevicesNeedingKey,
+    KeyRequests,
+    KeyRequestStatus,
+    OpdKeyInfo,
+    OpdKeyUpload,
+    WrappedKey,
+)
 
 router = APIRouter(tags=["kunci OPD"])
 
@@ -60,3 +68,23 @@ def get_devices_needing_key(caller: CallerDep, svc: ServicesDep) -> Response:
 def post_wrapped_key(caller: CallerDep, svc: ServicesDep) -> Response:
     body = open_request(caller, WrappedKey, svc.keys.encryption)
     return sealed_response(caller, opd_keys.wrap_for_device(svc.db, caller, body))
+
+
+@router.post(
+    "/v1/opd/key/request",
+    summary="Perangkat OPD meminta salinan kunci OPD (pemulihan setelah kehilangan total)",
+    description="Tanpa badan. Permintaan tampil di antrean verifikator sampai salinan kunci "
+    "dibagikan; mengulang permintaan tidak membuat yang baru.",
+    responses=sealed_answer(KeyRequestStatus),
+)
+def post_key_request(caller: CallerDep, svc: ServicesDep) -> Response:
+    return sealed_response(caller, opd_keys.request_key(svc.db, caller))
+
+
+@router.get(
+    "/v1/opd/key/requests",
+    summary="Permintaan kunci OPD yang menunggu (antrean verifikator)",
+    responses=sealed_answer(KeyRequests),
+)
+def get_key_requests(caller: CallerDep, svc: ServicesDep) -> Response:
+    return sealed_response(caller, opd_keys.key_requests(svc.db, caller))

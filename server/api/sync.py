@@ -6,12 +6,19 @@ from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from server.api.docs import SEALED_BODY, sealed_answer
-from server.auth import sealed_response
-from server.changes import changes_since
+from server.api.docs import SEALED_BODY, query_parameters, sealed_answer
+from server.auth import sealed_json_response, sealed_response
+from server.changes import changes_json
 from server.errors import ApiError
 from server.services import CallerDep, ServicesDep
-from sync.protocol import ChangesPage, ChangesQuery, PushRequest, PushResponse
+from sync.protocol import (
+    EPOCH_HEADER,
+    ChangesPage,
+    ChangesQuery,
+    PushRequest,
+    PushResponse,
+    ServerEpoch,
+)
 
 router = APIRouter(tags=["sinkronisasi"])
 
@@ -29,9 +36,19 @@ _SEAL_INLINE_RESULTS = 50
 )
 async def push_ops(request: Request, svc: ServicesDep) -> Response:
     caller, body = await svc.auth.open(request, PushRequest, svc.keys.encryption)
+    known = request.headers.get(EPOCH_HEADER)
+    if known is not None and known != svc.epoch:
+        # The device last synced with this server before it was restored from a backup:
+        # it must first send again what it had acknowledged (PROTOCOL.md 9).
+        raise ApiError(
+            409,
+            "epoch_berubah",
+            "Server telah dipulihkan dari cadangan; perangkat mengirim ulang perubahannya.",
+        )
     # Pushes are serial writes: they queue for the one writer thread (server.push_queue),
     # in arrival order, instead of parking request threads on the database's write lock.
     result = await svc.pushes.push(caller, body.ops)
+    svc.metrics.count_push(result.results)
     if len(result.results) <= _SEAL_INLINE_RESULTS:
         return sealed_response(caller, result)  # a fraction of a millisecond
     return await run_in_threadpool(sealed_response, caller, result)
@@ -41,6 +58,7 @@ async def push_ops(request: Request, svc: ServicesDep) -> Response:
     "/v1/sync/changes",
     summary="Tarik perubahan sejak nomor urut tertentu",
     description="Halaman ChangesPage tersegel untuk perangkat, urut menurut nomor urut server.",
+    openapi_extra=query_parameters(ChangesQuery),
     responses=sealed_answer(ChangesPage),
 )
 async def pull_changes(
@@ -63,6 +81,18 @@ async def pull_changes(
         ) from None
 
     def page() -> Response:
-        return sealed_response(caller, changes_since(svc.db, caller, query.since, query.limit))
+        return sealed_json_response(caller, changes_json(svc.db, caller, query.since, query.limit))
 
     return await run_in_threadpool(page)
+
+
+@router.get(
+    "/v1/sync/epoch",
+    summary="Epoch server (berganti setiap pemulihan dari cadangan)",
+    description="ServerEpoch tersegel. Perangkat memanggilnya bila tajuk Berkas-Epoch "
+    "berubah; epoch baru berarti server dipulihkan dan perangkat mengirim ulang op yang "
+    "sudah diakui (PROTOCOL.md 9).",
+    responses=sealed_answer(ServerEpoch),
+)
+async def server_epoch(caller: CallerDep, svc: ServicesDep) -> Response:
+    return sealed_response(caller, ServerEpoch(epoch=svc.epoch))

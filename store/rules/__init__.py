@@ -14,7 +14,9 @@ from store.rules.dokumen import (
     DokumenKind,
     Layanan,
     checklist,
+    default_jenis,
     dokumen_kinds,
+    exceeds_limit,
     find_kode_in_name,
     jenis_options,
     match_kode,
@@ -22,7 +24,7 @@ from store.rules.dokumen import (
 from store.rules.eligibility import Eligibility
 from store.rules.errors import RuleError
 from store.rules.golongan import ALL_GOLONGAN, Golongan, next_golongan, parse_golongan
-from store.rules.jabatan import JabatanKind
+from store.rules.jabatan import JabatanKind, parse_jabatan
 from store.rules.kp import (
     KpEligibility,
     KpJenis,
@@ -31,9 +33,16 @@ from store.rules.kp import (
     kp_eligibility,
     kp_periods_of_year,
     next_kp_period,
+    parse_kp_jenis,
 )
 from store.rules.nik import Nik, parse_nik
-from store.rules.nip import Nip, is_valid_pppk_number, normalise_nip, parse_nip
+from store.rules.nip import (
+    Nip,
+    is_valid_pppk_number,
+    looks_like_pppk,
+    normalise_nip,
+    parse_nip,
+)
 from store.rules.pendidikan import Pendidikan, education_ceiling, parse_pendidikan
 from store.rules.pensiun import (
     PensiunJenis,
@@ -88,8 +97,10 @@ __all__ = [
     "checklist",
     "current_kp_period",
     "default_config",
+    "default_jenis",
     "dokumen_kinds",
     "education_ceiling",
+    "exceeds_limit",
     "find_kode_in_name",
     "format_tanggal",
     "is_valid_pppk_number",
@@ -97,12 +108,15 @@ __all__ = [
     "kp_eligibility",
     "kp_periods_of_year",
     "load_rules_config",
+    "looks_like_pppk",
     "match_kode",
     "next_golongan",
     "next_kp_period",
     "next_statuses",
     "normalise_nip",
     "parse_golongan",
+    "parse_jabatan",
+    "parse_kp_jenis",
     "parse_nik",
     "parse_nip",
     "parse_pendidikan",

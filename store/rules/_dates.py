@@ -9,6 +9,8 @@ from __future__ import annotations
 import calendar
 from datetime import date
 
+from store.rules.errors import RuleError
+
 BULAN = (
     "Januari",
     "Februari",
@@ -66,6 +68,8 @@ def whole_years_between(start: date, end: date) -> int:
 
 def format_tanggal(day: date) -> str:
     """`date(2025, 2, 1)` -> ``"1 Februari 2025"``."""
+    if not isinstance(day, date):
+        raise RuleError("Tanggal harus berupa tanggal", field="tanggal")
     return f"{day.day} {BULAN[day.month - 1]} {day.year}"
 
 

@@ -38,7 +38,8 @@ from store.rules.jabatan import JabatanKind
 DEFAULTS_NAME = "defaults.toml"
 
 _KODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
-_MONTH_DAY = re.compile(r"^(\d{1,2})-(\d{1,2})$")
+_MONTH_DAY = re.compile(r"^(\d{1,2})-(\d{1,2}|akhir)$", re.IGNORECASE)
+_PROVINSI_KODE = re.compile(r"^[0-9]{2}$")
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
@@ -63,10 +64,20 @@ GolonganValue = Annotated[Golongan, PlainValidator(_to_golongan)]
 
 @dataclass(frozen=True)
 class MonthDay:
-    """A day of the year without the year, as written in the TOML ("12-15")."""
+    """A day of the year without the year, as written in the TOML ("12-15").
+
+    "MM-akhir" is the month's last day, whatever the year: "02-akhir" is
+    28 February, or 29 in a leap year. It is kept as day 31, which
+    `clamped_date` pulls back to the month's end.
+    """
 
     month: int
     day: int
+
+    @property
+    def end_of_month(self) -> bool:
+        """True for "MM-akhir" (and for any day the month never reaches)."""
+        return self.day >= 31
 
 
 def _to_month_day(value: object) -> MonthDay:
@@ -74,8 +85,12 @@ def _to_month_day(value: object) -> MonthDay:
         return value
     match = _MONTH_DAY.match(value) if isinstance(value, str) else None
     if match is None:
-        raise ValueError('harus berupa teks "BB-HH" (bulan-hari), misalnya "12-15"')
-    month, day = int(match.group(1)), int(match.group(2))
+        raise ValueError(
+            'harus berupa teks "BB-HH" (bulan-hari), misalnya "12-15", '
+            'atau "BB-akhir" untuk hari terakhir bulan itu'
+        )
+    month = int(match.group(1))
+    day = 31 if match.group(2).lower() == "akhir" else int(match.group(2))
     if not 1 <= month <= 12:
         raise ValueError(f"bulan {month} tidak ada (harus 01-12)")
     if not 1 <= day <= 31:
@@ -135,11 +150,25 @@ class KpPeriodRule(_Frozen):
         return self
 
 
+class StrukturalStepBelow(_Frozen):
+    """KP pilihan struktural when the pangkat is one step below the jabatan's lowest.
+
+    Whole years needed in the pangkat and in the jabatan (PP 99/2000: 1 and 1).
+    """
+
+    pangkat_years: Count
+    jabatan_years: Count
+
+
 class KpRules(_Frozen):
-    """Kenaikan pangkat: periods, minimum years in pangkat, education ceiling scope."""
+    """Kenaikan pangkat: periods, minimum years in pangkat, education ceiling scope,
+    KP pilihan struktural one step below the jabatan, penyesuaian ijazah targets."""
 
     min_years: Mapping[KpJenis, Count]
     ceiling_jenis: tuple[KpJenis, ...]
+    struktural_step_below: StrukturalStepBelow
+    # The golongan a new ijazah opens by penyesuaian ijazah; a level left out opens none.
+    ijazah_targets: Mapping[Pendidikan, GolonganValue]
     periods: tuple[KpPeriodRule, ...]
 
     @field_validator("min_years")
@@ -158,6 +187,23 @@ class KpRules(_Frozen):
         if doubled:
             raise ValueError(f"bulan TMT {', '.join(map(str, doubled))} ditulis lebih dari sekali")
         return tuple(sorted(value, key=lambda period: period.tmt_month))
+
+
+# --- NIK ----------------------------------------------------------------------
+
+
+class NikRules(_Frozen):
+    """NIK: the province codes (Kemendagri) a NIK may start with, code -> name."""
+
+    provinsi: Mapping[str, Annotated[str, Field(min_length=1)]] = Field(min_length=1)
+
+    @field_validator("provinsi")
+    @classmethod
+    def _two_digit_codes(cls, value: Mapping[str, str]) -> Mapping[str, str]:
+        bad = [kode for kode in value if not _PROVINSI_KODE.match(kode)]
+        if bad:
+            raise ValueError(f'kode provinsi {", ".join(bad)} harus dua digit (misalnya "32")')
+        return value
 
 
 # --- pendidikan ---------------------------------------------------------------
@@ -305,6 +351,7 @@ class RulesConfig(_Frozen):
     """Every configurable rule, validated; build it with `load_rules_config`."""
 
     kp: KpRules
+    nik: NikRules
     pendidikan: PendidikanRules
     pensiun: PensiunRules
     dokumen: DokumenRules
@@ -469,7 +516,7 @@ def _read_override(path: Path) -> dict[str, Any]:
         raise RuleError(
             f"Berkas konfigurasi aturan {path} tidak ditemukan.", field="config", detail=str(exc)
         ) from exc
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
         raise RuleError(
             f"Berkas konfigurasi aturan {path} tidak dapat dibaca.",
             field="config",
@@ -478,11 +525,19 @@ def _read_override(path: Path) -> dict[str, Any]:
     return _parse_toml(raw, str(path))
 
 
-def load_rules_config(override: Path | None = None) -> RulesConfig:
+def load_rules_config(override: Path | str | None = None) -> RulesConfig:
     """The shipped defaults, with the BKD's `override` TOML merged over them.
 
     Raises RuleError (naming the file and each problem) if the result is invalid.
     """
+    if isinstance(override, str):
+        override = Path(override)
+    elif override is not None and not isinstance(override, Path):
+        raise RuleError(
+            "Berkas konfigurasi aturan harus berupa path berkas TOML.",
+            field="config",
+            detail=type(override).__name__,
+        )
     raw = resources.files(__package__ or "store.rules").joinpath(DEFAULTS_NAME).read_bytes()
     data = _parse_toml(raw, DEFAULTS_NAME)
     source = DEFAULTS_NAME
@@ -510,4 +565,12 @@ def default_config() -> RulesConfig:
 
 def resolve_config(config: RulesConfig | None) -> RulesConfig:
     """`config`, or the shipped defaults when None (how every rule takes its config)."""
-    return default_config() if config is None else config
+    if config is None:
+        return default_config()
+    if not isinstance(config, RulesConfig):
+        raise RuleError(
+            "Konfigurasi aturan tidak valid: harus hasil load_rules_config",
+            field="config",
+            detail=type(config).__name__,
+        )
+    return config

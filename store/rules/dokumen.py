@@ -6,6 +6,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from store.rules._inputs import as_enum, as_text
 from store.rules._kinds import Layanan
 from store.rules.config import RulesConfig, alias_key, resolve_config
 from store.rules.errors import RuleError
@@ -15,7 +16,9 @@ __all__ = [
     "DokumenKind",
     "Layanan",
     "checklist",
+    "default_jenis",
     "dokumen_kinds",
+    "exceeds_limit",
     "find_kode_in_name",
     "jenis_options",
     "match_kode",
@@ -62,18 +65,21 @@ def dokumen_kinds(config: RulesConfig | None = None) -> dict[str, DokumenKind]:
 
 
 def _layanan(layanan: Layanan | str) -> Layanan:
-    try:
-        return Layanan(layanan)
-    except ValueError:
-        choices = ", ".join(item.value for item in Layanan)
-        raise RuleError(
-            f"Layanan tidak dikenal: {layanan!r} (pilihan: {choices})", field="layanan"
-        ) from None
+    return as_enum(layanan, Layanan, "layanan", "Layanan")
 
 
-def jenis_options(layanan: Layanan, config: RulesConfig | None = None) -> list[str]:
+def jenis_options(layanan: Layanan | str, config: RulesConfig | None = None) -> list[str]:
     """The jenis a `layanan` offers, in configured order (e.g. KP: reguler, ...)."""
     return list(resolve_config(config).checklists[_layanan(layanan)])
+
+
+def default_jenis(layanan: Layanan | str, config: RulesConfig | None = None) -> str:
+    """The jenis an usulan of `layanan` gets when none is chosen: the first configured.
+
+    KP: reguler, pensiun: bup, pindah: pindah with the shipped checklists. The
+    CLI and the new-usulan dialog both start from it.
+    """
+    return jenis_options(layanan, config)[0]  # the config refuses a layanan without jenis
 
 
 def checklist(
@@ -82,7 +88,7 @@ def checklist(
     """The dokumen an usulan of `layanan`/`jenis` needs, in order."""
     cfg = resolve_config(config)
     service = _layanan(layanan)
-    jenis = str(jenis)
+    jenis = as_text(jenis, "jenis", "Jenis layanan").strip()
     if jenis not in cfg.checklists[service]:
         raise RuleError(
             f"Jenis {jenis!r} tidak dikenal untuk layanan {service.label} "
@@ -106,7 +112,7 @@ def match_kode(text: str, config: RulesConfig | None = None) -> str | None:
     The whole text must be one code, nama or alias; to search a longer file
     name use `find_kode_in_name`.
     """
-    key = alias_key(text)
+    key = alias_key(as_text(text, "kode", "Nama dokumen"))
     return resolve_config(config).dokumen.alias_table().get(key) if key else None
 
 
@@ -120,9 +126,12 @@ def find_kode_in_name(
     longest match wins, then the earliest, so "sk cpns" is SK_CPNS and never
     SK_PNS. `among` limits the search to some codes (an usulan's checklist).
     """
+    name = as_text(name, "nama_berkas", "Nama berkas")
     table = resolve_config(config).dokumen.alias_table()
     if among is not None:
-        wanted = set(among)
+        if isinstance(among, str) or not isinstance(among, Collection):
+            raise RuleError("Daftar kode dokumen harus berupa kumpulan kode", field="among")
+        wanted = {kode for kode in among if isinstance(kode, str)}
         table = {key: kode for key, kode in table.items() if kode in wanted}
     if not table:
         return None
@@ -140,3 +149,14 @@ def find_kode_in_name(
             if kode is not None and len(joined) > best_length:
                 best_length, best_kode = len(joined), kode
     return best_kode
+
+
+def exceeds_limit(size: int, limit: int) -> bool:
+    """A dokumen of `size` bytes is over its kind's `limit` (0: the kind is unknown)."""
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in (size, limit)):
+        raise RuleError(
+            "Ukuran dokumen tidak dapat dibaca.",
+            field="size",
+            detail=f"size {type(size).__name__}, limit {type(limit).__name__}",
+        )
+    return bool(limit) and size > limit

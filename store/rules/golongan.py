@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from store.rules._inputs import as_text
 from store.rules.errors import RuleError
 
 _ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
@@ -70,8 +71,14 @@ ALL_GOLONGAN: tuple[Golongan, ...] = tuple(
 )
 
 
-def parse_golongan(text: str) -> Golongan:
-    """Read a golongan as people type it: "III/a", "iii/a", "III a", "3a", "3/a"."""
+def parse_golongan(text: Golongan | str) -> Golongan:
+    """Read a golongan as people type it: "III/a", "iii/a", "III a", "3a", "3/a".
+
+    A Golongan is returned as it is; anything that is not text is a RuleError.
+    """
+    if isinstance(text, Golongan):
+        return text
+    text = as_text(text, "golongan", "Golongan")
     match = _PATTERN.match(text)
     if match is None:
         raise RuleError(
@@ -88,7 +95,7 @@ def parse_golongan(text: str) -> Golongan:
     return Golongan(ruang, huruf)
 
 
-def next_golongan(golongan: Golongan) -> Golongan | None:
+def next_golongan(golongan: Golongan | str) -> Golongan | None:
     """The golongan one step up, or None at IV/e."""
-    index = ALL_GOLONGAN.index(golongan)
+    index = ALL_GOLONGAN.index(parse_golongan(golongan))
     return ALL_GOLONGAN[index + 1] if index + 1 < len(ALL_GOLONGAN) else None

@@ -5,6 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 from types import MappingProxyType
 
+from store.rules._inputs import as_enum
+
 
 class JabatanKind(StrEnum):
     """The jenis jabatan of a pegawai."""
@@ -38,3 +40,63 @@ JABATAN_LABELS: MappingProxyType[JabatanKind, str] = MappingProxyType(
         JabatanKind.FUNGSIONAL_AHLI_UTAMA: "Fungsional ahli utama",
     }
 )
+
+
+def _spellings() -> dict[str, JabatanKind]:
+    # Keys are name keys (see `name_key`): lower case, single spaces.
+    table: dict[str, JabatanKind] = {
+        "jpt": JabatanKind.JPT,
+        "jabatan pimpinan tinggi": JabatanKind.JPT,
+        "pimpinan tinggi": JabatanKind.JPT,
+        "eselon i": JabatanKind.JPT,
+        "eselon ii": JabatanKind.JPT,
+        "administrator": JabatanKind.ADMINISTRATOR,
+        "jabatan administrator": JabatanKind.ADMINISTRATOR,
+        "eselon iii": JabatanKind.ADMINISTRATOR,
+        "pengawas": JabatanKind.PENGAWAS,
+        "jabatan pengawas": JabatanKind.PENGAWAS,
+        "eselon iv": JabatanKind.PENGAWAS,
+        "pelaksana": JabatanKind.PELAKSANA,
+        "jabatan pelaksana": JabatanKind.PELAKSANA,
+        "fungsional umum": JabatanKind.PELAKSANA,
+        "jfu": JabatanKind.PELAKSANA,
+        "staf": JabatanKind.PELAKSANA,
+    }
+    for tingkat in ("pratama", "madya", "utama"):
+        for prefix in ("jpt", "jabatan pimpinan tinggi", "pimpinan tinggi"):
+            table[f"{prefix} {tingkat}"] = JabatanKind.JPT
+    for eselon in ("i", "ii"):
+        for sub in ("a", "b"):
+            table[f"eselon {eselon} {sub}"] = JabatanKind.JPT
+            table[f"eselon {eselon}{sub}"] = JabatanKind.JPT
+    for eselon, kind in (("iii", JabatanKind.ADMINISTRATOR), ("iv", JabatanKind.PENGAWAS)):
+        for sub in ("a", "b"):
+            table[f"eselon {eselon} {sub}"] = kind
+            table[f"eselon {eselon}{sub}"] = kind
+    keterampilan = ("keterampilan", "terampil", "pemula", "mahir", "penyelia")
+    ahli = {
+        "ahli pertama": JabatanKind.FUNGSIONAL_AHLI_PERTAMA,
+        "ahli muda": JabatanKind.FUNGSIONAL_AHLI_MUDA,
+        "ahli madya": JabatanKind.FUNGSIONAL_AHLI_MADYA,
+        "ahli utama": JabatanKind.FUNGSIONAL_AHLI_UTAMA,
+    }
+    for prefix in ("", "fungsional ", "jf ", "jft ", "jabatan fungsional "):
+        for word in keterampilan:
+            table[f"{prefix}{word}"] = JabatanKind.FUNGSIONAL_KETERAMPILAN
+        for words, kind in ahli.items():
+            table[f"{prefix}{words}"] = kind
+    return table
+
+
+_SPELLINGS: MappingProxyType[str, JabatanKind] = MappingProxyType(_spellings())
+
+
+def parse_jabatan(text: JabatanKind | str) -> JabatanKind:
+    """Read a jenis jabatan as people write it.
+
+    "JPT pratama", "eselon II.a" -> JPT; "eselon III" -> administrator;
+    "eselon IV" -> pengawas; "fungsional umum"/"JFU" -> pelaksana; "JF ahli
+    muda" -> fungsional ahli muda; "terampil", "mahir", "penyelia" ->
+    fungsional keterampilan. Anything else is a RuleError naming `jabatan`.
+    """
+    return as_enum(text, JabatanKind, "jabatan", "Jenis jabatan", _SPELLINGS)

@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from store.rules._inputs import as_date, nfkc
+from store.rules.config import RulesConfig, resolve_config
 from store.rules.errors import RuleError
 
 NIK_LENGTH = 16
@@ -30,14 +32,26 @@ class Nik:
     urutan: str = field(repr=False)
 
 
-def parse_nik(text: str, today: date | None = None) -> Nik:
+def _nik_text(value: object) -> str:
+    if value is None:
+        raise RuleError("NIK belum diisi", field="nik")
+    if isinstance(value, str):
+        return nfkc(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)  # a spreadsheet cell
+    raise RuleError("NIK harus berupa teks 16 digit", field="nik", detail=type(value).__name__)
+
+
+def parse_nik(text: str | int, today: date | None = None, config: RulesConfig | None = None) -> Nik:
     """Check a NIK and return its parts.
 
-    The two-digit birth year goes in the latest century that does not put the
+    The province must be one of the configured codes (`[nik.provinsi]`). The
+    two-digit birth year goes in the latest century that does not put the
     birth after `today` (default: today's date).
     """
-    today = date.today() if today is None else today
-    digits = _SEPARATORS.sub("", text)
+    today = date.today() if today is None else as_date(today, "today", "Tanggal hari ini")
+    provinces = resolve_config(config).nik.provinsi
+    digits = _SEPARATORS.sub("", _nik_text(text))
     if not _DIGITS.fullmatch(digits):
         raise RuleError(
             "NIK hanya boleh berisi angka" if digits else "NIK belum diisi", field="nik"
@@ -47,8 +61,13 @@ def parse_nik(text: str, today: date | None = None) -> Nik:
             f"NIK harus {NIK_LENGTH} digit, yang diketik {len(digits)} digit", field="nik"
         )
     provinsi, kabupaten_kota, kecamatan = digits[0:2], digits[2:4], digits[4:6]
+    if provinsi not in provinces:
+        raise RuleError(
+            f"Kode provinsi pada NIK tidak dikenal: {provinsi} (dua digit pertama NIK adalah "
+            "kode provinsi Kemendagri, misalnya 32 untuk Jawa Barat)",
+            field="nik",
+        )
     for code, name in (
-        (provinsi, "provinsi"),
         (kabupaten_kota, "kabupaten/kota"),
         (kecamatan, "kecamatan"),
     ):

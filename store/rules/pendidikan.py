@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from types import MappingProxyType
 
+from store.rules._inputs import as_text
 from store.rules._kinds import Pendidikan
 from store.rules.config import RulesConfig, resolve_config
 from store.rules.errors import RuleError
@@ -68,8 +69,11 @@ _SPELLINGS: MappingProxyType[str, Pendidikan] = MappingProxyType(_spellings())
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]+")
 
 
-def parse_pendidikan(text: str) -> Pendidikan:
+def parse_pendidikan(text: Pendidikan | str) -> Pendidikan:
     """Read an education level: "SMA"/"SMK"/"SLTA" -> SLTA, "D-III" -> D3, "S-1" -> S1..."""
+    if isinstance(text, Pendidikan):
+        return text
+    text = as_text(text, "pendidikan", "Pendidikan")
     key = _NOT_ALNUM.sub("", text.upper())
     level = _SPELLINGS.get(key)
     if level is None:
@@ -81,6 +85,6 @@ def parse_pendidikan(text: str) -> Pendidikan:
     return level
 
 
-def education_ceiling(pendidikan: Pendidikan, config: RulesConfig | None = None) -> Golongan:
+def education_ceiling(pendidikan: Pendidikan | str, config: RulesConfig | None = None) -> Golongan:
     """The highest golongan KP reguler can reach with this education."""
-    return resolve_config(config).pendidikan.ceilings[pendidikan]
+    return resolve_config(config).pendidikan.ceilings[parse_pendidikan(pendidikan)]

@@ -13,10 +13,16 @@ from store.rules._dates import (
     whole_months_between,
     whole_years_between,
 )
+from store.rules._inputs import as_date, as_int
 from store.rules._kinds import PensiunJenis
 from store.rules.config import RulesConfig, resolve_config
 from store.rules.eligibility import Eligibility
-from store.rules.jabatan import JabatanKind
+from store.rules.jabatan import JabatanKind, parse_jabatan
+
+# Bounds for ages and month counts given as arguments: wide for any rule, and
+# small enough that date arithmetic stays inside the calendar of _inputs.
+_MAX_AGE = 150
+_MAX_MONTHS = 1200
 
 __all__ = [
     "PensiunJenis",
@@ -29,9 +35,12 @@ __all__ = [
 ]
 
 
-def bup_age(kind: JabatanKind, config: RulesConfig | None = None) -> int:
-    """Batas usia pensiun for a jenis jabatan (58, 60 or 65 by default)."""
-    return resolve_config(config).pensiun.bup[JabatanKind(kind)]
+def bup_age(kind: JabatanKind | str, config: RulesConfig | None = None) -> int:
+    """Batas usia pensiun for a jenis jabatan (58, 60 or 65 by default).
+
+    `kind` may be a name people use ("JPT pratama", "eselon III"; see `parse_jabatan`).
+    """
+    return resolve_config(config).pensiun.bup[parse_jabatan(kind)]
 
 
 def tmt_pensiun(tanggal_lahir: date, bup: int) -> date:
@@ -41,12 +50,14 @@ def tmt_pensiun(tanggal_lahir: date, bup: int) -> date:
     29 February reaches the age on 28 February in a common year, so within
     February: TMT 1 March.
     """
+    tanggal_lahir = as_date(tanggal_lahir, "tanggal_lahir", "Tanggal lahir")
+    bup = as_int(bup, "bup", "Batas usia pensiun", 1, _MAX_AGE)
     return first_of_next_month(add_years(tanggal_lahir, bup))
 
 
 def pensiun_due(
     tanggal_lahir: date,
-    kind: JabatanKind,
+    kind: JabatanKind | str,
     today: date,
     months: int | None = None,
     config: RulesConfig | None = None,
@@ -56,7 +67,9 @@ def pensiun_due(
     `months` defaults to the configured lead (15); a TMT already past gives None.
     """
     cfg = resolve_config(config)
+    today = as_date(today, "today", "Tanggal hari ini")
     lead = cfg.pensiun.lead_months if months is None else months
+    lead = as_int(lead, "months", "Jumlah bulan ke depan", 0, _MAX_MONTHS)
     tmt = tmt_pensiun(tanggal_lahir, bup_age(kind, cfg))
     if today <= tmt <= add_months(today, lead):
         return tmt
@@ -66,6 +79,7 @@ def pensiun_due(
 def pensiun_target_window(tmt: date, config: RulesConfig | None = None) -> tuple[date, date]:
     """When the files should reach the BKD: from 12 to 8 months before `tmt` by default."""
     rules = resolve_config(config).pensiun
+    tmt = as_date(tmt, "tmt", "TMT pensiun")
     return add_months(tmt, -rules.target_lead_months_max), add_months(
         tmt, -rules.target_lead_months_min
     )
@@ -79,6 +93,10 @@ def bup_service_ok(
     By default >= 10 years of service (from TMT CPNS) with >= 5 as PNS.
     """
     rules = resolve_config(config).pensiun
+    tmt_cpns = as_date(tmt_cpns, "tmt_cpns", "TMT CPNS")
+    at = as_date(at, "at", "Tanggal")
+    if tmt_pns is not None:
+        tmt_pns = as_date(tmt_pns, "tmt_pns", "TMT PNS")
     reasons: list[str] = []
     service = whole_months_between(tmt_cpns, at)
     if service < rules.min_service_years * 12:
@@ -109,6 +127,9 @@ def aps_eligible(
     By default: aged >= 45 and >= 20 years of service.
     """
     rules = resolve_config(config).pensiun
+    tanggal_lahir = as_date(tanggal_lahir, "tanggal_lahir", "Tanggal lahir")
+    tmt_cpns = as_date(tmt_cpns, "tmt_cpns", "TMT CPNS")
+    at = as_date(at, "at", "Tanggal")
     reasons: list[str] = []
     age = whole_years_between(tanggal_lahir, at)
     if age < rules.aps_min_age:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
 
+from store.rules._inputs import as_enum
 from store.rules.errors import RuleError
 
 
@@ -94,14 +95,21 @@ class TransitionError(RuleError):
 
 def next_statuses(current: UsulanStatus, role: Role) -> list[UsulanStatus]:
     """The statuses `role` may move an usulan in `current` to (for menus and buttons)."""
-    return [
-        target for target, who in TRANSITIONS[UsulanStatus(current)].items() if who == Role(role)
-    ]
+    current, role = _status(current), _role(role)
+    return [target for target, who in TRANSITIONS[current].items() if who == role]
+
+
+def _status(value: object, field: str = "status") -> UsulanStatus:
+    return as_enum(value, UsulanStatus, field, "Status usulan")
+
+
+def _role(value: object) -> Role:
+    return as_enum(value, Role, "role", "Peran")
 
 
 def check_transition(current: UsulanStatus, target: UsulanStatus, role: Role) -> None:
     """Raise TransitionError unless `role` may move an usulan from `current` to `target`."""
-    current, target, role = UsulanStatus(current), UsulanStatus(target), Role(role)
+    current, target, role = _status(current), _status(target), _role(role)
     allowed = TRANSITIONS[current]
     if target not in allowed:
         if current == target:

@@ -28,6 +28,7 @@ from sync.crypto.httpx_auth import SignedRequestAuth
 from sync.crypto.keys import (
     PrivateKeySet,
     change_passphrase,
+    create_key_file,
     generate_device_keys,
     generate_x25519,
     is_protected,
@@ -80,6 +81,7 @@ __all__ = [
     "WrongPassphrase",
     "add_recipients",
     "change_passphrase",
+    "create_key_file",
     "decrypt_stream",
     "ed25519_public_from_b64",
     "encrypt_stream",

@@ -53,9 +53,9 @@ def _decode_key_bytes(text: str, what: str) -> bytes:
     try:
         raw = b64url_decode(text)
     except ValueError:
-        raise KeyEncodingError(f"{what}: not unpadded base64url") from None
+        raise KeyEncodingError(cause=f"{what}: not unpadded base64url") from None
     if len(raw) != KEY_SIZE:
-        raise KeyEncodingError(f"{what}: expected {KEY_SIZE} bytes, got {len(raw)}")
+        raise KeyEncodingError(cause=f"{what}: expected {KEY_SIZE} bytes, got {len(raw)}")
     return raw
 
 
@@ -70,4 +70,4 @@ def ed25519_public_from_b64(text: str) -> Ed25519PublicKey:
     try:
         return Ed25519PublicKey.from_public_bytes(raw)
     except ValueError:
-        raise KeyEncodingError("ed25519 public key: not a valid point") from None
+        raise KeyEncodingError(cause="ed25519 public key: not a valid point") from None

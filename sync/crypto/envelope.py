@@ -74,7 +74,9 @@ def open_sealed(envelope: bytes, private_key: X25519PrivateKey, aad: bytes = b""
     if len(envelope) < 2:
         raise EnvelopeError("malformed", f"envelope of {len(envelope)} bytes is too short")
     if envelope[0] != ENVELOPE_VERSION:
-        raise EnvelopeError("unsupported_version", f"envelope version {envelope[0]}", _MSG_VERSION)
+        raise EnvelopeError(
+            "unsupported_version", f"envelope version {envelope[0]}", message=_MSG_VERSION
+        )
     count = envelope[1]
     header_len = 2 + count * STANZA_SIZE
     if count == 0 or len(envelope) < header_len + TAG_SIZE:
@@ -84,7 +86,9 @@ def open_sealed(envelope: bytes, private_key: X25519PrivateKey, aad: bytes = b""
     header = envelope[:header_len]
     file_key = unwrap_file_key(header[2:], private_key)
     if file_key is None:
-        raise EnvelopeError("not_recipient", "no stanza opens with this key", _MSG_NOT_RECIPIENT)
+        raise EnvelopeError(
+            "not_recipient", "no stanza opens with this key", message=_MSG_NOT_RECIPIENT
+        )
     try:
         return ChaCha20Poly1305(_payload_key(file_key)).decrypt(
             _ZERO_NONCE, envelope[header_len:], header + aad

@@ -7,16 +7,20 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from store.errors import BerkasError
 
-class CryptoError(Exception):
-    """Something cryptographic was refused; `.message` is for the person, `str(e)` for the log."""
+
+class CryptoError(BerkasError):
+    """Something cryptographic was refused; `.message` is for the person, `.cause` for the log.
+
+    Arguments in the root's order (message, cause); without a message the class's
+    `default_message` is used, so most raises pass only `cause=`.
+    """
 
     default_message: ClassVar[str] = "Terjadi kesalahan kriptografi."
 
-    def __init__(self, technical: str, message: str | None = None) -> None:
-        super().__init__(technical)
-        self.technical = technical
-        self.message = message or self.default_message
+    def __init__(self, message: str | None = None, cause: str = "") -> None:
+        super().__init__(message or self.default_message, cause)
 
 
 class KeyEncodingError(CryptoError):
@@ -59,8 +63,8 @@ class EnvelopeError(CryptoError):
 
     default_message = "Data terenkripsi rusak atau tidak ditujukan untuk perangkat ini."
 
-    def __init__(self, reason: str, technical: str, message: str | None = None) -> None:
-        super().__init__(f"{reason}: {technical}", message)
+    def __init__(self, reason: str, cause: str, *, message: str | None = None) -> None:
+        super().__init__(message, f"{reason}: {cause}")
         self.reason = reason
 
 
@@ -73,8 +77,8 @@ class StreamError(CryptoError):
 
     default_message = "Dokumen terenkripsi rusak atau tidak utuh."
 
-    def __init__(self, reason: str, technical: str, message: str | None = None) -> None:
-        super().__init__(f"{reason}: {technical}", message)
+    def __init__(self, reason: str, cause: str, *, message: str | None = None) -> None:
+        super().__init__(message, f"{reason}: {cause}")
         self.reason = reason
 
 
@@ -98,6 +102,6 @@ class SignatureError(CryptoError):
 
     default_message = SIGNATURE_MESSAGES["bad_signature"]
 
-    def __init__(self, reason: str, technical: str) -> None:
-        super().__init__(f"{reason}: {technical}", SIGNATURE_MESSAGES.get(reason))
+    def __init__(self, reason: str, cause: str) -> None:
+        super().__init__(SIGNATURE_MESSAGES.get(reason), f"{reason}: {cause}")
         self.reason = reason

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import HTTPException, Request
 
 from sync.crypto.errors import SignatureError
-from sync.crypto.signing import NonceStore, verify_request
+from sync.crypto.signing import WWW_AUTHENTICATE, NonceStore, verify_request
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,9 @@ def signed_device_dependency(
         except SignatureError as exc:
             log.info("signed request refused: %s", exc)
             raise HTTPException(
-                status_code=401, detail={"kode": exc.reason, "pesan": exc.message}
+                status_code=401,
+                detail={"kode": exc.reason, "pesan": exc.message},
+                headers={"WWW-Authenticate": WWW_AUTHENTICATE},
             ) from None
 
     return signed_device

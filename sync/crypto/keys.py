@@ -107,8 +107,8 @@ class PrivateKeySet(Mapping[str, PrivateKey]):
         key = self._keys.get(name)
         if not isinstance(key, Ed25519PrivateKey):
             raise KeyFileError(
-                f"key set has no ed25519 key named {name!r}",
                 f"Berkas kunci tidak memuat kunci tanda tangan '{name}'.",
+                f"key set has no ed25519 key named {name!r}",
             )
         return key
 
@@ -117,8 +117,8 @@ class PrivateKeySet(Mapping[str, PrivateKey]):
         key = self._keys.get(name)
         if not isinstance(key, X25519PrivateKey):
             raise KeyFileError(
-                f"key set has no x25519 key named {name!r}",
                 f"Berkas kunci tidak memuat kunci enkripsi '{name}'.",
+                f"key set has no x25519 key named {name!r}",
             )
         return key
 
@@ -148,9 +148,11 @@ def _passphrase_bytes(passphrase: str) -> bytes:
 
 def _check_scrypt_params(log_n: int, r: int, p: int) -> None:
     if not (1 <= log_n <= 30 and 1 <= r <= 32 and 1 <= p <= 16):
-        raise KeyFileError(f"scrypt parameters out of range: log_n={log_n} r={r} p={p}")
+        raise KeyFileError(cause=f"scrypt parameters out of range: log_n={log_n} r={r} p={p}")
     if 128 * r * (1 << log_n) * p > _SCRYPT_MAX_MEMORY:
-        raise KeyFileError(f"scrypt parameters need too much memory: log_n={log_n} r={r} p={p}")
+        raise KeyFileError(
+            cause=f"scrypt parameters need too much memory: log_n={log_n} r={r} p={p}"
+        )
 
 
 def _derive_file_key(passphrase: str, salt: bytes, log_n: int, r: int, p: int) -> bytes:
@@ -173,7 +175,7 @@ def encode_key_file(
 ) -> bytes:
     """The key file bytes, with the randomness injected (test vectors use this directly)."""
     if passphrase == "":
-        raise KeyFileError("empty passphrase", _MSG_EMPTY_PASSPHRASE)
+        raise KeyFileError(_MSG_EMPTY_PASSPHRASE, "empty passphrase")
     public = {
         name: {"type": _key_type(key), "key": public_key_b64(key)} for name, key in keys.items()
     }
@@ -202,7 +204,7 @@ def _field(doc: Mapping[str, Any], name: str, kind: type[Any]) -> Any:
     value = doc.get(name)
     # bool is an int in Python; a JSON true is never a valid number here.
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise KeyFileError(f"key file field {name!r} missing or not a {kind.__name__}")
+        raise KeyFileError(cause=f"key file field {name!r} missing or not a {kind.__name__}")
     return value
 
 
@@ -210,15 +212,15 @@ def _b64_field(doc: Mapping[str, Any], name: str, size: int | None = None) -> by
     try:
         raw = b64url_decode(_field(doc, name, str))
     except ValueError:
-        raise KeyFileError(f"key file field {name!r} is not unpadded base64url") from None
+        raise KeyFileError(cause=f"key file field {name!r} is not unpadded base64url") from None
     if size is not None and len(raw) != size:
-        raise KeyFileError(f"key file field {name!r} must be {size} bytes, got {len(raw)}")
+        raise KeyFileError(cause=f"key file field {name!r} must be {size} bytes, got {len(raw)}")
     return raw
 
 
 def _private_from_raw(key_type: str, raw: bytes) -> PrivateKey:
     if len(raw) != 32:
-        raise KeyFileError(f"private key must be 32 bytes, got {len(raw)}")
+        raise KeyFileError(cause=f"private key must be 32 bytes, got {len(raw)}")
     if key_type == _TYPE_ED25519:
         return Ed25519PrivateKey.from_private_bytes(raw)
     return X25519PrivateKey.from_private_bytes(raw)
@@ -229,28 +231,28 @@ def decode_key_file(data: bytes, passphrase: str | None) -> PrivateKeySet:
     try:
         doc = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise KeyFileError("key file is not UTF-8 JSON") from None
+        raise KeyFileError(cause="key file is not UTF-8 JSON") from None
     if not isinstance(doc, dict):
-        raise KeyFileError("key file is not a JSON object")
+        raise KeyFileError(cause="key file is not a JSON object")
     if doc.get("format") != KEY_FILE_FORMAT:
-        raise KeyFileError("key file has no 'format': 'berkas-keys'")
+        raise KeyFileError(cause="key file has no 'format': 'berkas-keys'")
     version = _field(doc, "version", int)
     if version != KEY_FILE_VERSION:
         raise KeyFileError(
-            f"key file version {version} not supported",
             "Berkas kunci dibuat oleh versi Berkas yang lebih baru. Perbarui aplikasi ini.",
+            f"key file version {version} not supported",
         )
 
     public = _field(doc, "public", dict)
     if not public or len(public) > _MAX_KEYS:
-        raise KeyFileError("key file 'public' must list 1 to 16 keys")
+        raise KeyFileError(cause="key file 'public' must list 1 to 16 keys")
     types: dict[str, str] = {}
     for name, entry in public.items():
         if not _KEY_NAME.match(name) or not isinstance(entry, dict):
-            raise KeyFileError(f"key file public entry {name!r} malformed")
+            raise KeyFileError(cause=f"key file public entry {name!r} malformed")
         key_type = entry.get("type")
         if key_type not in (_TYPE_ED25519, _TYPE_X25519):
-            raise KeyFileError(f"key {name!r} has unknown type {key_type!r}")
+            raise KeyFileError(cause=f"key {name!r} has unknown type {key_type!r}")
         _b64_field(entry, "key", 32)
         types[name] = key_type
 
@@ -260,15 +262,15 @@ def decode_key_file(data: bytes, passphrase: str | None) -> PrivateKeySet:
     elif protection == PROTECTION_SCRYPT:
         private = _open_protected(doc, passphrase)
     else:
-        raise KeyFileError(f"key file protection {protection!r} not supported")
+        raise KeyFileError(cause=f"key file protection {protection!r} not supported")
 
     if set(private) != set(types):
-        raise KeyFileError("key file private and public key names differ")
+        raise KeyFileError(cause="key file private and public key names differ")
     keys: dict[str, PrivateKey] = {}
     for name, key_type in types.items():
         key = _private_from_raw(key_type, _b64_field(private, name, 32))
         if public_key_b64(key) != public[name]["key"]:
-            raise KeyFileError(f"key {name!r}: public key does not match the private key")
+            raise KeyFileError(cause=f"key {name!r}: public key does not match the private key")
         keys[name] = key
     return PrivateKeySet(keys)
 
@@ -277,7 +279,7 @@ def _open_protected(doc: Mapping[str, Any], passphrase: str | None) -> dict[str,
     params = _field(doc, "scrypt", dict)
     salt = _b64_field(params, "salt")
     if not 16 <= len(salt) <= 64:
-        raise KeyFileError("scrypt salt must be 16 to 64 bytes")
+        raise KeyFileError(cause="scrypt salt must be 16 to 64 bytes")
     log_n = _field(params, "log_n", int)
     r = _field(params, "r", int)
     p = _field(params, "p", int)
@@ -285,26 +287,36 @@ def _open_protected(doc: Mapping[str, Any], passphrase: str | None) -> dict[str,
     nonce = _b64_field(doc, "nonce", 12)
     sealed = _b64_field(doc, "ciphertext")
     if passphrase is None:
-        raise PassphraseRequired("key file is passphrase-protected and no passphrase was given")
+        raise PassphraseRequired(
+            cause="key file is passphrase-protected and no passphrase was given"
+        )
     file_key = _derive_file_key(passphrase, salt, log_n, r, p)
     try:
         plain = ChaCha20Poly1305(file_key).decrypt(nonce, sealed, KEY_FILE_AAD)
     except InvalidTag:
-        raise WrongPassphrase("key file did not decrypt: wrong passphrase or altered") from None
+        raise WrongPassphrase(
+            cause="key file did not decrypt: wrong passphrase or altered"
+        ) from None
     try:
         private = json.loads(plain.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        raise KeyFileError("decrypted key file content is not JSON") from None
+        raise KeyFileError(cause="decrypted key file content is not JSON") from None
     if not isinstance(private, dict):
-        raise KeyFileError("decrypted key file content is not a JSON object")
+        raise KeyFileError(cause="decrypted key file content is not a JSON object")
     return private
 
 
 # --- files --------------------------------------------------------------------------------
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Temp file in the same folder, fsync, rename, fsync the folder: all or nothing."""
+def _write_atomically(path: Path, data: bytes, *, exclusive: bool = False) -> bool:
+    """Temp file in the same folder, fsync, rename, fsync the folder: all or nothing.
+
+    With `exclusive` the file is published only if `path` does not exist yet (a hard link,
+    which fails on an existing name, instead of a rename, which replaces it): several
+    processes creating the same key at once end with exactly one, and each reads that one.
+    Returns False when `path` already existed and nothing was written.
+    """
     folder = path.parent
     tmp_name: str | None = None
     try:
@@ -319,54 +331,83 @@ def _write_atomically(path: Path, data: bytes) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(tmp_name, path)
-        tmp_name = None
+        if exclusive:
+            if not _publish_new(tmp_name, path, data):
+                return False
+        else:
+            os.replace(tmp_name, path)
+            tmp_name = None
         if os.name == "posix":
             dir_fd = os.open(folder, os.O_RDONLY)
             try:
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
+        return True
     except OSError as exc:
-        raise KeyFileError(f"cannot write key file {path}: {exc.strerror}", _MSG_WRITE) from None
+        raise KeyFileError(_MSG_WRITE, f"cannot write key file {path}: {exc.strerror}") from None
     finally:
         if tmp_name is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp_name)
 
 
+def _publish_new(tmp_name: str, path: Path, data: bytes) -> bool:
+    """Give the complete temp file the name `path` unless that name exists (False then)."""
+    try:
+        os.link(tmp_name, path)
+        return True
+    except FileExistsError:
+        return False
+    except OSError:
+        pass
+    # A filesystem without hard links (FAT, some shares; the error differs per system):
+    # O_EXCL still makes exactly one winner, and a real failure (a full disk) shows here
+    # again. The window in which a reader could see the file half written is tiny.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    except FileExistsError:
+        return False
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return True
+
+
 def _read_private_file(path: Path) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
-        raise KeyFileError(f"key file {path} not found", _MSG_MISSING) from None
+        raise KeyFileError(_MSG_MISSING, f"key file {path} not found") from None
     except OSError as exc:
         raise KeyFileError(
-            f"cannot open key file {path}: {exc.strerror}", _MSG_UNREADABLE
+            _MSG_UNREADABLE, f"cannot open key file {path}: {exc.strerror}"
         ) from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise KeyFileError(f"key file {path} is not a regular file")
+            raise KeyFileError(cause=f"key file {path} is not a regular file")
         # POSIX only: on Windows the mode bits say nothing; the profile folder's ACL applies.
         if os.name == "posix" and info.st_mode & 0o077:
             raise InsecureKeyFile(
-                f"key file {path} has mode {stat.S_IMODE(info.st_mode):o}; "
+                cause=f"key file {path} has mode {stat.S_IMODE(info.st_mode):o}; "
                 "group/other must have no access (0600)"
             )
         if info.st_size > _MAX_FILE_SIZE:
-            raise KeyFileError(f"key file {path} is larger than {_MAX_FILE_SIZE} bytes")
+            raise KeyFileError(cause=f"key file {path} is larger than {_MAX_FILE_SIZE} bytes")
         chunks: list[bytes] = []
         total = 0
         while chunk := os.read(fd, 8192):
             chunks.append(chunk)
             total += len(chunk)
             if total > _MAX_FILE_SIZE:
-                raise KeyFileError(f"key file {path} is larger than {_MAX_FILE_SIZE} bytes")
+                raise KeyFileError(cause=f"key file {path} is larger than {_MAX_FILE_SIZE} bytes")
         return b"".join(chunks)
     except OSError as exc:
         raise KeyFileError(
-            f"cannot read key file {path}: {exc.strerror}", _MSG_UNREADABLE
+            _MSG_UNREADABLE, f"cannot read key file {path}: {exc.strerror}"
         ) from None
     finally:
         os.close(fd)
@@ -378,6 +419,18 @@ def save_key_file(path: Path, keys: PrivateKeySet, passphrase: str | None = None
         keys, passphrase, salt=os.urandom(16), nonce=os.urandom(12), log_n=SCRYPT_LOG_N
     )
     _write_atomically(Path(path), data)
+
+
+def create_key_file(path: Path, keys: PrivateKeySet, passphrase: str | None = None) -> bool:
+    """Write `keys` to `path` (0600) only if no key file is there yet; False if one was.
+
+    Exactly one of several processes creating the same file at once wins; the others
+    must load the winner's file rather than use the keys they made.
+    """
+    data = encode_key_file(
+        keys, passphrase, salt=os.urandom(16), nonce=os.urandom(12), log_n=SCRYPT_LOG_N
+    )
+    return _write_atomically(Path(path), data, exclusive=True)
 
 
 def load_key_file(path: Path, passphrase: str | None = None) -> PrivateKeySet:
@@ -395,5 +448,5 @@ def is_protected(path: Path) -> bool:
     try:
         doc = json.loads(_read_private_file(Path(path)).decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        raise KeyFileError("key file is not UTF-8 JSON") from None
+        raise KeyFileError(cause="key file is not UTF-8 JSON") from None
     return isinstance(doc, dict) and doc.get("protection") == PROTECTION_SCRYPT

@@ -36,6 +36,12 @@ NONCE_BYTES: Final = 16
 HEADER_CONTENT_DIGEST: Final = "Content-Digest"
 HEADER_SIGNATURE_INPUT: Final = "Signature-Input"
 HEADER_SIGNATURE: Final = "Signature"
+# The challenge of a 401 (RFC 9110 §11.6.1): the scheme is an RFC 9421 message signature
+# with this profile's label, algorithm and covered components.
+WWW_AUTHENTICATE: Final = (
+    f'Signature realm="berkas", label="{SIGNATURE_LABEL}", alg="{SIGNATURE_ALG}", '
+    'components="@method @request-target content-digest"'
+)
 
 DEVICE_ID_PATTERN: Final = r"[A-Za-z0-9._:-]{1,128}"
 _DEVICE_ID = re.compile(DEVICE_ID_PATTERN)

@@ -47,7 +47,7 @@ def wrap_file_key(
     except ValueError:
         # cryptography refuses an all-zero shared secret: the recipient is a low-order point.
         raise KeyEncodingError(
-            "recipient x25519 key is a low-order point", "Kunci penerima tidak valid."
+            "Kunci penerima tidak valid.", "recipient x25519 key is a low-order point"
         ) from None
     key = _wrap_key(shared, ephemeral_pub, raw_public_bytes(recipient))
     return ephemeral_pub + ChaCha20Poly1305(key).encrypt(_ZERO_NONCE, file_key, None)

@@ -124,7 +124,7 @@ def _assemble_header(data_key: bytes, file_id: bytes, stanzas: bytes) -> bytes:
         raise StreamError(
             "too_many_recipients",
             f"a stream has 1 to {MAX_RECIPIENTS} recipients, not {count}",
-            f"Dokumen hanya dapat ditujukan kepada 1 sampai {MAX_RECIPIENTS} penerima.",
+            message=f"Dokumen hanya dapat ditujukan kepada 1 sampai {MAX_RECIPIENTS} penerima.",
         )
     prefix = MAGIC + bytes([STREAM_VERSION]) + file_id + bytes([count]) + stanzas
     return prefix + _header_mac(data_key, prefix).finalize()
@@ -134,18 +134,18 @@ def read_header(src: BinaryIO) -> StreamHeader:
     """Parse the header and leave `src` at the first segment; the MAC is not checked here."""
     fixed = _read_full(src, _FIXED_SIZE)
     if len(fixed) < len(MAGIC) or fixed[: len(MAGIC)] != MAGIC:
-        raise StreamError("malformed", "no BKSF magic", _MSG_NOT_STREAM)
+        raise StreamError("malformed", "no BKSF magic", message=_MSG_NOT_STREAM)
     if len(fixed) < _FIXED_SIZE:
-        raise StreamError("truncated", "header cut short", _MSG_TRUNCATED)
+        raise StreamError("truncated", "header cut short", message=_MSG_TRUNCATED)
     version = fixed[4]
     if version != STREAM_VERSION:
-        raise StreamError("unsupported_version", f"stream version {version}", _MSG_VERSION)
+        raise StreamError("unsupported_version", f"stream version {version}", message=_MSG_VERSION)
     count = fixed[-1]
     if count == 0:
         raise StreamError("malformed", "stream header lists no recipients")
     rest = _read_full(src, count * STANZA_SIZE + MAC_SIZE)
     if len(rest) < count * STANZA_SIZE + MAC_SIZE:
-        raise StreamError("truncated", "header cut short", _MSG_TRUNCATED)
+        raise StreamError("truncated", "header cut short", message=_MSG_TRUNCATED)
     return StreamHeader(
         version=version,
         file_id=fixed[5 : 5 + FILE_ID_SIZE],
@@ -159,7 +159,9 @@ def _open_header(header: StreamHeader, private_key: X25519PrivateKey) -> bytes:
     """The data key, once a stanza opens and the header MAC verifies."""
     data_key = unwrap_file_key(header.stanzas, private_key)
     if data_key is None:
-        raise StreamError("not_recipient", "no stanza opens with this key", _MSG_NOT_RECIPIENT)
+        raise StreamError(
+            "not_recipient", "no stanza opens with this key", message=_MSG_NOT_RECIPIENT
+        )
     try:
         _header_mac(data_key, header.authenticated_bytes()).verify(header.mac)
     except InvalidSignature:
@@ -178,7 +180,7 @@ def _segments(src: BinaryIO, cipher: ChaCha20Poly1305) -> Iterator[tuple[bytes, 
     current = _read_full(src, SEGMENT_CIPHER_SIZE)
     while True:
         if len(current) < TAG_SIZE:
-            raise StreamError("truncated", f"segment {counter} cut short", _MSG_TRUNCATED)
+            raise StreamError("truncated", f"segment {counter} cut short", message=_MSG_TRUNCATED)
         following = (
             _read_full(src, SEGMENT_CIPHER_SIZE) if len(current) == SEGMENT_CIPHER_SIZE else b""
         )
@@ -206,7 +208,7 @@ def _segment_failure(
         return StreamError("tampered", f"segment {counter} does not authenticate")
     if last:
         return StreamError(
-            "truncated", f"stream ends after non-final segment {counter}", _MSG_TRUNCATED
+            "truncated", f"stream ends after non-final segment {counter}", message=_MSG_TRUNCATED
         )
     return StreamError("extended", f"data follows the final segment {counter}")
 
@@ -227,7 +229,7 @@ def encrypt_stream_with(
         raise StreamError(
             "too_many_recipients",
             f"a stream has 1 to {MAX_RECIPIENTS} recipients, not {len(recipients)}",
-            f"Dokumen hanya dapat ditujukan kepada 1 sampai {MAX_RECIPIENTS} penerima.",
+            message=f"Dokumen hanya dapat ditujukan kepada 1 sampai {MAX_RECIPIENTS} penerima.",
         )
     header = _assemble_header(data_key, file_id, wrap_to_all(data_key, recipients, ephemerals))
     dst.write(header)
@@ -284,7 +286,7 @@ def decrypt_stream(
     if digest is not None and not std_hmac.compare_digest(
         digest.hexdigest(), str(expected_sha256).lower()
     ):
-        raise StreamError("wrong_content", "plaintext SHA-256 differs", _MSG_WRONG_CONTENT)
+        raise StreamError("wrong_content", "plaintext SHA-256 differs", message=_MSG_WRONG_CONTENT)
     return written
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sync.engine.backoff import Backoff
 from sync.engine.cipher import StreamBlobCipher
+from sync.engine.conflicts import ConflictView, ResolutionRefused, list_conflicts, resolve_conflicts
 from sync.engine.engine import EngineSettings, SyncEngine, SyncReport
 from sync.engine.enrol import EnrolResult, enrol_device
 from sync.engine.errors import (
@@ -26,24 +27,31 @@ from sync.engine.errors import (
     SyncError,
 )
 from sync.engine.keyring import Keyring, ServerFacts
-from sync.engine.lock import SyncLock
-from sync.engine.restore import RestoreReport, restore_home
+from sync.engine.lock import SyncLock, current_holder, describe_holder, read_holder
+from sync.engine.opd_key import key_requests, wrap_for_waiting_devices
+from sync.engine.outbox import pending_count
+from sync.engine.restore import KeyWait, RestoreReport, restore_home
 from sync.engine.scheduler import SyncScheduler
 from sync.engine.timetable import Timetable
+from sync.engine.uploads import pending_upload_count
+from sync.engine.verifier_key import create_verifier_key, install_verifier_key
 
 __all__ = [
     "STATE_LABELS",
     "Backoff",
     "BlobCorrupt",
+    "ConflictView",
     "DeviceRevoked",
     "EngineSettings",
     "EnrolResult",
+    "KeyWait",
     "Keyring",
     "LinkState",
     "LocalFailure",
     "NotEnrolled",
     "Offline",
     "OpdKeyMissing",
+    "ResolutionRefused",
     "RestoreReport",
     "ServerFacts",
     "ServerRefused",
@@ -55,6 +63,17 @@ __all__ = [
     "SyncReport",
     "SyncScheduler",
     "Timetable",
+    "create_verifier_key",
+    "current_holder",
+    "describe_holder",
     "enrol_device",
+    "install_verifier_key",
+    "key_requests",
+    "list_conflicts",
+    "pending_count",
+    "pending_upload_count",
+    "read_holder",
+    "resolve_conflicts",
     "restore_home",
+    "wrap_for_waiting_devices",
 ]

@@ -43,15 +43,17 @@ class Backoff:
         ceiling = min(self.cap_s, self.base_s * (2 ** min(failures - 1, 30)))
         return float(ceiling * (0.5 + 0.5 * self._rng.random()))
 
-    def failure(self) -> float:
-        """Record a failure; returns the seconds until the gate reopens."""
+    def failure(self, at_least: float = 0.0) -> float:
+        """Record a failure; returns the seconds until the gate reopens. `at_least` is a
+        wait the server asked for (Retry-After): the gate stays shut at least that long."""
         with self._lock:
             now = self._clock()
             if now < self._open_at:
                 # Another stream already failed in this window: the same outage.
+                self._open_at = max(self._open_at, now + at_least)
                 return self._open_at - now
             self._failures += 1
-            delay = self.delay_for(self._failures)
+            delay = max(self.delay_for(self._failures), at_least)
             self._open_at = now + delay
             return delay
 

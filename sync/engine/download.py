@@ -22,7 +22,13 @@ from store.database import Store
 from store.errors import StoreError
 from store.models import Blob
 from sync.crypto import CryptoError
-from sync.engine.errors import BlobCorrupt, LocalFailure, Offline, OpdKeyMissing, ServerRefused
+from sync.engine.errors import (
+    BlobCorrupt,
+    Offline,
+    OpdKeyMissing,
+    ServerRefused,
+    local_failure,
+)
 from sync.engine.transport import Transport, classify_exception, error_from_response
 from sync.protocol import BlobInfo, FileList
 
@@ -105,9 +111,7 @@ def fetch_ciphertext(
         except (httpx.HTTPError, OSError) as exc:
             error = classify_exception(exc)
             if isinstance(exc, OSError) and not isinstance(error, Offline):
-                raise LocalFailure(
-                    "Dokumen unduhan tidak dapat ditulis ke disk.", repr(exc)
-                ) from exc
+                raise local_failure(exc, "Dokumen unduhan tidak dapat ditulis ke disk.") from exc
             failures += 1
             delay = backoff.failure()
             log.info(
@@ -143,10 +147,10 @@ def download_blob(
     except CryptoError as exc:
         if getattr(exc, "reason", "") == "not_recipient":
             raise OpdKeyMissing(
-                "Dokumen tidak dapat dibuka: kunci OPD belum ada di perangkat ini.", str(exc)
+                "Dokumen tidak dapat dibuka: kunci OPD belum ada di perangkat ini.", exc.cause
             ) from exc
         partial.unlink(missing_ok=True)
-        raise BlobCorrupt("Dokumen yang diunduh rusak; dibuang.", str(exc)) from exc
+        raise BlobCorrupt("Dokumen yang diunduh rusak; dibuang.", exc.cause) from exc
     _remember(store, info)
     return True
 

@@ -9,7 +9,6 @@ removed before the server has acknowledged it.
 
 from __future__ import annotations
 
-import errno
 import logging
 import threading
 import time
@@ -23,23 +22,37 @@ from sqlmodel import col, select
 
 from store.blobs import BlobStore
 from store.database import Store, set_meta
-from store.errors import StoreError
+from store.errors import StoreError, is_disk_full
 from store.models import Blob, Dokumen
 from sync.crypto import x25519_public_from_b64
 from sync.engine.backoff import Backoff
 from sync.engine.download import download_blob, list_files
-from sync.engine.errors import LinkState, LocalFailure, OpdKeyMissing, SyncError
+from sync.engine.errors import (
+    LinkState,
+    LocalFailure,
+    OpdKeyMissing,
+    ServerRefused,
+    SyncError,
+    local_failure,
+)
 from sync.engine.keyring import Keyring, ServerFacts
 from sync.engine.opd_key import ensure_opd_key, wrap_for_waiting_devices
 from sync.engine.outbox import last_seq as outbox_last_seq
 from sync.engine.pull import PullReport, pull_changes
 from sync.engine.push import PushReport, push_outbox
+from sync.engine.server_restore import (
+    EPOCH_CHANGED,
+    EPOCH_META,
+    changed_epoch,
+    confirm_epoch,
+)
+from sync.engine.server_restore import recover as recover_after_restore
 from sync.engine.timetable import Throttle, Timetable
 from sync.engine.transport import LINK_TIMEOUTS, Transport
 from sync.engine.tus_client import ChunkSizer, TusClient
 from sync.engine.uploads import LARGE_FILE_BYTES, Uploader, UploadReport, pending_uploads
 from sync.heap import settle_heap
-from sync.protocol import DEFAULT_PAGE_LIMIT, MAX_PUSH_OPS
+from sync.protocol import MAX_PAGE_LIMIT, MAX_PUSH_OPS
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +62,8 @@ class EngineSettings:
     upload_concurrency: int = 3
     large_file_bytes: int = LARGE_FILE_BYTES
     push_batch: int = MAX_PUSH_OPS
-    page_limit: int = DEFAULT_PAGE_LIMIT
+    # An upper bound only: a server offering page-bytes fills pages up to a byte budget.
+    page_limit: int = MAX_PAGE_LIMIT
     upload_window: str = ""
     # While uploads run, record sync repeats at least this often.
     record_interval_s: float = 30.0
@@ -71,6 +85,9 @@ class SyncReport:
     error: SyncError | None = None
     requests: int = 0
     downloads: int = 0
+    # The server was found restored from a backup; `resent` acknowledged ops went again.
+    server_restored: bool = False
+    resent: int = 0
 
     @property
     def ok(self) -> bool:
@@ -171,7 +188,7 @@ class SyncEngine:
         report.error = report.error or error
         report.state = error.state
         if error.state is LinkState.OFFLINE or error.state is LinkState.SERVER_MENOLAK:
-            delay = self.backoff.failure()
+            delay = self.backoff.failure(at_least=error.retry_after)
             log.warning(
                 "sinkronisasi gagal (%s): %s; dicoba lagi dalam %.1f detik [%s]",
                 error.state.value,
@@ -193,16 +210,43 @@ class SyncEngine:
         with self._records_lock:
             self.records_wanted.clear()
             try:
-                push = push_outbox(
-                    self.store,
-                    self.transport,
-                    self.facts.device_id,
-                    opd_id=self.facts.opd_id,
-                    batch_size=self.settings.push_batch,
-                )
-                _add_push(report.push, push)
-                pull = pull_changes(self.store, self.transport, limit=self.settings.page_limit)
-                _add_pull(report.pull, pull)
+                # Twice at most: a server found restored from a backup gets the acknowledged
+                # ops it lacks again, and every record is pulled again (server_restore).
+                # Pushes carry the epoch this device knows; a restored server refuses them
+                # (nothing applied) instead of refusing ops that build on what it lacks.
+                for _round in range(2):
+                    self.transport.known_epoch = self.store.get_meta(EPOCH_META, "") or None
+                    try:
+                        push = push_outbox(
+                            self.store,
+                            self.transport,
+                            self.facts.device_id,
+                            opd_id=self.facts.opd_id,
+                            batch_size=self.settings.push_batch,
+                        )
+                    except ServerRefused as exc:
+                        if exc.kode != EPOCH_CHANGED:
+                            raise
+                        restored = confirm_epoch(self.store, self.transport)
+                        if restored is None:
+                            raise
+                    else:
+                        _add_push(report.push, push)
+                        pull = pull_changes(
+                            self.store, self.transport, limit=self.settings.page_limit
+                        )
+                        _add_pull(report.pull, pull)
+                        restored = changed_epoch(self.store, self.transport)
+                    if restored is None:
+                        break
+                    # Only OPD devices upload; a verifikator's blobs are downloads.
+                    files = (
+                        {info.sha256 for info in list_files(self.transport)}
+                        if self.facts.role == "opd"
+                        else None
+                    )
+                    report.resent += recover_after_restore(self.store, restored, files)
+                    report.server_restored = True
                 self.backoff.success()
             except SyncError as exc:
                 self._fail(report, exc)
@@ -287,7 +331,10 @@ class SyncEngine:
                 due = now - float(last) >= self.settings.key_check_interval_s
             except ValueError:
                 due = True
-            if due:
+            # Only OPD devices share on their own (with colleagues of the same OPD). A
+            # verifikator shares after a total loss as a deliberate act on a key request
+            # (`berkas verifikasi bagikan-kunci`), having checked the device is the OPD's.
+            if due and self.facts.role == "opd":
                 wrap_for_waiting_devices(self.keyring, self.transport)
                 self.store.set_meta("keys_checked_at", f"{now:.0f}")
         except SyncError as exc:
@@ -364,13 +411,6 @@ def _local_error(exc: BaseException) -> SyncError:
     """A failure of this machine (disk full, database locked) as a SyncError."""
     if isinstance(exc, SyncError):
         return exc
-    text = str(exc)
-    if isinstance(exc, StoreError):
+    if isinstance(exc, StoreError) and not is_disk_full(exc):
         return LocalFailure(exc.message, exc.cause)
-    if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "disk is full" in text:
-        return LocalFailure(
-            "Disk penuh: hasil sinkronisasi tidak dapat disimpan. Kosongkan ruang disk; "
-            "tidak ada data yang hilang.",
-            repr(exc)[:300],
-        )
-    return LocalFailure("Data lokal tidak dapat dibaca atau ditulis.", repr(exc)[:300])
+    return local_failure(exc, "Data lokal tidak dapat dibaca atau ditulis.")

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from store.errors import BerkasError, disk_full_message, is_disk_full
+from sync.redact import redact
+
 
 class LinkState(StrEnum):
     """The engine's view of the server, stored in meta "state"."""
@@ -28,16 +31,17 @@ STATE_LABELS: dict[LinkState, str] = {
 }
 
 
-class SyncError(Exception):
+class SyncError(BerkasError):
     """A sync step failed; nothing local was lost. `retry` says whether trying later helps."""
 
     state: LinkState = LinkState.SERVER_MENOLAK
     retry: bool = True
+    # Seconds the server asked us to wait (Retry-After of a 429 or 507); 0 when it did not.
+    retry_after: float = 0.0
 
     def __init__(self, message: str, cause: str = "", *, status: int = 0, kode: str = "") -> None:
-        super().__init__(f"{message} ({cause})" if cause else message)
-        self.message = message
-        self.cause = cause
+        # Causes quote URLs and library errors: an upload's capability never shows.
+        super().__init__(redact(message), redact(cause))
         self.status = status  # HTTP status of a refusal (0 when none)
         self.kode = kode  # the server's ErrorBody.kode, if any
 
@@ -52,6 +56,10 @@ class ServerRefused(SyncError):
     """The server answered but refused, failed (5xx) or sent something we cannot read."""
 
     state = LinkState.SERVER_MENOLAK
+
+
+class ServerDiskFull(ServerRefused):
+    """The BKD server's disk is full (507): nothing was lost here, sync retries later."""
 
 
 class DeviceRevoked(SyncError):
@@ -72,6 +80,19 @@ class LocalFailure(SyncError):
     """Something on this machine failed (disk full, unreadable file); the server is fine."""
 
     state = LinkState.ONLINE
+
+
+class DiskFullLocal(LocalFailure):
+    """This machine's disk is full: not the network, not the server, not a file. Nothing
+    is lost; the same sync succeeds once there is room."""
+
+
+def local_failure(exc: BaseException, message: str) -> LocalFailure:
+    """A failure of this machine as a LocalFailure: the disk-full sentence when the disk
+    (or quota) is full, wherever in the chain it shows, else `message`."""
+    if is_disk_full(exc):
+        return DiskFullLocal(disk_full_message(), repr(exc)[:300])
+    return LocalFailure(message, repr(exc)[:300])
 
 
 class BlobCorrupt(LocalFailure):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,9 @@ from sync.crypto import (
     CryptoError,
     KeyFileError,
     PrivateKeySet,
+    create_key_file,
     generate_device_keys,
+    generate_x25519,
     load_key_file,
     public_key_b64,
     save_key_file,
@@ -52,7 +55,7 @@ class ServerFacts:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -75,6 +78,7 @@ class Keyring:
         self._opd: X25519PrivateKey | None = None
         self._facts: ServerFacts | None = None
         self._verifier: X25519PrivateKey | None = None
+        self._lock = threading.Lock()
 
     @property
     def device_path(self) -> Path:
@@ -99,21 +103,38 @@ class Keyring:
         return self.device_path.exists()
 
     def device_keys(self, *, create: bool = False) -> PrivateKeySet:
-        """The device key set; made (and saved 0600) on first use when `create`."""
+        """The device key set on disk; made (0600) when missing and `create`.
+
+        Made at most once per home: the file is published with an exclusive create, and
+        every caller (thread or process) then loads the one on disk, never the keys it
+        generated itself, so no document is ever encrypted to a key that lost the race.
+        """
         if self._device is not None:
             return self._device
-        if not self.device_path.exists():
-            if not create:
-                raise NotEnrolled(NOT_ENROLLED, f"no key file {self.device_path}")
-            self.folder.mkdir(parents=True, exist_ok=True)
-            if os.name == "posix":
-                os.chmod(self.folder, 0o700)
-            save_key_file(self.device_path, generate_device_keys(), self.passphrase or None)
-        try:
-            self._device = load_key_file(self.device_path, self.passphrase or None)
-        except CryptoError as exc:
-            raise LocalFailure(exc.message, str(exc)) from exc
-        return self._device
+        with self._lock:
+            if self._device is not None:
+                return self._device
+            if not self.device_path.exists():
+                if not create:
+                    raise NotEnrolled(NOT_ENROLLED, f"no key file {self.device_path}")
+                self.ensure_folder()
+                try:
+                    create_key_file(
+                        self.device_path, generate_device_keys(), self.passphrase or None
+                    )
+                except CryptoError as exc:
+                    raise LocalFailure(exc.message, exc.cause) from exc
+            try:
+                self._device = load_key_file(self.device_path, self.passphrase or None)
+            except CryptoError as exc:
+                raise LocalFailure(exc.message, exc.cause) from exc
+            return self._device
+
+    def ensure_folder(self) -> None:
+        """The keys folder, 0700."""
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if os.name == "posix":
+            os.chmod(self.folder, 0o700)
 
     # -- the OPD key ----------------------------------------------------------------------------
 
@@ -125,7 +146,7 @@ class Keyring:
         try:
             self._opd = load_key_file(self.opd_path, self.passphrase or None).x25519("opd")
         except KeyFileError as exc:
-            raise LocalFailure(exc.message, str(exc)) from exc
+            raise LocalFailure(exc.message, exc.cause) from exc
         return self._opd
 
     def forget_opd_key(self) -> None:
@@ -141,13 +162,33 @@ class Keyring:
         try:
             self._verifier = load_key_file(self.verifier_path, passphrase).x25519("verifier")
         except KeyFileError as exc:
-            raise LocalFailure(exc.message, str(exc)) from exc
+            raise LocalFailure(exc.message, exc.cause) from exc
         return self._verifier
 
     def save_opd_key(self, key: X25519PrivateKey) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        """Keep the OPD key the server gave us (replaces what was here)."""
+        self.ensure_folder()
         save_key_file(self.opd_path, PrivateKeySet({"opd": key}), self.passphrase or None)
         self._opd = key
+
+    def create_opd_key(self) -> X25519PrivateKey:
+        """The OPD key on disk, made first (exclusive create) when there is none, so two
+        syncs making the first OPD key at once still end with the same one."""
+        with self._lock:
+            self.ensure_folder()
+            try:
+                create_key_file(
+                    self.opd_path,
+                    PrivateKeySet({"opd": generate_x25519()}),
+                    self.passphrase or None,
+                )
+            except CryptoError as exc:
+                raise LocalFailure(exc.message, exc.cause) from exc
+            self._opd = None
+        key = self.opd_key()
+        if key is None:  # pragma: no cover - removed between create and load
+            raise LocalFailure("Kunci OPD tidak tersimpan.", f"no {self.opd_path} after create")
+        return key
 
     # -- enrolment facts ------------------------------------------------------------------------
 

@@ -91,8 +91,12 @@ def apply_server_states(
     states: Iterable[ServerState],
     *,
     ignore_pending: Iterable[str] = (),
+    resync: bool = False,
 ) -> int:
     """Write server states into the local rows (one transaction: the caller's).
+
+    `resync` (after a server restore, sync.engine.server_restore) takes each state even
+    when the local row holds a version as new or newer: the restored server is the truth.
 
     `ignore_pending` names outbox op_ids being removed in this same transaction, whose
     fields no longer count as pending. Returns the number of rows written. Plain SQL
@@ -112,7 +116,7 @@ def apply_server_states(
     pending = _pending_excluding(session, all_ids, skip)
     written = 0
     for table, group in by_table.items():
-        written += _apply_table(session, store, table, group, pending)
+        written += _apply_table(session, store, table, group, pending, resync)
     return written
 
 
@@ -145,6 +149,7 @@ def _apply_table(
     table: str,
     group: list[ServerState],
     pending: dict[str, set[str]],
+    resync: bool = False,
 ) -> int:
     model = SYNCED_MODELS[table]
     tbl: Table = model.__table__  # type: ignore[attr-defined]
@@ -169,7 +174,7 @@ def _apply_table(
             values = _new_row(model, table, state)
             local[state.record_id] = inserted[state.record_id] = values
             continue
-        if state.version <= current["version"]:
+        if state.version <= current["version"] and not resync:
             continue  # we already hold this version (or a newer one)
         keep = pending.get(state.record_id, set())
         new = dict(current)

@@ -15,7 +15,6 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from sync.crypto import (
     CryptoError,
-    generate_x25519,
     public_key_b64,
     unwrap_opd_key,
     wrap_opd_key,
@@ -26,7 +25,11 @@ from sync.engine.keyring import Keyring, ServerFacts
 from sync.engine.transport import Transport
 from sync.protocol import (
     VERIFIER_RECIPIENT,
+    DeviceNeedingKey,
     DevicesNeedingKey,
+    KeyRequest,
+    KeyRequests,
+    KeyRequestStatus,
     OpdKeyInfo,
     OpdKeyUpload,
     WrappedKey,
@@ -37,6 +40,8 @@ log = logging.getLogger(__name__)
 OPD_KEY_PATH = "/v1/opd/key"
 WRAP_PATH = "/v1/opd/key/wrap"
 NEEDING_PATH = "/v1/opd/devices-needing-key"
+REQUEST_PATH = "/v1/opd/key/request"
+REQUESTS_PATH = "/v1/opd/key/requests"
 
 WAITING_MESSAGE = (
     "Kunci bersama OPD belum dibagikan untuk perangkat ini. Minta perangkat lain OPD ini "
@@ -59,7 +64,7 @@ def _adopt(keyring: Keyring, facts: ServerFacts, info: OpdKeyInfo) -> X25519Priv
     except CryptoError as exc:
         raise ServerRefused(
             "Salinan kunci OPD dari server tidak dapat dibuka dengan kunci perangkat ini.",
-            str(exc),
+            exc.cause,
         ) from exc
     if public_key_b64(key) != info.public_key:
         raise ServerRefused(
@@ -86,10 +91,7 @@ def adopt_enrolment_copy(keyring: Keyring, facts: ServerFacts, envelope_b64: str
 def _register_new(keyring: Keyring, transport: Transport, facts: ServerFacts) -> None:
     """First device of the OPD: make the key pair (kept locally before the PUT, so a cut
     PUT is retried with the same key) and register it wrapped to us and the verifier."""
-    key = keyring.opd_key()
-    if key is None:
-        key = generate_x25519()
-        keyring.save_opd_key(key)
+    key = keyring.opd_key() or keyring.create_opd_key()
     device_pub = keyring.device_keys().x25519("encryption").public_key()
     verifier_pub = x25519_public_from_b64(facts.verifier_encryption_key)
     body = OpdKeyUpload(
@@ -162,9 +164,28 @@ def ensure_opd_key(keyring: Keyring, transport: Transport) -> bool:
     return keyring.opd_key() is not None
 
 
-def wrap_for_waiting_devices(keyring: Keyring, transport: Transport) -> int:
-    """Wrap the OPD key for devices that have none yet: an OPD device for its own OPD,
-    a verifikator holding the BKD verifier key for any OPD (the flood case)."""
+def request_opd_key(transport: Transport) -> KeyRequestStatus:
+    """File this device's request for its copy of the OPD key (idempotent): the
+    verifikator's queue shows it as "permintaan kunci" until someone shares the key."""
+    return transport.sealed("POST", REQUEST_PATH, None, KeyRequestStatus)
+
+
+def key_requests(transport: Transport) -> list[KeyRequest]:
+    """Open key requests, oldest first (every OPD for a verifikator)."""
+    return transport.sealed("GET", REQUESTS_PATH, None, KeyRequests).requests
+
+
+def waiting_devices(transport: Transport) -> list[DeviceNeedingKey]:
+    """Devices without a copy of their OPD key (every OPD for a verifikator)."""
+    return transport.sealed("GET", NEEDING_PATH, None, DevicesNeedingKey).devices
+
+
+def wrap_for_waiting_devices(
+    keyring: Keyring, transport: Transport, only: set[str] | None = None
+) -> int:
+    """Wrap the OPD key for devices that have none yet (only those in `only` when given):
+    an OPD device for its own OPD, a verifikator holding the BKD verifier key for any OPD
+    (the flood case)."""
     facts = keyring.require_facts()
     if facts.role == "opd":
         opd_key = keyring.opd_key()
@@ -175,10 +196,9 @@ def wrap_for_waiting_devices(keyring: Keyring, transport: Transport) -> int:
         if keyring.verifier_key() is None:
             return 0
         keys_by_opd = {}
-    waiting = transport.sealed("GET", NEEDING_PATH, None, DevicesNeedingKey).devices
     by_opd = defaultdict(list)
-    for device in waiting:
-        if device.device_id != facts.device_id:
+    for device in waiting_devices(transport):
+        if device.device_id != facts.device_id and (only is None or device.device_id in only):
             by_opd[device.opd_id].append(device)
     wrapped = 0
     for opd_id, devices in by_opd.items():

@@ -1,6 +1,7 @@
-"""Pull: pages of changes since the last sequence, each page applied in one transaction
-together with its `next_since`, so a cut or a crash between pages loses nothing and a page
-is never half applied. Records with pending local edits are merged (merge.py).
+"""Pull: pages of changes since the last sequence (the server sizes them by bytes), each
+page applied in one transaction together with its `next_since`, so a cut or a crash
+between pages loses nothing and a page is never half applied. Records with pending local
+edits are merged (merge.py).
 
 The server lists each record once, at the sequence of its latest change, so a child (an
 usulan) can come a page before its parent (a pegawai edited later). Such a page is held and
@@ -17,16 +18,19 @@ from functools import cache
 
 from sqlmodel import Session, col, select
 
-from store.database import Store, set_meta
+from store.database import Store, get_meta, set_meta
 from store.models import SYNCED_MODELS
+from sync.compression import PAGE_BYTES
 from sync.engine.conflicts import record_conflicts
 from sync.engine.errors import ServerRefused
 from sync.engine.merge import ServerState, apply_server_states
 from sync.engine.transport import Transport
-from sync.protocol import DEFAULT_PAGE_LIMIT, Change, ChangesPage
+from sync.protocol import LEGACY_PAGE_LIMIT, MAX_PAGE_LIMIT, Change, ChangesPage
 
 CHANGES_PATH = "/v1/sync/changes"
 LAST_SEQ = "last_seq"
+# "1" while a pull after a server restore takes every record as the server holds it.
+RESYNC_META = "resync"
 _TABLE_ORDER = {"pegawai": 0, "usulan": 1, "dokumen": 2, "usulan_history": 3}
 
 
@@ -79,9 +83,7 @@ def _orphans(session: Session, changes: list[Change]) -> bool:
     return False
 
 
-def pull_changes(
-    store: Store, transport: Transport, *, limit: int = DEFAULT_PAGE_LIMIT
-) -> PullReport:
+def pull_changes(store: Store, transport: Transport, *, limit: int = MAX_PAGE_LIMIT) -> PullReport:
     """Pull and apply every page since the last sequence.
 
     The next page is asked for (one request in flight) while this one is applied: pages are
@@ -93,8 +95,11 @@ def pull_changes(
     held: list[Change] = []
 
     def fetch(since: int) -> ChangesPage:
+        # A server sizing pages by bytes is given room to fill them; one without the
+        # feature refuses a limit past LEGACY_PAGE_LIMIT (PROTOCOL.md §7.1).
+        wanted = limit if PAGE_BYTES in transport.server_features else min(limit, LEGACY_PAGE_LIMIT)
         return transport.sealed(
-            "GET", CHANGES_PATH, None, ChangesPage, params={"since": since, "limit": limit}
+            "GET", CHANGES_PATH, None, ChangesPage, params={"since": since, "limit": wanted}
         )
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="berkas-pull") as pool:
@@ -118,7 +123,7 @@ def pull_changes(
                     with store.read() as session:
                         if _orphans(session, held):
                             continue  # wait for the parents in the next page(s)
-                _apply(store, held, since, report)
+                _apply(store, held, since, report, final=not more)
                 held = []
         finally:
             if in_flight is not None:
@@ -127,19 +132,26 @@ def pull_changes(
     return report
 
 
-def _apply(store: Store, changes: list[Change], next_since: int, report: PullReport) -> None:
+def _apply(
+    store: Store, changes: list[Change], next_since: int, report: PullReport, *, final: bool
+) -> None:
     ordered = sorted(changes, key=lambda c: (_TABLE_ORDER.get(c.table, 9), c.seq))
     with store.apply_remote() as session:
+        # After a server restore the whole pull takes the server's state of every record
+        # (sync.engine.server_restore); the last page ends that mode.
+        resync = get_meta(session, RESYNC_META, "") == "1"
         # Parents may still follow a child inside this batch: check keys at commit.
         session.connection().exec_driver_sql("PRAGMA defer_foreign_keys = ON")
         states = [
             ServerState(c.table, c.record_id, c.version, {**c.record, "deleted": c.deleted})
             for c in ordered
         ]
-        report.written += apply_server_states(session, store, states)
+        report.written += apply_server_states(session, store, states, resync=resync)
         for change in ordered:
             if change.conflicts:
                 report.conflicts += record_conflicts(session, change.conflicts)
         set_meta(session, LAST_SEQ, str(next_since))
+        if resync and final:
+            set_meta(session, RESYNC_META, "")
     report.changes += len(changes)
     report.last_seq = next_since

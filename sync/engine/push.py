@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ from sync.engine.conflicts import record_conflicts
 from sync.engine.errors import LocalFailure, ServerRefused
 from sync.engine.merge import ServerState, apply_server_states, from_wire, pending_fields
 from sync.engine.outbox import PendingOp, oldest, op_fields
+from sync.engine.server_restore import remember_acknowledged
 from sync.engine.transport import Transport
 from sync.protocol import MAX_PUSH_OPS, OpResult, PushResponse
 
@@ -176,6 +178,10 @@ def apply_push_results(
             session.execute(
                 delete(OutboxEntry).where(col(OutboxEntry.op_id).in_(done[start : start + 500]))
             )
+        # Kept a while: a server restored from an older backup gets them again.
+        remember_acknowledged(
+            session, [e for e in settled if results[e.op_id].outcome != "refused"], time.time()
+        )
         apply_server_states(session, store, states, ignore_pending=done_ids)
         _revert_refused(session, [e for e in settled if results[e.op_id].outcome == "refused"])
     return len(settled)

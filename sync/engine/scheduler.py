@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from store.integrity import IntegrityReport, damaged
 from sync.engine.engine import SyncEngine, SyncReport
 from sync.engine.errors import LinkState, SyncBusy
 from sync.engine.lock import SyncLock
@@ -30,6 +31,8 @@ _SYNC_JOB = "berkas-sync"
 _NOW_JOB = "berkas-sync-now"
 _RETRY_JOB = "berkas-sync-retry"
 _WATCH_JOB = "berkas-watch"
+_INTEGRITY_JOB = "berkas-integrity"
+INTEGRITY_POLL_SECONDS = 3600.0  # how often to ask whether the daily full check is due
 BUSY_RETRY_SECONDS = 60.0
 
 
@@ -46,6 +49,7 @@ class SyncScheduler:
         poll_seconds: float = 3.0,
         on_report: Callable[[SyncReport], None] | None = None,
         busy_retry_seconds: float = BUSY_RETRY_SECONDS,
+        integrity_poll_seconds: float = INTEGRITY_POLL_SECONDS,
     ) -> None:
         self.engine = engine
         self.interval_minutes = interval_minutes
@@ -59,6 +63,8 @@ class SyncScheduler:
         self._running = threading.Lock()
         self._scheduler = BackgroundScheduler(timezone=UTC)
         self._marker: tuple[int, int] | None = None
+        self.integrity_poll_seconds = integrity_poll_seconds
+        self.damage: IntegrityReport | None = None  # set once the daily check finds any
 
     # -- control --------------------------------------------------------------------------------
 
@@ -78,6 +84,14 @@ class SyncScheduler:
             max_instances=1,
             coalesce=True,
         )
+        self._scheduler.add_job(
+            self._check_integrity,
+            IntervalTrigger(seconds=self.integrity_poll_seconds),
+            id=_INTEGRITY_JOB,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC) + timedelta(seconds=min(60.0, self.poll_seconds)),
+        )
         self._marker = self._work_marker()
         self._scheduler.start()
         if sync_now:
@@ -93,7 +107,11 @@ class SyncScheduler:
         if not self._scheduler.running:
             return None
         jobs = self._scheduler.get_jobs()
-        times = [j.next_run_time for j in jobs if j.id != _WATCH_JOB and j.next_run_time]
+        times = [
+            j.next_run_time
+            for j in jobs
+            if j.id not in (_WATCH_JOB, _INTEGRITY_JOB) and j.next_run_time
+        ]
         return min(times) if times else None
 
     def trigger(self) -> None:
@@ -132,8 +150,26 @@ class SyncScheduler:
             if marker[0] or marker[1]:
                 self.trigger()
 
+    def _check_integrity(self) -> None:
+        """The daily full `integrity_check` of the local store, in the background. Damage
+        stops syncing (nothing read from a damaged store is pushed) and is recorded, so
+        the next start refuses the store with the way out."""
+        try:
+            report = self.engine.store.daily_integrity_check()
+        except Exception:
+            log.exception("pemeriksaan keutuhan data lokal gagal dijalankan")
+            return
+        if report is None or report.ok:
+            return
+        self.damage = report
+        log.error(
+            "%s (%s)",
+            damaged(self.engine.store.path, report).message,
+            "; ".join(report.problems[:3]),
+        )
+
     def _run(self) -> None:
-        if self.engine.stop_event.is_set():
+        if self.engine.stop_event.is_set() or self.damage is not None:
             return
         if not self._running.acquire(blocking=False):
             self.engine.want_records()

@@ -20,6 +20,16 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from pydantic import BaseModel, ValidationError
 
+from store.errors import is_disk_full
+from sync.compression import (
+    FEATURES_HEADER,
+    ZSTD,
+    BadFrame,
+    TooLarge,
+    compress,
+    decompress,
+    header_features,
+)
 from sync.crypto import (
     SEALED_MEDIA_TYPE,
     CryptoError,
@@ -35,9 +45,14 @@ from sync.engine.backoff import Backoff
 from sync.engine.errors import (
     DeviceRevoked,
     Offline,
+    ServerDiskFull,
     ServerRefused,
     SyncError,
+    local_failure,
 )
+from sync.protocol import EPOCH_HEADER
+from sync.redact import install_log_redaction
+from sync.version import BERKAS_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +61,12 @@ M = TypeVar("M", bound=BaseModel)
 # Slow links: a 2G/3G connect can take many seconds, a busy cell can go quiet for tens of
 # seconds without the link being gone; past these we call the server unreachable.
 LINK_TIMEOUTS = httpx.Timeout(connect=20.0, read=60.0, write=60.0, pool=120.0)
-USER_AGENT = "berkas-sync/1"
+
+
+# The Berkas version lets the BKD admin see who runs what (`berkas server devices`).
+USER_AGENT = f"berkas-sync/1 berkas/{BERKAS_VERSION}"
+# The largest decompressed answer accepted (a pull page is about 2 MiB of JSON).
+MAX_ANSWER_PLAIN = 64 * 1024 * 1024
 
 
 def _root_cause(exc: BaseException) -> BaseException:
@@ -74,6 +94,9 @@ def classify_exception(exc: Exception) -> SyncError:
     """A network failure as a SyncError with the right state and a message to act on."""
     if isinstance(exc, SyncError):
         return exc
+    if is_disk_full(exc):
+        # Writing what arrived failed on this machine: a full disk is not a network cut.
+        return local_failure(exc, "")
     chain = _chain(exc)
     if any(isinstance(e, ssl.SSLError | ssl.CertificateError) for e in chain) or (
         "CERTIFICATE_VERIFY_FAILED" in str(exc) or "SSL" in type(_root_cause(exc)).__name__
@@ -114,7 +137,15 @@ def error_from_response(response: httpx.Response) -> SyncError:
     error = _refusal(status, kode, pesan, f"HTTP {status} {kode} {detail}".strip())
     error.status = status
     error.kode = kode
+    error.retry_after = _retry_after(response.headers.get("retry-after"))
     return error
+
+
+def _retry_after(value: str | None) -> float:
+    """Retry-After in seconds (only the delta-seconds form; dates are ignored), capped."""
+    if value is None or not value.strip().isdigit():
+        return 0.0
+    return float(min(int(value.strip()), 3600))
 
 
 def _refusal(status: int, kode: str, pesan: str, cause: str) -> SyncError:
@@ -127,6 +158,17 @@ def _refusal(status: int, kode: str, pesan: str, cause: str) -> SyncError:
     if status == 401 and kode == "stale_timestamp":
         return ServerRefused(
             pesan or "Jam komputer ini berbeda lebih dari 5 menit dari server.", cause
+        )
+    if status == 507 or kode == "ruang_disk_penuh":
+        # Not a network cut, and nothing this device can fix: say whose disk it is.
+        return ServerDiskFull(
+            "Ruang disk server BKD penuh; data belum terkirim tetapi aman di perangkat ini. "
+            "Sinkronisasi dicoba lagi nanti; beri tahu admin BKD bila berlanjut.",
+            cause,
+        )
+    if status == 429:
+        return ServerRefused(
+            pesan or "Server BKD menerima terlalu banyak permintaan; dicoba lagi nanti.", cause
         )
     if status >= 500:
         return ServerRefused(
@@ -151,6 +193,7 @@ class Transport:
         max_connections: int = 8,
         verify: bool | str = True,
     ) -> None:
+        install_log_redaction()  # httpx logs request URLs; upload URLs hold capabilities
         self.base_url = base_url.rstrip("/")
         self.keys = keys
         self.device_id = device_id
@@ -160,6 +203,17 @@ class Transport:
         self._count_lock = threading.Lock()
         # Corrects a skewed device clock after a "stale_timestamp" refusal.
         self.clock_offset = 0.0
+        # What the server said it offers (Berkas-Features on its sealed answers); until it
+        # has said anything, nothing beyond protocol 1 is sent (PROTOCOL.md §7.1).
+        self.server_features: frozenset[str] = frozenset()
+        # False: ask for nothing beyond protocol 1 (bench/sync_records.py --plain).
+        self.features = True
+        # The Berkas-Epoch header of the newest answer, and when it came (time.monotonic):
+        # a change means the server may have been restored (sync.engine.server_restore).
+        self.epoch_seen: str | None = None
+        self.epoch_seen_at = 0.0
+        # Sent with signed requests: a server restored since refuses a push (409).
+        self.known_epoch: str | None = None
         self.signer = (
             SignedRequestAuth(keys, device_id, clock=lambda: time.time() + self.clock_offset)
             if keys is not None and device_id
@@ -208,6 +262,8 @@ class Transport:
         auth = self.signer if signed else None
         if signed and auth is None:
             raise SyncError("Perangkat belum terdaftar.", "signed request without keys")
+        if signed and self.known_epoch:
+            headers = {**(headers or {}), EPOCH_HEADER: self.known_epoch}
         try:
             response = self.http.request(
                 method, path, content=content, headers=headers, params=params, auth=auth
@@ -216,6 +272,9 @@ class Transport:
             raise classify_exception(exc) from exc
         except OSError as exc:
             raise classify_exception(exc) from exc
+        epoch = response.headers.get(EPOCH_HEADER)
+        if epoch:
+            self.epoch_seen, self.epoch_seen_at = epoch, time.monotonic()
         if response.status_code not in ok:
             error = error_from_response(response)
             if signed and error.kode == "stale_timestamp" and self._fix_clock(response):
@@ -271,14 +330,45 @@ class Transport:
         if self.server_key is None:
             raise SyncError("Perangkat belum terdaftar.", "no server key")
         target = str(self.http.build_request(method, path, params=params).url.raw_path, "ascii")
-        content: bytes | None = None
         headers: dict[str, str] = {"Accept": SEALED_MEDIA_TYPE}
+        if self.features:
+            headers[FEATURES_HEADER] = ZSTD
+        plain = None
         if body is not None:
             plain = body if isinstance(body, bytes) else body.model_dump_json().encode()
-            content = seal_json(plain, self.server_key, request_aad(method, target))
             headers["Content-Type"] = SEALED_MEDIA_TYPE
-        response = self.send(method, path, content=content, headers=headers, params=params)
+        packed = self.features and ZSTD in self.server_features
+        try:
+            response = self._send_sealed(method, path, target, plain, packed, headers, params)
+        except SyncError as exc:
+            # A server rolled back to a version without compression refuses the JSON it
+            # cannot read: forget the feature and send this body once more as plain JSON.
+            if not (packed and exc.status == 400 and exc.kode == "json_tidak_sah"):
+                raise
+            log.warning("server tidak lagi membaca isi terkompresi; dikirim tanpa kompresi")
+            self.server_features = self.server_features - {ZSTD}
+            response = self._send_sealed(method, path, target, plain, False, headers, params)
+        if self.features:
+            self.server_features = header_features(response.headers)
         return parse_model(self.open_answer(response, method, target), model)
+
+    def _send_sealed(
+        self,
+        method: str,
+        path: str,
+        target: str,
+        plain: bytes | None,
+        packed: bool,
+        headers: dict[str, str],
+        params: Mapping[str, str | int] | None,
+    ) -> httpx.Response:
+        content: bytes | None = None
+        if plain is not None:
+            assert self.server_key is not None
+            content = seal_json(
+                compress(plain) if packed else plain, self.server_key, request_aad(method, target)
+            )
+        return self.send(method, path, content=content, headers=headers, params=params)
 
     def open_answer(self, response: httpx.Response, method: str, target: str) -> bytes:
         media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -289,13 +379,19 @@ class Transport:
             )
         try:
             nonce = signature_nonce(response.request.headers)
-            return open_json(
+            plain = open_json(
                 response.content, self.encryption_key, response_aad(method, target, nonce)
             )
         except CryptoError as exc:
             raise ServerRefused(
                 "Jawaban server tidak dapat dibuka (rusak atau bukan untuk perangkat ini).",
-                str(exc),
+                exc.cause,
+            ) from exc
+        try:
+            return decompress(plain, MAX_ANSWER_PLAIN)
+        except (TooLarge, BadFrame) as exc:
+            raise ServerRefused(
+                "Jawaban server terkompresi rusak atau terlalu besar.", str(exc)
             ) from exc
 
 

@@ -5,6 +5,13 @@ costs at most the chunk that was in flight. The chunk size follows the measured 
 (`ChunkSizer`, starting at 256 KiB) and the caller saves (url, offset) after every chunk,
 so a restarted program resumes where it stopped.
 
+Before relying on an extension it asks the server what it offers (OPTIONS, once per
+client): creation is required; `Upload-Checksum` goes only with the checksum extension and
+an algorithm the server lists (sha256, else sha1), so against a server without it (e.g.
+@tus/server) chunks go unchecked instead of with a header the server ignores; DELETE only
+with termination. With `creation-with-upload` the creation itself carries the first chunk
+(up to CREATION_CHUNK_MAX), so a small document goes up in one round trip.
+
 Status handling: 409 (offset mismatch) -> HEAD again and continue; 460 (checksum mismatch)
 -> resend that chunk; 423 (upload busy with a previous, cut request) -> wait, HEAD again;
 404/410 -> the upload is gone (expired), the caller creates a new one.
@@ -18,7 +25,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import BinaryIO
+from dataclasses import dataclass
+from typing import Any, BinaryIO
 
 import httpx
 
@@ -33,6 +41,9 @@ KIB = 1024
 MIB = 1024 * KIB
 _SLICE = 16 * KIB
 _CHECKSUM_RETRIES = 3
+# The most a creation carries (creation-with-upload): well under the server's cap on a
+# signed request body (8 MiB), since the whole body is read before the signature is checked.
+CREATION_CHUNK_MAX = 4 * MIB
 
 
 class UploadGone(ServerRefused):
@@ -89,8 +100,43 @@ class ChunkSizer:
             self._size = max(self.minimum, wanted - wanted % _SLICE)
 
 
-def checksum_header(data: bytes) -> str:
-    return "sha256 " + base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
+# Checksum algorithms this client can send, best first (tus checksum extension).
+CHECKSUM_ALGORITHMS: dict[str, Callable[[bytes], Any]] = {
+    "sha256": hashlib.sha256,
+    "sha1": hashlib.sha1,
+}
+
+
+def checksum_header(data: bytes, algorithm: str = "sha256") -> str:
+    digest = CHECKSUM_ALGORITHMS[algorithm](data).digest()
+    return f"{algorithm} " + base64.b64encode(digest).decode("ascii")
+
+
+@dataclass(frozen=True)
+class ServerTus:
+    """What a tus server offers (its OPTIONS answer)."""
+
+    extensions: frozenset[str]
+    checksum_algorithms: frozenset[str]
+
+    @property
+    def checksum(self) -> str | None:
+        """The algorithm to send Upload-Checksum with, or None to send none."""
+        if "checksum" not in self.extensions:
+            return None
+        for name in CHECKSUM_ALGORITHMS:
+            if name in self.checksum_algorithms:
+                return name
+        return None
+
+    @classmethod
+    def from_headers(cls, headers: httpx.Headers) -> ServerTus:
+        def names(header: str) -> frozenset[str]:
+            return frozenset(
+                part.strip().lower() for part in headers.get(header, "").split(",") if part.strip()
+            )
+
+        return cls(names("tus-extension"), names("tus-checksum-algorithm"))
 
 
 def encode_metadata(metadata: Mapping[str, str]) -> str:
@@ -120,6 +166,7 @@ class TusClient:
         self.max_failures = max_failures
         self.bytes_sent = 0  # PATCH body bytes handed to the network (for figures)
         self._sent_lock = threading.Lock()
+        self._server: ServerTus | None = None
 
     @property
     def http(self) -> httpx.Client:
@@ -133,23 +180,86 @@ class TusClient:
 
     # -- the three requests ---------------------------------------------------------------------
 
-    def create(self, length: int, metadata: Mapping[str, str]) -> str:
-        """POST (signed): a new upload of `length` bytes; returns its absolute URL."""
+    def server(self) -> ServerTus:
+        """OPTIONS (once per client): the extensions and checksum algorithms offered."""
+        if self._server is None:
+            try:
+                response = self.http.request(
+                    "OPTIONS", self.create_path, headers=self._headers(), auth=None
+                )
+            except httpx.HTTPError as exc:
+                raise classify_exception(exc) from exc
+            if response.status_code not in (200, 204):
+                raise error_from_response(response)
+            self._server = ServerTus.from_headers(response.headers)
+        return self._server
+
+    def create(
+        self, length: int, metadata: Mapping[str, str], first: bytes = b""
+    ) -> tuple[str, int]:
+        """POST (signed): a new upload of `length` bytes; returns its absolute URL and the
+        offset the server holds. `first` (the upload's first bytes) rides along where the
+        server offers creation-with-upload; elsewhere it is not sent (offset 0).
+
+        A cut retries like every other request of an upload (shared backoff, up to
+        `max_failures` in a row): a second creation for the same dokumen is harmless, the
+        upload a lost answer left behind expires on the server.
+        """
+        backoff = self.transport.backoff
+        failures = 0
+        while True:
+            if self.stop.is_set() or not backoff.wait(self.stop):
+                raise Offline("Unggahan dihentikan.", "stop requested")
+            try:
+                created = self._create_once(length, metadata, first)
+            except Offline as exc:
+                failures += 1
+                delay = backoff.failure()
+                log.info(
+                    "tus: creation failed: %s (failure %d, next try in %.1fs)",
+                    exc.cause,
+                    failures,
+                    delay,
+                )
+                if failures >= self.max_failures:
+                    raise
+                continue
+            backoff.success()
+            return created
+
+    def _create_once(
+        self, length: int, metadata: Mapping[str, str], first: bytes
+    ) -> tuple[str, int]:
+        server = self.server()
+        if "creation" not in server.extensions:
+            raise ServerRefused(
+                "Server tidak mendukung pembuatan unggahan (tus creation).",
+                "Tus-Extension without creation",
+            )
+        headers = self._headers(
+            {"Upload-Length": str(length), "Upload-Metadata": encode_metadata(metadata)}
+        )
+        body = first[: min(length, CREATION_CHUNK_MAX)]
+        if "creation-with-upload" not in server.extensions:
+            body = b""
+        if body:
+            headers["Content-Type"] = "application/offset+octet-stream"
+            if server.checksum is not None:
+                headers["Upload-Checksum"] = checksum_header(body, server.checksum)
+            self._count_sent(len(body))
+        started = time.monotonic()
         response = self.transport.send(
-            "POST",
-            self.create_path,
-            content=b"",
-            headers=self._headers(
-                {"Upload-Length": str(length), "Upload-Metadata": encode_metadata(metadata)}
-            ),
-            ok=(201,),
+            "POST", self.create_path, content=body, headers=headers, ok=(201,)
         )
         location = response.headers.get("location")
         if not location:
             raise ServerRefused(
                 "Server tidak memberi alamat unggahan.", "tus creation without Location"
             )
-        return str(response.url.join(location))
+        offset = _offset_header(response) if body else 0
+        if body:
+            self.sizer.observe(len(body), time.monotonic() - started)
+        return str(response.url.join(location)), offset
 
     def offset(self, url: str) -> int:
         """HEAD: how many bytes of the upload the server holds."""
@@ -166,7 +276,10 @@ class TusClient:
         return _offset_header(response)
 
     def terminate(self, url: str) -> None:
-        """DELETE (termination extension); an already gone upload is fine."""
+        """DELETE (termination extension); an already gone upload is fine. A server
+        without termination lets the upload expire."""
+        if "termination" not in self.server().extensions:
+            return
         try:
             response = self.http.request("DELETE", url, headers=self._headers(), auth=None)
         except httpx.HTTPError as exc:
@@ -180,9 +293,11 @@ class TusClient:
                 "Upload-Offset": str(offset),
                 "Content-Type": "application/offset+octet-stream",
                 "Content-Length": str(len(chunk)),
-                "Upload-Checksum": checksum_header(chunk),
             }
         )
+        algorithm = self.server().checksum
+        if algorithm is not None:
+            headers["Upload-Checksum"] = checksum_header(chunk, algorithm)
         content: bytes | Iterator[bytes] = chunk
         if throttle is not None and throttle.rate:
             content = self._throttled(chunk, throttle)

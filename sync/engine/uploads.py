@@ -30,7 +30,7 @@ from store.database import Store
 from store.models import Blob, Dokumen
 from sync.crypto import CryptoError, read_header
 from sync.engine.cipher import ensure_recipients
-from sync.engine.errors import BlobCorrupt, LocalFailure, SyncError
+from sync.engine.errors import BlobCorrupt, LocalFailure, SyncError, local_failure
 from sync.engine.keyring import Keyring
 from sync.engine.timetable import Throttle, Timetable
 from sync.engine.tus_client import TusClient, UploadGone, UploadHeld
@@ -220,8 +220,11 @@ class Uploader:
         url = job.upload_url
         for attempt in range(2):
             fresh = not url
+            offset: int | None = None  # a resumed upload asks the server: the saved offset may lag
             if fresh:
-                url, length = self._create(job, path)
+                # A small document rides in its creation (where the server offers it);
+                # a large one keeps to the throttle and upload window chunk by chunk.
+                url, length, offset = self._create(job, path, with_data=not large)
             else:
                 length = path.stat().st_size
             try:
@@ -230,8 +233,7 @@ class Uploader:
                         fh,
                         length,
                         url,
-                        # A resumed upload asks the server: the saved offset may lag.
-                        0 if fresh else None,
+                        offset,
                         on_progress=partial(self._save_offset, job.sha256),
                         throttle=self.throttle if large else None,
                         hold=hold,
@@ -245,7 +247,7 @@ class Uploader:
                 url = ""
         self._mark_uploaded(job.sha256, path)
 
-    def _create(self, job: UploadJob, path: Path) -> tuple[str, int]:
+    def _create(self, job: UploadJob, path: Path, *, with_data: bool) -> tuple[str, int, int]:
         if not self.blobs.verify(job.sha256):
             raise BlobCorrupt(
                 "Dokumen di penyimpanan lokal rusak (sidik jari tidak cocok); "
@@ -257,24 +259,31 @@ class Uploader:
             with path.open("rb") as fh:
                 file_id = read_header(fh).file_id_hex
         except CryptoError as exc:
-            raise BlobCorrupt(exc.message, str(exc)) from exc
+            raise BlobCorrupt(exc.message, exc.cause) from exc
         except OSError as exc:
-            raise LocalFailure("Dokumen lokal tidak dapat dibaca atau ditulis.", repr(exc)) from exc
+            raise local_failure(exc, "Dokumen lokal tidak dapat dibaca atau ditulis.") from exc
         metadata = {"sha256": job.sha256}
         if job.filename:
             metadata["filename"] = job.filename
         if job.dokumen_id:
             metadata["dokumen_id"] = job.dokumen_id
-        url = self.tus.create(length, metadata)
+        first = b""
+        if with_data:
+            try:
+                with path.open("rb") as fh:
+                    first = fh.read(min(length, self.tus.sizer.size()))
+            except OSError as exc:
+                raise LocalFailure("Dokumen lokal tidak dapat dibaca.", repr(exc)) from exc
+        url, offset = self.tus.create(length, metadata, first)
         with self.store.apply_remote() as session:
             row = session.get(Blob, job.sha256)
             if row is not None:
                 row.upload_url = url
-                row.upload_offset = 0
+                row.upload_offset = offset
                 row.cipher_size = length
                 row.file_id = file_id
                 session.add(row)
-        return url, length
+        return url, length, offset
 
     def _save_offset(self, sha256: str, offset: int) -> None:
         with self.store.apply_remote() as session:

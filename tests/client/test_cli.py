@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-BERKAS = [sys.executable, "-m", "client.cli"]
+BERKAS = [sys.executable, "-m", "berkas"]
 GOOD = "196804111993031009,Budi Santoso,III/c,2019-04-01,S1,pelaksana\n"
 HEADER = "nip,nama,golongan,tmt_pangkat,pendidikan,jenis_jabatan\n"
 
@@ -83,6 +83,23 @@ def test_search_create_and_refused_submit(home: Path) -> None:
     conn.close()
 
 
+@pytest.mark.parametrize(("layanan", "jenis"), [("pindah", "pindah"), ("pensiun", "bup")])
+def test_usulan_buat_takes_the_default_jenis_of_the_layanan(
+    home: Path, layanan: str, jenis: str
+) -> None:
+    csv = home / "pegawai.csv"
+    csv.write_text(HEADER + GOOD, encoding="utf-8")
+    assert berkas(home, "pegawai", "import", str(csv)).returncode == 0
+    made = berkas(home, "usulan", "buat", "196804111993031009", "--layanan", layanan)
+    assert made.returncode == 0, made.stderr
+    conn = sqlite3.connect(home / "berkas.db")
+    assert conn.execute("SELECT layanan, jenis FROM usulan").fetchall() == [(layanan, jenis)]
+    conn.close()
+    unknown = berkas(home, "usulan", "buat", "196804111993031009", "--layanan", "mutasi")
+    assert unknown.returncode == 2
+    assert "Layanan tidak dikenal" in unknown.stderr and "Traceback" not in unknown.stderr
+
+
 def test_unknown_nip_is_a_clear_error(home: Path) -> None:
     result = berkas(home, "usulan", "buat", "196804111993031009")
     assert result.returncode == 2
@@ -111,7 +128,7 @@ def test_demo_headless_prints_the_summary(tmp_path: Path) -> None:
 
 
 def test_separator_sheets_for_an_usulan(home: Path) -> None:
-    from client.intake.reading import ReadJob, read_scan
+    from client.intake.page_reading import ReadJob, read_scan
     from client.intake.sheets import decode_sheet
 
     csv = home / "pegawai.csv"

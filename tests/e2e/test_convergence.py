@@ -261,7 +261,7 @@ class Convergence(RuleBasedStateMachine):
         with device.store.write() as session:
             row = session.get(Usulan, self.usulan[index])
             assert row is not None
-            if row.status in wf.OPEN_FOR_EDIT:
+            if row.status in wf.OPEN_VALUES:
                 wf.ajukan(session, row)
         self._note_ops(who)
         self.busy = False

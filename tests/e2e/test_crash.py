@@ -34,7 +34,10 @@ def test_sync_killed_mid_work_loses_nothing_and_applies_nothing_twice(
     assert report.failures == [], "\n".join(report.lines())
     assert (report.kills, report.restarts) == (KILLS, KILLS)
     assert report.mid_step >= KILLS // 2, "\n".join(report.lines())  # kills landed in syncs
-    assert report.figures["ops_a"] > 10 * KILLS and report.figures["documents"] >= KILLS
+    # How many rounds make new work depends on how fast the machine works the backlog off
+    # (BACKLOG_LIMIT), so a busy machine makes fewer; the first and the last round always
+    # make theirs (at least 8 ops and a document each). More would be a speed assertion.
+    assert report.figures["ops_a"] >= 2 * 8 and report.figures["documents"] >= 2
 
 
 def test_intake_killed_mid_work_keeps_every_scan(tmp_path: Path, crash_launcher: Launcher) -> None:

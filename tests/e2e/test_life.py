@@ -16,16 +16,17 @@ from pathlib import Path
 
 import pytest
 
+from berkas.demo_scans import write_scan
 from client import sync_service, verifikasi
 from client.cli_support import save_default_config
 from client.config import load_config, save_config
-from client.demo_scans import write_scan
 from client.intake_wiring import intake_service
 from client.paths import Paths, resolve_paths
 from client.sample_data import generate_pegawai, pegawai_csv
 from client.services import BerkasClient
 from server import admin
 from store.rules import Layanan, checklist
+from tests.support.keyscan import key_files_holding
 from tests.support.netproxy import Proxy, start_proxy
 from tests.support.server import TEST_VERIFIER_PASSPHRASE, RunningServer, start_server
 
@@ -82,7 +83,7 @@ def verifier_home(tmp_path: Path, bkd: RunningServer, monkeypatch: pytest.Monkey
     config.operator = "Rudi"
     save_config(paths.config, config)
     paths.keys.mkdir(parents=True, exist_ok=True)
-    shutil.copy(bkd.settings.verifier_key_path, paths.keys / "verifier.key")
+    shutil.copy(bkd.verifier_key_path, paths.keys / "verifier.key")
     os.chmod(paths.keys / "verifier.key", 0o600)
     monkeypatch.setenv("BERKAS_VERIFIER_PASSPHRASE", TEST_VERIFIER_PASSPHRASE)
     sync_service.enrol(paths, bkd.url, bkd.enrol_code("BKD", "verifikator"))
@@ -91,7 +92,7 @@ def verifier_home(tmp_path: Path, bkd: RunningServer, monkeypatch: pytest.Monkey
 
 def berkas_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "client.cli", "--home", str(home), *args],
+        [sys.executable, "-m", "berkas", "--home", str(home), *args],
         capture_output=True,
         text=True,
         timeout=300,
@@ -187,7 +188,7 @@ def test_usulan_whole_life_then_restore_after_total_loss(
     shutil.rmtree(opd.data)
     fresh = tmp_path / "pengganti"
     code = bkd.enrol_code("DISDIK")
-    waiting = berkas_cli(fresh, "restore", "--server", bkd.url, "--code", code)
+    waiting = berkas_cli(fresh, "restore", "--server", bkd.url, "--code", code, "--tunggu", "0")
     assert waiting.returncode != 0
     assert "verifikator" in waiting.stderr, waiting.stderr
     assert verifikasi.bagikan_kunci(verifier) >= 1
@@ -223,7 +224,7 @@ def test_demo_headless_runs_the_whole_system(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "client.cli",
+            "berkas",
             "--home",
             str(tmp_path / "demo"),
             "demo",
@@ -253,3 +254,10 @@ def test_demo_headless_runs_the_whole_system(tmp_path: Path) -> None:
     assert tables
     blob_files = [p for p in (tmp_path / "demo" / "bkd-server" / "blobs").rglob("*") if p.is_file()]
     assert len(blob_files) >= 7
+    # The verifikator made the verifier key pair; the server holds only the public half.
+    verifier_public = (tmp_path / "demo" / "verifikator" / "kunci" / "verifier.pub").read_text()
+    server_home = tmp_path / "demo" / "bkd-server"
+    assert (server_home / "keys" / "verifier.pub").read_text() == verifier_public
+    assert key_files_holding(server_home, verifier_public.strip()) == []
+    verifier_key = tmp_path / "demo" / "verifikator" / "kunci" / "verifier.key"
+    assert key_files_holding(tmp_path / "demo", verifier_public.strip()) == [verifier_key]

@@ -13,7 +13,8 @@ from server.cli import app
 from server.db import open_database
 from server.settings import ServerSettings
 from sync.crypto import keys as crypto_keys
-from sync.crypto import load_key_file
+from sync.engine.keyring import Keyring
+from sync.engine.verifier_key import create_verifier_key
 from tests.server.conftest import DeviceFactory, nip
 from tests.support.device import TestDevice
 from tests.support.server import RunningServer
@@ -27,15 +28,27 @@ CSV = (
 
 
 @pytest.fixture
-def cli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, own_database_url: str | None) -> Path:
+def verifier_public(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The verifikator made the key pair on their own machine (never on the server)."""
     monkeypatch.setattr(crypto_keys, "SCRYPT_LOG_N", 10)
-    monkeypatch.setenv("BERKAS_VERIFIER_PASSPHRASE", "rahasia-verifikator")
+    return create_verifier_key(Keyring(tmp_path / "verifikator" / "kunci"), "rahasia-verifikator")
+
+
+@pytest.fixture
+def cli_home(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    own_database_url: str | None,
+    verifier_public: str,
+) -> Path:
     if own_database_url:
         monkeypatch.setenv("BERKAS_DATABASE_URL", own_database_url)
     else:
         monkeypatch.delenv("BERKAS_DATABASE_URL", raising=False)
     home = tmp_path / "bkd"
-    result = CliRunner().invoke(app, ["init", "--home", str(home)])
+    result = CliRunner().invoke(
+        app, ["init", "--home", str(home), "--verifier-key", verifier_public]
+    )
     assert result.exit_code == 0, result.output
     assert "Server diinisialisasi" in result.output
     return home
@@ -46,12 +59,11 @@ def _run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_init_makes_keys_and_refuses_twice(cli_home: Path) -> None:
+def test_init_makes_keys_and_refuses_twice(cli_home: Path, verifier_public: str) -> None:
     settings = ServerSettings.for_home(cli_home)
     assert settings.server_key_path.stat().st_mode & 0o777 == 0o600
-    assert settings.verifier_key_path.stat().st_mode & 0o777 == 0o600
-    keys = load_key_file(settings.verifier_key_path, "rahasia-verifikator")
-    assert settings.verifier_public_path.read_text().strip() == keys.public_keys()["verifier"]
+    assert settings.verifier_public_path.read_text().strip() == verifier_public
+    assert not (settings.keys_dir / "verifier.key").exists()
     code, output = _run("init", "--home", str(cli_home))
     assert code == 1 and "sudah diinisialisasi" in output
 
@@ -134,7 +146,8 @@ def test_devices_listing_and_revoke_through_cli(cli_home: Path) -> None:
         running.services.auth.flush_last_seen()  # what the maintenance task does
         code, output = _run("devices", "--opd", "DISDIK", "--home", str(cli_home))
         assert code == 0 and device.device_id in output and "aktif" in output
-        assert "Laptop TU / 20" in output  # last seen: a date, not "-"
+        row = next(line for line in output.splitlines() if device.device_id in line)
+        assert " 20" in row and row.endswith("Laptop TU")  # last sync: a date, not "-"
         code, output = _run("revoke", device.device_id, "--home", str(cli_home))
         assert code == 0 and "dicabut" in output
         code, output = _run("devices", "--home", str(cli_home))

@@ -164,6 +164,69 @@ def test_verifikator_writes_only_verification_fields(
     assert [r.outcome for r in allowed] == ["applied", "applied"]
 
 
+def test_verifikator_cannot_write_a_field_by_naming_it_unchanged(
+    verifier: TestDevice, device_b: TestDevice, b_records: dict[str, dict[str, Any]]
+) -> None:
+    """A fast-forward applies every named field's new value: an op whose base equals its
+    new value must be authorized like any other (issue 13 item 1)."""
+    usulan, dokumen, pegawai = b_records["usulan"], b_records["dokumen"], b_records["pegawai"]
+    forged_sha = "b" * 64
+
+    sneaky = [
+        verifier.update("pegawai", pegawai, {"nama": "Diubah BKD"}, base={"nama": "Diubah BKD"}),
+        verifier.update("usulan", usulan, {"catatan": "palsu"}, base={"catatan": "palsu"}),
+        verifier.update("dokumen", dokumen, {"sha256": forged_sha}, base={"sha256": forged_sha}),
+        # Allowed field and forbidden field together: the whole op is refused.
+        verifier.update(
+            "usulan",
+            usulan,
+            {"catatan_verifikator": "MS", "periode": "2030-04-01"},
+            base={"periode": "2030-04-01"},
+        ),
+    ]
+    results = verifier.push(*sneaky).results
+    assert [r.outcome for r in results] == ["refused"] * len(sneaky), results
+    assert all("kolom verifikasi" in (r.reason or "") for r in results)
+    # On a stale version the named field would open a conflict instead: refused as well.
+    device_b.push(device_b.update("pegawai", pegawai, {"jabatan": "Analis"}))
+    result = verifier.push(  # `pegawai` is now one version behind the server's
+        verifier.update("pegawai", pegawai, {"nama": "Diubah BKD"}, base={"nama": "Lama"})
+    ).results[0]
+    assert result.outcome == "refused", result
+    # The server holds the OPD's values, untouched, and no conflict was opened.
+    held = {c.table: c for c in device_b.pull_all()}
+    assert held["pegawai"].record["nama"] == pegawai["nama"]
+    assert held["pegawai"].record["jabatan"] == "Analis"
+    assert held["pegawai"].conflicts == []
+    assert held["usulan"].record["catatan"] == usulan["catatan"]
+    assert held["usulan"].record["periode"] == usulan["periode"]
+    assert held["usulan"].record["catatan_verifikator"] == ""
+    assert held["dokumen"].record["sha256"] == dokumen["sha256"]
+
+
+def test_opd_cannot_name_bkd_fields_even_on_a_stale_base(device: TestDevice) -> None:
+    """An OPD op naming a BKD-only field is refused whatever its base: on a stale version
+    it would otherwise open a conflict on that field (which a resolution then applies)."""
+    pegawai = applied_record(device, "pegawai", pegawai_data())
+    usulan = applied_record(device, "usulan", usulan_data(pegawai["id"]))
+    dokumen = applied_record(device, "dokumen", dokumen_data(usulan["id"], "SKP"))
+    device.push(device.update("usulan", usulan, {"catatan": "v2"}))
+    device.push(device.update("dokumen", dokumen, {"pages": 2}))
+    refused = [
+        device.update("usulan", usulan, {"nomor_pertek": "PALSU/1"}, base={"nomor_pertek": "X"}),
+        device.update("dokumen", dokumen, {"state": "dikembalikan"}, base={"state": "x"}),
+        device.update(
+            "usulan", usulan, {"catatan_verifikator": "MS"}, base={"catatan_verifikator": "MS"}
+        ),
+    ]
+    results = device.push(*refused).results
+    assert [r.outcome for r in results] == ["refused"] * 3, results
+    held = {c.table: c for c in device.pull_all()}
+    assert held["usulan"].conflicts == [] and held["dokumen"].conflicts == []
+    assert held["usulan"].record["nomor_pertek"] == ""
+    assert held["dokumen"].record["state"] == "ada"
+
+
 def test_opd_cannot_write_bkd_fields(device: TestDevice) -> None:
     pegawai = applied_record(device, "pegawai", pegawai_data())
     usulan = applied_record(device, "usulan", usulan_data(pegawai["id"]))
@@ -214,16 +277,34 @@ def test_revoked_device_refused_everywhere(
 
 
 def test_unsigned_and_badly_signed_requests(device: TestDevice, server: RunningServer) -> None:
+    """Every forged request carries a nonce the server has never seen, so only the
+    signature check can refuse it (a spent nonce would be refused as a replay even
+    with verification switched off)."""
+    from sync.crypto import generate_device_keys, sign_request
+
     assert httpx.get(f"{server.url}/v1/sync/changes").status_code == 401
     assert httpx.get(f"{server.url}/v1/sync/changes").json()["kode"] == "malformed"
-    call = device.send("GET", "/v1/sync/changes?since=0")
-    forged = dict(call.headers)
+    target = "/v1/sync/changes?since=0"
+
+    def fresh(path: str = target) -> dict[str, str]:
+        return sign_request(device.keys, device.device_id, "GET", path, b"")
+
+    def refusal(resp: httpx.Response) -> str:
+        assert resp.status_code == 401, f"served ({resp.status_code}): the forgery went through"
+        return str(resp.json()["kode"])
+
+    # A signature of the right shape that is not this device's.
+    forged = fresh()
     forged["Signature"] = "berkas=:" + "A" * 86 + "==:"
-    resp = device.client.get("/v1/sync/changes?since=0", headers=forged)
-    assert resp.status_code == 401 and resp.json()["kode"] in ("bad_signature", "replayed_nonce")
+    assert refusal(device.client.get(target, headers=forged)) == "bad_signature"
+    # Signed by another key under this device's id.
+    other = sign_request(generate_device_keys(), device.device_id, "GET", target, b"")
+    assert refusal(device.client.get(target, headers=other)) == "bad_signature"
     # Signed for one target, sent to another.
-    moved = device.client.get("/v1/sync/changes?since=5", headers=call.headers)
-    assert moved.status_code == 401
+    moved = device.client.get("/v1/sync/changes?since=5", headers=fresh())
+    assert refusal(moved) == "bad_signature"
+    # The control: the same kind of request, signed for real, is served.
+    assert device.client.get(target, headers=fresh()).status_code == 200
 
 
 def test_replayed_request_refused_and_changes_nothing(device: TestDevice) -> None:

@@ -23,6 +23,8 @@ from sync.crypto import (
 from sync.protocol import (
     VERIFIER_RECIPIENT,
     DevicesNeedingKey,
+    KeyRequests,
+    KeyRequestStatus,
     OpdKeyInfo,
     OpdKeyUpload,
     WrappedKey,
@@ -142,7 +144,7 @@ def test_restore_after_losing_every_machine(
     # A verifikator, holding the BKD verifier key handed out by the admin, re-wraps the
     # OPD key for the replacement device.
     verifier = enrol("BKD", "verifikator")
-    verifier_keys = load_key_file(server.settings.verifier_key_path, TEST_VERIFIER_PASSPHRASE)
+    verifier_keys = load_key_file(server.verifier_key_path, TEST_VERIFIER_PASSPHRASE)
     verifier_private = verifier_keys.x25519(VERIFIER_KEY_NAME)
     needing = verifier.call("GET", "/v1/opd/devices-needing-key", DevicesNeedingKey)
     [entry] = [d for d in needing.devices if d.opd_id == opd]
@@ -175,7 +177,7 @@ def test_verifikator_opens_documents_with_verifier_key(
     tus_upload(device, b"%PDF-1.7 untuk BKD", opd_key)
     [info] = file_list(verifier, f"?opd={device.opd_kode}").files
     body = verifier.send("GET", f"/v1/files/{info.file_id}").response.content
-    keys = load_key_file(server.settings.verifier_key_path, TEST_VERIFIER_PASSPHRASE)
+    keys = load_key_file(server.verifier_key_path, TEST_VERIFIER_PASSPHRASE)
     out = io.BytesIO()
     decrypt_stream(io.BytesIO(body), out, keys.x25519(VERIFIER_KEY_NAME))
     assert out.getvalue() == b"%PDF-1.7 untuk BKD"
@@ -195,3 +197,44 @@ def test_wrap_for_a_device_of_another_opd_is_not_found(
             device.opd_kode,
         )
     assert info.value.status == 404
+
+
+def test_key_request_reaches_the_verifikator_queue_until_shared(
+    server: RunningServer, enrol: DeviceFactory, opd: str, other_opd: str
+) -> None:
+    verifier = enrol("BKD", "verifikator")
+    # No OPD key yet: nothing to ask for (the first device makes it).
+    first = enrol(opd)
+    with pytest.raises(ServerError) as no_key:
+        first.call("POST", "/v1/opd/key/request", KeyRequestStatus)
+    assert no_key.value.body["kode"] == "kunci_opd_belum_ada"
+    opd_key = make_opd_key(first)
+
+    # Total loss: the replacement asks; asking again keeps the first request.
+    admin.revoke_device(server.db, first.device_id)
+    new = enrol(opd, name="Mesin pengganti")
+    asked = new.call("POST", "/v1/opd/key/request", KeyRequestStatus)
+    assert (asked.device_id, asked.opd_id, asked.shared) == (new.device_id, opd, False)
+    again = new.call("POST", "/v1/opd/key/request", KeyRequestStatus)
+    assert again.requested_at == asked.requested_at
+
+    # The verifikator sees it with the OPD and the device name; another OPD does not.
+    queue = verifier.call("GET", "/v1/opd/key/requests", KeyRequests).requests
+    [mine] = [r for r in queue if r.opd_id == opd]
+    assert (mine.device_id, mine.device_name, mine.opd_name) == (
+        new.device_id,
+        "Mesin pengganti",
+        f"OPD {opd}",
+    )
+    stranger = enrol(other_opd)
+    assert stranger.call("GET", "/v1/opd/key/requests", KeyRequests).requests == []
+    with pytest.raises(ServerError) as refused:
+        verifier.call("POST", "/v1/opd/key/request", KeyRequestStatus)
+    assert refused.value.status == 403
+
+    # Shared: the request leaves the queue; the device now holds a copy.
+    _wrap_for(verifier, opd_key, new.device_id, public_key_b64(new.keys.x25519("encryption")), opd)
+    queue = verifier.call("GET", "/v1/opd/key/requests", KeyRequests).requests
+    assert [r for r in queue if r.opd_id == opd] == []
+    assert new.call("POST", "/v1/opd/key/request", KeyRequestStatus).shared
+    assert public_key_b64(_own_copy(new)) == public_key_b64(opd_key)

@@ -110,7 +110,23 @@ def test_csv_reports_each_bad_row_with_its_line() -> None:
     assert "baris 2" in lines[4]
     assert "golongan" in lines[5].lower()
     assert "tanggal" in lines[6].lower()
-    assert "jenis jabatan" in lines[7]
+    assert "jenis jabatan tidak dikenal: 'guru_besar'" in lines[7].lower()
+
+
+def test_csv_reads_common_jabatan_names() -> None:
+    content = (
+        HEADER
+        + "196804111993031009,Budi,IV/c,2019-04-01,S2,JPT Pratama\n"
+        + "199002142015032003,Dewi,III/d,2019-04-01,S1,Eselon III.b\n"
+        + "197001022000032001,Siti,III/b,2019-04-01,S1,JF Ahli Muda\n"
+    ).encode()
+    result = parse_pegawai_csv(content)
+    assert result.errors == []
+    assert [row.jenis_jabatan for _, row in result.rows] == [
+        "jpt",
+        "administrator",
+        "fungsional_ahli_muda",
+    ]
 
 
 def test_semicolon_csv_with_bom_is_read() -> None:

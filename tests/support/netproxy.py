@@ -102,6 +102,7 @@ class Proxy:
         self._random_cut = random_cut_bytes
         if random_cut_bytes is not None:
             self._cut_points.append(self._random.randint(*random_cut_bytes))
+        self._cut_markers: list[bytes] = []
         self._stalled = False
         self._offline = False
         self._conns: set[_Conn] = set()
@@ -129,6 +130,16 @@ class Proxy:
 
         def add() -> None:
             self._cut_points = sorted({*self._cut_points, *offsets})
+
+        self._call(add)
+
+    def cut_on(self, marker: bytes, times: int = 1) -> None:
+        """Cut the next `times` requests whose bytes contain `marker` (e.g. a request line
+        such as b"POST /v1/files "): the bytes up to the marker reach the server, then every
+        connection is reset."""
+
+        def add() -> None:
+            self._cut_markers.extend([marker] * times)
 
         self._call(add)
 
@@ -292,10 +303,11 @@ class Proxy:
                 while self._stalled:
                     await asyncio.sleep(0.02)
                 if upstream:
+                    data, marked = self._until_marker(data)
                     data = self._until_cut(data)
                     writer.write(data)
                     self.bytes_up += len(data)
-                    if self._cut_due():
+                    if marked or self._cut_due():
                         await writer.drain()
                         self._cut_all()
                         return
@@ -305,6 +317,15 @@ class Proxy:
                 await writer.drain()
         except (ConnectionError, OSError):
             conn.abort()
+
+    def _until_marker(self, data: bytes) -> tuple[bytes, bool]:
+        """`data` up to the end of the first pending cut marker in it, and whether one was."""
+        if self._cut_markers:
+            at = data.find(self._cut_markers[0])
+            if at >= 0:
+                end = at + len(self._cut_markers.pop(0))
+                return data[:end], True
+        return data, False
 
     def _until_cut(self, data: bytes) -> bytes:
         if self._cut_points:

@@ -15,6 +15,7 @@ per call (dropped by `drop_test_database`), so runs never see each other's rows.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import secrets
 import signal
@@ -23,21 +24,25 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import httpx
 import uvicorn
+from sqlalchemy import event
+from starlette.types import ASGIApp
 
 from server import admin
 from server.app import create_app
 from server.db import Database, open_database
-from server.keys import init_keys, is_initialised
+from server.keys import init_keys, is_initialised, registered_verifier_key
 from server.services import Services
 from server.settings import ServerSettings
 from store.rules import Role
+from sync.crypto import PrivateKeySet, generate_x25519, public_key_b64, save_key_file
 from sync.crypto import keys as crypto_keys
 
 TEST_DATABASE_ENV = "BERKAS_TEST_DATABASE_URL"
@@ -56,13 +61,26 @@ def _cheap_scrypt() -> Iterator[None]:
         crypto_keys.SCRYPT_LOG_N = saved
 
 
+def verifier_key_path(home: Path) -> Path:
+    """The test verifikator's key file: beside the server home, never in it (as on a real
+    BKD, where the verifikator's machine holds it)."""
+    home = Path(home)
+    return home.parent / f"{home.name}-verifikator" / "verifier.key"
+
+
 def init_home(home: Path, database_url: str | None = None) -> ServerSettings:
-    """`berkas server init` for a test home (idempotent)."""
+    """`berkas server init` for a test home (idempotent), with the verifier key pair made
+    outside it (as `berkas verifikasi kunci buat` does) and its public half registered."""
     settings = ServerSettings.for_home(home, database_url)
     if not is_initialised(settings):
         home.mkdir(parents=True, exist_ok=True)
+        key_path = verifier_key_path(home)
+        key_path.parent.mkdir(parents=True, exist_ok=True)
+        verifier = generate_x25519()
         with _cheap_scrypt():
-            init_keys(settings, TEST_VERIFIER_PASSPHRASE)
+            save_key_file(key_path, PrivateKeySet({"verifier": verifier}), TEST_VERIFIER_PASSPHRASE)
+        init_keys(settings, public_key_b64(verifier))
+    assert registered_verifier_key(settings) is not None
     return settings
 
 
@@ -96,6 +114,11 @@ class RunningServer:
         return self.services.db
 
     @property
+    def verifier_key_path(self) -> Path:
+        """The verifikator's key file (passphrase TEST_VERIFIER_PASSPHRASE), outside home."""
+        return verifier_key_path(self.home)
+
+    @property
     def port(self) -> int:
         return int(self.url.rsplit(":", 1)[1])
 
@@ -115,9 +138,21 @@ class RunningServer:
             self._socket.close()
 
 
-def start_server(home: Path, database_url: str | None = None) -> RunningServer:
-    """Initialise `home` if needed and serve it on 127.0.0.1:<ephemeral> in a thread."""
-    settings = init_home(home, database_url)
+def start_server(
+    home: Path,
+    database_url: str | None = None,
+    *,
+    wrap: Callable[[ASGIApp], ASGIApp] | None = None,
+    access_log: bool = False,
+    **overrides: Any,
+) -> RunningServer:
+    """Initialise `home` if needed and serve it on 127.0.0.1:<ephemeral> in a thread.
+
+    `wrap` puts an ASGI layer around the app (a server variant for interop tests);
+    `access_log` turns on uvicorn's access log (INFO on "uvicorn.access");
+    `overrides` replace ServerSettings fields (limits, blob_dir).
+    """
+    settings = dataclasses.replace(init_home(home, database_url), **overrides)
     app = create_app(settings)
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say so, and
     # without it small answers wait for delayed ACKs (40 ms a request).
@@ -126,7 +161,12 @@ def start_server(home: Path, database_url: str | None = None) -> RunningServer:
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+    config = uvicorn.Config(
+        wrap(app) if wrap else app,
+        log_level="info" if access_log else "warning",
+        lifespan="on",
+        access_log=access_log,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="berkas-server", daemon=True
@@ -269,3 +309,20 @@ def _libpq_url(url: str) -> str:
     """postgresql+psycopg://... -> postgresql://... (what libpq understands)."""
     scheme, rest = url.split("://", 1)
     return "postgresql://" + rest if scheme.startswith("postgres") else url
+
+
+@contextlib.contextmanager
+def database_full(db: Database) -> Iterator[None]:
+    """A SQLite server database that cannot grow: a write needing a new page fails with
+    SQLITE_FULL ("database or disk is full"), exactly as on a full disk."""
+
+    def cap(dbapi_conn: Any, _record: object) -> None:
+        dbapi_conn.execute("PRAGMA max_page_count = 1")  # clamped to the file's size
+
+    event.listen(db.engine, "connect", cap)
+    db.engine.dispose()
+    try:
+        yield
+    finally:
+        event.remove(db.engine, "connect", cap)
+        db.engine.dispose()

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from sync.crypto import generate_device_keys, public_key_b64
 from sync.protocol import (
     API_PREFIX,
+    MAX_PAGE_LIMIT,
     MAX_PUSH_OPS,
     PROTOCOL_VERSION,
     BlobInfo,
@@ -152,7 +153,7 @@ def test_pull_models() -> None:
     with pytest.raises(ValidationError):
         ChangesQuery(limit=0)
     with pytest.raises(ValidationError):
-        ChangesQuery(limit=5000)
+        ChangesQuery(limit=MAX_PAGE_LIMIT + 1)  # 10,001 (page-bytes servers)
 
 
 def test_enrolment_models() -> None:
@@ -196,3 +197,13 @@ def test_blob_wrapped_key_and_error_models() -> None:
         "pesan": "Jam komputer berbeda.",
         "detail": None,
     }
+
+
+def test_the_version_constant_is_the_one_of_pyproject() -> None:
+    import tomllib
+    from pathlib import Path
+
+    from sync.version import BERKAS_VERSION
+
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    assert tomllib.loads(pyproject.read_text())["project"]["version"] == BERKAS_VERSION

@@ -2,38 +2,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from client.paths import Paths
-from client.services import BerkasClient
-from tests.tui.support import Facts, build_home, copy_home, open_client
+from tests.support.home_fixtures import base_home, client, facts, home
 
-
-@pytest.fixture(scope="session")
-def base_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Facts]:
-    root = tmp_path_factory.mktemp("tui") / "base"
-    _, facts = build_home(root)
-    return root, facts
-
-
-@pytest.fixture
-def facts(base_home: tuple[Path, Facts]) -> Facts:
-    return base_home[1]
-
-
-@pytest.fixture
-def home(base_home: tuple[Path, Facts], tmp_path: Path) -> Paths:
-    """A fresh copy of the test home for this test."""
-    return copy_home(base_home[0], tmp_path / "home")
-
-
-@pytest.fixture
-def client(home: Paths) -> Iterator[BerkasClient]:
-    c = open_client(home)
-    yield c
-    c.close()
+__all__ = ["base_home", "client", "facts", "home"]  # fixtures shared with tests/client
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,7 @@ import pikepdf
 from sqlmodel import select
 from textual.pilot import Pilot
 from textual.screen import ModalScreen
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from client.cli_support import save_default_config
 from client.paths import Paths, resolve_paths
@@ -286,24 +287,35 @@ def copy_home(base: Path, target: Path) -> Paths:
 
 
 def open_client(paths: Paths) -> BerkasClient:
-    client = BerkasClient.open(paths)
-    client.blobs = BlobStore(paths.blobs, PlainCipher())  # type: ignore[attr-defined]
-    return client
+    return BerkasClient.open(paths, blobs=BlobStore(paths.blobs, PlainCipher()))
 
 
 async def settle(pilot: Pilot[object], rounds: int = 3) -> None:
-    """Wait until workers (loads, searches, previews) are done and the screen painted.
+    """Wait until every worker (loads, searches, previews) is done and the screen
+    painted, and re-raise the first failure: a worker that raised fails the test
+    (the App records each one it showed the person, in `failures`).
 
     Workers of the "dialog-" groups wait for a person while their dialog is open;
     they are waited for only once no dialog is showing."""
     app = pilot.app
     for _ in range(rounds):
         dialog_open = isinstance(app.screen, ModalScreen)
-        busy = [
-            w
-            for w in app.workers
-            if not w.is_finished and not (dialog_open and w.group.startswith("dialog"))
-        ]
-        if busy:  # (an empty list would mean "every worker")
-            await app.workers.wait_for_complete(busy)
+        for worker in list(app.workers):
+            if dialog_open and worker.group.startswith("dialog"):
+                continue
+            try:
+                await worker.wait()
+            except WorkerFailed as failed:
+                raise failed.error from failed
+            except WorkerCancelled:
+                pass  # replaced by a newer one (exclusive groups)
         await pilot.pause()
+    raise_worker_failures(app)
+
+
+def raise_worker_failures(app: object) -> None:
+    """Re-raise the first worker failure the App recorded (finished workers leave
+    `app.workers`, so waiting alone misses those that failed early)."""
+    failures = getattr(app, "failures", [])
+    if failures:
+        raise failures[0].error

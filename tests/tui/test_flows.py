@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlmodel import col, select
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Select
+from textual.widgets import DataTable, Footer, Input, Select
 
 from client.services import BerkasClient
 from store.models import Conflict, InboxItem, OutboxEntry, Pegawai, Usulan
@@ -24,6 +24,8 @@ from tui.screens.tetapkan import TetapkanDialog
 from tui.screens.usulan import UsulanScreen
 from tui.screens.usulan_baru import UsulanBaruDialog
 from tui.screens.usulan_editor import UsulanEditorScreen
+from tui.widgets.app_header import AppHeader
+from tui.widgets.nav_bar import NavBar
 from tui.widgets.pegawai_search import PegawaiSearch
 
 Scenario = Callable[[BerkasApp, Pilot[None]], Awaitable[None]]
@@ -409,14 +411,44 @@ def test_help_and_command_palette_cover_every_screen_action(client: BerkasClient
     drive(client, scenario)
 
 
+def assert_fits(app: BerkasApp, width: int, height: int) -> None:
+    """The screen fits the terminal: it does not scroll itself, nothing is cut off at
+    the right edge, the header, the row of screens and the footer are all on screen,
+    and each table shows rows (a table may scroll its own columns sideways, the
+    footer its keys)."""
+    screen = app.screen
+    name = type(screen).__name__
+    assert screen.virtual_size.width <= width, f"{name} scrolls sideways"
+    assert screen.virtual_size.height <= height, f"{name} scrolls down"
+    for widget in screen.walk_children(with_self=False):
+        # The footer scrolls its keys (all are in the command palette too).
+        in_footer = any(isinstance(node, Footer) for node in widget.ancestors)
+        if widget.display and widget.visible and not in_footer:
+            assert widget.region.right <= width, f"{name}: {widget!r} cut off at the right"
+    for kind in (AppHeader, NavBar, Footer):
+        for bar in screen.query(kind):
+            region = bar.region
+            assert region.height >= 1, f"{name}: {kind.__name__} has no room"
+            assert region.bottom <= height and region.right <= width, f"{name}: {kind.__name__}"
+    for table in screen.query(DataTable):
+        if table.display:
+            assert table.region.height >= 3, f"{name}: {table!r} has no room for rows"
+
+
 def test_screens_fit_80x24_without_errors(client: BerkasClient, facts: Facts) -> None:
+    """Every main screen and the usulan editor at 80x24: each loads without a failed
+    worker (settle re-raises one) or an error shown, and fits."""
+
     async def scenario(app: BerkasApp, pilot: Pilot[None]) -> None:
         for key in ("f3", "f4", "f5", "f6", "f7", "f2"):
             await pilot.press(key)
             await settle(pilot)
+            assert_fits(app, 80, 24)
         await open_usulan(app, pilot, facts.bts_usulan_id)
         line = app.screen.query_one("#daftar-periksa", DataTable)
         assert line.row_count > 10
+        assert_fits(app, 80, 24)
+        assert not [n for n in app._notifications if n.severity == "error"]
 
     drive(client, scenario, size=(80, 24))
 
@@ -441,5 +473,24 @@ def test_beranda_soon_list_opens_the_pegawai_ready_for_an_usulan(
         # The nearest pensiun comes first, so the new usulan defaults to pensiun BUP.
         assert dialog.query_one("#layanan", Select).value == "pensiun"
         assert dialog.query_one("#jenis", Select).value == "bup"
+
+    drive(client, scenario)
+
+
+def test_records_a_sync_brings_show_on_the_screen_in_view(
+    client: BerkasClient, facts: Facts
+) -> None:
+    """The App tells the screen in view that data changed (DataChanged): it reloads at
+    once, not only when shown again."""
+
+    async def scenario(app: BerkasApp, pilot: Pilot[None]) -> None:
+        await pilot.press("f4")
+        await settle(pilot)
+        before = set(table_keys(app, "#daftar-usulan"))
+        pegawai = client.search_pegawai(facts.search_name)[0]
+        arrived = client.create_usulan(pegawai.id, "kp", "reguler", today=TODAY)  # as a pull
+        app.data_changed()  # what the App does when background sync reports records
+        await settle(pilot)
+        assert set(table_keys(app, "#daftar-usulan")) == before | {arrived.id}
 
     drive(client, scenario)

@@ -49,12 +49,19 @@ async def keys(pilot: Pilot[None], *pressed: str) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES)
-class TestScreens:
+class TestBeranda:
+    """The Beranda: figures, what is due, returned usulan."""
+
     def test_beranda(self, snap_compare, home: Paths, facts: Facts, size: tuple[int, int]) -> None:
         async def steps(pilot: Pilot[None], facts: Facts) -> None:
             pass
 
         assert shoot(snap_compare, home, facts, size, steps)
+
+
+@pytest.mark.parametrize("size", SIZES)
+class TestPegawai:
+    """The Pegawai screen: search and one pegawai's detail."""
 
     def test_pegawai_search(
         self, snap_compare, home: Paths, facts: Facts, size: tuple[int, int]
@@ -75,6 +82,11 @@ class TestScreens:
             await keys(pilot, "enter")
 
         assert shoot(snap_compare, home, facts, size, steps)
+
+
+@pytest.mark.parametrize("size", SIZES)
+class TestUsulan:
+    """Usulan: the list, the editor of a returned one, the new-usulan dialog."""
 
     def test_usulan_list(
         self, snap_compare, home: Paths, facts: Facts, size: tuple[int, int]
@@ -106,6 +118,11 @@ class TestScreens:
 
         assert shoot(snap_compare, home, facts, size, steps)
 
+
+@pytest.mark.parametrize("size", SIZES)
+class TestKotakMasuk:
+    """The Kotak masuk with a scan's preview."""
+
     def test_kotak_masuk(
         self, snap_compare, home: Paths, facts: Facts, size: tuple[int, int]
     ) -> None:
@@ -113,6 +130,11 @@ class TestScreens:
             await keys(pilot, "f5")
 
         assert shoot(snap_compare, home, facts, size, steps)
+
+
+@pytest.mark.parametrize("size", SIZES)
+class TestSinkronisasi:
+    """The Sinkronisasi screen over the local store."""
 
     def test_sinkronisasi(
         self, snap_compare, home: Paths, facts: Facts, size: tuple[int, int]
@@ -122,6 +144,11 @@ class TestScreens:
 
         assert shoot(snap_compare, home, facts, size, steps)
 
+
+@pytest.mark.parametrize("size", SIZES)
+class TestKonflik:
+    """The Konflik screen, both sides of a field."""
+
     def test_konflik(self, snap_compare, home: Paths, facts: Facts, size: tuple[int, int]) -> None:
         """Golongan taken from the server; jabatan not decided yet."""
 
@@ -129,6 +156,11 @@ class TestScreens:
             await keys(pilot, "f7", "t")
 
         assert shoot(snap_compare, home, facts, size, steps)
+
+
+@pytest.mark.parametrize("size", SIZES)
+class TestBantuan:
+    """The help screen (F1)."""
 
     def test_bantuan(self, snap_compare, home: Paths, facts: Facts, size: tuple[int, int]) -> None:
         async def steps(pilot: Pilot[None], facts: Facts) -> None:

@@ -91,3 +91,20 @@ def test_a_store_that_cannot_be_opened_ends_the_app(tmp_path: Path) -> None:
     app = asyncio.run(main())
     assert app.return_code == 2
     assert not app.opened  # (test_tmux shows what the person reads then)
+
+
+def test_opening_the_client_leaves_the_sync_engine_and_pdf_reader_unloaded() -> None:
+    """Start-up opens the client before the Beranda fills in; the sync engine (httpx,
+    APScheduler) and intake's PDF reader load later, when first used."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, tui.app, client.services\n"
+        "heavy = ('sync.engine', 'httpx', 'apscheduler', 'pikepdf', 'client.intake.service')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"

@@ -22,7 +22,7 @@ def berkas_command() -> list[str]:
     """`.venv/bin/berkas`; the same entry point through Python when the console
     script is missing (an editable install made without scripts)."""
     script = Path(sys.executable).parent / "berkas"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "client.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "berkas"]
 
 
 class Tmux:

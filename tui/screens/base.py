@@ -11,14 +11,18 @@ from textual import events
 from textual.app import ComposeResult
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer
+from textual.worker import Worker
 
-from client.errors import ClientError
+from client.errors import BerkasError
+from tui.messages import DataChanged, SyncStatusChanged, report_if_failed
 from tui.widgets.app_header import AppHeader
 from tui.widgets.nav_bar import NavBar
+from tui.widgets.sync_indicator import SyncIndicator
 
 if TYPE_CHECKING:
-    from client.services import BerkasClient
+    from client.port import ClientPort
     from tui.app import BerkasApp
+    from tui.sync_port import SyncStatus
 
 NARROW = 100
 T = TypeVar("T")
@@ -26,7 +30,7 @@ R = TypeVar("R")
 
 
 class _Failed:
-    """A client call refused with a ClientError (already shown to the person)."""
+    """A client call refused with a BerkasError (already shown to the person)."""
 
 
 FAILED = _Failed()
@@ -35,16 +39,48 @@ FAILED = _Failed()
 async def attempt_client(
     app: BerkasApp, fn: Callable[..., T], *args: Any, **kwargs: Any
 ) -> T | _Failed:
-    """Run a (blocking) client call in a thread; a ClientError becomes a notification
-    in the person's words and FAILED."""
+    """Run a (blocking) client call in a thread; a BerkasError becomes a notification
+    in the person's words and FAILED. Anything else is a bug: it propagates, and the
+    worker running this fails visibly (WorkerFailed)."""
     try:
         return await asyncio.to_thread(fn, *args, **kwargs)
-    except ClientError as exc:
+    except BerkasError as exc:
         app.notify(exc.message, title="Tidak berhasil", severity="error", timeout=8)
         return FAILED
 
 
-class BerkasScreen(Screen[None]):
+class ClientCalls:
+    """What screens and dialogs share: the App, the client port, calls off the UI
+    thread, and workers whose failures reach the App (Textual posts a worker's
+    state to the node that started it, not further)."""
+
+    app: Any  # provided by Textual's DOMNode
+
+    @property
+    def berkas(self) -> BerkasApp:
+        return self.app  # type: ignore[no-any-return]
+
+    @property
+    def client(self) -> ClientPort:
+        return self.berkas.client
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        """The call's result, or None when it was refused (the person was told why)."""
+        result = await attempt_client(self.berkas, fn, *args, **kwargs)
+        return None if isinstance(result, _Failed) else result
+
+    async def attempt(self, fn: Callable[..., object], *args: Any, **kwargs: Any) -> bool:
+        """True when the call succeeded; False when it was refused (and shown)."""
+        result = await attempt_client(self.berkas, fn, *args, **kwargs)
+        return not isinstance(result, _Failed)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # A plain method name, not @on: this mixin is not a Textual class, and Textual
+        # finds `on_<message>` methods along the whole MRO.
+        report_if_failed(self.berkas, event)
+
+
+class BerkasScreen(ClientCalls, Screen[None]):
     """A full screen of the app. Subclasses yield their body from `compose_body`
     and (re)load their data in `reload`, which runs again when the data changed
     while the screen was hidden."""
@@ -55,14 +91,6 @@ class BerkasScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._seen_version = -1
-
-    @property
-    def berkas(self) -> BerkasApp:
-        return self.app  # type: ignore[return-value]
-
-    @property
-    def client(self) -> BerkasClient:
-        return self.berkas.client
 
     def compose(self) -> ComposeResult:
         yield AppHeader(self.berkas.header_title, self.SCREEN_TITLE)
@@ -81,8 +109,24 @@ class BerkasScreen(Screen[None]):
     def set_title(self, title: str) -> None:
         self.query_one(AppHeader).set_screen_title(title)
 
+    def on_mount(self) -> None:
+        self.show_sync_status(self.berkas.sync_status)
+
     def on_screen_resume(self) -> None:
+        self.show_sync_status(self.berkas.sync_status)
         self.load_if_stale()
+
+    def on_data_changed(self, message: DataChanged) -> None:
+        """Records changed while this screen is in view (a sync brought some)."""
+        self.load_if_stale()
+
+    def on_sync_status_changed(self, message: SyncStatusChanged) -> None:
+        self.show_sync_status(message.status)
+
+    def show_sync_status(self, status: SyncStatus | None) -> None:
+        """Where sync stands, in the header (the Sinkronisasi screen shows more)."""
+        for indicator in self.query(SyncIndicator):
+            indicator.show_status(status)
 
     def load_if_stale(self) -> None:
         """Load when the data changed since this screen last loaded (and the store is
@@ -94,44 +138,16 @@ class BerkasScreen(Screen[None]):
     def reload(self) -> None:
         """Load (or load again) what the screen shows; runs in a worker."""
 
-    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
-        """The call's result, or None when it was refused (the person was told why)."""
-        result = await attempt_client(self.berkas, fn, *args, **kwargs)
-        return None if isinstance(result, _Failed) else result
-
-    async def attempt(self, fn: Callable[..., object], *args: Any, **kwargs: Any) -> bool:
-        """True when the call succeeded; False when it was refused (and shown)."""
-        result = await attempt_client(self.berkas, fn, *args, **kwargs)
-        return not isinstance(result, _Failed)
-
     def changed(self) -> None:
         """This screen changed data: other screens reload when shown again."""
         self.berkas.data_changed()
         self._seen_version = self.berkas.data_version
 
 
-class BerkasDialog(ModalScreen[R]):
+class BerkasDialog(ClientCalls, ModalScreen[R]):
     """A dialog over the current screen; Esc closes it with None."""
 
     BINDINGS: ClassVar = [("escape", "batal", "Batal")]
-
-    @property
-    def berkas(self) -> BerkasApp:
-        return self.app  # type: ignore[return-value]
-
-    @property
-    def client(self) -> BerkasClient:
-        return self.berkas.client
-
-    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
-        """The call's result, or None when it was refused (the person was told why)."""
-        result = await attempt_client(self.berkas, fn, *args, **kwargs)
-        return None if isinstance(result, _Failed) else result
-
-    async def attempt(self, fn: Callable[..., object], *args: Any, **kwargs: Any) -> bool:
-        """True when the call succeeded; False when it was refused (and shown)."""
-        result = await attempt_client(self.berkas, fn, *args, **kwargs)
-        return not isinstance(result, _Failed)
 
     def action_batal(self) -> None:
         self.dismiss(None)

@@ -14,11 +14,12 @@ from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.format import angka, nip, tanggal, tanggal_pendek
+from tui.messages import OpenPegawai, ShowPegawaiList, ShowUsulan
 from tui.screens.base import BerkasScreen
 from tui.widgets.tabel import Column, DaftarBuka, Row, Tabel, fill_table
 
 if TYPE_CHECKING:
-    from client.services import Dashboard
+    from client.views import Dashboard
 
 SOON = 12  # rows in "Segera diusulkan"
 SOON_COLUMNS: list[Column] = [
@@ -138,7 +139,7 @@ class BerandaScreen(BerkasScreen):
         if self._loaded is None or not event.row_key.value:
             return
         layanan, _, pegawai_id = event.row_key.value.partition(":")
-        self.berkas.open_pegawai(pegawai_id, layanan)
+        self.post_message(OpenPegawai(pegawai_id, layanan))
 
     def _todo(self, loaded: _Loaded) -> list[Option]:
         d = loaded.dashboard
@@ -184,25 +185,24 @@ class BerandaScreen(BerkasScreen):
         app = self.berkas
         loaded = self._loaded
         if key.startswith("status:"):
-            await app.show_usulan(status=key.removeprefix("status:"))
+            self.post_message(ShowUsulan(status=key.removeprefix("status:")))
         elif loaded is None:
             return
         elif key == "kp-periode":
-            await app.show_usulan(layanan="kp", periode=loaded.dashboard.kp_period.tmt)
+            self.post_message(ShowUsulan(layanan="kp", periode=loaded.dashboard.kp_period.tmt))
         elif key == "kp-due":
             title = (
                 f"Layak KP periode TMT {tanggal(loaded.dashboard.kp_period.tmt)}, belum diusulkan"
             )
-            await app.show_pegawai_list(title, loaded.dashboard.kp_due_without_usulan, "kp")
+            self.post_message(ShowPegawaiList(title, loaded.dashboard.kp_due_without_usulan, "kp"))
         elif key == "pensiun-due":
             title = "Pensiun dalam 15 bulan, belum diusulkan"
-            await app.show_pegawai_list(
-                title, loaded.dashboard.pensiun_due_without_usulan, "pensiun"
-            )
+            people = loaded.dashboard.pensiun_due_without_usulan
+            self.post_message(ShowPegawaiList(title, people, "pensiun"))
         elif key == "kurang":
-            await app.show_usulan(belum_lengkap=True)
+            self.post_message(ShowUsulan(belum_lengkap=True))
         elif key == "bts":
-            await app.show_usulan(status="dikembalikan")
+            self.post_message(ShowUsulan(status="dikembalikan"))
         elif key == "inbox":
             await app.buka("kotak_masuk")
         elif key == "sync":

@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from client.services import ConflictDetail, ConflictFieldView, ConflictRecordView
+from client.views import ConflictDetail, ConflictFieldView, ConflictRecordView
 from tui.format import nilai, waktu, waktu_iso
 from tui.labels import field_label
 from tui.screens.base import BerkasScreen

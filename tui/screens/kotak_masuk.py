@@ -13,7 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Static
 
-from client.services import InboxItemView, InboxPreview
+from client.views import InboxItemView, InboxPreview
 from tui.format import nip, ukuran, waktu_iso
 from tui.screens.base import BerkasScreen
 from tui.screens.isian import IsianDialog
@@ -175,7 +175,7 @@ def _describe(item: InboxItemView, preview: InboxPreview | None) -> Group:
     )
     pages = preview.pages if preview is not None else item.pages
     size = Text(f"{pages} halaman · {ukuran(item.size)}")
-    if item.terlalu_besar or (item.size_limit and item.size > item.size_limit):
+    if item.terlalu_besar:
         limit = f" (batas {ukuran(item.size_limit)})" if item.size_limit else ""
         size.append(f" · terlalu besar{limit}", style="yellow")
     facts.add_row("Isi", size)

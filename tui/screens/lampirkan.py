@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Input, Static
 
-from client.services import InboxItemView
+from client.views import InboxItemView
 from tui.format import nip as format_nip
 from tui.format import ukuran, waktu_iso
 from tui.screens.base import BerkasDialog

@@ -8,8 +8,8 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 
-from client.services import PegawaiView
 from tui.format import angka
+from tui.messages import NewUsulan, OpenPegawai, ShowPegawaiList
 from tui.screens.base import BerkasScreen
 from tui.widgets.pegawai_search import PegawaiSearch
 
@@ -47,27 +47,29 @@ class PegawaiScreen(BerkasScreen):
         if total is not None:
             self.set_title(f"Pegawai · {angka(total)} orang")
 
-    def show_list(self, title: str, people: list[PegawaiView], layanan: str | None) -> None:
+    @on(ShowPegawaiList)
+    def show_list(self, request: ShowPegawaiList) -> None:
         """A list from the Beranda (due for KP, for pensiun)."""
-        self._preset_layanan = layanan
-        self.search.show_list(title, people)
+        request.stop()  # handled here: it must not bubble back to the App
+        self._preset_layanan = request.layanan
+        self.search.show_list(request.title, request.people)
         self.query_one("#hasil").focus()
 
     @on(PegawaiSearch.Chosen)
     def _chosen(self, event: PegawaiSearch.Chosen) -> None:
-        self.berkas.open_pegawai(event.pegawai.id, self._preset_layanan)
+        self.post_message(OpenPegawai(event.pegawai.id, self._preset_layanan))
 
     def action_lihat(self) -> None:
         person = self.search.highlighted
         if person is not None:
-            self.berkas.open_pegawai(person.id, self._preset_layanan)
+            self.post_message(OpenPegawai(person.id, self._preset_layanan))
 
     def action_buat_usulan(self) -> None:
         person = self.search.highlighted
         if person is None:
             self.notify("Pilih pegawai dahulu.", severity="warning")
             return
-        self.berkas.new_usulan(person, self._preset_layanan)
+        self.post_message(NewUsulan(person, self._preset_layanan))
 
     def action_cari(self) -> None:
         self.search.focus_input()

@@ -12,9 +12,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Static
 
-from client.services import PegawaiDetail
+from client.views import PegawaiDetail
 from tui.format import nip, tanggal, tanggal_pendek
 from tui.labels import usulan_label
+from tui.messages import NewUsulan, OpenUsulan
 from tui.screens.base import BerkasScreen
 from tui.widgets.tabel import Column, Row, Tabel, fill_table
 
@@ -133,18 +134,18 @@ class PegawaiDetailScreen(BerkasScreen):
     @on(DataTable.RowSelected, "#usulan-pegawai")
     def _open(self, event: DataTable.RowSelected) -> None:
         if self.detail and event.row_key.value in {u.id for u in self.detail.usulan}:
-            self.berkas.open_usulan(str(event.row_key.value))
+            self.post_message(OpenUsulan(str(event.row_key.value)))
 
     def action_buka_usulan(self) -> None:
         table = self.query_one("#usulan-pegawai", DataTable)
         if self.detail and self.detail.usulan and table.row_count:
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
             if key:
-                self.berkas.open_usulan(key)
+                self.post_message(OpenUsulan(key))
 
     def action_buat_usulan(self) -> None:
         if self.detail is not None:
-            self.berkas.new_usulan(self.detail.pegawai, self._layanan)
+            self.post_message(NewUsulan(self.detail.pegawai, self._layanan))
 
     def action_kembali(self) -> None:
         self.dismiss()

@@ -84,7 +84,6 @@ class SinkronisasiScreen(BerkasScreen):
         self.query_one("#keadaan").border_title = "Keadaan"
         self.query_one("#unggahan").border_title = "Unggahan dokumen"
         self.query_one("#kesalahan").border_title = "Kesalahan terakhir"
-        self.watch(self.app, "sync_status", self._show)
 
     def reload(self) -> None:
         self.berkas.refresh_sync_status()
@@ -94,6 +93,10 @@ class SinkronisasiScreen(BerkasScreen):
 
     def action_sinkronkan(self) -> None:
         self.berkas.action_sinkronkan()
+
+    def show_sync_status(self, status: SyncStatus | None) -> None:
+        super().show_sync_status(status)
+        self._show(status)
 
     def _show(self, status: SyncStatus | None) -> None:
         if status is None:

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Select, Static
 
-from client.services import InboxItemView, PegawaiView
+from client.views import InboxItemView, PegawaiView
 from tui.format import nip
 from tui.screens.base import BerkasDialog
 from tui.widgets.pegawai_search import PegawaiSearch

@@ -12,9 +12,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Select, Static
 
-from client.services import UsulanView
+from client.views import UsulanView
 from tui.format import nip, tanggal_pendek
 from tui.labels import LAYANAN_CHOICES, STATUS_CHOICES, usulan_label
+from tui.messages import NewUsulan, OpenUsulan, ShowUsulan
 from tui.screens.base import BerkasScreen
 from tui.widgets.tabel import Column, Row, Tabel, fill_table
 
@@ -70,23 +71,17 @@ class UsulanScreen(BerkasScreen):
         value = self.query_one("#periode", Select).value
         return value if isinstance(value, date) else None
 
-    async def apply_filter(
-        self,
-        *,
-        layanan: str | None = None,
-        status: str | None = None,
-        periode: date | None = None,
-        belum_lengkap: bool | None = None,
-    ) -> None:
+    @on(ShowUsulan)
+    async def apply_filter(self, request: ShowUsulan) -> None:
         """Show the list as the Beranda line asked (every other filter cleared)."""
-        await self._load_periods(extra=periode)
+        request.stop()  # handled here: it must not bubble back to the App
+        await self._load_periods(extra=request.periode)
         with self.prevent(Select.Changed):
-            self._set("#layanan", layanan)
-            self._set("#status", status)
-            self._set("#periode", periode)
-            kelengkapan = (
-                None if belum_lengkap is None else ("belum" if belum_lengkap else "lengkap")
-            )
+            self._set("#layanan", request.layanan)
+            self._set("#status", request.status)
+            self._set("#periode", request.periode)
+            belum = request.belum_lengkap
+            kelengkapan = None if belum is None else ("belum" if belum else "lengkap")
             self._set("#kelengkapan", kelengkapan)
         self.reload()
 
@@ -106,7 +101,7 @@ class UsulanScreen(BerkasScreen):
         self.query_one("#layanan", Select).focus()
 
     def action_hapus_saringan(self) -> None:
-        self.run_worker(self.apply_filter(), group="usulan-filter")
+        self.run_worker(self.apply_filter(ShowUsulan()), group="usulan-filter")
 
     def action_muat_ulang(self) -> None:
         self.reload()
@@ -185,17 +180,17 @@ class UsulanScreen(BerkasScreen):
     @on(DataTable.RowSelected, "#daftar-usulan")
     def _selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value in self._rows:
-            self.berkas.open_usulan(str(event.row_key.value))
+            self.post_message(OpenUsulan(str(event.row_key.value)))
 
     def action_buka(self) -> None:
         table = self.query_one(DataTable)
         if table.row_count:
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
             if key in self._rows:
-                self.berkas.open_usulan(str(key))
+                self.post_message(OpenUsulan(str(key)))
 
     def action_buat(self) -> None:
-        self.berkas.new_usulan(None, self._value("#layanan"))
+        self.post_message(NewUsulan(None, self._value("#layanan")))
 
 
 _SYNC_TEXT = {True: Text("menunggu", style="yellow"), False: Text("terkirim", style="dim")}

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Select, Static
 
-from client.services import PegawaiView
+from client.views import PegawaiView
 from tui.format import nip
 from tui.labels import LAYANAN_CHOICES
 from tui.screens.base import BerkasDialog
@@ -47,7 +47,11 @@ class UsulanBaruDialog(BerkasDialog[UsulanBaru]):
                     compact=True,
                 )
                 yield Select(
-                    self._jenis(self._layanan), allow_blank=False, id="jenis", compact=True
+                    self._jenis(self._layanan),
+                    value=self.client.default_jenis(self._layanan),
+                    allow_blank=False,
+                    id="jenis",
+                    compact=True,
                 )
             yield Static(
                 "Periode diisi otomatis: KP ke periode berikut, pensiun ke TMT pensiunnya.",
@@ -82,7 +86,9 @@ class UsulanBaruDialog(BerkasDialog[UsulanBaru]):
     @on(Select.Changed, "#layanan")
     def _layanan_changed(self, event: Select.Changed) -> None:
         if isinstance(event.value, str):
-            self.query_one("#jenis", Select).set_options(self._jenis(event.value))
+            jenis = self.query_one("#jenis", Select)
+            jenis.set_options(self._jenis(event.value))
+            jenis.value = self.client.default_jenis(event.value)
 
     @on(Button.Pressed, "#buat")
     def _buat(self) -> None:

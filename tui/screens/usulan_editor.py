@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from client.services import ChecklistLineView, UsulanDetail
+from client.views import ChecklistLineView, UsulanDetail
 from tui.format import nip, tanggal, ukuran, waktu_iso
 from tui.labels import DOKUMEN_STATE, layanan_label, status_label, usulan_label
 from tui.screens.base import BerkasScreen
@@ -20,7 +20,6 @@ from tui.screens.konfirmasi import KonfirmasiDialog
 from tui.screens.lampirkan import LampirkanDialog, SumberDokumen
 from tui.widgets.tabel import Column, Row, fill_table
 
-EDITABLE = ("draft", "dikembalikan")
 _DONE = ("ada", "tidak_berlaku")
 CHECKLIST_COLUMNS: list[Column] = [
     ("Keadaan", 15),
@@ -107,7 +106,7 @@ class UsulanEditorScreen(BerkasScreen):
             (f"kurang {len(d.missing)} dokumen", "bold red")
             if d.missing
             else ("dokumen lengkap, siap diajukan", "bold green")
-            if u.status in EDITABLE
+            if u.editable
             else ("dokumen lengkap", "green"),
         )
         self.query_one("#keterangan-usulan", Static).update(info)
@@ -148,9 +147,7 @@ class UsulanEditorScreen(BerkasScreen):
     # -- which actions apply -----------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in EDIT_ACTIONS and (
-            self.detail is None or self.detail.usulan.status not in EDITABLE
-        ):
+        if action in EDIT_ACTIONS and (self.detail is None or not self.detail.usulan.editable):
             return None  # shown, greyed out: the usulan is with the BKD
         return True
 
@@ -319,7 +316,7 @@ def _berkas(line: ChecklistLineView) -> Text:
     if line.dokumen_id is None:
         return Text("")
     text = Text(f"{line.pages} hlm · ")
-    if line.state == "terlalu_besar" or (line.size_limit and line.size > line.size_limit):
+    if line.terlalu_besar:
         text.append(f"{ukuran(line.size)} > batas {ukuran(line.size_limit)}", style="yellow")
     else:
         text.append(ukuran(line.size))

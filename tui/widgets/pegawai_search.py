@@ -21,12 +21,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
+from textual.worker import Worker
 
-from client.errors import ClientError
-from client.services import PegawaiView
+from client.errors import BerkasError
+from client.views import PegawaiView
 from tui.format import nip as format_nip
 from tui.format import tanggal_pendek
 from tui.labels import NO_PEGAWAI
+from tui.messages import report_if_failed
 from tui.widgets.tabel import Column, Row, Tabel, TabelPilih, fill_table
 
 SearchFn = Callable[[str, int], list[PegawaiView]]
@@ -185,6 +187,9 @@ class PegawaiSearch(Vertical):
             self._busy = True
             self._run_searches()
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_if_failed(self.app, event)
+
     @work(group="pegawai-search", exit_on_error=False)
     async def _run_searches(self) -> None:
         try:
@@ -193,7 +198,7 @@ class PegawaiSearch(Vertical):
                 started = perf_counter()
                 try:
                     rows = await asyncio.to_thread(self._search_fn, query, self.LIMIT)
-                except ClientError as exc:
+                except BerkasError as exc:
                     self.notify(exc.message, title="Pencarian gagal", severity="error")
                     return
                 if query != self._wanted:

@@ -10,7 +10,7 @@ from tui.sync_port import SyncStatus
 
 
 class SyncIndicator(Static):
-    """Follows the App's `sync_status`, which the App refreshes in a worker."""
+    """Shows what its screen hands it (the App posts SyncStatusChanged to screens)."""
 
     DEFAULT_CSS = """
     SyncIndicator {
@@ -22,9 +22,9 @@ class SyncIndicator(Static):
 
     NARROW = 100  # below this terminal width the indicator speaks in short words
 
-    def on_mount(self) -> None:
+    def __init__(self) -> None:
+        super().__init__(describe(None))
         self._status: SyncStatus | None = None
-        self.watch(self.app, "sync_status", self.show_status)
 
     def show_status(self, status: SyncStatus | None) -> None:
         self._status = status

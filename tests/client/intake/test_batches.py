@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from sqlmodel import col, select
 
-from client.intake.reading import ReadJob, read_scan
+from client.intake.page_reading import ReadJob, read_scan
 from client.intake.results import IntakeResult, IntakeStatus
 from client.intake.service import IntakeService
 from client.intake.sheets import decode_sheet, separator_sheets

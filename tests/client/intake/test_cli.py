@@ -25,14 +25,15 @@ def test_run_prints_summary(service: IntakeService, scans: Path, tmp_path: Path)
         homes.append(home)
         yield service
 
-    cli.set_service_factory(factory)
     fixtures.jpeg_scan(scans_root / f"{NIP_BUDI}_SK_CPNS.jpg", dpi=100)
     fixtures.jpeg_scan(scans_root / "scan0001.jpg", dpi=100, seed=3)
     (scans_root / "kosong.pdf").write_bytes(b"")
     old = time.time() - 60
     for path in scans_root.iterdir():
         os.utime(path, (old, old))
-    result = CliRunner().invoke(cli.app, ["--home", str(tmp_path), "run", str(scans_root)])
+    result = CliRunner().invoke(
+        cli.make_app(factory), ["--home", str(tmp_path), "run", str(scans_root)]
+    )
     assert result.exit_code == 0, result.output
     assert homes == [tmp_path]
     out = result.output
@@ -53,8 +54,7 @@ def test_run_refuses_a_missing_folder(service: IntakeService, tmp_path: Path) ->
     def factory(_home: Path | None) -> Iterator[IntakeService]:
         yield service
 
-    cli.set_service_factory(factory)
-    result = CliRunner().invoke(cli.app, ["run", str(tmp_path / "tidak-ada")])
+    result = CliRunner().invoke(cli.make_app(factory), ["run", str(tmp_path / "tidak-ada")])
     assert result.exit_code == 2
     assert "tidak ditemukan" in result.output
 

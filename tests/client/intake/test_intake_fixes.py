@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import typer
 from sqlmodel import col, select
 from typer.testing import CliRunner
 
@@ -45,14 +46,12 @@ def _history(store: Store, usulan_id: str) -> list[str]:
         return [h.alasan for h in session.exec(stmt)]
 
 
-@contextmanager
-def _cli_with(service: IntakeService) -> Iterator[None]:
+def _app_with(service: IntakeService) -> typer.Typer:
     @contextmanager
     def factory(_home: Path | None) -> Iterator[IntakeService]:
         yield service
 
-    cli.set_service_factory(factory)
-    yield
+    return cli.make_app(factory)
 
 
 def test_run_waits_for_files_copied_a_moment_ago(service: IntakeService, scans: Path) -> None:
@@ -87,8 +86,7 @@ def test_run_exits_nonzero_when_a_file_never_settles(
     writer = threading.Thread(target=keep_writing)
     writer.start()
     try:
-        with _cli_with(service):
-            result = CliRunner().invoke(cli.app, ["run", str(scans)])
+        result = CliRunner().invoke(_app_with(service), ["run", str(scans)])
     finally:
         stop.set()
         writer.join()

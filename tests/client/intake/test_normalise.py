@@ -8,6 +8,7 @@ import pikepdf
 import pytest
 from PIL import Image, ImageStat
 
+from client.intake import images, pdfs
 from client.intake import pages as pg
 from client.intake.converted import ConversionJob, Converted
 from client.intake.normalise import normalise
@@ -29,6 +30,14 @@ def convert(src: Path, limit: int = MB, **kw: int) -> tuple[Converted, Path]:
     return outcome.converted, target
 
 
+@pytest.fixture
+def ladder_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shrink ladder alone: what runs when content-aware encoding (content.py) leaves
+    a document over its limit, or for a PDF that is not one image a page."""
+    monkeypatch.setattr(images, "_by_content", lambda *_: None)
+    monkeypatch.setattr(pdfs, "_by_content", lambda *_: None)
+
+
 def images_of(pdf_path: Path) -> list[tuple[Image.Image, float, bytes]]:
     """Each page's image, the resolution it is shown at, and its stored bytes."""
     found = []
@@ -41,6 +50,7 @@ def images_of(pdf_path: Path) -> list[tuple[Image.Image, float, bytes]]:
     return found
 
 
+@pytest.mark.usefixtures("ladder_only")
 def test_small_jpeg_is_wrapped_untouched(tmp_path: Path) -> None:
     src = scans.jpeg_scan(tmp_path / "a.jpg", quality=60)
     done, out = convert(src)
@@ -70,6 +80,7 @@ def test_multi_page_tiff_becomes_one_pdf(tmp_path: Path) -> None:
     assert all(image.mode in ("L", "1") for image, _, _ in found)  # grey stays grey
 
 
+@pytest.mark.usefixtures("ladder_only")
 def test_bitonal_tiff_keeps_ccitt(tmp_path: Path) -> None:
     src = scans.tiff_scan(tmp_path / "a.tif", pages=2, compression="group4")
     done, out = convert(src)
@@ -89,6 +100,7 @@ def test_pdf_over_limit_recompresses_its_images(tmp_path: Path) -> None:
     assert all(pg.has_colour(image) for image, _, _ in found)
 
 
+@pytest.mark.usefixtures("ladder_only")
 def test_text_pages_may_go_bitonal_colour_pages_never(tmp_path: Path) -> None:
     grey = scans.pdf_scan(tmp_path / "grey.pdf", pages=3, colour=False, quality=90)
     done, out = convert(grey, limit=250_000)
@@ -198,6 +210,7 @@ def test_jpeg_cut_short_is_refused_though_small_enough_to_embed(tmp_path: Path, 
 
 
 @pytest.mark.parametrize("variant", ["progresif", "ekor"])
+@pytest.mark.usefixtures("ladder_only")
 def test_whole_jpeg_is_embedded_as_it_is(tmp_path: Path, variant: str) -> None:
     page = scans.a4_page(dpi=150)
     src = tmp_path / "a.jpg"

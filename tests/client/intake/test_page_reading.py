@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import col, select
 
+from client.intake.page_reading import ocr_available
 from client.intake.pagetext import kinds_in_text, valid_nips
-from client.intake.reading import ocr_available
 from client.intake.results import IntakeStatus
 from client.intake.service import IntakeService
 from store.database import Store

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +22,8 @@ def flaky(job: ConversionJob) -> ConversionOutcome:
         time.sleep(120)
     if job.source.name.startswith("crash"):
         os._exit(3)
+    if job.source.name.startswith("killed"):
+        os.kill(os.getpid(), signal.SIGKILL)  # as the OOM killer or a person would
     if job.source.name.startswith("slow"):
         time.sleep(0.5)
     return ConversionOutcome(converted=Converted("pdf", 1, 1, "asli", False, None))
@@ -61,4 +64,14 @@ def test_crashing_file_is_refused_and_its_neighbour_survives(pool: ConversionPoo
     crashed = outcomes["crash.pdf"].rejection
     assert crashed is not None and crashed.kind is RejectKind.CRASHED
     assert outcomes["slow.pdf"].converted is not None  # retried alone, not blamed
+    assert pool.convert(job("ok.pdf")).converted is not None
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
+def test_worker_killed_from_outside_is_the_machine_not_the_file(pool: ConversionPool) -> None:
+    """Issue 13 item 13: SIGKILL (the OOM killer, a shutdown) never quarantines a scan."""
+    outcome = pool.convert(job("killed.pdf"))
+    assert outcome.rejection is None
+    assert outcome.environment is not None
+    assert "dicoba lagi" in outcome.environment.message
     assert pool.convert(job("ok.pdf")).converted is not None

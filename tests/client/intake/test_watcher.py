@@ -49,7 +49,7 @@ def wait_for(check: Callable[[], bool], timeout: float = 30) -> None:
 @pytest.fixture
 def watching(service: IntakeService) -> Iterator[tuple[Watcher, Recorder]]:
     recorder = Recorder()
-    watcher = service.watcher(recorder)
+    watcher = Watcher(service, recorder)
     watcher.start()
     wait_for(lambda: watcher.rescans >= 1)
     yield watcher, recorder
@@ -144,7 +144,7 @@ def test_a_finished_file_wakes_the_loop_to_dispatch_the_next(
     service: IntakeService, scans_dir: Path
 ) -> None:
     """The loop sleeps between ticks; a free conversion slot must not wait for one."""
-    watcher = service.watcher()
+    watcher = Watcher(service)
     src = scans.jpeg_scan(scans_dir / "scan.jpg", page=scans.a4_page(dpi=40), dpi=40)
     assert not watcher._wake.is_set()
     watcher._take(src, scans_dir, time.monotonic())
@@ -165,7 +165,7 @@ def test_missed_events_are_caught_by_the_rescan(
     monkeypatch.setattr(_Hints, "on_any_event", lambda self, event: None)  # events lost
     service.settings.rescan_interval = 1.0
     recorder = Recorder()
-    watcher = service.watcher(recorder)
+    watcher = Watcher(service, recorder)
     watcher.start()
     try:
         wait_for(lambda: watcher.rescans >= 1)

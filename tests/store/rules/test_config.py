@@ -56,7 +56,7 @@ def test_defaults() -> None:
         KpJenis.REGULER: 4,
         KpJenis.PILIHAN_FUNGSIONAL: 2,
         KpJenis.PILIHAN_STRUKTURAL: 4,
-        KpJenis.PENYESUAIAN_IJAZAH: 4,
+        KpJenis.PENYESUAIAN_IJAZAH: 1,
     }
     assert config.kp.ceiling_jenis == (KpJenis.REGULER,)
     assert config.pensiun.lead_months == 15

@@ -76,7 +76,7 @@ def test_current_kp_period_across_the_year_boundary(today: date, tmt: date | Non
 
 def test_window_in_a_leap_year() -> None:
     april_2024 = kp_periods_of_year(2024)[1]
-    assert (april_2024.window_start, april_2024.window_end) == (date(2024, 2, 1), date(2024, 2, 28))
+    assert (april_2024.window_start, april_2024.window_end) == (date(2024, 2, 1), date(2024, 2, 29))
 
 
 @pytest.mark.parametrize(
@@ -130,12 +130,11 @@ S1 = Pendidikan.S1
         ("I/d", date(2015, 1, 1), Pendidikan.SD, date(2025, 4, 1), KpJenis.REGULER, True),
         ("III/b", date(2015, 1, 1), Pendidikan.SLTA, date(2025, 4, 1), KpJenis.REGULER, False),
         ("III/b", date(2015, 1, 1), Pendidikan.D3, date(2025, 4, 1), KpJenis.REGULER, True),
-        # The ceiling binds KP reguler only.
-        ("III/d", date(2019, 1, 1), S1, date(2025, 4, 1), KpJenis.PILIHAN_STRUKTURAL, True),
+        # The ceiling binds KP reguler only (struktural: tests/store/rules/test_kp_rules.py).
+        ("III/d", date(2019, 1, 1), S1, date(2025, 4, 1), KpJenis.PILIHAN_FUNGSIONAL, True),
         # Fungsional: 2 years are enough.
         ("III/d", date(2023, 4, 1), S1, date(2025, 4, 1), KpJenis.PILIHAN_FUNGSIONAL, True),
         ("III/d", date(2023, 4, 2), S1, date(2025, 4, 1), KpJenis.PILIHAN_FUNGSIONAL, False),
-        ("III/d", date(2023, 4, 1), S1, date(2025, 4, 1), KpJenis.PILIHAN_STRUKTURAL, False),
         ("III/b", date(2023, 4, 1), S1, date(2025, 4, 1), KpJenis.REGULER, False),
         (
             "IV/e",
@@ -180,6 +179,8 @@ def test_ceiling_reason_in_bahasa() -> None:
             "Dengan pendidikan S-1, KP reguler paling tinggi sampai golongan III/d; "
             "kenaikan ke IV/a tidak dapat diusulkan.",
         ),
+        target=parse_golongan("IV/a"),
+        rule="KP reguler: sekurang-kurangnya 4 tahun dalam pangkat",
     )
 
 

@@ -89,8 +89,16 @@ def test_29_february_birth_valid_in_leap_year() -> None:
             "tanggal_lahir",
             "Tanggal lahir pada NIP tidak valid: 19680400 (bukan tanggal yang ada)",
         ),
-        ("19680411 199313 1 009", "tmt_cpns", "Bulan TMT CPNS pada NIP tidak valid: 13"),
-        ("19680411 199300 1 009", "tmt_cpns", "Bulan TMT CPNS pada NIP tidak valid: 00"),
+        (
+            "19680411 199313 1 009",
+            "tmt_cpns",
+            "Bulan TMT CPNS pada NIP tidak valid: 13 (harus 01-12)",
+        ),
+        (
+            "19680411 199300 1 009",
+            "tmt_cpns",
+            "Bulan TMT CPNS pada NIP tidak valid: 00 (harus 01-12)",
+        ),
         (
             "19680411 199303 3 009",
             "jenis_kelamin",

@@ -17,10 +17,11 @@ from sqlmodel import select
 
 from client import sync_service
 from client.config import load_config
-from client.errors import ClientError
+from client.errors import BerkasError
 from client.paths import resolve_paths
 from store import usulan as wf
 from store.models import Blob, Dokumen, Pegawai, Usulan
+from sync.engine.opd_key import key_requests, wrap_for_waiting_devices
 from sync.engine.timetable import Timetable
 from sync.engine.tus_client import ChunkSizer
 from tests.support.netproxy import Proxy, wait_until
@@ -167,7 +168,7 @@ def test_restore_after_total_loss(
         }
     # A verifikator machine holds the BKD verifier key (handed over by the admin).
     verifier = new_device("verifikator", opd="BKD", role="verifikator")
-    shutil.copy(server.settings.verifier_key_path, verifier.paths.keys / "verifier.key")
+    shutil.copy(server.verifier_key_path, verifier.paths.keys / "verifier.key")
     os.chmod(verifier.paths.keys / "verifier.key", 0o600)
     monkeypatch.setenv("BERKAS_VERIFIER_PASSPHRASE", TEST_VERIFIER_PASSPHRASE)
     # The flood: every machine of the OPD is gone.
@@ -175,10 +176,17 @@ def test_restore_after_total_loss(
     shutil.rmtree(a.paths.data)
     fresh = resolve_paths(tmp_path / "pengganti")
     code = server.enrol_code("DISDIK")
-    with pytest.raises(ClientError) as waiting:
+    with pytest.raises(BerkasError) as waiting:
         sync_service.restore(fresh, proxy.url, code)
     assert "verifikator" in waiting.value.message
-    assert verifier.sync().ok  # wraps the OPD key for the replacement device
+    # The verifikator's sync shares nothing by itself; the request waits in their queue.
+    assert verifier.sync().ok
+    [request] = key_requests(verifier.engine.transport)
+    assert request.opd_id == "DISDIK"
+    shared = wrap_for_waiting_devices(
+        verifier.engine.keyring, verifier.engine.transport, {request.device_id}
+    )
+    assert shared == 1
     result = sync_service.restore(fresh, proxy.url, "")
     assert sorted(result.verified) == sorted(shas)
     assert result.blobs_downloaded == 3 and not result.failed and not result.never_uploaded

@@ -147,7 +147,7 @@ def test_full_disk_while_applying_a_page(
 
     monkeypatch.setattr(pull_module, "_apply", full)
     report = b.sync()
-    assert not report.ok and "Disk penuh" in _state(b)[1]
+    assert not report.ok and "Ruang disk penuh" in _state(b)[1]
     assert last_seq(b.store) == 0  # the page was not half applied
     monkeypatch.setattr(pull_module, "_apply", real)
     assert b.sync().ok
@@ -166,12 +166,13 @@ def test_tus_460_resends_the_chunk_and_409_asks_again(
     real = tus_client.checksum_header
     calls = {"n": 0}
 
-    def flaky(data: bytes) -> str:
+    def flaky(data: bytes, algorithm: str = "sha256") -> str:
         calls["n"] += 1
-        return real(data[::-1] if calls["n"] == 2 else data)  # the 2nd chunk "arrives" damaged
+        # the 2nd chunk "arrives" damaged
+        return real(data[::-1] if calls["n"] == 2 else data, algorithm)
 
     monkeypatch.setattr(tus_client, "checksum_header", flaky)
-    url = tus.create(length, {"sha256": sha})
+    url, _ = tus.create(length, {"sha256": sha})
     with path.open("rb") as fh:
         tus.upload(fh, length, url, 0)
     assert tus.offset(url) == length
@@ -179,7 +180,7 @@ def test_tus_460_resends_the_chunk_and_409_asks_again(
 
     # 409: the client believes in offset 0 while the server holds a chunk already.
     other = TusClient(a.engine.transport, sizer=ChunkSizer(chunk, minimum=chunk, maximum=chunk))
-    url2 = other.create(length, {"sha256": sha})
+    url2, _ = other.create(length, {"sha256": sha})
     with path.open("rb") as fh:
         fh.seek(0)
         first = fh.read(chunk)

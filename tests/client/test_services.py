@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import col, select
 
 from client.config import load_config, save_config
-from client.errors import ClientError
+from client.errors import BerkasError
 from client.services import BerkasClient
 from store.models import Blob, Conflict, InboxItem, OutboxEntry, Pegawai
 from tests.tui.support import Facts, make_pdf
@@ -22,7 +22,7 @@ def test_attach_file_refuses_what_is_not_a_pdf(
 ) -> None:
     picture = tmp_path / "sk.jpg"
     picture.write_bytes(b"\xff\xd8\xff\xe0not really a jpeg")
-    with pytest.raises(ClientError, match="bukan PDF"):
+    with pytest.raises(BerkasError, match="bukan PDF"):
         client.attach_file(facts.kp_usulan_id, "SK_JABATAN", picture)
 
 
@@ -30,7 +30,7 @@ def test_attach_file_stores_encrypted_with_the_device_keys(
     client: BerkasClient, facts: Facts, tmp_path: Path
 ) -> None:
     """Without a blob store handed in, the client opens the real one (sync's cipher)."""
-    client.blobs = None  # type: ignore[attr-defined]
+    client = BerkasClient(client.paths, client.store, client.config, client.rules)
     line = client.attach_file(
         facts.kp_usulan_id, "SK_JABATAN", make_pdf(tmp_path / "a.pdf", ("SK JABATAN",))
     )
@@ -66,7 +66,7 @@ def test_inbox_preview_without_text_or_blob_store(
     pdf = pikepdf.new()
     pdf.add_blank_page()
     pdf.save(scan)
-    stored = client.blobs.put(scan)  # type: ignore[attr-defined]
+    stored = client.blobs.put(scan)
     with client.store.write() as session:
         session.add(Blob(sha256=stored.sha256, size=stored.size, cipher_size=stored.cipher_size))
         item = InboxItem(sha256=stored.sha256, original_name="scan.pdf", pages=1, size=stored.size)
@@ -75,7 +75,7 @@ def test_inbox_preview_without_text_or_blob_store(
     assert (preview.pages, preview.text_lines) == (1, [])
     assert "tidak memiliki lapisan teks" in preview.note
     # The fixture's blob was stored in plain text: the real cipher cannot open it.
-    client.blobs = None  # type: ignore[attr-defined]
+    client = BerkasClient(client.paths, client.store, client.config, client.rules)
     assert "tidak dapat dibuka" in client.inbox_preview(facts.inbox_text_item_id).note
 
 
@@ -84,22 +84,22 @@ def test_inbox_assign_and_discard_refuse_what_cannot_be_done(
 ) -> None:
     nobody = next(p for p in client.search_pegawai("", limit=50) if p.nip != facts.kp_pegawai_nip)
     # Intake's own checks and words (client.intake.IntakeService), as ClientErrors.
-    with pytest.raises(ClientError, match="Belum ada usulan terbuka"):
+    with pytest.raises(BerkasError, match="Belum ada usulan terbuka"):
         client.assign_inbox_item(facts.inbox_kp_item_id, nobody.nip, "SK_PANGKAT")
-    with pytest.raises(ClientError, match="Tidak ada pegawai dengan NIP"):
+    with pytest.raises(BerkasError, match="Tidak ada pegawai dengan NIP"):
         client.assign_inbox_item(facts.inbox_kp_item_id, "199001012020011001", "SK_PANGKAT")
-    with pytest.raises(ClientError, match="tidak dikenal"):
+    with pytest.raises(BerkasError, match="tidak dikenal"):
         client.assign_inbox_item(facts.inbox_kp_item_id, facts.kp_pegawai_nip, "BUKAN_KODE")
     # Its scan is not in the blob store (the fixture made only the record): intake
     # cannot put a copy into quarantine, so it refuses and the item keeps waiting.
-    with pytest.raises(ClientError, match="tidak ditemukan di penyimpanan lokal"):
+    with pytest.raises(BerkasError, match="tidak ditemukan di penyimpanan lokal"):
         client.discard_inbox_item(facts.inbox_kp_item_id, "duplikat")
     assert facts.inbox_kp_item_id in [i.id for i in client.list_inbox()]
     copy = client.discard_inbox_item(facts.inbox_text_item_id, "duplikat")
     assert copy is not None and copy.read_bytes().startswith(b"%PDF")
-    with pytest.raises(ClientError, match="sudah dibuang"):
+    with pytest.raises(BerkasError, match="sudah dibuang"):
         client.discard_inbox_item(facts.inbox_text_item_id, "lagi")
-    with pytest.raises(ClientError, match="sudah dibuang"):
+    with pytest.raises(BerkasError, match="sudah dibuang"):
         client.assign_inbox_item(facts.inbox_text_item_id, facts.kp_pegawai_nip, "SK_PANGKAT")
     assert [i.id for i in client.list_inbox(state="dibuang")] == [facts.inbox_text_item_id]
 
@@ -125,11 +125,11 @@ def test_resolving_with_an_edited_date_and_refusals(client: BerkasClient, facts:
                 theirs="2022-10-01",
             )
         )
-    with pytest.raises(ClientError, match="tidak sesuai"):
+    with pytest.raises(BerkasError, match="tidak sesuai"):
         client.resolve_conflict("k-tmt", "edit", "1 April 2022")
-    with pytest.raises(ClientError, match="Pilihan tidak dikenal"):
+    with pytest.raises(BerkasError, match="Pilihan tidak dikenal"):
         client.resolve_conflict("k-tmt", "keduanya")
-    with pytest.raises(ClientError, match="data yang sama"):
+    with pytest.raises(BerkasError, match="data yang sama"):
         client.resolve_conflicts({"k-tmt": ("mine", None), "k-003": ("mine", None)})
     client.resolve_conflict("k-tmt", "edit", "2022-06-01")
     with client.store.read() as session:
@@ -142,7 +142,7 @@ def test_resolving_with_an_edited_date_and_refusals(client: BerkasClient, facts:
         ).first()
         assert entry is not None and entry.resolves == ["k-tmt"]
         assert entry.changes["tmt_pangkat"]["new"] == "2022-06-01"
-    with pytest.raises(ClientError, match="sudah diselesaikan"):
+    with pytest.raises(BerkasError, match="sudah diselesaikan"):
         client.resolve_conflict("k-tmt", "mine")
     assert client.count_conflicts() == 3
 
@@ -175,9 +175,11 @@ def test_engine_port_reads_the_link_state_the_engine_left(
     status = port.state()
     assert (status.online, status.state_label) == (None, NOT_REGISTERED)
     assert "belum terdaftar" in port.sync_now().message
-    # Enrolled (the engine's server facts exist), last attempt failed offline.
-    client.paths.keys.mkdir(parents=True, exist_ok=True)
-    (client.paths.keys / "server.json").write_text("{}", encoding="utf-8")
+    # Enrolled (the engine's server facts are saved), last attempt failed offline.
+    from sync.engine.keyring import Keyring, ServerFacts
+
+    saved = dict.fromkeys(ServerFacts.__dataclass_fields__, "x")
+    Keyring(client.paths.keys).save_facts(ServerFacts(**{**saved, "extra": {}}))
     client.store.set_meta("state", "offline")
     client.store.set_meta("last_sync", "2026-01-05T02:00:00+00:00")
     client.store.set_meta("last_error", "Server BKD tidak terjangkau; dicoba lagi nanti.")
@@ -186,3 +188,17 @@ def test_engine_port_reads_the_link_state_the_engine_left(
     assert status.state_label == "Luring (server tidak terjangkau)"
     assert status.last_sync is not None and status.last_sync.hour == 2
     assert status.recent_errors[0] == "Server BKD tidak terjangkau; dicoba lagi nanti."
+
+
+def test_enrolled_means_the_same_to_the_tui_and_to_berkas_status(client: BerkasClient) -> None:
+    """One definition of "enrolled": the server facts `berkas enrol` saved can be read.
+    (The TUI used to look for the file alone, so a damaged one read as enrolled.)"""
+    from client import sync_service
+
+    assert not client.sync_facts().enrolled
+    assert not sync_service.status(client.paths).enrolled
+    client.paths.keys.mkdir(parents=True, exist_ok=True)
+    (client.paths.keys / "server.json").write_text("{rusak", encoding="utf-8")
+    assert not client.sync_facts().enrolled
+    assert not sync_service.status(client.paths).enrolled
+    assert client.sync_facts().state == sync_service.status(client.paths).state == "belum_terdaftar"

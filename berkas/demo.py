@@ -6,8 +6,8 @@ demo OPD's device, drops sample scans into its scan folder, runs intake and
 sync, and plays one BTS round trip with the verifikator. `berkas demo` then
 opens the TUI on the OPD; `berkas demo --headless` prints what happened.
 
-The demo is the composition root that also plays the BKD admin, so it is the
-one client module that imports `server` (to create OPDs and enrol codes the way
+The demo is the composition root that also plays the BKD admin, so it lives
+outside `client` and may import `server` (to create OPDs and enrol codes the way
 `berkas server ...` does).
 """
 
@@ -80,16 +80,21 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _prepare_server(home: Path, people_csv: dict[str, bytes]) -> tuple[str, str]:
-    """`berkas server init`, OPDs, master data and two enrol codes (OPD, verifikator)."""
+def _prepare_server(
+    home: Path, verifier_paths: Paths, people_csv: dict[str, bytes]
+) -> tuple[str, str]:
+    """The verifikator makes the verifier key pair on their machine (`berkas verifikasi kunci
+    buat`); `berkas server init` with its public half, OPDs, master data and two enrol codes
+    (OPD, verifikator). The server never sees the verifier private key."""
     from server import admin
     from server.db import open_database
     from server.keys import init_keys
     from server.settings import ServerSettings, default_sqlite_url
 
+    verifier_public = verifikasi.buat_kunci(verifier_paths, DEMO_VERIFIER_PASSPHRASE)
     settings = ServerSettings.for_home(home, default_sqlite_url(home.resolve()))
     home.mkdir(parents=True, exist_ok=True)
-    init_keys(settings, DEMO_VERIFIER_PASSPHRASE)
+    init_keys(settings, verifier_public)
     db = open_database(settings.database_url)
     try:
         for kode, nama in OPDS[:2]:
@@ -174,7 +179,7 @@ def run_demo(paths: Paths, *, today: date, echo: Echo) -> DemoResult:
         kode: pegawai_csv([p for p in people if p.opd_kode == kode]).encode()
         for kode, _ in OPDS[:2]
     }
-    opd_code, verifier_code = _prepare_server(server_home, by_opd)
+    opd_code, verifier_code = _prepare_server(server_home, verifier_paths, by_opd)
     server = start_server(server_home)
     echo(f"Server BKD lokal berjalan di {server.url} (data di {server_home})")
     try:
@@ -219,7 +224,7 @@ def _play(
     # Scans for the first KP usulan, plus two the intake cannot place.
     first = kp[0]
     required = [i.kode for i in checklist(Layanan.KP, "reguler") if not i.optional]
-    from client.demo_scans import write_scan
+    from berkas.demo_scans import write_scan
 
     for n, kode in enumerate(required):
         write_scan(paths.scans, _scan_name(first.nip, kode), kode.replace("_", " "), first.nama, n)
@@ -235,8 +240,8 @@ def _play(
     echo(f"Usulan KP {first.nama} ({first.nip}) lengkap dan diajukan.")
     _sync(paths, "OPD mengajukan", echo)
 
-    # The verifikator's device: the admin handed it the verifier key file.
-    _setup_verifier(verifier_paths, server)
+    # The verifikator's device: it made the verifier key pair before the server existed.
+    _setup_verifier(verifier_paths)
     sync_service.enrol(verifier_paths, server.url, verifier_code, device_name="PC Verifikator")
     queue = verifikasi.antrian(verifier_paths)
     echo(f"Verifikator: {len(queue)} usulan dalam antrian.")
@@ -280,14 +285,9 @@ def _intake_when_stable(intake: IntakeService, folder: Path) -> IntakeSummary:
     return intake.run_folder(folder)
 
 
-def _setup_verifier(paths: Paths, server: DemoServer) -> None:
+def _setup_verifier(paths: Paths) -> None:
     config = load_config(paths.config)
     config.operator = DEMO_VERIFIKATOR
     save_config(paths.config, config)
-    paths.keys.mkdir(parents=True, exist_ok=True)
-    target = paths.keys / "verifier.key"
-    source = server.home / "keys" / "verifier.key"
-    target.write_bytes(source.read_bytes())
-    os.chmod(target, 0o600)
     # The demo verifier key's own passphrase, whatever the caller's environment says.
     os.environ["BERKAS_VERIFIER_PASSPHRASE"] = DEMO_VERIFIER_PASSPHRASE

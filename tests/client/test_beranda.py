@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import col, select
 
-from client.services import PENSIUN_LEAD_MONTHS, BerkasClient, Dashboard
+from client.services import PENSIUN_LEAD_MONTHS, BerkasClient
+from client.views import Dashboard
 from store import usulan as wf
 from store.models import Pegawai, Usulan
 from store.rules import (
@@ -76,7 +77,7 @@ def reference(client: BerkasClient, today: date) -> Expected:
             is not None
         ]
         missing = [
-            len(wf.missing_for(session, u, rules)) for u in usulan if u.status in wf.OPEN_FOR_EDIT
+            len(wf.missing_for(session, u, rules)) for u in usulan if u.status in wf.OPEN_VALUES
         ]
         counts = {s.value: sum(u.status == s.value for u in usulan) for s in UsulanStatus}
         returned = [u.id for u in usulan if u.status == UsulanStatus.DIKEMBALIKAN.value]

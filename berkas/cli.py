@@ -1,0 +1,68 @@
+"""`berkas`: the OPD client's commands plus `berkas demo`.
+
+This package is the composition root: the demo plays the BKD admin and runs a
+local BKD server, so it imports `server` as well as `client`, which the layers
+forbid everywhere else (client -> sync -> store; server -> sync, store).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from client.cli import FORWARD, app, fail, home_option, open_tui, print_summary
+from client.cli import main as client_main
+from client.errors import BerkasError, ClientError
+from client.paths import resolve_paths
+
+
+@app.command("demo")
+def demo_cmd(
+    headless: Annotated[bool, typer.Option("--headless", help="Tanpa tampilan terminal.")] = False,
+    fresh: Annotated[bool, typer.Option("--fresh/--keep", help="Mulai dari folder kosong.")] = True,
+) -> None:
+    """Jalankan demo dengan data contoh di folder demo (bawaan: ./berkas-demo)."""
+    from berkas.demo import DEMO_MARKER, run_demo
+
+    # Only --home or ./berkas-demo, never BERKAS_HOME: --fresh wipes the folder,
+    # and only one that an earlier demo made (it carries the marker file).
+    home = home_option() or Path("berkas-demo")
+    if fresh and home.exists():
+        if not (home / DEMO_MARKER).exists():
+            fail(ClientError(f"Folder {home} bukan folder demo; tidak dihapus. Pakai --home lain."))
+        shutil.rmtree(home)
+    home.mkdir(parents=True, exist_ok=True)
+    (home / DEMO_MARKER).write_text("Folder demo Berkas; boleh dihapus.\n", encoding="utf-8")
+    try:
+        result = run_demo(resolve_paths(home), today=date.today(), echo=typer.echo)
+    except BerkasError as exc:
+        fail(exc)
+        return
+    try:
+        typer.echo("")
+        print_summary(result.client, date.today())
+        result.client.close()
+        if not headless and sys.stdin.isatty():
+            typer.echo(
+                f"Membuka tampilan terminal; server BKD demo tetap berjalan di {result.server.url}."
+            )
+            open_tui(resolve_paths(home))
+    finally:
+        result.server.stop()
+
+
+@app.command("server", context_settings=FORWARD, add_help_option=False)
+def server_cmd(ctx: typer.Context) -> None:
+    """Server BKD: init, run, opd, enrol-code, pegawai, devices (jalankan di mesin BKD)."""
+    from server.cli import app as server_app  # the server's imports load only when asked
+
+    server_app(args=list(ctx.args), prog_name="berkas server", standalone_mode=True)
+
+
+def main() -> None:
+    client_main()  # the client's renderer for errors no command caught

@@ -1,0 +1,120 @@
+"""Sinkronisasi: what the store records of the link to the BKD (for the TUI's port),
+and the two facts `berkas status` shares with it: whether this device is enrolled,
+and the link state the engine left in the store."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import col, select
+
+from client._core import ClientCore
+from client.paths import Paths
+from client.views import SyncFacts, UploadView
+from store.database import Store
+from store.models import Blob, Dokumen, InboxItem, OutboxEntry
+
+if TYPE_CHECKING:
+    from sync.engine import ServerFacts
+
+
+def enrolment(paths: Paths) -> ServerFacts | None:
+    """What `berkas enrol` saved of the server, or None: this device is not enrolled
+    (an unreadable record counts as not enrolled; enrol again)."""
+    from sync.engine import (
+        Keyring,
+        SyncError,  # the engine loads when sync is asked about
+    )
+
+    try:
+        return Keyring(paths.keys).facts()
+    except SyncError:
+        return None
+
+
+def link_state(store: Store, *, enrolled: bool) -> tuple[str, str]:
+    """(state, label): the engine's view of the server as it left it in meta "state"."""
+    from sync.engine import STATE_LABELS, LinkState
+
+    state = store.get_meta("state") or LinkState.ONLINE.value
+    if not enrolled:
+        state = LinkState.BELUM_TERDAFTAR.value
+    try:
+        return state, STATE_LABELS[LinkState(state)]
+    except ValueError:
+        return state, state
+
+
+def refused_changes(store: Store) -> list[dict[str, Any]]:
+    """The server's reasons for the latest refused changes (meta "refused")."""
+    try:
+        refused = json.loads(store.get_meta("refused", "[]"))
+    except ValueError:
+        return []
+    return [r for r in refused if isinstance(r, dict)]
+
+
+class SinkronisasiService(ClientCore):
+    """Sync facts as the engine left them in the store."""
+
+    def pending_uploads(self, limit: int = 200) -> list[UploadView]:
+        """Stored documents the server has not received whole, oldest first."""
+        with self.store.read() as session:
+            blobs = list(
+                session.exec(
+                    select(Blob)
+                    .where(col(Blob.uploaded).is_(False))
+                    .order_by(col(Blob.created_at), col(Blob.sha256))
+                    .limit(limit)
+                )
+            )
+            views = []
+            for b in blobs:
+                dok = select(Dokumen.nama_file).where(Dokumen.sha256 == b.sha256)
+                inbox = select(InboxItem.original_name).where(InboxItem.sha256 == b.sha256)
+                name = session.exec(dok.limit(1)).first() or session.exec(inbox.limit(1)).first()
+                views.append(
+                    UploadView(
+                        sha256=b.sha256,
+                        name=name or f"dokumen {b.sha256[:12]}",
+                        sent=b.upload_offset,
+                        total=b.cipher_size or b.size,
+                    )
+                )
+            return views
+
+    def sync_errors(self, limit: int = 5) -> list[str]:
+        """The latest reasons pushes failed, as the sync engine recorded them."""
+        with self.store.read() as session:
+            rows = session.exec(
+                select(OutboxEntry.last_error, OutboxEntry.attempts)
+                .where(OutboxEntry.last_error != "")
+                .order_by(col(OutboxEntry.seq).desc())
+                .limit(limit)
+            )
+            return [f"{error} (dicoba {attempts} kali)" for error, attempts in rows]
+
+    def last_sync_at(self) -> datetime | None:
+        """When the last sync finished (the sync engine writes meta `last_sync`)."""
+        value = self.store.get_meta("last_sync")
+        try:
+            return datetime.fromisoformat(value) if value else None
+        except ValueError:
+            return None
+
+    def sync_facts(self) -> SyncFacts:
+        """Where the link to the BKD stands, as the sync engine left it in meta."""
+        enrolled = enrolment(self.paths) is not None
+        state, label = link_state(self.store, enrolled=enrolled)
+        refused = refused_changes(self.store)
+        return SyncFacts(
+            enrolled=enrolled,
+            server_url=self.store.get_meta("server_url") or self.config.server_url,
+            state=state,
+            state_label=label[:1].upper() + label[1:],
+            last_sync=self.last_sync_at(),
+            last_error=self.store.get_meta("last_error"),
+            refused=[str(r.get("reason", "")) for r in refused][-5:],
+        )

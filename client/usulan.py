@@ -1,0 +1,277 @@
+"""Usulan: the list, a new draft, the checklist, dokumen from a file, submitting."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from sqlmodel import col, select
+
+from client._core import ClientCore, jenis_choices, now_iso, usulan_label
+from client.errors import BerkasError, ClientError
+from client.views import ChecklistLineView, DokumenChoice, HistoryView, UsulanDetail, UsulanView
+from store import usulan as wf
+from store.errors import StoreError
+from store.models import Blob, Dokumen, Pegawai, Usulan
+from store.pegawai import get_pegawai_by_nip
+from store.rules import (
+    OPEN_STATUSES,
+    JabatanKind,
+    Layanan,
+    UsulanStatus,
+    bup_age,
+    checklist,
+    default_jenis,
+    dokumen_kinds,
+    exceeds_limit,
+    next_kp_period,
+    tmt_pensiun,
+)
+
+
+class UsulanService(ClientCore):
+    """The usulan of this OPD and their dokumen."""
+
+    def list_usulan(
+        self,
+        *,
+        layanan: str | None = None,
+        status: str | None = None,
+        periode: date | None = None,
+        limit: int = 500,
+    ) -> list[UsulanView]:
+        with self.store.read() as session:
+            stmt = (
+                select(Usulan, Pegawai.nama)
+                .join(Pegawai, col(Pegawai.id) == col(Usulan.pegawai_id))
+                .where(col(Usulan.deleted).is_(False))
+            )
+            if layanan:
+                stmt = stmt.where(Usulan.layanan == layanan)
+            if status:
+                stmt = stmt.where(Usulan.status == status)
+            if periode:
+                stmt = stmt.where(Usulan.periode == periode)
+            stmt = stmt.order_by(col(Usulan.updated_at).desc()).limit(limit)
+            return [self._usulan_view(session, u, nama) for u, nama in session.exec(stmt)]
+
+    def create_usulan(
+        self,
+        pegawai_id: str,
+        layanan: str,
+        jenis: str,
+        *,
+        periode: date | None = None,
+        berlaku: list[str] | None = None,
+        today: date | None = None,
+    ) -> UsulanView:
+        """A new draft. Without a periode, KP takes the next period and pensiun
+        the computed TMT."""
+        today = today or date.today()
+        with self.store.write() as session:
+            p = session.get(Pegawai, pegawai_id)
+            if p is None or p.deleted:
+                raise ClientError("Pegawai tidak ditemukan.", pegawai_id)
+            if periode is None and layanan == Layanan.KP.value:
+                periode = next_kp_period(today, self.rules).tmt
+            if periode is None and layanan == Layanan.PENSIUN.value:
+                periode = tmt_pensiun(
+                    p.tanggal_lahir, bup_age(JabatanKind(p.jabatan_kind), self.rules)
+                )
+            u = wf.create_usulan(session, p, layanan, jenis, periode=periode, berlaku=berlaku or [])
+            session.flush()
+            return self._usulan_view(session, u, p.nama)
+
+    def open_usulan_like(self, pegawai_id: str, layanan: str) -> list[UsulanView]:
+        """The pegawai's usulan of this layanan still open for edit: a new one beside
+        them is usually a mistake, so the TUI asks before creating it."""
+        with self.store.read() as session:
+            p = session.get(Pegawai, pegawai_id)
+            if p is None or p.deleted:
+                return []
+            return [
+                self._usulan_view(session, u, p.nama)
+                for u in wf.usulan_of_pegawai(session, p.id)
+                if u.layanan == layanan and UsulanStatus(u.status) in OPEN_STATUSES
+            ]
+
+    def usulan_detail(self, usulan_id: str) -> UsulanDetail:
+        kinds = dokumen_kinds(self.rules)
+        with self.store.read() as session:
+            u = session.get(Usulan, usulan_id)
+            if u is None or u.deleted:
+                raise ClientError("Usulan tidak ditemukan.", usulan_id)
+            lines = []
+            for line in wf.checklist_lines(session, u, self.rules):
+                d = line.dokumen
+                limit = kinds[line.item.kode].size_limit
+                lines.append(
+                    ChecklistLineView(
+                        kode=line.item.kode,
+                        nama=line.item.nama,
+                        required=line.required,
+                        state=line.state,
+                        dokumen_id=d.id if d else None,
+                        size=d.size if d else 0,
+                        size_limit=limit,
+                        terlalu_besar=line.state == "terlalu_besar"
+                        or (d is not None and exceeds_limit(d.size, limit)),
+                        pages=d.pages if d else 0,
+                        nama_file=d.nama_file if d else "",
+                        catatan_verifikator=d.catatan_verifikator if d else "",
+                    )
+                )
+            history = [
+                HistoryView(
+                    h.dari_status, h.ke_status, h.oleh_nama, h.oleh_perangkat, h.waktu, h.alasan
+                )
+                for h in wf.history_of(session, u.id)
+            ]
+            return UsulanDetail(
+                usulan=self._usulan_view(session, u),
+                checklist=lines,
+                history=history,
+                missing=wf.missing_for(session, u, self.rules),
+            )
+
+    def set_berlaku(self, usulan_id: str, kodes: list[str]) -> None:
+        """Mark which optional checklist items apply to this usulan."""
+        with self.store.write() as session:
+            u = self._live_usulan(session, usulan_id)
+            u.berlaku = sorted(set(kodes))
+            session.add(u)
+
+    def attach_stored(
+        self, usulan_id: str, kode: str, *, sha256: str, size: int, pages: int, terlalu_besar: bool
+    ) -> None:
+        """File an already-stored blob as a dokumen of this usulan."""
+        with self.store.write() as session:
+            u = self._live_usulan(session, usulan_id)
+            wf.attach_dokumen(
+                session,
+                u,
+                kode,
+                sha256=sha256,
+                size=size,
+                pages=pages,
+                terlalu_besar=terlalu_besar,
+            )
+
+    def remove_dokumen(self, dokumen_id: str) -> None:
+        with self.store.write() as session:
+            d = session.get(Dokumen, dokumen_id)
+            if d is None or d.deleted:
+                raise ClientError("Dokumen tidak ditemukan.", dokumen_id)
+            wf.remove_dokumen(session, d)
+
+    def ajukan(self, usulan_id: str, alasan: str = "Diajukan ke BKD") -> UsulanView:
+        """Submit (draft or BTS -> diajukan); refused while the checklist is incomplete."""
+        with self.store.write() as session:
+            u = self._live_usulan(session, usulan_id)
+            wf.ajukan(session, u, alasan=alasan)
+            session.flush()
+            return self._usulan_view(session, u)
+
+    def separator_sheets(self, usulan_id: str, target: Path) -> int:
+        """Print the usulan's separator sheets (one per missing line) to the PDF
+        `target`; returns how many."""
+        from client.intake.sheets import separator_sheets  # segno, img2pdf: when first asked
+
+        return len(separator_sheets(self.store, usulan_id, target, self.rules))
+
+    def layanan_choices(self) -> list[tuple[str, str]]:
+        """(value, label) of every layanan."""
+        return [(item.value, item.label) for item in Layanan]
+
+    def jenis_choices(self, layanan: str) -> list[tuple[str, str]]:
+        """(value, label) of the jenis a layanan offers, in configured order."""
+        return jenis_choices(layanan, self.rules)
+
+    def default_jenis(self, layanan: str) -> str:
+        """The jenis a new usulan of `layanan` starts with (store.rules default_jenis)."""
+        return default_jenis(layanan, self.rules)
+
+    def optional_kodes(self, layanan: str, jenis: str) -> set[str]:
+        """Checklist items that apply only to some pegawai (the trailing * of DOMAIN.md)."""
+        items = checklist(Layanan(layanan), jenis, self.rules)
+        return {item.kode for item in items if item.optional}
+
+    def usulan_periods(self) -> list[date]:
+        """Every periode some usulan has, newest first (for the list filter)."""
+        with self.store.read() as session:
+            stmt = (
+                select(col(Usulan.periode))
+                .where(col(Usulan.deleted).is_(False))
+                .where(col(Usulan.periode).is_not(None))
+                .distinct()
+                .order_by(col(Usulan.periode).desc())
+            )
+            return [p for p in session.exec(stmt) if p is not None]
+
+    def dokumen_choices(self, nip: str) -> list[DokumenChoice]:
+        """The dokumen kinds the open usulan of this pegawai take, missing ones first."""
+        kinds = dokumen_kinds(self.rules)
+        choices: list[DokumenChoice] = []
+        with self.store.read() as session:
+            p = get_pegawai_by_nip(session, nip)
+            if p is None:
+                return []
+            for u in wf.usulan_of_pegawai(session, p.id):
+                if UsulanStatus(u.status) not in OPEN_STATUSES:
+                    continue
+                label = usulan_label(u, self.rules)
+                for line in wf.checklist_lines(session, u, self.rules):
+                    if line.state == "tidak_berlaku":
+                        continue
+                    choices.append(
+                        DokumenChoice(
+                            usulan_id=u.id,
+                            usulan_label=label,
+                            kode=line.item.kode,
+                            nama=line.item.nama or kinds[line.item.kode].nama,
+                            state=line.state,
+                        )
+                    )
+        order = {"kurang": 0, "dikembalikan": 1, "terlalu_besar": 2, "ada": 3}
+        return sorted(choices, key=lambda c: order.get(c.state, 9))
+
+    def attach_file(self, usulan_id: str, kode: str, path: Path) -> ChecklistLineView:
+        """Store a PDF from disk (encrypted, content-addressed) and file it as this
+        usulan's dokumen `kode`, replacing an earlier one of that kind."""
+        # Intake's reader (pikepdf) loads when a file is attached, not at start-up.
+        from client.intake.reading import pdf_page_count
+
+        blobs = self._blob_store()
+        pages = pdf_page_count(path)
+        try:
+            stored = blobs.put(path)
+        except StoreError:
+            raise
+        except BerkasError as exc:  # the cipher: keys unreadable, wrong passphrase, ...
+            raise ClientError(f"Dokumen tidak dapat disimpan: {exc.message}", exc.cause) from exc
+        limit = self._size_limit(kode)
+        with self.store.write() as session:
+            if session.get(Blob, stored.sha256) is None:
+                session.add(
+                    Blob(
+                        sha256=stored.sha256,
+                        size=stored.size,
+                        cipher_size=stored.cipher_size,
+                        pages=pages,
+                        created_at=now_iso(),
+                    )
+                )
+            u = self._live_usulan(session, usulan_id)
+            wf.attach_dokumen(
+                session,
+                u,
+                kode,
+                sha256=stored.sha256,
+                size=stored.size,
+                pages=pages,
+                terlalu_besar=exceeds_limit(stored.size, limit),
+            )
+        for line in self.usulan_detail(usulan_id).checklist:
+            if line.kode == kode:
+                return line
+        raise ClientError("Dokumen tidak termasuk daftar periksa usulan ini.", kode)

@@ -1,0 +1,219 @@
+"""What the client hands the TUI and the CLIs: frozen views, never ORM objects.
+
+Views carry the facts screens show and the flags they act on (`editable`,
+`terlalu_besar`), so no screen derives a rule of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from store.pegawai import RowError
+from store.rules import KpPeriod
+
+
+@dataclass(frozen=True)
+class PegawaiView:
+    id: str
+    nip: str
+    nama: str
+    golongan: str
+    pangkat: str
+    jabatan: str
+    jabatan_kind: str
+    unit_kerja: str
+    pendidikan: str
+    tanggal_lahir: date
+    tmt_pangkat: date
+    bup: int
+    tmt_pensiun: date
+
+
+@dataclass(frozen=True)
+class UsulanView:
+    id: str
+    pegawai_id: str
+    nip: str
+    nama: str
+    layanan: str
+    jenis: str
+    periode: date | None
+    status: str
+    status_label: str
+    editable: bool  # the OPD may still change it (store.rules OPEN_STATUSES)
+    catatan_verifikator: str
+    kurang: int  # required dokumen still missing
+    pending_sync: bool
+
+
+@dataclass(frozen=True)
+class ChecklistLineView:
+    kode: str
+    nama: str
+    required: bool
+    state: str  # ada | kurang | terlalu_besar | dikembalikan | tidak_berlaku
+    dokumen_id: str | None
+    size: int
+    size_limit: int
+    terlalu_besar: bool  # over the kind's size limit (store.rules exceeds_limit)
+    pages: int
+    nama_file: str
+    catatan_verifikator: str
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    dari: str
+    ke: str
+    oleh: str
+    perangkat: str
+    waktu: str
+    alasan: str
+
+
+@dataclass(frozen=True)
+class UsulanDetail:
+    usulan: UsulanView
+    checklist: list[ChecklistLineView]
+    history: list[HistoryView]
+    missing: list[str]
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+@dataclass(frozen=True)
+class PegawaiDetail:
+    pegawai: PegawaiView
+    riwayat_pangkat: list[tuple[str, str, date]]  # (golongan, pangkat, tmt)
+    usulan: list[UsulanView]
+    kp_eligible: bool
+    kp_reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    today: date
+    status_counts: dict[str, int]
+    kp_period: KpPeriod
+    kp_window_open: bool
+    kp_days_left: int
+    kp_due_without_usulan: list[PegawaiView]
+    pensiun_due_without_usulan: list[PegawaiView]
+    missing_dokumen: int
+    usulan_incomplete: int
+    returned: list[UsulanView]
+    pending_ops: int
+    inbox_waiting: int
+    pegawai_total: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    created: int
+    updated: int
+    errors: list[RowError]
+
+
+@dataclass(frozen=True)
+class InboxItemView:
+    """A scan intake could not file by itself, as the Kotak masuk shows it."""
+
+    id: str
+    original_name: str
+    nip: str  # recognised NIP, "" when none
+    pegawai_id: str  # the pegawai with that NIP in this store, "" when none
+    pegawai_nama: str
+    kode: str  # recognised dokumen kind, "" when none
+    kode_nama: str
+    pages: int
+    size: int
+    size_limit: int  # of the recognised kind; 0 when the kind is unknown
+    terlalu_besar: bool
+    reason: str
+    state: str  # menunggu | diproses | dibuang
+    created_at: str
+
+
+@dataclass(frozen=True)
+class InboxPreview:
+    """What a person can see of a scan before filing it: pages and first-page text."""
+
+    item: InboxItemView
+    pages: int
+    text_lines: list[str]
+    note: str  # why there is no text, in Bahasa; "" when text_lines has some
+
+
+@dataclass(frozen=True)
+class DokumenChoice:
+    """A dokumen kind a pegawai's open usulan needs (or may replace)."""
+
+    usulan_id: str
+    usulan_label: str
+    kode: str
+    nama: str
+    state: str  # the checklist state: kurang | ada | terlalu_besar | dikembalikan
+
+
+@dataclass(frozen=True)
+class ConflictFieldView:
+    """One field both sides changed: the base and both values, who and when."""
+
+    conflict_id: str
+    field: str
+    base: Any
+    mine: Any
+    theirs: Any
+    current: Any  # the value held locally now
+    mine_by: str
+    theirs_by: str
+    mine_at: datetime | None
+    theirs_at: datetime | None
+    mine_is_this_device: bool
+
+
+@dataclass(frozen=True)
+class ConflictRecordView:
+    """A record with unresolved conflicts, for the list of the Konflik screen."""
+
+    table_name: str
+    record_id: str
+    title: str
+    fields: tuple[str, ...]
+    since: str  # when the first conflict of this record arrived (ISO), "" if unknown
+
+
+@dataclass(frozen=True)
+class ConflictDetail:
+    table_name: str
+    record_id: str
+    title: str
+    fields: list[ConflictFieldView]
+
+
+@dataclass(frozen=True)
+class UploadView:
+    """A stored document the server has not received whole yet."""
+
+    sha256: str
+    name: str
+    sent: int
+    total: int
+
+
+@dataclass(frozen=True)
+class SyncFacts:
+    """The link to the BKD as the sync engine recorded it (meta: state, last_sync, ...)."""
+
+    enrolled: bool
+    server_url: str
+    state: str  # sync.engine.errors.LinkState value
+    state_label: str
+    last_sync: datetime | None
+    last_error: str
+    refused: list[str]  # the server's reasons for the latest refused changes
