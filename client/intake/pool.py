@@ -17,12 +17,15 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
+from typing import TypeVar
 
 from client.intake import rejection as rj
 from client.intake.converted import ConversionJob, ConversionOutcome, EnvironmentFailure
 from client.intake.normalise import init_worker, normalise
 
 log = logging.getLogger(__name__)
+_A = TypeVar("_A")
+_R = TypeVar("_R")
 
 
 class _Gate:
@@ -186,6 +189,22 @@ class ConversionPool:
                         log.warning("pekerja konversi berhenti mendadak pada satu berkas")
                         return ConversionOutcome(rejection=rj.crashed(repr(exc)))
                     suspect = True  # try once more, alone
+
+    def call(self, fn: Callable[[_A], _R], arg: _A) -> _R | None:
+        """`fn(arg)` in a worker process under the time limit (`fn` a module-level
+        function, `arg` picklable); None when it timed out or its worker died,
+        so a reading that fails only costs the reading, never the scan."""
+        with self._gate.shared(), self._slots:
+            pool, generation = self._current()
+            try:
+                return pool.submit(fn, arg).result(timeout=self.time_limit)
+            except FutureTimeout:
+                log.warning("pembacaan halaman melebihi batas waktu; pekerja dimulai ulang")
+                self._renew(generation, kill=True)
+            except BrokenProcessPool:
+                log.warning("pekerja berhenti mendadak saat membaca halaman")
+                self._renew(generation, kill=False)
+        return None
 
     def close(self) -> None:
         with self._lock:
