@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import shutil
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -17,11 +18,13 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import TypeVar
 
 from client.intake import rejection as rj
 from client.intake.converted import ConversionJob, ConversionOutcome, EnvironmentFailure
 from client.intake.normalise import init_worker, normalise
+from store.errors import disk_full_message
 
 log = logging.getLogger(__name__)
 _A = TypeVar("_A")
@@ -101,6 +104,22 @@ def _start_workers(pool: ProcessPoolExecutor, workers: int) -> None:
             return
 
 
+# Below this much free space a worker that died writing its output is taken to have died
+# of the full disk: a normalised scan needs more than this to be written at all.
+_NEARLY_FULL_BYTES = 1024 * 1024
+
+
+def _disk_full_under(target: Path) -> bool:
+    """Whether the file system that `target` is written to is (nearly) full."""
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return shutil.disk_usage(folder).free < _NEARLY_FULL_BYTES
+    except OSError:
+        return False
+
+
 class ConversionPool:
     """Runs `normalise` in `workers` processes; `convert` is thread-safe."""
 
@@ -178,6 +197,17 @@ class ConversionPool:
                 except BrokenProcessPool as exc:
                     killed = suspect and _killed_from_outside(pool)
                     self._renew(generation, kill=False)
+                    if suspect and _disk_full_under(job.target):
+                        # A native library that cannot write (pikepdf/QPDF aborts the
+                        # process on ENOSPC) dies like a crash; the disk, not the file,
+                        # is to blame, so the scan stays and is taken again later.
+                        log.warning("pekerja konversi berhenti saat disk penuh")
+                        return ConversionOutcome(
+                            environment=EnvironmentFailure(
+                                disk_full_message("Hasil konversi pindaian"),
+                                f"{exc!r} with no free space under {job.target.parent}",
+                            )
+                        )
                     if killed:
                         # SIGKILL comes from outside (the OOM killer, a person, a
                         # shutdown), never from a file: the scan waits for a later pass.
