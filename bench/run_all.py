@@ -19,6 +19,7 @@ SCRIPTS = (
     "crypto.py",
     "intake.py",
     "compression.py",
+    "recognition.py",
     "sync_records.py",
     "server_load.py",
     "sync_link.py",

@@ -286,7 +286,7 @@ def _play(
             echo(f"Usulan KP {waiting.nama} menunggu di antrian verifikator.")
     _sync(paths, "OPD menerima keputusan", echo)
     final = client.usulan_detail(first.id)
-    moves = " -> ".join(h.ke for h in final.history)
+    moves = " -> ".join(h.ke for h in final.history if h.dari != h.ke)  # notes move nothing
     echo(f"Status akhir di OPD: {final.usulan.status_label}; riwayat: {moves}")
     return DemoResult(client=client, server=server)
 

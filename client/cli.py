@@ -330,6 +330,28 @@ def usulan_lihat(usulan_id: str) -> None:
         typer.echo(f"  {h.waktu}  {h.dari or '-'} -> {h.ke}  {h.oleh}  {h.alasan}")
 
 
+@usulan_app.command("lembar")
+def usulan_lembar(
+    usulan_id: str,
+    keluar: Annotated[
+        Path | None,
+        typer.Option("--keluar", "-o", help="Berkas PDF tujuan.", show_default=False),
+    ] = None,
+) -> None:
+    """Cetak lembar pemisah (PDF) untuk setiap dokumen usulan yang masih kurang."""
+    target = keluar or Path(f"lembar-pemisah-{usulan_id[:8]}.pdf")
+    client = open_client()
+    try:
+        count = client.separator_sheets(usulan_id, target)
+    except BerkasError as exc:
+        fail(exc)
+        return
+    finally:
+        client.close()
+    typer.echo(f"{count} lembar pemisah ditulis ke {target}.")
+    typer.echo("Letakkan tiap lembar di depan dokumennya, lalu pindai seluruh tumpukan sekaligus.")
+
+
 @usulan_app.command("ajukan")
 def usulan_ajukan(usulan_id: str) -> None:
     """Ajukan usulan ke BKD (hanya bila dokumennya lengkap)."""

@@ -128,6 +128,16 @@ class KotakMasukService(ClientCore):
                 raise ClientError("Usulan tidak ditemukan.", dokumen.usulan_id)
             return self._usulan_view(session, u)
 
+    def accept_inbox_suggestion(self, item_id: str) -> UsulanView:
+        """The Kotak masuk's one key: file a waiting scan where its suggestion
+        ("Dikenali dari isi: NIP ..., SK Pangkat", or "pengganti?") says."""
+        dokumen = self._intake().accept_suggestion(item_id)
+        with self.store.read() as session:
+            u = session.get(Usulan, dokumen.usulan_id)
+            if u is None:
+                raise ClientError("Usulan tidak ditemukan.", dokumen.usulan_id)
+            return self._usulan_view(session, u)
+
     def discard_inbox_item(self, item_id: str, reason: str) -> Path | None:
         """Set a scan aside, through intake: it leaves the inbox with the reason kept,
         and a copy goes to the scan folder's karantina/ beside its reason (returned)."""

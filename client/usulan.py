@@ -172,6 +172,13 @@ class UsulanService(ClientCore):
             session.flush()
             return self._usulan_view(session, u)
 
+    def separator_sheets(self, usulan_id: str, target: Path) -> int:
+        """Print the usulan's separator sheets (one per missing line) to the PDF
+        `target`; returns how many."""
+        from client.intake.sheets import separator_sheets  # segno, img2pdf: when first asked
+
+        return len(separator_sheets(self.store, usulan_id, target, self.rules))
+
     def layanan_choices(self) -> list[tuple[str, str]]:
         """(value, label) of every layanan."""
         return [(item.value, item.label) for item in Layanan]

@@ -163,6 +163,12 @@ def _history(session: Session, usulan: Usulan, dari: str, ke: str, alasan: str) 
     )
 
 
+def note_history(session: Session, usulan: Usulan, alasan: str) -> None:
+    """A history entry that moves nothing (e.g. which scan replaced which);
+    `dari_status` and `ke_status` are both the current status."""
+    _history(session, usulan, usulan.status, usulan.status, alasan)
+
+
 def _require_editable(usulan: Usulan) -> None:
     if usulan.status not in OPEN_VALUES:
         raise StoreError(

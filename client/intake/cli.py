@@ -165,13 +165,24 @@ def run_folder(service: IntakeService, folder: Path) -> None:
     """Process every scan in `folder` once with a progress bar, then print the summary."""
     console = Console(highlight=False)
     with Progress(
-        TextColumn("Memproses"),
+        TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=console,
     ) as bar:
-        task = bar.add_task("pindaian", total=None)
+        task = bar.add_task("Memproses", total=None)
+        waiting = bar.add_task("menunggu", total=None, visible=False)
+
+        def settling(files: int, seconds_left: float) -> None:
+            bar.update(
+                waiting,
+                visible=files > 0,
+                description=(
+                    f"Menunggu {files} berkas selesai ditulis "
+                    f"(paling lama {seconds_left:.0f} dtk lagi)"
+                ),
+            )
 
         def progress(done: int, total: int, result: IntakeResult | None) -> None:
             bar.update(task, completed=done, total=total)
@@ -179,10 +190,16 @@ def run_folder(service: IntakeService, folder: Path) -> None:
                 bar.console.print(describe(result), markup=False)
 
         try:
-            summary = service.run_folder(folder, progress)
+            summary = service.run_folder(folder, progress, settling)
         except IntakeError as exc:
             typer.echo(f"Gagal: {exc.message}", err=True)
             raise typer.Exit(2) from exc
     console.print(summary_table(summary))
-    if summary.failed:
+    if summary.skipped:
+        typer.echo(
+            f"Perhatian: {summary.skipped} berkas masih terus berubah dan belum diambil; "
+            "jalankan lagi setelah penyalinan selesai.",
+            err=True,
+        )
+    if summary.failed or summary.skipped:
         raise typer.Exit(1)

@@ -15,7 +15,7 @@ from store.database import Store
 from store.models import Blob, Dokumen, InboxItem, Pegawai, Usulan
 from store.pegawai import get_pegawai_by_nip
 from store.rules import Layanan, RuleError, RulesConfig, checklist
-from store.usulan import OPEN_VALUES, attach_dokumen, live_dokumen
+from store.usulan import OPEN_VALUES, attach_dokumen, live_dokumen, note_history
 
 NO_OPEN_USULAN = "belum ada usulan terbuka"
 
@@ -27,6 +27,7 @@ class Filing:
     reason: str = ""  # why it went to the Inbox
     duplicate_of: str = ""  # where the same content already was (nothing new written)
     blob_existed: bool = False
+    replaced: Dokumen | None = None  # the earlier scan of a returned (BTS) line
 
 
 def now_iso() -> str:
@@ -80,6 +81,37 @@ def _inbox_reason(found: Recognition) -> str:
     return f"{reason} ({found.note})" if found.note else reason
 
 
+def replacement_note(kode: str, old: Dokumen, new_sha: str, source: str) -> str:
+    """The history line saying which scan replaced which."""
+    return (
+        f"Dokumen {kode} diganti: pindaian {source!r} (sha256 {new_sha[:12]}) "
+        f"menggantikan {old.nama_file} (sha256 {old.sha256[:12]})"
+    )
+
+
+def sheet_usulan(
+    session: Session, usulan_id: str, kode: str, opd_id: str, rules: RulesConfig | None = None
+) -> tuple[Usulan | None, str]:
+    """The usulan a separator sheet names, or why a part behind it cannot go there."""
+    usulan = session.get(Usulan, usulan_id)
+    if usulan is None or (usulan.opd_id != opd_id and opd_id):
+        return None, f"lembar pemisah untuk usulan yang tidak ada di OPD ini ({usulan_id[:8]})"
+    if usulan.deleted:
+        return None, f"lembar pemisah untuk usulan yang sudah dibatalkan ({usulan_id[:8]})"
+    if usulan.status not in OPEN_VALUES:
+        return None, (
+            f"lembar pemisah untuk usulan berstatus '{usulan.status}' "
+            f"(NIP {usulan.nip}); dokumennya tidak dapat diubah"
+        )
+    try:
+        kodes = {item.kode for item in checklist(Layanan(usulan.layanan), usulan.jenis, rules)}
+    except (RuleError, ValueError):
+        kodes = set()
+    if kode not in kodes:
+        return None, f"{kode} tidak termasuk daftar periksa usulan NIP {usulan.nip}"
+    return usulan, ""
+
+
 def file_stored(
     store: Store,
     stored: StoredBlob,
@@ -88,12 +120,30 @@ def file_stored(
     terlalu_besar: bool,
     found: Recognition,
     rules: RulesConfig | None = None,
+    usulan_id: str | None = None,
+    hold: str = "",
+    note: str = "",
 ) -> Filing:
-    """Write the Blob row and the Dokumen or InboxItem for a stored scan."""
+    """Write the Blob row and the Dokumen or InboxItem for a stored scan.
+
+    `usulan_id` (from a separator sheet) names the usulan instead of the
+    pegawai's newest open one. `hold` sends the scan to the Kotak masuk with
+    that reason even when `found` is complete (a suggestion to accept).
+    A line that already holds a different scan is replaced only when the BKD
+    returned it (BTS); otherwise the new scan waits as "pengganti?". `note`
+    (what the page said) is added to the reason when the scan waits.
+    """
     with store.write() as session:
         existed = _ensure_blob(session, stored, pages)
-        reason = ""
-        if found.nip is not None and found.kode is not None:
+        reason = hold
+        usulan: Usulan | None = None
+        if reason:
+            pass
+        elif usulan_id is not None and found.kode is not None:
+            usulan, reason = sheet_usulan(
+                session, usulan_id, found.kode, store.context.opd_id, rules
+            )
+        elif found.nip is not None and found.kode is not None:
             pegawai = get_pegawai_by_nip(session, found.nip)
             usulan = (
                 open_usulan_for(session, pegawai, found.kode, rules)
@@ -104,12 +154,24 @@ def file_stored(
                 reason = f"tidak ada pegawai dengan NIP {found.nip}"
             elif usulan is None:
                 reason = f"{NO_OPEN_USULAN} untuk NIP {found.nip} yang memerlukan {found.kode}"
+        else:
+            reason = _inbox_reason(found)
+        nip = found.nip or ""
+        if usulan is not None and found.kode is not None:
+            nip = usulan.nip
+            same_kind = [d for d in live_dokumen(session, usulan.id) if d.kode == found.kode]
+            for dokumen in same_kind:
+                if dokumen.sha256 == stored.sha256:
+                    return Filing(
+                        dokumen=dokumen, duplicate_of=dokumen.nama_file, blob_existed=True
+                    )
+            old = same_kind[0] if same_kind else None
+            if old is not None and old.state != "dikembalikan":
+                reason = (
+                    f"pengganti? {found.kode} NIP {usulan.nip} sudah berisi pindaian lain "
+                    f"({old.nama_file}); terima untuk menggantinya"
+                )
             else:
-                for dokumen in live_dokumen(session, usulan.id):
-                    if dokumen.kode == found.kode and dokumen.sha256 == stored.sha256:
-                        return Filing(
-                            dokumen=dokumen, duplicate_of=dokumen.nama_file, blob_existed=True
-                        )
                 dokumen = attach_dokumen(
                     session,
                     usulan,
@@ -119,9 +181,15 @@ def file_stored(
                     pages=pages,
                     terlalu_besar=terlalu_besar,
                 )
-                return Filing(dokumen=dokumen, blob_existed=existed)
-        else:
-            reason = _inbox_reason(found)
+                if old is not None:
+                    note_history(
+                        session,
+                        usulan,
+                        replacement_note(found.kode, old, stored.sha256, found.relative_name),
+                    )
+                return Filing(dokumen=dokumen, blob_existed=existed, replaced=old)
+        if note and not hold:
+            reason = f"{reason} ({note})"
         waiting = session.exec(
             select(InboxItem)
             .where(InboxItem.sha256 == stored.sha256)
@@ -137,7 +205,7 @@ def file_stored(
         item = InboxItem(
             sha256=stored.sha256,
             original_name=found.relative_name,
-            nip=found.nip or "",
+            nip=nip,
             kode=found.kode or "",
             pages=pages,
             size=stored.size,

@@ -105,6 +105,29 @@ def recognise(path: Path, root: Path, rules: RulesConfig | None = None) -> Recog
     return Recognition(relative_name=relative.as_posix(), nip=nip, kode=kode, note=note)
 
 
+_COPY = re.compile(
+    r"^(?P<stem>.+?) ?(?:\((?P<n>[0-9]{1,3})\)|- (?:copy|salinan)(?: \([0-9]{1,3}\))?)$", re.I
+)
+
+
+def copy_of(path: Path) -> Path | None:
+    """For "name (1).pdf" or "name - Copy.pdf", the "name.pdf" beside it it copies."""
+    suffix = "".join(path.suffixes[-1:])
+    match = _COPY.match(path.name[: len(path.name) - len(suffix)] if suffix else path.name)
+    if match is None:
+        return None
+    return path.with_name(match.group("stem") + suffix)
+
+
+def copies_last(paths: list[Path]) -> tuple[list[Path], list[Path]]:
+    """`paths` split into (the rest, copies whose original is among them): a
+    copy taken after its original is the one reported as the duplicate."""
+    present = set(paths)
+    copies = [p for p in paths if (base := copy_of(p)) is not None and base in present]
+    taken = set(copies)
+    return [p for p in paths if p not in taken], copies
+
+
 def redact_nik(text: str) -> str:
     """`text` with any 16-digit number (a NIK, perhaps) masked, for log lines."""
     return _NIK_LIKE.sub("[NIK]", text)

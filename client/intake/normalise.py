@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 _DECODE_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     ValueError,
+    TypeError,  # Pillow on a TIFF cut short: "Missing dimensions"
     SyntaxError,  # Pillow's parsers raise it for malformed headers
     EOFError,
     KeyError,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import shutil
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -17,12 +18,17 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import TypeVar
 
 from client.intake import rejection as rj
 from client.intake.converted import ConversionJob, ConversionOutcome, EnvironmentFailure
 from client.intake.normalise import init_worker, normalise
+from store.errors import disk_full_message
 
 log = logging.getLogger(__name__)
+_A = TypeVar("_A")
+_R = TypeVar("_R")
 
 
 class _Gate:
@@ -96,6 +102,22 @@ def _start_workers(pool: ProcessPoolExecutor, workers: int) -> None:
         except Exception:  # a failed start shows again, and is handled, on use
             log.warning("pekerja konversi gagal dimulai", exc_info=True)
             return
+
+
+# Below this much free space a worker that died writing its output is taken to have died
+# of the full disk: a normalised scan needs more than this to be written at all.
+_NEARLY_FULL_BYTES = 1024 * 1024
+
+
+def _disk_full_under(target: Path) -> bool:
+    """Whether the file system that `target` is written to is (nearly) full."""
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return shutil.disk_usage(folder).free < _NEARLY_FULL_BYTES
+    except OSError:
+        return False
 
 
 class ConversionPool:
@@ -175,6 +197,17 @@ class ConversionPool:
                 except BrokenProcessPool as exc:
                     killed = suspect and _killed_from_outside(pool)
                     self._renew(generation, kill=False)
+                    if suspect and _disk_full_under(job.target):
+                        # A native library that cannot write (pikepdf/QPDF aborts the
+                        # process on ENOSPC) dies like a crash; the disk, not the file,
+                        # is to blame, so the scan stays and is taken again later.
+                        log.warning("pekerja konversi berhenti saat disk penuh")
+                        return ConversionOutcome(
+                            environment=EnvironmentFailure(
+                                disk_full_message("Hasil konversi pindaian"),
+                                f"{exc!r} with no free space under {job.target.parent}",
+                            )
+                        )
                     if killed:
                         # SIGKILL comes from outside (the OOM killer, a person, a
                         # shutdown), never from a file: the scan waits for a later pass.
@@ -186,6 +219,22 @@ class ConversionPool:
                         log.warning("pekerja konversi berhenti mendadak pada satu berkas")
                         return ConversionOutcome(rejection=rj.crashed(repr(exc)))
                     suspect = True  # try once more, alone
+
+    def call(self, fn: Callable[[_A], _R], arg: _A) -> _R | None:
+        """`fn(arg)` in a worker process under the time limit (`fn` a module-level
+        function, `arg` picklable); None when it timed out or its worker died,
+        so a reading that fails only costs the reading, never the scan."""
+        with self._gate.shared(), self._slots:
+            pool, generation = self._current()
+            try:
+                return pool.submit(fn, arg).result(timeout=self.time_limit)
+            except FutureTimeout:
+                log.warning("pembacaan halaman melebihi batas waktu; pekerja dimulai ulang")
+                self._renew(generation, kill=True)
+            except BrokenProcessPool:
+                log.warning("pekerja berhenti mendadak saat membaca halaman")
+                self._renew(generation, kill=False)
+        return None
 
     def close(self) -> None:
         with self._lock:

@@ -40,6 +40,8 @@ class IntakeResult:
     rejection: RejectKind | None = None
     seconds: float = 0.0  # from "file stable" (or taken) to stored
     convert_seconds: float = 0.0  # of which converting, in a conversion process
+    # A batch split at separator sheets: what became of each part.
+    parts: tuple[IntakeResult, ...] = ()
 
 
 @dataclass
@@ -48,8 +50,13 @@ class IntakeSummary:
     elapsed: float = 0.0
     skipped: int = 0  # still being written when the run looked; left for later
 
+    @property
+    def outcomes(self) -> list[IntakeResult]:
+        """Every filed unit: the parts of a split batch, else the file itself."""
+        return [part for r in self.results for part in (r.parts or (r,))]
+
     def count(self, status: IntakeStatus) -> int:
-        return sum(1 for r in self.results if r.status is status)
+        return sum(1 for r in self.outcomes if r.status is status)
 
     @property
     def taken(self) -> int:

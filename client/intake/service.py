@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import stat
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path, PurePath
 from types import TracebackType
 
@@ -23,26 +26,37 @@ from sqlmodel import col, select
 
 from client.intake import originals
 from client.intake import rejection as rj
+from client.intake.batches import group_runs, process_batch, run_after, run_key
 from client.intake.converted import ConversionJob, Converted
 from client.intake.errors import IntakeError
-from client.intake.filing import NO_OPEN_USULAN, file_stored, now_iso, open_usulan_for
+from client.intake.filing import (
+    NO_OPEN_USULAN,
+    file_stored,
+    now_iso,
+    open_usulan_for,
+    replacement_note,
+)
 from client.intake.ignore import is_ignored
-from client.intake.naming import Recognition, recognise, redact_nik
+from client.intake.naming import Recognition, copies_last, copy_of, recognise, redact_nik
+from client.intake.page_reading import ReadJob, ReadOutcome, ocr_available, read_scan, sheet_on
 from client.intake.pool import ConversionPool
+from client.intake.recognition import Verdict, judge, read_page
 from client.intake.rejection import Rejection
 from client.intake.results import IntakeResult, IntakeStatus, IntakeSummary
 from client.intake.settings import IntakeSettings, ProcessedAction
+from client.intake.stability import StabilityTracker
 from store.blobs import BlobStore
 from store.database import Store
 from store.errors import StoreError, disk_full_message, is_disk_full
 from store.models import Blob, Dokumen, InboxItem
 from store.pegawai import get_pegawai_by_nip
 from store.rules import RulesConfig, default_config, dokumen_kinds
-from store.usulan import attach_dokumen
+from store.usulan import attach_dokumen, live_dokumen, note_history
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, IntakeResult | None], None]
+RUN_BUSY = "run still being written"
 # Windows: another program (the scanner) still has the file open.
 _SHARING_VIOLATIONS = (32, 33)
 
@@ -70,6 +84,7 @@ class IntakeService:
         # SQLite's busy handler, which polls in sleeps of up to 100 ms.
         self._filing = threading.Lock()
         # A pool handed in (shared, e.g. by tests) is its owner's to close.
+        self._ocr_ready: bool | None = None
         self._owns_pool = pool is None
         self.pool = pool or ConversionPool(
             settings.workers, settings.file_time_limit, settings.worker_memory_mb
@@ -184,6 +199,21 @@ class IntakeService:
         except FileNotFoundError:
             return result(IntakeStatus.FAILED, "Berkas sudah tidak ada saat akan diproses.")
 
+        hold = note = ""
+        reading = self._read(path, found)
+        if reading is not None and reading.error == RUN_BUSY:
+            return result(
+                IntakeStatus.FAILED, "Kumpulan pindaian masih ditulis; diambil lagi nanti."
+            )
+        if reading is not None and reading.sheets:
+            try:
+                return self._batch(path, root, relative, reading, info, result)
+            finally:
+                self._drop_parts(reading)
+        if reading is not None and reading.text:
+            verdict = self._judge(found, reading.text)
+            found, hold, note = verdict.found, verdict.hold, verdict.note
+
         try:
             self._staging.mkdir(parents=True, exist_ok=True)
             fd, staged_name = tempfile.mkstemp(
@@ -222,7 +252,16 @@ class IntakeService:
                 )
             assert outcome.converted is not None
             return self._commit(
-                path, root, relative, found, staged, outcome.converted, info, result
+                path,
+                root,
+                relative,
+                found,
+                staged,
+                outcome.converted,
+                info,
+                result,
+                hold=hold,
+                note=note,
             )
         finally:
             staged.unlink(missing_ok=True)
@@ -266,6 +305,9 @@ class IntakeService:
         converted: Converted,
         info: os.stat_result,
         result: Callable[..., IntakeResult],
+        *,
+        hold: str = "",
+        note: str = "",
     ) -> IntakeResult:
         try:
             stored = self.blobs.put(staged)
@@ -277,6 +319,8 @@ class IntakeService:
                     terlalu_besar=converted.terlalu_besar,
                     found=found,
                     rules=self.rules,
+                    hold=hold,
+                    note=note,
                 )
         except StoreError as exc:
             log.error("penyimpanan gagal: %s", exc.cause)
@@ -313,6 +357,8 @@ class IntakeService:
         except OSError as exc:
             release_note = f" Berkas asli tidak dapat dipindahkan ({exc.strerror})."
         too_big = " Ukuran masih melebihi batas (terlalu besar)." if converted.terlalu_besar else ""
+        if note and not hold:
+            release_note = f" ({note[:1].upper()}{note[1:]}.){release_note}"
         if filing.duplicate_of:
             return result(
                 IntakeStatus.DUPLICATE,
@@ -341,43 +387,160 @@ class IntakeService:
             **common,
         )
 
+    # -- reading the page ---------------------------------------------------------------
+
+    def ocr_ready(self) -> bool:
+        """OCR is configured and its engine imports here (it needs no system package,
+        but OpenCV, which it uses, can miss a system library on a bare machine)."""
+        if self._ocr_ready is None:
+            self._ocr_ready = self.settings.ocr and ocr_available()
+            if self.settings.ocr and not self._ocr_ready:
+                log.warning("OCR tidak tersedia; pindaian hanya dikenali dari namanya")
+        return self._ocr_ready
+
+    def _read(self, path: Path, found: Recognition) -> ReadOutcome | None:
+        """Read the pages of a scan whose name does not say it all (or that is a
+        copy named after another scan): separator sheets, else the first page's
+        text. None when not read or the reading failed (the name alone decides)."""
+        if not self.settings.read_pages or (found.complete and copy_of(path) is None):
+            return None
+        parts_dir = self._staging / f"bagian-{uuid.uuid4().hex}"
+        job = ReadJob(
+            sources=(path,),
+            parts_dir=parts_dir,
+            ocr=self.ocr_ready(),
+            ocr_region=self.settings.ocr_region,
+            titles=tuple((k, kind.judul) for k, kind in self._kinds.items() if kind.judul),
+            max_pages=self.settings.max_pages,
+            max_pixels=self.settings.max_pixels,
+        )
+        reading = self.pool.call(read_scan, job)
+        if reading is None or reading.error:
+            shutil.rmtree(parts_dir, ignore_errors=True)
+            return None
+        if reading.sheets and reading.pages == 1 and run_key(path) is not None:
+            # One image that is a sheet: its document is the images numbered after it.
+            following, settled = run_after(path, self.settings.stable_delay)
+            if not settled:
+                return ReadOutcome(error=RUN_BUSY)
+            reading = self.pool.call(
+                read_scan, replace(job, sources=(path, *following), ocr=False, run=True)
+            )
+            if reading is None or reading.error:
+                shutil.rmtree(parts_dir, ignore_errors=True)
+                return None
+        return reading
+
+    def _drop_parts(self, reading: ReadOutcome) -> None:
+        if reading.parts_dir is not None:
+            shutil.rmtree(reading.parts_dir, ignore_errors=True)
+
+    def _judge(self, found: Recognition, text: str) -> Verdict:
+        with self.store.read() as session:
+            page = read_page(session, text, self._kinds, self.rules)
+        return judge(found, page, self._kinds)
+
+    def _batch(
+        self,
+        path: Path,
+        root: Path,
+        relative: PurePath,
+        reading: ReadOutcome,
+        info: os.stat_result,
+        result: Callable[..., IntakeResult],
+    ) -> IntakeResult:
+        return process_batch(self, path, root, relative, reading, info.st_size, result)
+
     # -- a folder ---------------------------------------------------------------------
 
-    def run_folder(self, folder: Path, progress: Progress | None = None) -> IntakeSummary:
+    def run_folder(
+        self,
+        folder: Path,
+        progress: Progress | None = None,
+        settling: Callable[[int, float], None] | None = None,
+    ) -> IntakeSummary:
         """One pass over `folder`: every scan in it, `workers` at a time.
 
-        Files changed within the stability delay are left for a later pass.
+        Files still being written are waited for until they settle (up to
+        `settle_timeout`); `settling(files, seconds_left)` reports the wait.
+        Those still changing after it are left and counted in `skipped`.
         `progress(done, total, result)` is called once with (0, total, None),
-        then after each file, from worker threads.
+        then after each file, from worker threads. A copy named "x (1).pdf"
+        beside "x.pdf" is taken after it, so the copy is the duplicate.
         """
         started = time.monotonic()
         root = Path(os.path.abspath(folder))
         if not root.is_dir():
             raise IntakeError(f"Folder {folder} tidak ditemukan.", str(folder))
-        cutoff = time.time() - self.settings.stable_delay
-        candidates: list[Path] = []
         summary = IntakeSummary()
+        candidates = self._settled(root, summary, settling)
+        total = len(candidates)
+        if progress:
+            progress(0, total, None)
+        done = 0
+        first, copies = copies_last(candidates)
+
+        def task(paths: list[Path]) -> list[IntakeResult]:
+            # A numbered run, in order: a sheet takes the pages behind it, which
+            # are then gone (and are not results of their own).
+            if len(paths) == 1:
+                return [self.process_file(paths[0], root)]
+            return [self.process_file(p, root) for p in paths if p.exists()]
+
+        with ThreadPoolExecutor(self.settings.workers * 3, thread_name_prefix="intake") as ex:
+            numbered = [p for p in first if run_key(p) is not None]
+            sheets: set[Path] = set()
+            if self.settings.read_pages and numbered:
+                found = ex.map(lambda p: bool(self.pool.call(sheet_on, p)), numbered)
+                sheets = {p for p, is_sheet in zip(numbered, found, strict=True) if is_sheet}
+            for wave in (group_runs(first, sheets.__contains__), [[c] for c in copies]):
+                for results in ex.map(task, wave):
+                    for res in results:
+                        summary.results.append(res)
+                        done += 1
+                        if progress:
+                            progress(done, total, res)
+
+        if progress and done < total:  # pages a sheet took are not results of their own
+            progress(total, total, None)
+        summary.elapsed = time.monotonic() - started
+        return summary
+
+    def _settled(
+        self,
+        root: Path,
+        summary: IntakeSummary,
+        settling: Callable[[int, float], None] | None,
+    ) -> list[Path]:
+        """Every scan under `root` once it has stopped changing; waits for fresh ones."""
+        delay = self.settings.stable_delay
+        tracker = StabilityTracker(delay)
+        ready: list[Path] = []
+        cutoff = time.time() - delay
         for path in self.files_in(root):
             try:
                 fresh = path.stat().st_mtime > cutoff
             except OSError:
                 continue
             if fresh:
-                summary.skipped += 1
+                tracker.observe(path, root)
             else:
-                candidates.append(path)
-        total = len(candidates)
-        if progress:
-            progress(0, total, None)
-        done = 0
-        with ThreadPoolExecutor(self.settings.workers * 3, thread_name_prefix="intake") as ex:
-            for res in ex.map(lambda p: self.process_file(p, root), candidates):
-                summary.results.append(res)
-                done += 1
-                if progress:
-                    progress(done, total, res)
-        summary.elapsed = time.monotonic() - started
-        return summary
+                ready.append(path)
+        deadline = time.monotonic() + self.settings.settle_timeout
+        while len(tracker):
+            ready.extend(path for path, _root in tracker.take_ready())
+            left = deadline - time.monotonic()
+            if not len(tracker):
+                break
+            if left <= 0:
+                summary.skipped = len(tracker)
+                break
+            if settling:
+                settling(len(tracker), left)
+            time.sleep(min(0.2, delay / 3, max(left, 0.01)))
+        if settling:
+            settling(0, 0.0)
+        return ready
 
     # -- Kotak masuk --------------------------------------------------------------------
 
@@ -438,14 +601,27 @@ class IntakeService:
                         created_at=now_iso(),
                     )
                 )
+            old = next((d for d in live_dokumen(session, usulan.id) if d.kode == kode), None)
             dokumen = attach_dokumen(
                 session, usulan, kode, sha256=sha, size=size, pages=pages, terlalu_besar=too_big
             )
+            if old is not None and old.sha256 != sha:
+                note_history(session, usulan, replacement_note(kode, old, sha, fresh.original_name))
             fresh.state = "diproses"
             fresh.nip = usulan.nip
             fresh.kode = kode
             session.add(fresh)
         return dokumen
+
+    def accept_suggestion(self, item_id: str) -> Dokumen:
+        """File an Inbox scan where its suggestion (NIP and kode shown with it) says:
+        the one key of the Kotak masuk."""
+        item = self._waiting_item(item_id)
+        if not item.nip or not item.kode:
+            raise IntakeError(
+                "Item ini tidak membawa saran NIP dan jenis dokumen; pilih sendiri.", item_id
+            )
+        return self.assign_inbox_item(item_id, item.nip, item.kode)
 
     def _cipher_size(self, sha: str) -> int:
         try:

@@ -41,6 +41,9 @@ class IntakeSettings(BaseModel):
     recursive: bool = True
     # A file is taken once no event came for this long and its size and mtime held.
     stable_delay: float = Field(default=3.0, gt=0)
+    # `berkas intake run`: how long to wait for files still being written
+    # before leaving them for a later run (and exiting non-zero).
+    settle_timeout: float = Field(default=120.0, gt=0)
     # Full rescan of every folder (at start, then this often) for missed events.
     rescan_interval: float = Field(default=180.0, gt=0)
     polling: PollingMode = PollingMode.AUTO
@@ -57,6 +60,12 @@ class IntakeSettings(BaseModel):
     # Per page; A4 at 600 dpi is 35 million pixels.
     max_pixels: int = Field(default=100_000_000, gt=0)
     workers: int = Field(default_factory=_default_workers, gt=0)
+    # Reading the page when the name does not say it all: separator sheets
+    # (QR codes) in every such scan, and OCR of the first page's top
+    # `ocr_region` share for the NIP and the dokumen kind.
+    read_pages: bool = True
+    ocr: bool = True
+    ocr_region: float = Field(default=0.5, gt=0, le=1)
     # Address space cap of a conversion process (POSIX only; 0 = none): a
     # last line of defence against files built to exhaust memory.
     worker_memory_mb: int = Field(default=3072, ge=0)

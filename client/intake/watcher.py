@@ -29,6 +29,7 @@ from watchdog.events import (
 )
 from watchdog.observers.api import BaseObserver
 
+from client.intake.batches import neighbour
 from client.intake.events import (
     FileProcessed,
     FileTaken,
@@ -41,7 +42,7 @@ from client.intake.events import (
     WatcherStopped,
 )
 from client.intake.ignore import is_ignored
-from client.intake.naming import redact_nik
+from client.intake.naming import copy_of, redact_nik
 from client.intake.observers import make_observer, wants_polling
 from client.intake.results import IntakeStatus
 from client.intake.service import IntakeService
@@ -326,16 +327,41 @@ class Watcher:
         if free <= 0 or self._executor is None:
             return
         now = time.monotonic()
-        for path, root in self.tracker.take_ready(free):
+        ready = self.tracker.take_ready(free)
+        batch = {path for path, _root in ready}
+        for path, root in ready:
             failed = self._failed.get(path)
             if failed is not None:
                 signature, when = failed
                 if signature == signature_of(path) and now - when < self.settings.rescan_interval:
                     continue  # failed recently and unchanged: wait for a later rescan
                 del self._failed[path]
+            base = copy_of(path)
+            if base is not None and base.exists():
+                with self._lock:
+                    waiting = base in self._inflight
+                if waiting or base in batch or base in self.tracker:
+                    # "x (1).pdf" waits for "x.pdf", so the copy is the duplicate.
+                    self.tracker.observe(path, root)
+                    continue
+            if self._run_waits(path, batch):
+                self.tracker.observe(path, root)
+                continue
             with self._lock:
                 self._inflight.add(path)
             self._executor.submit(self._take, path, root, now)
+
+    def _run_waits(self, path: Path, batch: set[Path]) -> bool:
+        """A numbered image ("scan0007.jpg") is taken after the one before it and
+        once the one after it has settled, so a separator sheet finds its pages."""
+        before = neighbour(path, -1)
+        if before is not None:
+            with self._lock:
+                busy = before in self._inflight
+            if busy or before in batch or before in self.tracker:
+                return True
+        after = neighbour(path, 1)
+        return after is not None and after not in batch and after in self.tracker
 
     def _take(self, path: Path, root: Path, stable_at: float) -> None:
         try:

@@ -261,6 +261,9 @@ class DokumenKindRule(_Frozen):
     multi_page: bool = False
     size_limit: Positive | None = None
     aliases: tuple[str, ...] = ()
+    # Words printed on the page that name this kind (upper-case titles such as
+    # "SASARAN KINERJA PEGAWAI"): scan intake reads them with OCR.
+    judul: tuple[str, ...] = ()
 
 
 class DokumenRules(_Frozen):

@@ -37,6 +37,7 @@ class DokumenKind:
     nama: str
     size_limit: int
     multi_page: bool
+    judul: tuple[str, ...] = ()  # title words on the page (read with OCR)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ def dokumen_kinds(config: RulesConfig | None = None) -> dict[str, DokumenKind]:
             nama=kind.nama,
             size_limit=rules.size_limit_of(kode),
             multi_page=kind.multi_page,
+            judul=kind.judul,
         )
         for kode, kind in rules.kinds.items()
     }

@@ -128,3 +128,25 @@ def test_demo_headless_prints_the_summary(tmp_path: Path) -> None:
     refused = berkas(tmp_path / "lain", "--home", str(tmp_path / "data"), "demo", "--headless")
     assert refused.returncode == 2 and "bukan folder demo" in refused.stderr
     assert (tmp_path / "data" / "penting.txt").read_text() == "jangan hapus"
+
+
+def test_separator_sheets_for_an_usulan(home: Path) -> None:
+    from client.intake.page_reading import ReadJob, read_scan
+    from client.intake.sheets import decode_sheet
+
+    csv = home / "pegawai.csv"
+    csv.write_text(HEADER + GOOD, encoding="utf-8")
+    berkas(home, "pegawai", "import", str(csv))
+    made = berkas(home, "usulan", "buat", "196804111993031009", "--layanan", "kp")
+    usulan_id = re.search(r"Usulan dibuat: (\S+)", made.stdout).group(1)  # type: ignore[union-attr]
+    target = home / "lembar.pdf"
+    printed = berkas(home, "usulan", "lembar", usulan_id, "--keluar", str(target))
+    assert printed.returncode == 0, printed.stderr
+    count = int(re.search(r"(\d+) lembar pemisah", printed.stdout).group(1))  # type: ignore[union-attr]
+    read = read_scan(ReadJob(sources=(target,), parts_dir=home / "bagian", ocr=False))
+    codes = [decode_sheet(payload) for _i, payload in read.sheets]
+    assert len(codes) == count and count >= 5
+    assert all(c is not None and c.usulan_id == usulan_id for c in codes)
+    assert "SK_PANGKAT" in {c.kode for c in codes if c}
+    missing = berkas(home, "usulan", "lembar", "tidak-ada", "--keluar", str(target))
+    assert missing.returncode == 2 and "tidak ditemukan" in missing.stderr

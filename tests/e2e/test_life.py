@@ -167,14 +167,18 @@ def test_usulan_whole_life_then_restore_after_total_loss(
             "draft",
             "diajukan",
             "dikembalikan",
+            "dikembalikan",  # no move: the note of which SKP scan replaced which
             "diajukan",
             "diverifikasi",
             "diteruskan",
         ]
+        assert "Dokumen SKP diganti" in final.history[3].alasan
         assert {h.oleh for h in final.history} == {"Ani", "Rudi"}
         final_shas = {line.kode: _sha(client, line.dokumen_id) for line in final.checklist}
         final_shas = {k: v for k, v in final_shas.items() if v}
         assert final_shas["SKP"] != shas["SKP"]
+        assert shas["SKP"][:12] in final.history[3].alasan
+        assert final_shas["SKP"][:12] in final.history[3].alasan
         reopened = verifikasi.buka(verifier, usulan.id, tmp_path / "dibuka2")
         assert {d.kode: d.sha256 for d in reopened} == final_shas
     finally:

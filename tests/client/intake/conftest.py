@@ -96,6 +96,8 @@ def settings(scans: Path) -> IntakeSettings:
         polling=PollingMode.OFF,
         workers=2,
         file_time_limit=60,
+        # OCR is slow on 2 cores: only the tests about reading pages turn it on.
+        ocr=False,
     )
 
 

@@ -61,6 +61,7 @@ def test_kind_fields() -> None:
         nama="DPCP (data perorangan calon penerima pensiun)",
         size_limit=2 * MB,
         multi_page=True,
+        judul=("DATA PERORANGAN CALON PENERIMA PENSIUN",),
     )
     assert all(kind.size_limit in (MB, 2 * MB) for kind in dokumen_kinds().values())
     assert {k for k, kind in dokumen_kinds().items() if kind.multi_page} == {
