@@ -9,6 +9,7 @@ import contextlib
 import logging
 import logging.handlers
 import os
+import platform
 import signal
 import socket
 import threading
@@ -108,7 +109,14 @@ def _session(paths: Paths) -> Iterator[tuple[ClientConfig, Store]]:
 def enrol(paths: Paths, server_url: str, code: str, device_name: str = "") -> EnrolResult:
     """`berkas enrol`: device keys, registration, the server's keys; saves server_url."""
     with _session(paths) as (config, store):
-        result = enrol_device(store, keyring_for(paths), server_url, code, device_name=device_name)
+        # The name other devices show beside this one's changes (conflicts): the computer
+        # and the operator, so "who made it" reads as a person would say it.
+        if not device_name:
+            host = platform.node() or "Perangkat"
+            device_name = f"{host} ({config.operator})" if config.operator else host
+        result = enrol_device(
+            store, keyring_for(paths), server_url, code, device_name=device_name[:100]
+        )
         if config.server_url != server_url.rstrip("/") or (
             result.role == "opd" and not config.opd_kode
         ):

@@ -8,13 +8,14 @@ conflict and clears it once someone resolved it.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from sqlalchemy import and_, bindparam, select
 
 from server.auth import Caller
 from server.db import Database
 from server.models import Base
-from server.records import StoredRecord, conflict_info, record_wire
+from server.records import StoredRecord, conflict_info, device_names, record_wire
 from sync.protocol import Change, ChangesPage, ConflictInfo
 
 _RECORD = Base.metadata.tables["record"]
@@ -58,15 +59,18 @@ def changes_since(db: Database, caller: Caller, since: int, limit: int) -> Chang
             rows.append((seq, StoredRecord(**values)))
         has_more = len(rows) > limit
         rows = rows[:limit]
-        conflicts: dict[tuple[str, str], list[ConflictInfo]] = defaultdict(list)
+        found: list[dict[str, Any]] = []
         ids = [record.record_id for _, record in rows]
         for start in range(0, len(ids), 500):
             for conflict in conn.execute(
                 _CONFLICTS, {"ids": ids[start : start + 500], "since": since}
             ):
-                values = dict(conflict._mapping)
-                key = (values["table_name"], values["record_id"])
-                conflicts[key].append(conflict_info(values))
+                found.append(dict(conflict._mapping))
+        names = device_names(conn, (v[k] for v in found for k in ("mine_by", "theirs_by")))
+        conflicts: dict[tuple[str, str], list[ConflictInfo]] = defaultdict(list)
+        for values in found:
+            key = (values["table_name"], values["record_id"])
+            conflicts[key].append(conflict_info(values, names))
     changes = []
     for seq, record in rows:
         changes.append(

@@ -44,6 +44,7 @@ from server.records import (
     StoredRecord,
     conflict_info,
     data_fields,
+    device_names,
     natural_key_of,
     normalise_record,
     normalise_value,
@@ -357,6 +358,7 @@ def _apply(tx: _Tx, caller: Caller, op: Op, batch: _Batch, now: float) -> OpResu
         outcome = "duplicate"
     else:
         outcome = "merged"
+    names = device_names(tx.conn, (caller.device_id, theirs_by)) if new_conflicts else {}
     # Built from values the server itself validated and stores: no need to validate the
     # record again as JSON (model_construct skips what is, for big pushes, half the cost).
     return OpResult.model_construct(
@@ -364,7 +366,7 @@ def _apply(tx: _Tx, caller: Caller, op: Op, batch: _Batch, now: float) -> OpResu
         outcome=outcome,
         version=row.version,
         record=record_wire(row),
-        conflicts=[conflict_info(c) for c in new_conflicts],
+        conflicts=[conflict_info(c, names) for c in new_conflicts],
         reason=None,
     )
 
