@@ -82,7 +82,7 @@ def status_cmd(
 ) -> None:
     """Server, OPD, perangkat, sinkron terakhir, perubahan dan unggahan yang menunggu."""
     try:
-        st = sync_service.status(_paths())
+        st = sync_service.status(_paths(), check_server=True)
     except BerkasError as exc:
         _fail(exc)
         return

@@ -24,11 +24,13 @@ from client.sinkronisasi import enrolment, link_state, refused_changes
 from store.blobs import BlobStore
 from store.database import Store, open_store
 from sync.engine import (
+    STATE_LABELS,
     ConflictView,
     EngineSettings,
     EnrolResult,
     Keyring,
     KeyWait,
+    LinkState,
     RestoreReport,
     StreamBlobCipher,
     SyncEngine,
@@ -174,10 +176,16 @@ class SyncStatus:
     refused: list[dict[str, Any]] = field(default_factory=list)
 
 
-def status_of(paths: Paths, store: Store) -> SyncStatus:
+def status_of(paths: Paths, store: Store, *, check_server: bool = False) -> SyncStatus:
+    """What the engine left in the store; with `check_server`, the link as it is now:
+    the stored state is only the last sync's, and "terhubung" must not be said of a
+    server that has since gone down."""
     keyring = keyring_for(paths)
     facts = enrolment(paths)
     state, label = link_state(store, enrolled=facts is not None)
+    online = facts is not None and state == LinkState.ONLINE.value
+    if check_server and online and facts and not server_reachable(facts.server_url):
+        state, label = LinkState.OFFLINE.value, STATE_LABELS[LinkState.OFFLINE]
     holder = current_holder(paths.sync_lock)
     refused = refused_changes(store)
     try:
@@ -205,9 +213,19 @@ def status_of(paths: Paths, store: Store) -> SyncStatus:
     )
 
 
-def status(paths: Paths) -> SyncStatus:
+def status(paths: Paths, *, check_server: bool = False) -> SyncStatus:
     with _session(paths) as (_config, store):
-        return status_of(paths, store)
+        return status_of(paths, store, check_server=check_server)
+
+
+def server_reachable(url: str, timeout_s: float = 3.0) -> bool:
+    """Does the server answer its health check now (no signature, nothing sent)?"""
+    import httpx
+
+    try:
+        return httpx.get(f"{url.rstrip('/')}/healthz", timeout=timeout_s).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 # -- conflicts --------------------------------------------------------------------------------

@@ -159,16 +159,14 @@ class KonflikScreen(BerkasScreen):
         choice, value = decision
         if choice == "edit":
             return Text(f"✎ jadi: {nilai(value)}", style="bold cyan")
-        return Text(f"✓ versi {f.side(choice).who}", style="green")
+        return Text(f"✓ versi {_short(f.side(choice).who)}", style="green")
 
     def _hint(self) -> None:
         if self.detail is None:
             return
         left = sum(f.conflict_id not in self.decisions for f in self.detail.fields)
-        first = self.detail.fields[0].sides
-        hint = Text(
-            f"m: versi {first[0].who} · t: versi {first[1].who} · e: sunting · M/T: semua bidang · "
-        )
+        side = "perangkat ini" if self.detail.fields[0].own_side else "yang lebih dulu"
+        hint = Text(f"m: versi kiri ({side}) · t: versi kanan · e: sunting · M/T: semua · ")
         if left:
             hint.append(f"{left} bidang belum dipilih", style="yellow")
         else:
@@ -250,7 +248,7 @@ class KonflikScreen(BerkasScreen):
 
 
 def _short(who: str) -> str:
-    return who if len(who) <= 24 else who[:23] + "…"
+    return who if len(who) <= 32 else who[:31] + "…"
 
 
 def _side(side: ConflictSide, *, chosen: bool) -> Text:
@@ -260,7 +258,9 @@ def _side(side: ConflictSide, *, chosen: bool) -> Text:
         text.append("✓ ", style="bold green")
     text.append(nilai(side.value), style="bold green" if chosen else "bold")
     when = waktu(side.at) if side.at is not None else ""
-    text.append(f"\n{_short(side.who)}\n{when}", style="dim")
+    # Under the "Perangkat ini" column its own name is enough.
+    who = side.device_name or side.who if side.this_device else side.who
+    text.append(f"\n{_short(who)}\n{when}", style="dim")
     return text
 
 
