@@ -14,7 +14,8 @@ from client._core import ClientCore
 from client.paths import Paths
 from client.views import SyncFacts, UploadView
 from store.database import Store
-from store.models import Blob, Dokumen, InboxItem, OutboxEntry
+from store.models import Dokumen, InboxItem, OutboxEntry
+from store.usulan import unsent_blobs
 
 if TYPE_CHECKING:
     from sync.engine import ServerFacts
@@ -62,14 +63,8 @@ class SinkronisasiService(ClientCore):
     def pending_uploads(self, limit: int = 200) -> list[UploadView]:
         """Stored documents the server has not received whole, oldest first."""
         with self.store.read() as session:
-            blobs = list(
-                session.exec(
-                    select(Blob)
-                    .where(col(Blob.uploaded).is_(False))
-                    .order_by(col(Blob.created_at), col(Blob.sha256))
-                    .limit(limit)
-                )
-            )
+            unsent, withdrawn = unsent_blobs(session)
+            blobs = [b for b in unsent if b.sha256 not in withdrawn][:limit]
             views = []
             for b in blobs:
                 dok = select(Dokumen.nama_file).where(Dokumen.sha256 == b.sha256)

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from store.database import WriteContext
 from store.errors import StoreError
-from store.models import Dokumen, Pegawai, Usulan, UsulanHistory
+from store.models import Blob, Dokumen, InboxItem, Pegawai, Usulan, UsulanHistory
 from store.rules import (
     OPEN_STATUSES,
     ChecklistItem,
@@ -289,3 +289,37 @@ def usulan_of_pegawai(session: Session, pegawai_id: str) -> list[Usulan]:
         .order_by(col(Usulan.updated_at).desc())
     )
     return list(session.exec(stmt))
+
+
+def unsent_blobs(session: Session) -> tuple[list[Blob], set[str]]:
+    """Blobs not yet on the server, oldest first, and those among them that were
+    withdrawn: every dokumen that named one was replaced or removed, and no Inbox item
+    still waits with it (the sync engine's upload lane and the Sinkronisasi screen
+    both count by this). A withdrawn blob is never uploaded (its upload, if one was
+    started, is cancelled on the server); attached again, it is wanted again."""
+    blobs = list(
+        session.exec(
+            select(Blob)
+            .where(col(Blob.uploaded).is_(False))
+            .order_by(col(Blob.created_at), col(Blob.sha256))
+        )
+    )
+    shas = [b.sha256 for b in blobs]
+    named: set[str] = set()
+    live: set[str] = set()
+    for start in range(0, len(shas), 500):
+        chunk = shas[start : start + 500]
+        for sha, deleted in session.exec(
+            select(Dokumen.sha256, Dokumen.deleted).where(col(Dokumen.sha256).in_(chunk))
+        ):
+            named.add(sha)
+            if not deleted:
+                live.add(sha)
+        live.update(
+            session.exec(
+                select(InboxItem.sha256)
+                .where(col(InboxItem.sha256).in_(chunk))
+                .where(InboxItem.state == "menunggu")
+            )
+        )
+    return blobs, named - live

@@ -36,7 +36,13 @@ from sync.engine.push import PushReport, push_outbox
 from sync.engine.timetable import Throttle, Timetable
 from sync.engine.transport import LINK_TIMEOUTS, Transport
 from sync.engine.tus_client import ChunkSizer, TusClient
-from sync.engine.uploads import LARGE_FILE_BYTES, Uploader, UploadReport, pending_uploads
+from sync.engine.uploads import (
+    LARGE_FILE_BYTES,
+    Uploader,
+    UploadReport,
+    pending_uploads,
+    withdrawn_uploads,
+)
 from sync.heap import settle_heap
 from sync.protocol import DEFAULT_PAGE_LIMIT, MAX_PUSH_OPS
 
@@ -236,7 +242,7 @@ class SyncEngine:
         return report
 
     def _run_uploads(self, report: SyncReport) -> None:
-        if not pending_uploads(self.store):
+        if not pending_uploads(self.store) and not withdrawn_uploads(self.store):
             return  # an idle cycle stays one round trip
         uploader = Uploader(
             self.store,

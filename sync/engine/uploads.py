@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from sqlalchemy import func
 from sqlmodel import col, select
 
 from store.blobs import BlobStore
 from store.database import Store
 from store.models import Blob, Dokumen
+from store.usulan import unsent_blobs
 from sync.crypto import CryptoError, read_header
 from sync.engine.cipher import ensure_recipients
 from sync.engine.errors import BlobCorrupt, LocalFailure, SyncError, local_failure
@@ -67,15 +67,11 @@ class UploadJob:
 
 
 def pending_uploads(store: Store) -> list[UploadJob]:
-    """Blobs not yet on the server, oldest first, with the dokumen that names them."""
+    """Blobs not yet on the server and still wanted, oldest first, with the dokumen
+    that names them."""
     with store.read() as session:
-        blobs = list(
-            session.exec(
-                select(Blob)
-                .where(col(Blob.uploaded).is_(False))
-                .order_by(col(Blob.created_at), col(Blob.sha256))
-            )
-        )
+        unsent, withdrawn = unsent_blobs(session)
+        blobs = [b for b in unsent if b.sha256 not in withdrawn]
         shas = [b.sha256 for b in blobs]
         names: dict[str, tuple[str, str]] = {}
         for start in range(0, len(shas), 500):
@@ -97,10 +93,17 @@ def pending_uploads(store: Store) -> list[UploadJob]:
     ]
 
 
+def withdrawn_uploads(store: Store) -> list[tuple[str, str]]:
+    """(sha256, upload url) of withdrawn blobs whose upload the server still holds."""
+    with store.read() as session:
+        unsent, withdrawn = unsent_blobs(session)
+        return [(b.sha256, b.upload_url) for b in unsent if b.sha256 in withdrawn and b.upload_url]
+
+
 def pending_upload_count(store: Store) -> int:
     with store.read() as session:
-        stmt = select(func.count()).select_from(Blob).where(col(Blob.uploaded).is_(False))
-        return int(session.exec(stmt).one())
+        unsent, withdrawn = unsent_blobs(session)
+        return len(unsent) - len(withdrawn)
 
 
 class Uploader:
@@ -133,6 +136,7 @@ class Uploader:
     def run(self, on_done: Callable[[str], None] | None = None) -> UploadReport:
         """Upload every pending blob; returns when each one is done, held or failed."""
         report = UploadReport()
+        self.cancel_withdrawn()
         jobs = pending_uploads(self.store)
         if not jobs:
             return report
@@ -153,6 +157,22 @@ class Uploader:
             for future in futures:
                 future.result()
         return report
+
+    def cancel_withdrawn(self) -> int:
+        """Cancel on the server (tus DELETE) the uploads of replaced or removed dokumen,
+        so nothing waits there for a file that will never come; returns how many. One the
+        link cannot cancel now is tried again next time (the server also expires it)."""
+        cancelled = 0
+        for sha256, url in withdrawn_uploads(self.store):
+            try:
+                self.tus.terminate(url)
+            except SyncError as exc:
+                log.info("unggahan %s belum dapat dibatalkan: %s", sha256[:12], exc.cause)
+                continue
+            self._forget_upload(sha256)
+            cancelled += 1
+            log.info("unggahan %s dibatalkan: dokumennya diganti atau dihapus", sha256[:12])
+        return cancelled
 
     def _size_of(self, job: UploadJob) -> int:
         if job.cipher_size:
