@@ -235,6 +235,18 @@ class UploadView:
 
 
 @dataclass(frozen=True)
+class RefusedUploadView:
+    """A file the server refused to take, with the usulan and dokumen it belongs to."""
+
+    sha256: str
+    reason: str  # the server's, in Bahasa Indonesia
+    dokumen_id: str
+    dokumen: str  # the dokumen kind's name, or the file's
+    usulan_id: str
+    usulan: str  # "Usulan KP reguler — Dewi Lestari"
+
+
+@dataclass(frozen=True)
 class SyncFacts:
     """The link to the BKD as the sync engine recorded it (meta: state, last_sync, ...)."""
 

@@ -7,13 +7,14 @@ transaction. The server runs the same checks on push.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlmodel import Session, col, select
 
-from store.database import WriteContext
+from store.database import WriteContext, get_meta, set_meta
 from store.errors import StoreError
 from store.models import Blob, Dokumen, InboxItem, Pegawai, Usulan, UsulanHistory
 from store.rules import (
@@ -323,3 +324,22 @@ def unsent_blobs(session: Session) -> tuple[list[Blob], set[str]]:
             )
         )
     return blobs, named - live
+
+
+REFUSED_UPLOADS = "upload_refused"
+
+
+def refused_uploads(session: Session) -> dict[str, str]:
+    """sha256 -> the server's reason, for files the server refused to take (kept aside
+    until the person drops the dokumen or asks to try again)."""
+    try:
+        found = json.loads(get_meta(session, REFUSED_UPLOADS, "{}"))
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+
+
+def retry_upload(session: Session, sha256: str) -> None:
+    refused = refused_uploads(session)
+    if refused.pop(sha256, None) is not None:
+        set_meta(session, REFUSED_UPLOADS, json.dumps(refused, sort_keys=True))

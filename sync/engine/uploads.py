@@ -14,6 +14,7 @@ verifier keys if it was stored before enrolment.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -25,9 +26,9 @@ from pathlib import Path
 from sqlmodel import col, select
 
 from store.blobs import BlobStore
-from store.database import Store
+from store.database import Store, set_meta
 from store.models import Blob, Dokumen
-from store.usulan import unsent_blobs
+from store.usulan import REFUSED_UPLOADS, refused_uploads, unsent_blobs
 from sync.crypto import CryptoError, read_header
 from sync.engine.cipher import ensure_recipients
 from sync.engine.errors import BlobCorrupt, LocalFailure, SyncError, local_failure
@@ -44,6 +45,7 @@ LARGE_FILE_BYTES = 8 * 1024 * 1024
 class UploadReport:
     uploaded: int = 0
     held: int = 0
+    refused: int = 0  # files the server refused (kept aside; the link is fine)
     failed: int = 0
     corrupt: list[str] = field(default_factory=list)
     errors: list[SyncError] = field(default_factory=list)
@@ -66,12 +68,30 @@ class UploadJob:
     filename: str
 
 
+# 4xx answers about the file itself (too large, bad metadata, ...), as opposed to the
+# device (401/403 keys), the pace (408/429) or the upload's lifetime (404/409/410/412,
+# handled by re-creating the upload).
+_FILE_REFUSALS = frozenset({400, 413, 415, 422, 460})
+
+
+def refuses_the_file(exc: SyncError) -> bool:
+    return exc.status in _FILE_REFUSALS
+
+
+def refuse_upload(store: Store, sha256: str, reason: str) -> None:
+    with store.apply_remote() as session:
+        refused = refused_uploads(session)
+        refused[sha256] = reason
+        set_meta(session, REFUSED_UPLOADS, json.dumps(refused, sort_keys=True))
+
+
 def pending_uploads(store: Store) -> list[UploadJob]:
     """Blobs not yet on the server and still wanted, oldest first, with the dokumen
     that names them."""
     with store.read() as session:
         unsent, withdrawn = unsent_blobs(session)
-        blobs = [b for b in unsent if b.sha256 not in withdrawn]
+        refused = refused_uploads(session)
+        blobs = [b for b in unsent if b.sha256 not in withdrawn and b.sha256 not in refused]
         shas = [b.sha256 for b in blobs]
         names: dict[str, tuple[str, str]] = {}
         for start in range(0, len(shas), 500):
@@ -103,7 +123,8 @@ def withdrawn_uploads(store: Store) -> list[tuple[str, str]]:
 def pending_upload_count(store: Store) -> int:
     with store.read() as session:
         unsent, withdrawn = unsent_blobs(session)
-        return len(unsent) - len(withdrawn)
+        aside = withdrawn | set(refused_uploads(session))
+        return sum(b.sha256 not in aside for b in unsent)
 
 
 class Uploader:
@@ -206,6 +227,14 @@ class Uploader:
             log.error("dokumen lokal %s rusak: %s", job.sha256[:12], exc.cause)
             return
         except SyncError as exc:
+            if refuses_the_file(exc):
+                # The server refused this file, not the link: set it aside with the reason
+                # (the Sinkronisasi screen shows it, to drop or retry); others go on.
+                refuse_upload(self.store, job.sha256, exc.message)
+                with self._lock:
+                    report.refused += 1
+                log.warning("server menolak unggahan %s: %s", job.sha256[:12], exc.cause)
+                return
             with self._lock:
                 report.errors.append(exc)
                 report.failed += 1

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from client import sync_service
 from client.config import load_config
 from client.services import BerkasClient
 from server.models import StoredFile, Upload
@@ -139,3 +140,42 @@ def test_replacing_a_queued_dokumen_cancels_its_upload_on_the_server(
     with device.store.read() as session:
         stale = session.get(Blob, old_sha)
         assert stale is not None and not stale.uploaded and stale.upload_url == ""
+
+
+def test_a_refused_file_is_set_aside_and_never_marks_the_link_offline(
+    tmp_path: Path,
+) -> None:
+    """The server refuses one file (over its upload limit): the sync still succeeds, the
+    other file is uploaded, the refused one is listed with its usulan and dokumen, and
+    dropping it removes the dokumen so nothing waits for it any more."""
+    small_server = start_server(tmp_path / "server-kecil", max_upload_size=6_000)
+    try:
+        settings = fast_settings(downloads=False, key_check_interval_s=3600)
+        device = make_device(tmp_path, "pc", small_server, small_server.url, settings=settings)
+        try:
+            client, usulan_id = _usulan(device)
+            client.attach_file(usulan_id, "SK_CPNS", text_pdf(tmp_path / "cpns.pdf"))
+            big = text_pdf(tmp_path / "pangkat.pdf", pages=40, text="SK pangkat " * 6)
+            client.attach_file(usulan_id, "SK_PANGKAT", big)
+
+            report = device.sync()
+            assert report.ok, report.error
+            assert report.uploads.uploaded == 1 and report.uploads.refused == 1
+            assert sync_service.status_of(device.paths, device.store).state == "online"
+            (refused,) = client.refused_uploads()
+            assert refused.usulan_id == usulan_id and refused.dokumen == "SK pangkat terakhir"
+            assert "batas unggah" in refused.reason
+            assert client.pending_uploads() == []
+
+            client.drop_refused_upload(refused.sha256)
+            line = next(
+                li for li in client.usulan_detail(usulan_id).checklist if li.kode == "SK_PANGKAT"
+            )
+            assert line.state == "kurang"
+            assert client.refused_uploads() == []
+            again = device.sync()
+            assert again.ok and again.uploads.refused == 0
+        finally:
+            device.close()
+    finally:
+        small_server.stop()

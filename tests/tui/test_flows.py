@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -11,7 +12,9 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Footer, Input, Select
 
 from client.services import BerkasClient
-from store.models import Conflict, InboxItem, OutboxEntry, Pegawai, Usulan
+from store.database import set_meta
+from store.models import Conflict, Dokumen, InboxItem, OutboxEntry, Pegawai, Usulan
+from store.usulan import REFUSED_UPLOADS
 from tests.tui.support import TODAY, Facts, make_pdf, settle
 from tui.app import BerkasApp
 from tui.screens.konfirmasi import KonfirmasiDialog
@@ -494,3 +497,35 @@ def test_records_a_sync_brings_show_on_the_screen_in_view(
         assert set(table_keys(app, "#daftar-usulan")) == before | {arrived.id}
 
     drive(client, scenario)
+
+
+# -- Sinkronisasi: a file the server refused ----------------------------------------------------
+
+
+def test_refused_upload_is_listed_with_its_usulan_and_can_be_dropped(
+    client: BerkasClient, facts: Facts
+) -> None:
+    """Issue 15 item 2: F6 lists the refused file with its usulan and dokumen; b drops the
+    dokumen (the checklist shows it missing), and the list empties."""
+    line = next(li for li in client.usulan_detail(facts.kp_usulan_id).checklist if li.dokumen_id)
+    with client.store.apply_remote() as session:
+        dokumen = session.get(Dokumen, line.dokumen_id)
+        assert dokumen is not None
+        refuse = {dokumen.sha256: "Dokumen melebihi batas unggah 64 MB."}
+        set_meta(session, REFUSED_UPLOADS, json.dumps(refuse))
+
+    async def scenario(app: BerkasApp, pilot: Pilot[None]) -> None:
+        await pilot.press("f6")
+        await settle(pilot)
+        assert table_keys(app, "#ditolak") == [dokumen.sha256]
+        table = app.screen.query_one("#ditolak", DataTable)
+        row = [str(c) for c in table.get_row(dokumen.sha256)]
+        assert facts.kp_pegawai_nama in row[0] and "batas unggah" in row[2]
+        await pilot.press("b")
+        await settle(pilot)
+        assert table_keys(app, "#ditolak") == []
+
+    drive(client, scenario)
+    assert client.refused_uploads() == []
+    after = client.usulan_detail(facts.kp_usulan_id).checklist
+    assert next(li for li in after if li.kode == line.kode).state == "kurang"
