@@ -124,7 +124,7 @@ def intake_cmd(ctx: typer.Context) -> None:
     args = list(ctx.args)
     if _state.home is not None:
         args = ["--home", str(_state.home), *args]
-    intake = make_app(lambda home: intake_service(resolve_paths(home)))
+    intake = make_app(lambda home: intake_service(resolve_paths(home), lock=True))
     intake(args=args, prog_name="berkas intake", standalone_mode=True)
 
 

@@ -29,12 +29,14 @@ from client.errors import BerkasError
 from client.paths import Paths
 from tui.messages import (
     DataChanged,
+    IntakeEventArrived,
     NewUsulan,
     OpenPegawai,
     OpenUsulan,
     ShowPegawaiList,
     ShowUsulan,
     SyncStatusChanged,
+    WatchStateChanged,
     WorkerFailed,
     report_if_failed,
 )
@@ -45,6 +47,8 @@ from tui.widgets.app_header import AppHeader
 from tui.widgets.nav_bar import NAV_ITEMS
 
 if TYPE_CHECKING:
+    from client.intake.events import IntakeEvent
+    from client.intake_wiring import BackgroundIntake, WatchState
     from client.port import ClientPort
     from client.views import PegawaiView
 
@@ -100,6 +104,7 @@ class BerkasApp(App[None]):
         today: date | None = None,
         sync_port: SyncPort | None = None,
         background_sync: bool = False,
+        background_intake: bool = False,
         poll_seconds: float = SYNC_POLL_SECONDS,
     ) -> None:
         """Over an open `client`, or over the installation at `paths`, opened once the
@@ -114,6 +119,10 @@ class BerkasApp(App[None]):
         self.fixed_today = today
         self._sync_port = sync_port
         self.background_sync = background_sync
+        # The scan watcher runs beside the TUI (one per home: BackgroundIntake's lock).
+        self.background_intake = background_intake
+        self._intake: BackgroundIntake | None = None
+        self.watch_state: WatchState | None = None
         self.poll_seconds = poll_seconds
         self._received = 0
         self._opened = asyncio.Event()
@@ -206,6 +215,36 @@ class BerkasApp(App[None]):
         self.refresh_sync_status()
         self.set_interval(self.poll_seconds, self.refresh_sync_status)
         self._start_sync()
+        if self.background_intake:
+            self._start_intake()
+
+    @work(thread=True, group="intake-start", exit_on_error=False)
+    def _start_intake(self) -> None:
+        """Watch the scan folder while the TUI runs; events come back as messages."""
+        from client.intake_wiring import BackgroundIntake
+
+        def on_event(event: IntakeEvent) -> None:
+            with contextlib.suppress(RuntimeError):  # the App is closing
+                self.call_from_thread(self.post_message, IntakeEventArrived(event))
+
+        def on_state(state: WatchState) -> None:
+            with contextlib.suppress(RuntimeError):
+                self.call_from_thread(self._show_watch_state, state)
+
+        intake = BackgroundIntake(self.paths, on_event=on_event, on_state=on_state)
+        self._intake = intake
+        intake.start()
+
+    def on_intake_event_arrived(self, message: IntakeEventArrived) -> None:
+        from client.intake.events import FileProcessed
+
+        if isinstance(message.event, FileProcessed):
+            self.data_changed()  # a scan filed or in the Kotak masuk: screens reload
+
+    def _show_watch_state(self, state: WatchState) -> None:
+        self.watch_state = state
+        for screen in self.screen_stack:
+            screen.post_message(WatchStateChanged(state))
 
     @work(thread=True, group="sync-start", exit_on_error=False)
     def _start_sync(self) -> None:
@@ -241,6 +280,8 @@ class BerkasApp(App[None]):
         # At exit: the scheduler finishes (or abandons) a run and lets go of the lock.
         if self._sync_port is not None:
             await asyncio.to_thread(self._sync_port.stop)
+        if self._intake is not None:
+            await asyncio.to_thread(self._intake.stop)
 
     # -- the sync indicator ------------------------------------------------------------------
 
@@ -457,7 +498,7 @@ class BerkasApp(App[None]):
 def run(paths: Paths, today: date | None = None) -> None:
     """Open the TUI on the installation at `paths` (what `berkas` with no arguments does),
     with background sync when the device is enrolled."""
-    app = BerkasApp(paths=paths, today=today, background_sync=True)
+    app = BerkasApp(paths=paths, today=today, background_sync=True, background_intake=True)
     handler = _log_to_file(paths)
     try:
         app.run()
@@ -466,6 +507,8 @@ def run(paths: Paths, today: date | None = None) -> None:
         handler.close()
         if app._sync_port is not None:
             app._sync_port.stop()  # done at unmount already; this covers a crash
+        if app._intake is not None:
+            app._intake.stop()
         if app._client is not None:
             app._client.close()
     if app.return_code:

@@ -9,8 +9,11 @@ from pathlib import Path
 
 from sqlmodel import col, select
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Footer, Input, Select
+from textual.widgets import DataTable, Footer, Input, Select, Static
 
+from client.config import load_config, save_config
+from client.intake_wiring import BackgroundIntake
+from client.paths import Paths
 from client.services import BerkasClient
 from store.database import set_meta
 from store.models import Conflict, Dokumen, InboxItem, OutboxEntry, Pegawai, Usulan
@@ -529,3 +532,46 @@ def test_refused_upload_is_listed_with_its_usulan_and_can_be_dropped(
     assert client.refused_uploads() == []
     after = client.usulan_detail(facts.kp_usulan_id).checklist
     assert next(li for li in after if li.kode == line.kode).state == "kurang"
+
+
+# -- the scan watcher beside the TUI ------------------------------------------------------------
+
+
+def test_tui_watches_the_scan_folder_and_beranda_says_what_it_took(
+    client: BerkasClient, facts: Facts, home: Paths
+) -> None:
+    """Issue 15 item 3: with the TUI open a scan dropped into pindai/ is taken (no
+    `berkas intake run` elsewhere), Beranda shows that it watches and what it took, and
+    a second watcher on the same home is refused (one per home)."""
+    config = load_config(home.config)
+    config.intake = config.intake.model_copy(update={"stable_delay": 0.3})
+    save_config(home.config, config)
+    before = len(client.list_inbox())
+
+    async def scenario(app: BerkasApp, pilot: Pilot[None]) -> None:
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.watch_state is not None and app.watch_state.watching:
+                break
+        assert app.watch_state is not None and app.watch_state.watching
+        second = BackgroundIntake(home)
+        assert not second.start().watching
+        assert "sudah dipantau" in second.state.held_by
+        make_pdf(home.scans / "scan_0042.pdf", ("SURAT KETERANGAN",))
+        for _ in range(300):
+            await pilot.pause(0.05)
+            if app.watch_state.taken:
+                break
+        await settle(pilot)
+        line = str(app.screen.query_one("#pemantau", Static).render())
+        assert "Memantau folder pindai/" in line and "scan_0042.pdf" in line
+
+    async def main() -> None:
+        app = BerkasApp(client, today=TODAY, background_intake=True)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await scenario(app, pilot)
+
+    asyncio.run(main())
+    assert len(client.list_inbox()) == before + 1
+    assert not (home.scans / "scan_0042.pdf").exists()
