@@ -145,7 +145,9 @@ class KonflikScreen(BerkasScreen):
             field.append_text(self._choice_text(f))
             cells = [_side(s, chosen=self._chosen(f, s.choice)) for s in f.sides]
             rows.append((f.conflict_id, [field, *cells]))
-        fill_table(table, self._columns(), rows, height=3)
+        # Three columns share the width, so both sides stay in view at 80 columns.
+        third = max(16, (self.size.width - 10) // 3)
+        fill_table(table, self._columns(), rows, height=3, max_width=third)
         table.move_cursor(row=min(cursor, len(self.detail.fields) - 1))
         self._hint()
 
