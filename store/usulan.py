@@ -133,6 +133,15 @@ def create_usulan(
             f"Jenis {jenis!r} tidak ada untuk layanan {layanan}.",
             f"jenis {jenis!r} not in {jenis_options(layanan_value)}",
         )
+    same = duplicate_of(session, pegawai.id, layanan_value.value, periode)
+    if same is not None:
+        when = f" periode {same.periode.isoformat()}" if same.periode else ""
+        raise DuplicateUsulan(
+            f"{pegawai.nama} sudah punya usulan {layanan_value.label}{when} "
+            f"(status {UsulanStatus(same.status).label}). Buka usulan itu, atau batalkan "
+            "dahulu bila keliru.",
+            same.id,
+        )
     usulan = Usulan(
         pegawai_id=pegawai.id,
         nip=pegawai.nip,
@@ -146,6 +155,27 @@ def create_usulan(
     session.add(usulan)
     _history(session, usulan, "", UsulanStatus.DRAFT.value, "Usulan dibuat")
     return usulan
+
+
+class DuplicateUsulan(StoreError):
+    """A second usulan in progress for the same pegawai, layanan and period; `cause` is
+    the existing usulan's id (the screen opens it)."""
+
+
+# An usulan in one of these is still in progress: a second one beside it is a duplicate.
+_IN_PROGRESS = frozenset(
+    s.value for s in UsulanStatus if s not in (UsulanStatus.DITOLAK, UsulanStatus.SELESAI)
+)
+
+
+def duplicate_of(
+    session: Session, pegawai_id: str, layanan: str, periode: date | None
+) -> Usulan | None:
+    """The pegawai's usulan in progress of this layanan and period, if there is one."""
+    for u in usulan_of_pegawai(session, pegawai_id):
+        if u.layanan == layanan and u.periode == periode and u.status in _IN_PROGRESS:
+            return u
+    return None
 
 
 def _history(session: Session, usulan: Usulan, dari: str, ke: str, alasan: str) -> None:

@@ -413,6 +413,10 @@ class BerkasApp(App[None]):
             )
         except BerkasError as exc:
             self.notify(exc.message, title="Usulan tidak dibuat", severity="error", timeout=10)
+            from store.usulan import DuplicateUsulan
+
+            if isinstance(exc, DuplicateUsulan) and exc.cause:
+                self.open_usulan(exc.cause)  # the one that already exists
             return
         self.notify(
             f"Usulan untuk {view.nama} dibuat; kurang {view.kurang} dokumen.", title="Tersimpan"
