@@ -22,7 +22,7 @@ from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
 from client.errors import BerkasError
@@ -338,15 +338,21 @@ class BerkasApp(App[None]):
             self.run_worker(self.buka(mode), group="buka", exclusive=True, exit_on_error=False)
 
     async def buka(self, mode: str) -> None:
-        """Show a main screen (as it was left)."""
+        """Show a main screen at the root of its section: F2 is always the Beranda
+        itself, never a pegawai detail left open under it (whose one-letter keys would
+        then fire while the person thinks they type on the Beranda)."""
         await self.wait_opened()
         if self.current_mode != mode:
             await self.switch_mode(mode)
+        while len(self.screen_stack) > 1:
+            top = self.screen
+            if isinstance(top, ModalScreen):
+                await top.dismiss(None)  # a dialog waiting for an answer gets "no"
+            else:
+                await self.pop_screen()
 
     async def _base_of(self, mode: str) -> Screen[object]:
         await self.buka(mode)
-        while len(self.screen_stack) > 1:
-            await self.pop_screen()
         return self.get_screen_stack(mode)[0]
 
     # Screens ask for these with messages (tui/messages.py); the App passes a list

@@ -575,3 +575,25 @@ def test_tui_watches_the_scan_folder_and_beranda_says_what_it_took(
     asyncio.run(main())
     assert len(client.list_inbox()) == before + 1
     assert not (home.scans / "scan_0042.pdf").exists()
+
+
+def test_f_key_goes_to_the_root_of_its_section(client: BerkasClient, facts: Facts) -> None:
+    """Issue 15 item 9: F3 from a pegawai detail opened in the Pegawai section shows the
+    Pegawai list itself, so keys typed there go to its search, not to the detail."""
+
+    async def scenario(app: BerkasApp, pilot: Pilot[None]) -> None:
+        await pilot.press("f3")
+        await settle(pilot)
+        pegawai = client.pegawai_by_nip(facts.kp_pegawai_nip)
+        assert pegawai is not None
+        app.open_pegawai(pegawai.id, None)
+        await settle(pilot)
+        assert isinstance(app.screen, PegawaiDetailScreen)
+        await pilot.press("f2")
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        assert isinstance(app.screen, PegawaiScreen)
+        assert len(app.screen_stack) == 1
+
+    drive(client, scenario)
