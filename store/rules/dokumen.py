@@ -151,4 +151,10 @@ def find_kode_in_name(
 
 def exceeds_limit(size: int, limit: int) -> bool:
     """A dokumen of `size` bytes is over its kind's `limit` (0: the kind is unknown)."""
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in (size, limit)):
+        raise RuleError(
+            "Ukuran dokumen tidak dapat dibaca.",
+            field="size",
+            detail=f"size {type(size).__name__}, limit {type(limit).__name__}",
+        )
     return bool(limit) and size > limit
