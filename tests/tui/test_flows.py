@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlmodel import col, select
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Footer, Input, Select, Static
+from textual.widgets._footer import FooterKey
 
 from client.config import load_config, save_config
 from client.intake_wiring import BackgroundIntake
@@ -595,5 +596,22 @@ def test_f_key_goes_to_the_root_of_its_section(client: BerkasClient, facts: Fact
         await settle(pilot)
         assert isinstance(app.screen, PegawaiScreen)
         assert len(app.screen_stack) == 1
+
+    drive(client, scenario)
+
+
+def test_submitted_usulan_hides_the_editing_keys(client: BerkasClient, facts: Facts) -> None:
+    """Issue 15 item 9: once submitted, a/g/x/j/spasi do nothing, so the footer hides them."""
+    with client.store.apply_remote() as session:
+        usulan = session.get(Usulan, facts.kp_usulan_id)
+        assert usulan is not None
+        usulan.status = "diajukan"
+        session.add(usulan)
+
+    async def scenario(app: BerkasApp, pilot: Pilot[None]) -> None:
+        await open_usulan(app, pilot, facts.kp_usulan_id)
+        shown = {k.description for k in app.screen.query(FooterKey)}
+        assert "Kembali" in shown
+        assert not shown & {"Lampirkan", "Ajukan", "Ganti", "Hapus", "Berlaku?"}, shown
 
     drive(client, scenario)

@@ -148,7 +148,7 @@ class UsulanEditorScreen(BerkasScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in EDIT_ACTIONS and (self.detail is None or not self.detail.usulan.editable):
-            return None  # shown, greyed out: the usulan is with the BKD
+            return False  # hidden: the usulan is with the BKD, these keys would do nothing
         return True
 
     @property
