@@ -165,6 +165,13 @@ class UsulanService(ClientCore):
                 raise ClientError("Dokumen tidak ditemukan.", dokumen_id)
             wf.remove_dokumen(session, d)
 
+    def batalkan_usulan(self, usulan_id: str, alasan: str) -> None:
+        """Cancel a draft made by mistake (store.usulan.batalkan): it leaves every list,
+        on every device once synced; the reason stays in its history."""
+        with self.store.write() as session:
+            u = self._live_usulan(session, usulan_id)
+            wf.batalkan(session, u, alasan)
+
     def ajukan(self, usulan_id: str, alasan: str = "Diajukan ke BKD") -> UsulanView:
         """Submit (draft or BTS -> diajukan); refused while the checklist is incomplete."""
         with self.store.write() as session:

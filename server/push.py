@@ -245,6 +245,9 @@ def _apply(tx: _Tx, caller: Caller, op: Op, batch: _Batch, now: float) -> OpResu
         raise Refusal("Data baru tidak dapat langsung ditandai terhapus.")
     if table == "usulan_history" and not creating and (merge.applied or deleting is not None):
         raise Refusal("Riwayat usulan tidak dapat diubah atau dihapus.")
+    if table == "usulan" and deleting and row is not None and row.data.get("status") != "draft":
+        # Only a draft is cancelled (a tombstone); one the BKD has seen stays on record.
+        raise Refusal("Usulan yang sudah diajukan tidak dapat dibatalkan.")
 
     merged = {**current, **merge.applied}
     if creating:  # an update's values were each checked above; a create must be complete

@@ -157,6 +157,25 @@ def create_usulan(
     return usulan
 
 
+def batalkan(session: Session, usulan: Usulan, alasan: str) -> None:
+    """Cancel a draft made by mistake: a tombstone that syncs, its dokumen with it (their
+    uploads are then withdrawn), the reason in the history. Only a draft: one the BKD has
+    seen stays on record (the server refuses the tombstone too)."""
+    if usulan.status != UsulanStatus.DRAFT.value:
+        raise StoreError(
+            "Hanya usulan berstatus draf yang dapat dibatalkan.",
+            f"usulan {usulan.id} status {usulan.status}",
+        )
+    if not alasan.strip():
+        raise StoreError("Tuliskan alasan pembatalan.", "empty reason")
+    _history(session, usulan, usulan.status, usulan.status, f"Dibatalkan: {alasan.strip()}")
+    for dokumen in live_dokumen(session, usulan.id):
+        dokumen.deleted = True
+        session.add(dokumen)
+    usulan.deleted = True
+    session.add(usulan)
+
+
 class DuplicateUsulan(StoreError):
     """A second usulan in progress for the same pegawai, layanan and period; `cause` is
     the existing usulan's id (the screen opens it)."""

@@ -16,6 +16,7 @@ from client.views import ChecklistLineView, UsulanDetail
 from tui.format import nip, tanggal, ukuran, waktu_iso
 from tui.labels import DOKUMEN_STATE, layanan_label, status_label, usulan_label
 from tui.screens.base import BerkasScreen
+from tui.screens.isian import IsianDialog
 from tui.screens.konfirmasi import KonfirmasiDialog
 from tui.screens.lampirkan import LampirkanDialog, SumberDokumen
 from tui.widgets.tabel import Column, Row, fill_table
@@ -48,6 +49,7 @@ class UsulanEditorScreen(BerkasScreen):
         Binding("g", "ganti", "Ganti"),
         Binding("x", "hapus", "Hapus"),
         Binding("space", "berlaku", "Berlaku?", key_display="spasi"),
+        Binding("B", "batalkan", "Batalkan draf"),
         Binding("escape", "kembali", "Kembali"),
         Binding("r", "muat_ulang", "Muat ulang", show=False),
     ]
@@ -147,9 +149,12 @@ class UsulanEditorScreen(BerkasScreen):
     # -- which actions apply -----------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in EDIT_ACTIONS and (self.detail is None or not self.detail.usulan.editable):
-            return False  # hidden: the usulan is with the BKD, these keys would do nothing
-        return True
+        if action == "batalkan":  # only a draft can be cancelled
+            return self.detail is not None and self.detail.usulan.status == "draft"
+        # Hidden once the usulan is with the BKD: these keys would do nothing.
+        return not (
+            action in EDIT_ACTIONS and (self.detail is None or not self.detail.usulan.editable)
+        )
 
     @property
     def current_line(self) -> ChecklistLineView | None:
@@ -256,6 +261,26 @@ class UsulanEditorScreen(BerkasScreen):
         if await self.attempt(self.client.set_berlaku, self.usulan_id, sorted(applied)):
             self.changed()
             self.reload()
+
+    @work(group="dialog-usulan", exit_on_error=False)
+    async def action_batalkan(self) -> None:
+        if self.detail is None:
+            return
+        u = self.detail.usulan
+        alasan = await self.app.push_screen_wait(
+            IsianDialog(
+                "Batalkan draf usulan?",
+                f"Usulan {layanan_label(u.layanan)} untuk {u.nama} akan dihapus dari daftar "
+                "di semua perangkat. Tuliskan alasannya (tercatat di riwayat):",
+                nilai="",
+            )
+        )
+        if not alasan or not alasan.strip():
+            return
+        if await self.attempt(self.client.batalkan_usulan, self.usulan_id, alasan):
+            self.notify(f"Draf usulan untuk {u.nama} dibatalkan.", title="Dibatalkan")
+            self.changed()
+            self.dismiss()
 
     @work(group="dialog-usulan", exit_on_error=False)
     async def action_ajukan(self) -> None:
