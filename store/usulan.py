@@ -157,6 +157,11 @@ def create_usulan(
     return usulan
 
 
+def note(session: Session, usulan: Usulan, alasan: str) -> None:
+    """A line in the usulan's history without a status move (a confirmed doubt)."""
+    _history(session, usulan, usulan.status, usulan.status, alasan)
+
+
 def batalkan(session: Session, usulan: Usulan, alasan: str) -> None:
     """Cancel a draft made by mistake: a tombstone that syncs, its dokumen with it (their
     uploads are then withdrawn), the reason in the history. Only a draft: one the BKD has

@@ -207,3 +207,25 @@ def test_enrolled_means_the_same_to_the_tui_and_to_berkas_status(client: BerkasC
     assert not client.sync_facts().enrolled
     assert not sync_service.status(client.paths).enrolled
     assert client.sync_facts().state == sync_service.status(client.paths).state == "belum_terdaftar"
+
+
+def test_scan_of_another_pegawai_needs_confirmation_recorded_in_history(
+    client: BerkasClient, facts: Facts
+) -> None:
+    """Issue 15 item 5: a scan whose NIP is the KP pegawai's, attached to another
+    pegawai's usulan, is refused until confirmed; the confirmation is in the history."""
+    from client.kotak_masuk import NeedsConfirmation
+
+    usulan_id = facts.bts_usulan_id  # another pegawai's usulan (pensiun, taken back)
+    kode = next(li.kode for li in client.usulan_detail(usulan_id).checklist if not li.dokumen_id)
+    with pytest.raises(NeedsConfirmation, match="bukan NIP pegawai usulan ini"):
+        client.attach_inbox_item(facts.inbox_kp_item_id, usulan_id, kode)
+    assert (
+        next(li for li in client.usulan_detail(usulan_id).checklist if li.kode == kode).dokumen_id
+        is None
+    )
+
+    client.attach_inbox_item(facts.inbox_kp_item_id, usulan_id, kode, confirmed=True)
+    detail = client.usulan_detail(usulan_id)
+    assert next(li for li in detail.checklist if li.kode == kode).dokumen_id is not None
+    assert any("atas konfirmasi" in h.alasan for h in detail.history)

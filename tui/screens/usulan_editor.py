@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import ClassVar
 
@@ -12,6 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from client.errors import BerkasError
 from client.views import ChecklistLineView, UsulanDetail
 from tui.format import nip, tanggal, ukuran, waktu_iso
 from tui.labels import DOKUMEN_STATE, layanan_label, status_label, usulan_label
@@ -214,9 +216,27 @@ class UsulanEditorScreen(BerkasScreen):
 
     async def _attach_from(self, source: SumberDokumen, line: ChecklistLineView) -> None:
         if source.inbox_item_id is not None:
-            done = await self.attempt(
-                self.client.attach_inbox_item, source.inbox_item_id, self.usulan_id, line.kode
-            )
+            from client.kotak_masuk import NeedsConfirmation
+
+            try:
+                await asyncio.to_thread(
+                    self.client.attach_inbox_item, source.inbox_item_id, self.usulan_id, line.kode
+                )
+                done = True
+            except NeedsConfirmation as doubt:
+                sure = await self.app.push_screen_wait(
+                    KonfirmasiDialog("Pindaian ini meragukan", doubt.message, ya="Tetap lampirkan")
+                )
+                done = bool(sure) and await self.attempt(
+                    self.client.attach_inbox_item,
+                    source.inbox_item_id,
+                    self.usulan_id,
+                    line.kode,
+                    confirmed=True,
+                )
+            except BerkasError as exc:
+                self.notify(exc.message, title="Gagal", severity="error", timeout=10)
+                done = False
         elif source.path is not None:
             self.notify(f"Menyimpan {Path(source.path).name}…", timeout=3)
             done = await self.attempt(
