@@ -147,7 +147,7 @@ class KonflikScreen(BerkasScreen):
             rows.append((f.conflict_id, [field, *cells]))
         # Three columns share the width, so both sides stay in view at 80 columns.
         third = max(16, (self.size.width - 10) // 3)
-        fill_table(table, self._columns(), rows, height=3, max_width=third)
+        fill_table(table, self._columns(), rows, height=4, max_width=third)
         table.move_cursor(row=min(cursor, len(self.detail.fields) - 1))
         self._hint()
 
