@@ -4,6 +4,7 @@ store and settings; the command line and the TUI both start intake through it.""
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -21,6 +22,8 @@ from store.database import open_store
 from store.errors import BerkasError
 from store.rules import load_rules_config
 
+log = logging.getLogger(__name__)
+
 
 @contextmanager
 def intake_service(paths: Paths, *, lock: bool = False) -> Iterator[IntakeService]:
@@ -30,15 +33,20 @@ def intake_service(paths: Paths, *, lock: bool = False) -> Iterator[IntakeServic
     if lock:
         from sync.engine import SyncLock
 
-        with (
-            SyncLock(
-                paths.intake_lock,
-                "berkas intake",
-                busy="Folder pindai sudah dipantau oleh {holder}.",
-            ),
-            intake_service(paths) as service,
-        ):
-            yield service
+        held = SyncLock(
+            paths.intake_lock, "berkas intake", busy="Folder pindai sudah dipantau oleh {holder}."
+        )
+        try:
+            held.acquire()
+        except OSError as exc:
+            # The lock file cannot be written (a full disk): intake itself reports that,
+            # keeping every scan where it is; the one-watcher rule waits for space.
+            log.warning("kunci folder pindai tidak dapat ditulis: %r", exc)
+        try:
+            with intake_service(paths) as service:
+                yield service
+        finally:
+            held.release()
         return
     config = load_config(paths.config)
     settings = config.intake

@@ -195,7 +195,11 @@ _IN_PROGRESS = frozenset(
 def duplicate_of(
     session: Session, pegawai_id: str, layanan: str, periode: date | None
 ) -> Usulan | None:
-    """The pegawai's usulan in progress of this layanan and period, if there is one."""
+    """The pegawai's usulan in progress of this layanan and period, if there is one.
+    Without a period there is nothing to call the same usulan by (the client always
+    gives KP and pensiun theirs)."""
+    if periode is None:
+        return None
     for u in usulan_of_pegawai(session, pegawai_id):
         if u.layanan == layanan and u.periode == periode and u.status in _IN_PROGRESS:
             return u
