@@ -29,17 +29,34 @@ def demo_cmd(
     fresh: Annotated[bool, typer.Option("--fresh/--keep", help="Mulai dari folder kosong.")] = True,
 ) -> None:
     """Jalankan demo dengan data contoh di folder demo (bawaan: ./berkas-demo)."""
-    from berkas.demo import DEMO_MARKER, DEMO_VERIFIER_PASSPHRASE, run_demo
+    from berkas.demo import DEMO_LOCK, DEMO_MARKER, DEMO_VERIFIER_PASSPHRASE, run_demo
+    from sync.engine import SyncLock
 
     # Only --home or ./berkas-demo, never BERKAS_HOME: --fresh wipes the folder,
-    # and only one that an earlier demo made (it carries the marker file).
+    # and only one that an earlier demo made (it carries the marker file) and that no
+    # running demo holds (its lock is held while its TUI is open).
     home = home_option() or Path("berkas-demo")
+    busy = (
+        f"Demo di {home} sedang dipakai oleh {{holder}}; tidak dihapus. Tutup demo itu "
+        "dahulu, atau pakai --home lain."
+    )
+    lock = SyncLock(home / DEMO_LOCK, "berkas demo", busy=busy)
+    if home.exists() and (home / DEMO_MARKER).exists():
+        try:
+            lock.acquire()
+        except BerkasError as exc:
+            fail(exc)
     if fresh and home.exists():
         if not (home / DEMO_MARKER).exists():
             fail(ClientError(f"Folder {home} bukan folder demo; tidak dihapus. Pakai --home lain."))
         shutil.rmtree(home)
+        lock.release()  # its file went with the folder; taken again in the new one
     home.mkdir(parents=True, exist_ok=True)
     (home / DEMO_MARKER).write_text("Folder demo Berkas; boleh dihapus.\n", encoding="utf-8")
+    try:
+        lock.acquire()
+    except BerkasError as exc:
+        fail(exc)
     try:
         result = run_demo(resolve_paths(home), today=date.today(), echo=typer.echo)
     except BerkasError as exc:
@@ -63,6 +80,7 @@ def demo_cmd(
             _wait_for_verifier(verifier)
     finally:
         result.server.stop()
+        lock.release()
 
 
 def _wait_for_verifier(verifier: Paths) -> None:

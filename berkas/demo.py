@@ -3,7 +3,9 @@
 In a fresh demo folder it starts a local BKD server on SQLite, creates two OPDs
 and a verifikator, loads sample pegawai as the BKD's master data, enrols the
 demo OPD's device, drops sample scans into its scan folder, runs intake and
-sync, and plays one BTS round trip with the verifikator. `berkas demo` then
+sync, and plays one BTS round trip with the verifikator. A second device of the
+demo OPD (the kasubag's laptop) then changes what the first changed too, offline, so
+two real conflicts, made through the real sync, wait on the Konflik screen. `berkas demo` then
 opens the TUI on the OPD; `berkas demo --headless` prints what happened.
 
 The demo is the composition root that also plays the BKD admin, so it lives
@@ -35,10 +37,15 @@ from client.intake_wiring import intake_service
 from client.paths import Paths, resolve_paths
 from client.sample_data import OPDS, generate_pegawai, pegawai_csv
 from client.services import BerkasClient
+from store.models import Pegawai, Usulan
 from store.rules import Layanan, checklist
 
 DEMO_OPD = "DISDIK"
 DEMO_OPERATOR = "Ani Pengelola"
+DEMO_DEVICE = f"PC Kepegawaian ({DEMO_OPERATOR})"
+DEMO_SECOND_OPERATOR = "Rina Kasubag"
+DEMO_SECOND_DEVICE = f"Laptop Kasubag ({DEMO_SECOND_OPERATOR})"
+DEMO_LOCK = ".berkas-demo.lock"
 DEMO_VERIFIKATOR = "Rudi Verifikator"
 DEMO_PEGAWAI = 400
 DEMO_MARKER = ".berkas-demo"
@@ -82,10 +89,10 @@ def _free_port() -> int:
 
 def _prepare_server(
     home: Path, verifier_paths: Paths, people_csv: dict[str, bytes]
-) -> tuple[str, str]:
+) -> tuple[tuple[str, str], str]:
     """The verifikator makes the verifier key pair on their machine (`berkas verifikasi kunci
-    buat`); `berkas server init` with its public half, OPDs, master data and two enrol codes
-    (OPD, verifikator). The server never sees the verifier private key."""
+    buat`); `berkas server init` with its public half, OPDs, master data and three enrol
+    codes (two OPD devices, the verifikator). The server never sees the verifier private key."""
     from server import admin
     from server.db import open_database
     from server.keys import init_keys
@@ -101,11 +108,14 @@ def _prepare_server(
             admin.add_opd(db, kode, nama)
             admin.import_pegawai(db, kode, people_csv[kode])
         admin.add_opd(db, BKD_KODE, "Badan Kepegawaian Daerah")
-        opd_code = admin.issue_enrol_code(db, DEMO_OPD, "opd").code
+        opd_codes = (
+            admin.issue_enrol_code(db, DEMO_OPD, "opd").code,
+            admin.issue_enrol_code(db, DEMO_OPD, "opd").code,
+        )
         verifier_code = admin.issue_enrol_code(db, BKD_KODE, "verifikator").code
     finally:
         db.dispose()
-    return opd_code, verifier_code
+    return opd_codes, verifier_code
 
 
 def start_server(home: Path) -> DemoServer:
@@ -179,11 +189,13 @@ def run_demo(paths: Paths, *, today: date, echo: Echo) -> DemoResult:
         kode: pegawai_csv([p for p in people if p.opd_kode == kode]).encode()
         for kode, _ in OPDS[:2]
     }
-    opd_code, verifier_code = _prepare_server(server_home, verifier_paths, by_opd)
+    opd_codes, verifier_code = _prepare_server(server_home, verifier_paths, by_opd)
     server = start_server(server_home)
     echo(f"Server BKD lokal berjalan di {server.url} (data di {server_home})")
     try:
-        return _play(paths, verifier_paths, server, opd_code, verifier_code, today, echo)
+        result = _play(paths, verifier_paths, server, opd_codes[0], verifier_code, today, echo)
+        _second_device(paths, resolve_paths(root / "laptop-kasubag"), server, opd_codes[1], echo)
+        return result
     except BaseException:
         server.stop()
         raise
@@ -201,7 +213,7 @@ def _play(
     # The OPD's device: config, enrolment, first sync brings the master data.
     save_default_config(paths, DEMO_OPD, DEMO_OPERATOR)
     paths.scans.mkdir(parents=True, exist_ok=True)
-    sync_service.enrol(paths, server.url, opd_code, device_name="PC Kepegawaian DISDIK")
+    sync_service.enrol(paths, server.url, opd_code, device_name=DEMO_DEVICE)
     echo(f"Perangkat OPD {DEMO_OPD} terdaftar.")
     _sync(paths, "awal", echo)
 
@@ -289,6 +301,53 @@ def _play(
     moves = " -> ".join(h.ke for h in final.history if h.dari != h.ke)  # notes move nothing
     echo(f"Status akhir di OPD: {final.usulan.status_label}; riwayat: {moves}")
     return DemoResult(client=client, server=server)
+
+
+def _second_device(paths: Paths, second: Paths, server: DemoServer, code: str, echo: Echo) -> None:
+    """The kasubag's laptop, a second device of the demo OPD, and two conflicts made the
+    way they happen: both devices change one field before either has synced.
+
+    Usulan catatan: this device syncs first, so on the server the laptop's edit is the
+    one that could not be applied. Pegawai unit kerja: the laptop syncs first, so it is
+    this device's edit that could not be. The Konflik screen shows both, each side named
+    by the device that made it."""
+    save_default_config(second, DEMO_OPD, DEMO_SECOND_OPERATOR)
+    sync_service.enrol(second, server.url, code, device_name=DEMO_SECOND_DEVICE)
+    _sync(second, "perangkat kedua", echo)
+    here = BerkasClient.open(paths)
+    there = BerkasClient.open(second)
+    try:
+        usulan = next((u for u in here.list_usulan(status="draft") if u.layanan == "pensiun"), None)
+        if usulan is None:
+            return
+        pegawai_id = usulan.pegawai_id
+        # Plain record edits, as an edit screen would write them (each with its op).
+        _set(here, Usulan, usulan.id, catatan="Menunggu surat nikah asli dari ahli waris")
+        _set(there, Usulan, usulan.id, catatan="Surat nikah sudah dilegalisir, lengkap")
+        _sync(paths, "perangkat ini lebih dulu", echo)
+        _set(there, Pegawai, pegawai_id, unit_kerja="SMP Negeri 3")
+        _sync(second, "perangkat kedua", echo)
+        _set(here, Pegawai, pegawai_id, unit_kerja="SMP Negeri 5")
+        _sync(paths, "perangkat ini kemudian", echo)
+        echo(
+            f"Perangkat kedua ({DEMO_SECOND_DEVICE}) mengubah data yang sama: "
+            f"{here.count_conflicts()} data berkonflik menunggu di layar Konflik (F7)."
+        )
+    finally:
+        there.close()
+        here.close()
+
+
+def _set(
+    client: BerkasClient, model: type[Pegawai] | type[Usulan], record_id: str, **values: str
+) -> None:
+    with client.store.write() as session:
+        row = session.get(model, record_id)
+        if row is None:
+            raise ClientError("Data demo tidak ditemukan.", record_id)
+        for name, value in values.items():
+            setattr(row, name, value)
+        session.add(row)
 
 
 def _intake_when_stable(intake: IntakeService, folder: Path) -> IntakeSummary:

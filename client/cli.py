@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from client import cli_lang
 from client.errors import BerkasError, ClientError
 from client.home import TIGHTENED_NOTICE, private_umask, tighten_home
 from client.paths import Paths, resolve_paths
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 
 # client.services and client.config (SQLAlchemy, pydantic, the rules) are imported
 # inside the commands that need them: `berkas` alone must paint the TUI within 1 s.
+
+cli_lang.install()  # Click's own words ("Usage:", "Options:", ...) in Bahasa Indonesia
 
 app = typer.Typer(
     name="berkas",
@@ -134,7 +137,7 @@ def intake_cmd(ctx: typer.Context) -> None:
     args = list(ctx.args)
     if _state.home is not None:
         args = ["--home", str(_state.home), *args]
-    intake = make_app(lambda home: intake_service(resolve_paths(home)))
+    intake = make_app(lambda home: intake_service(resolve_paths(home), lock=True))
     intake(args=args, prog_name="berkas intake", standalone_mode=True)
 
 

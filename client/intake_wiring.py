@@ -3,20 +3,51 @@ store and settings; the command line and the TUI both start intake through it.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
 
 from client.config import load_config
+from client.intake.events import FileProcessed, IntakeEvent, WatcherProblem
 from client.intake.service import IntakeService
+from client.intake.watcher import Watcher
 from client.paths import Paths
 from client.sync_service import open_blob_store
 from store.database import open_store
+from store.errors import BerkasError
 from store.rules import load_rules_config
+
+log = logging.getLogger(__name__)
 
 
 @contextmanager
-def intake_service(paths: Paths) -> Iterator[IntakeService]:
-    """An IntakeService for `paths`; the default scan folder is HOME/pindai."""
+def intake_service(paths: Paths, *, lock: bool = False) -> Iterator[IntakeService]:
+    """An IntakeService for `paths`; the default scan folder is HOME/pindai. With `lock`,
+    the home's watcher lock is held meanwhile (refused, naming the holder, while the TUI
+    or another `berkas intake` takes scans there)."""
+    if lock:
+        from sync.engine import SyncLock
+
+        held = SyncLock(
+            paths.intake_lock, "berkas intake", busy="Folder pindai sudah dipantau oleh {holder}."
+        )
+        try:
+            held.acquire()
+        except OSError as exc:
+            # The lock file cannot be written (a full disk): intake itself reports that,
+            # keeping every scan where it is; the one-watcher rule waits for space.
+            log.warning("kunci folder pindai tidak dapat ditulis: %r", exc)
+        try:
+            with intake_service(paths) as service:
+                yield service
+        finally:
+            held.release()
+        return
     config = load_config(paths.config)
     settings = config.intake
     if not settings.scan_folders:
@@ -34,3 +65,124 @@ def intake_service(paths: Paths) -> Iterator[IntakeService]:
             yield svc
     finally:
         store.close()
+
+
+@dataclass(frozen=True)
+class WatchState:
+    """The background scan watcher as Beranda shows it."""
+
+    watching: bool
+    folders: tuple[Path, ...] = ()
+    held_by: str = ""  # another process watches this home (its description)
+    problem: str = ""
+    last_name: str = ""  # the last file it took, and what became of it
+    last_result: str = ""
+    last_at: datetime | None = None
+    taken: int = 0
+
+
+class BackgroundIntake:
+    """The scan watcher for one home, run beside the TUI: one per home (a file lock,
+    as sync's), so the TUI and `berkas intake watch` never both take a scan.
+
+    `on_event` receives every intake event (from the watcher's threads), `on_state` the
+    WatchState after each change."""
+
+    def __init__(
+        self,
+        paths: Paths,
+        on_event: Callable[[IntakeEvent], None] | None = None,
+        on_state: Callable[[WatchState], None] | None = None,
+    ) -> None:
+        self.paths = paths
+        self._on_event = on_event
+        self._on_state = on_state
+        self._stack = ExitStack()
+        self._watcher: Watcher | None = None
+        self._state = WatchState(watching=False)
+        self._lock = threading.Lock()
+
+    @property
+    def state(self) -> WatchState:
+        return self._state
+
+    def start(self) -> WatchState:
+        """Take the home's watcher lock and start watching; when another process holds
+        it, say who (nothing is watched twice)."""
+        from sync.engine import SyncLock
+
+        lock = SyncLock(
+            self.paths.intake_lock,
+            "berkas (tampilan terminal)",
+            busy="Folder pindai sudah dipantau oleh {holder}.",
+        )
+        try:
+            lock.acquire()
+        except BerkasError as exc:
+            self._set(WatchState(watching=False, held_by=exc.message))
+            return self._state
+        self._stack.callback(lock.release)
+        _start_resource_tracker()
+        try:
+            service = self._stack.enter_context(intake_service(self.paths))
+            watcher = Watcher(service, self._event)
+            watcher.start()
+        except BaseException as exc:
+            self._stack.close()
+            if isinstance(exc, BerkasError):
+                self._set(WatchState(watching=False, problem=exc.message))
+                return self._state
+            raise
+        self._watcher = watcher
+        self._set(WatchState(watching=True, folders=tuple(watcher.folders)))
+        return self._state
+
+    def stop(self) -> None:
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            with contextlib.suppress(Exception):
+                watcher.stop(timeout=10)
+        self._stack.close()
+        self._set(replace(self._state, watching=False))
+
+    def _event(self, event: IntakeEvent) -> None:
+        if isinstance(event, FileProcessed):
+            r = event.result
+            self._set(
+                replace(
+                    self._state,
+                    last_name=r.relative_name,
+                    last_result=r.message,
+                    last_at=datetime.now(UTC),
+                    taken=self._state.taken + 1,
+                )
+            )
+        elif isinstance(event, WatcherProblem):
+            self._set(replace(self._state, problem=event.message))
+        if self._on_event is not None:
+            self._on_event(event)
+
+    def _set(self, state: WatchState) -> None:
+        with self._lock:
+            self._state = state
+        if self._on_state is not None:
+            self._on_state(state)
+
+
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker with the real stderr.
+
+    The conversion pool's worker processes need it, and it hands its child the stderr
+    file descriptor; inside a Textual app sys.stderr is the app's capture (no usable
+    descriptor), so starting it from there fails ("bad value(s) in fds_to_keep")."""
+    import sys
+    from multiprocessing import resource_tracker
+
+    if sys.__stderr__ is None:
+        return
+    saved = sys.stderr
+    sys.stderr = sys.__stderr__
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        sys.stderr = saved

@@ -14,8 +14,8 @@ from sqlmodel import Session, col, func, select
 
 from client._core import ClientCore, usulan_label
 from client.errors import ClientError
-from client.views import ConflictDetail, ConflictFieldView, ConflictRecordView
-from store.database import to_wire
+from client.views import ConflictDetail, ConflictFieldView, ConflictRecordView, ConflictSide
+from store.database import device_names, to_wire
 from store.hlc import parse_hlc
 from store.models import SYNCED_MODELS, Conflict, Dokumen, Pegawai, Usulan
 from store.rules import dokumen_kinds
@@ -69,19 +69,14 @@ class KonflikService(ClientCore):
             model = SYNCED_MODELS.get(table)
             record = session.get(model, record_id) if model else None
             device = self.store.context.device_id
+            names = device_names(session)
             fields = [
                 ConflictFieldView(
                     conflict_id=c.id,
                     field=c.field,
                     base=c.base,
-                    mine=c.mine,
-                    theirs=c.theirs,
                     current=to_wire(getattr(record, c.field, None)) if record else None,
-                    mine_by=c.mine_by,
-                    theirs_by=c.theirs_by,
-                    mine_at=_hlc_time(c.mine_at),
-                    theirs_at=_hlc_time(c.theirs_at),
-                    mine_is_this_device=c.mine_by in ("", device),
+                    sides=_sides(c, device, names),
                 )
                 for c in conflicts
             ]
@@ -91,6 +86,16 @@ class KonflikService(ClientCore):
                 title=self._record_title(session, table, record_id),
                 fields=fields,
             )
+
+    def conflict_field(self, conflict_id: str) -> ConflictFieldView:
+        """One open conflict by its id, both sides labelled (what `berkas konflik` decides)."""
+        with self.store.read() as session:
+            c = session.get(Conflict, conflict_id)
+            record_id = c.record_id if c is not None and not c.resolved else None
+        if record_id is None:
+            raise ClientError("Konflik tidak ditemukan atau sudah diselesaikan.", conflict_id)
+        detail = self.conflict_detail(record_id)
+        return next(f for f in detail.fields if f.conflict_id == conflict_id)
 
     def resolve_conflict(self, conflict_id: str, choice: str, value: Any = None) -> None:
         """Decide one conflict: keep mine, take theirs, or an edited value."""
@@ -120,6 +125,27 @@ class KonflikService(ClientCore):
             return f"Dokumen {nama} — {p.nama}" if p else f"Dokumen {nama}"
         names = {"usulan_history": "Riwayat usulan"}
         return f"{names.get(table, table)} {record_id[:8]}"
+
+
+def _sides(c: Conflict, device: str, names: Mapping[str, str]) -> tuple[ConflictSide, ConflictSide]:
+    """Both sides of a conflict, this device's first (else the one the server had first)."""
+    theirs = ConflictSide(
+        choice="theirs",
+        value=c.theirs,
+        device_id=c.theirs_by,
+        device_name=names.get(c.theirs_by, ""),
+        at=_hlc_time(c.theirs_at),
+        this_device=c.theirs_by == device,
+    )
+    mine = ConflictSide(
+        choice="mine",
+        value=c.mine,
+        device_id=c.mine_by,
+        device_name=names.get(c.mine_by, ""),
+        at=_hlc_time(c.mine_at),
+        this_device=c.mine_by == device and not theirs.this_device,
+    )
+    return (mine, theirs) if mine.this_device else (theirs, mine)
 
 
 def _hlc_time(stamp: str) -> datetime | None:

@@ -21,6 +21,10 @@ if TYPE_CHECKING:  # intake (Pillow, pikepdf, watchdog) loads when first used
     from client.intake.service import IntakeService
 
 
+class NeedsConfirmation(ClientError):
+    """The action is likely a mistake; the person must confirm it (then it is recorded)."""
+
+
 class KotakMasukService(ClientCore):
     """The inbox of scans waiting for a person."""
 
@@ -99,11 +103,37 @@ class KotakMasukService(ClientCore):
         note = "" if lines else "Halaman pertama tidak memiliki lapisan teks (hasil pindai gambar)."
         return InboxPreview(view, pages, lines, note)
 
-    def attach_inbox_item(self, item_id: str, usulan_id: str, kode: str) -> None:
-        """File a waiting scan (its blob is already stored) into this usulan as `kode`."""
+    def attach_inbox_item(
+        self, item_id: str, usulan_id: str, kode: str, *, confirmed: bool = False
+    ) -> None:
+        """File a waiting scan (its blob is already stored) into this usulan as `kode`.
+
+        A scan whose recognised NIP is another pegawai's, or whose file is already on
+        another line of this usulan, is refused with NeedsConfirmation unless `confirmed`;
+        a confirmed one is recorded in the usulan's history."""
         with self.store.write() as session:
             item = self._waiting_item(session, item_id)
             u = self._live_usulan(session, usulan_id)
+            doubts = []
+            if item.nip and item.nip != u.nip:
+                doubts.append(
+                    f"NIP pada pindaian ({item.nip}) bukan NIP pegawai usulan ini ({u.nip})"
+                )
+            others = [
+                d.kode
+                for d in wf.live_dokumen(session, u.id)
+                if d.sha256 == item.sha256 and d.kode != kode
+            ]
+            if others:
+                doubts.append(f"berkas yang sama sudah dilampirkan sebagai {', '.join(others)}")
+            if doubts and not confirmed:
+                raise NeedsConfirmation(
+                    "Periksa dahulu: " + "; ".join(doubts) + ". Tetap lampirkan?", item_id
+                )
+            if doubts:
+                wf.note(
+                    session, u, f"Dilampirkan sebagai {kode} atas konfirmasi: " + "; ".join(doubts)
+                )
             limit = self._size_limit(kode)
             wf.attach_dokumen(
                 session,

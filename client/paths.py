@@ -44,6 +44,11 @@ class Paths:
         return self.data / "pindai"
 
     @property
+    def intake_lock(self) -> Path:
+        """Held by the one scan watcher of this home (the TUI's or `berkas intake watch`)."""
+        return self.data / "pindai.lock"
+
+    @property
     def logs(self) -> Path:
         return self.data / "log"
 

@@ -10,11 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import col, select
 
-from client._core import ClientCore
+from client._core import ClientCore, usulan_label
 from client.paths import Paths
-from client.views import SyncFacts, UploadView
+from client.views import RefusedUploadView, SyncFacts, UploadView
+from store import usulan as wf
 from store.database import Store
-from store.models import Blob, Dokumen, InboxItem, OutboxEntry
+from store.models import Dokumen, InboxItem, OutboxEntry, Pegawai, Usulan
+from store.rules import dokumen_kinds
+from store.usulan import refused_uploads, retry_upload, unsent_blobs
 
 if TYPE_CHECKING:
     from sync.engine import ServerFacts
@@ -62,14 +65,9 @@ class SinkronisasiService(ClientCore):
     def pending_uploads(self, limit: int = 200) -> list[UploadView]:
         """Stored documents the server has not received whole, oldest first."""
         with self.store.read() as session:
-            blobs = list(
-                session.exec(
-                    select(Blob)
-                    .where(col(Blob.uploaded).is_(False))
-                    .order_by(col(Blob.created_at), col(Blob.sha256))
-                    .limit(limit)
-                )
-            )
+            unsent, withdrawn = unsent_blobs(session)
+            aside = withdrawn | set(refused_uploads(session))
+            blobs = [b for b in unsent if b.sha256 not in aside][:limit]
             views = []
             for b in blobs:
                 dok = select(Dokumen.nama_file).where(Dokumen.sha256 == b.sha256)
@@ -95,6 +93,55 @@ class SinkronisasiService(ClientCore):
                 .limit(limit)
             )
             return [f"{error} (dicoba {attempts} kali)" for error, attempts in rows]
+
+    def refused_uploads(self) -> list[RefusedUploadView]:
+        """Files the server refused, each with its usulan and dokumen (to drop or retry);
+        the link itself is fine, other files go on."""
+        kinds = dokumen_kinds(self.rules)
+        views = []
+        with self.store.read() as session:
+            for sha, reason in sorted(refused_uploads(session).items()):
+                dok = session.exec(
+                    select(Dokumen)
+                    .where(Dokumen.sha256 == sha)
+                    .where(col(Dokumen.deleted).is_(False))
+                ).first()
+                u = session.get(Usulan, dok.usulan_id) if dok else None
+                p = session.get(Pegawai, u.pegawai_id) if u else None
+                kind = kinds.get(dok.kode) if dok else None
+                views.append(
+                    RefusedUploadView(
+                        sha256=sha,
+                        reason=reason,
+                        dokumen_id=dok.id if dok else "",
+                        dokumen=kind.nama if kind else (dok.nama_file if dok else sha[:12]),
+                        usulan_id=u.id if u else "",
+                        usulan=(
+                            f"Usulan {usulan_label(u, self.rules)} — {p.nama if p else u.nip}"
+                            if u
+                            else "-"
+                        ),
+                    )
+                )
+        return views
+
+    def retry_refused_upload(self, sha256: str) -> None:
+        """Try a refused file again at the next sync (e.g. after the BKD raised a limit)."""
+        with self.store.apply_remote() as session:
+            retry_upload(session, sha256)
+
+    def drop_refused_upload(self, sha256: str) -> None:
+        """Drop a refused file: its dokumen leaves the usulan (a tombstone that syncs; the
+        checklist line shows it missing again), so nothing waits for it any more."""
+        with self.store.write() as session:
+            for dok in session.exec(
+                select(Dokumen)
+                .where(Dokumen.sha256 == sha256)
+                .where(col(Dokumen.deleted).is_(False))
+            ):
+                wf.remove_dokumen(session, dok)
+        with self.store.apply_remote() as session:
+            retry_upload(session, sha256)
 
     def last_sync_at(self) -> datetime | None:
         """When the last sync finished (the sync engine writes meta `last_sync`)."""

@@ -6,6 +6,7 @@ A Typer app the main CLI mounts at top level. The home folder comes from the mai
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from datetime import datetime
@@ -15,7 +16,9 @@ import typer
 
 from client import sync_service
 from client.errors import BerkasError, ClientError
+from client.labels import field_label
 from client.paths import Paths, resolve_paths
+from client.views import ConflictSide
 from sync.engine import KeyWait, SyncReport
 
 app = typer.Typer(
@@ -79,7 +82,7 @@ def status_cmd(
 ) -> None:
     """Server, OPD, perangkat, sinkron terakhir, perubahan dan unggahan yang menunggu."""
     try:
-        st = sync_service.status(_paths())
+        st = sync_service.status(_paths(), check_server=True)
     except BerkasError as exc:
         _fail(exc)
         return
@@ -224,44 +227,91 @@ def restore_cmd(
         raise typer.Exit(1)
 
 
+def _konflik_value(value: Any) -> str:
+    if value is None or value == "":
+        return "(kosong)"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "(kosong)"
+    return str(value)
+
+
+def _side_line(number: int, side: ConflictSide) -> str:
+    when = side.at.astimezone().strftime("%d-%m-%Y %H:%M") if side.at else ""
+    return f"    {number}) {_konflik_value(side.value)}  — {side.who}, {when}".rstrip(", ")
+
+
 @konflik_app.command("daftar")
 def konflik_daftar() -> None:
-    """Konflik yang menunggu keputusan."""
+    """Konflik yang menunggu keputusan, tiap sisi dengan pembuatnya."""
+    from client.services import BerkasClient
+
     try:
-        rows = sync_service.conflicts(_paths())
+        client = BerkasClient.open(_paths())
     except BerkasError as exc:
         _fail(exc)
         return
-    if not rows:
-        typer.echo("Tidak ada konflik.")
-    for c in rows:
-        typer.echo(
-            f"{c.id}  {c.table}.{c.field} ({c.record_id})\n"
-            f"    semula: {c.base!r}\n    milik saya: {c.mine!r}\n    milik server: {c.theirs!r}"
-        )
+    try:
+        records = client.list_conflicts()
+        if not records:
+            typer.echo("Tidak ada konflik.")
+        for record in records:
+            detail = client.conflict_detail(record.record_id)
+            typer.echo(detail.title)
+            for f in detail.fields:
+                typer.echo(f"  {f.conflict_id}  {field_label(f.field)}")
+                typer.echo(f"    semula: {_konflik_value(f.base)}")
+                for number, side in enumerate(f.sides, start=1):
+                    typer.echo(_side_line(number, side))
+        if records:
+            typer.echo(
+                "\nPilih dengan: berkas konflik selesaikan KODE --pilih 1 (atau 2, atau "
+                "sunting --nilai ...)."
+            )
+    except BerkasError as exc:
+        _fail(exc)
+    finally:
+        client.close()
 
 
 @konflik_app.command("selesaikan")
 def konflik_selesaikan(
-    conflict_id: str,
-    pilih: Annotated[str, typer.Option("--pilih", help="mine | theirs | edit")] = "theirs",
-    nilai: Annotated[str, typer.Option("--nilai", help="Nilai baru (JSON) untuk edit.")] = "",
+    kode: Annotated[str, typer.Argument(help="Kode konflik dari `berkas konflik daftar`.")],
+    pilih: Annotated[
+        str, typer.Option("--pilih", help="1 atau 2 (sisi seperti di daftar), atau sunting.")
+    ],
+    nilai: Annotated[str, typer.Option("--nilai", help="Nilai baru untuk sunting.")] = "",
 ) -> None:
     """Selesaikan satu konflik; keputusan ikut tersinkron ke semua perangkat."""
-    if pilih not in ("mine", "theirs", "edit"):
-        _fail(ClientError("Pilihan harus mine, theirs atau edit."))
-    value: Any = None
-    if pilih == "edit":
-        try:
-            value = json.loads(nilai)
-        except ValueError:
-            value = nilai
+    from client.services import BerkasClient
+
+    if pilih not in ("1", "2", "sunting"):
+        _fail(ClientError("Pilihan harus 1, 2 atau sunting."))
     try:
-        sync_service.resolve_conflict(_paths(), conflict_id, pilih, value)
+        client = BerkasClient.open(_paths())
     except BerkasError as exc:
         _fail(exc)
         return
-    typer.echo("Konflik diselesaikan; keputusan dikirim pada sinkronisasi berikutnya.")
+    try:
+        field = client.conflict_field(kode)
+        if pilih == "sunting":
+            value: Any = nilai
+            with contextlib.suppress(ValueError):
+                value = json.loads(nilai)
+            client.resolve_conflict(kode, "edit", value)
+            chosen = f"nilai {_konflik_value(value)}"
+        else:
+            side = field.sides[int(pilih) - 1]
+            client.resolve_conflict(kode, side.choice)
+            chosen = f"versi {side.who}: {_konflik_value(side.value)}"
+    except BerkasError as exc:
+        _fail(exc)
+        return
+    finally:
+        client.close()
+    typer.echo(
+        f"Konflik {field_label(field.field)} diselesaikan dengan {chosen}; "
+        "keputusan dikirim pada sinkronisasi berikutnya."
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import contextlib
 import logging
 import logging.handlers
 import os
+import platform
 import signal
 import socket
 import threading
@@ -23,11 +24,13 @@ from client.sinkronisasi import enrolment, link_state, refused_changes
 from store.blobs import BlobStore
 from store.database import Store, open_store
 from sync.engine import (
+    STATE_LABELS,
     ConflictView,
     EngineSettings,
     EnrolResult,
     Keyring,
     KeyWait,
+    LinkState,
     RestoreReport,
     StreamBlobCipher,
     SyncEngine,
@@ -110,7 +113,14 @@ def _session(paths: Paths) -> Iterator[tuple[ClientConfig, Store]]:
 def enrol(paths: Paths, server_url: str, code: str, device_name: str = "") -> EnrolResult:
     """`berkas enrol`: device keys, registration, the server's keys; saves server_url."""
     with _session(paths) as (config, store):
-        result = enrol_device(store, keyring_for(paths), server_url, code, device_name=device_name)
+        # The name other devices show beside this one's changes (conflicts): the computer
+        # and the operator, so "who made it" reads as a person would say it.
+        if not device_name:
+            host = platform.node() or "Perangkat"
+            device_name = f"{host} ({config.operator})" if config.operator else host
+        result = enrol_device(
+            store, keyring_for(paths), server_url, code, device_name=device_name[:100]
+        )
         if config.server_url != server_url.rstrip("/") or (
             result.role == "opd" and not config.opd_kode
         ):
@@ -169,10 +179,16 @@ class SyncStatus:
     refused: list[dict[str, Any]] = field(default_factory=list)
 
 
-def status_of(paths: Paths, store: Store) -> SyncStatus:
+def status_of(paths: Paths, store: Store, *, check_server: bool = False) -> SyncStatus:
+    """What the engine left in the store; with `check_server`, the link as it is now:
+    the stored state is only the last sync's, and "terhubung" must not be said of a
+    server that has since gone down."""
     keyring = keyring_for(paths)
     facts = enrolment(paths)
     state, label = link_state(store, enrolled=facts is not None)
+    online = facts is not None and state == LinkState.ONLINE.value
+    if check_server and online and facts and not server_reachable(facts.server_url):
+        state, label = LinkState.OFFLINE.value, STATE_LABELS[LinkState.OFFLINE]
     holder = current_holder(paths.sync_lock)
     refused = refused_changes(store)
     try:
@@ -200,9 +216,19 @@ def status_of(paths: Paths, store: Store) -> SyncStatus:
     )
 
 
-def status(paths: Paths) -> SyncStatus:
+def status(paths: Paths, *, check_server: bool = False) -> SyncStatus:
     with _session(paths) as (_config, store):
-        return status_of(paths, store)
+        return status_of(paths, store, check_server=check_server)
+
+
+def server_reachable(url: str, timeout_s: float = 3.0) -> bool:
+    """Does the server answer its health check now (no signature, nothing sent)?"""
+    import httpx
+
+    try:
+        return httpx.get(f"{url.rstrip('/')}/healthz", timeout=timeout_s).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 # -- conflicts --------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -164,6 +165,13 @@ class UsulanService(ClientCore):
                 raise ClientError("Dokumen tidak ditemukan.", dokumen_id)
             wf.remove_dokumen(session, d)
 
+    def batalkan_usulan(self, usulan_id: str, alasan: str) -> None:
+        """Cancel a draft made by mistake (store.usulan.batalkan): it leaves every list,
+        on every device once synced; the reason stays in its history."""
+        with self.store.write() as session:
+            u = self._live_usulan(session, usulan_id)
+            wf.batalkan(session, u, alasan)
+
     def ajukan(self, usulan_id: str, alasan: str = "Diajukan ke BKD") -> UsulanView:
         """Submit (draft or BTS -> diajukan); refused while the checklist is incomplete."""
         with self.store.write() as session:
@@ -236,20 +244,55 @@ class UsulanService(ClientCore):
         return sorted(choices, key=lambda c: order.get(c.state, 9))
 
     def attach_file(self, usulan_id: str, kode: str, path: Path) -> ChecklistLineView:
-        """Store a PDF from disk (encrypted, content-addressed) and file it as this
-        usulan's dokumen `kode`, replacing an earlier one of that kind."""
-        # Intake's reader (pikepdf) loads when a file is attached, not at start-up.
-        from client.intake.reading import pdf_page_count
+        """Store a scan from disk (encrypted, content-addressed) and file it as this
+        usulan's dokumen `kode`, replacing an earlier one of that kind.
+
+        The file goes through intake's normalisation first, exactly as a scan dropped
+        into the scan folder: an image or a large PDF becomes a PDF under its kind's size
+        limit. One that cannot be brought under the limit, or cannot be read, is refused
+        here with the reason, so nothing is ever queued that the server will refuse."""
+        # Intake's converter (pikepdf, Pillow) loads when a file is attached, not at start-up.
+        from client.intake.converted import ConversionJob
+        from client.intake.normalise import normalise
 
         blobs = self._blob_store()
-        pages = pdf_page_count(path)
+        limit = self._size_limit(kode) or self.rules.dokumen.size_limit
+        staging = blobs.root / "tmp"  # BlobStore.sweep clears *.part left by a crash
         try:
-            stored = blobs.put(path)
+            staging.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=staging, suffix=".part") as work:
+                target = Path(work) / "dokumen.pdf"
+                settings = self.config.intake
+                outcome = normalise(
+                    ConversionJob(path, target, limit, settings.max_pages, settings.max_pixels)
+                )
+                if outcome.environment is not None:
+                    raise ClientError(outcome.environment.message, outcome.environment.cause)
+                if outcome.rejection is not None:
+                    raise ClientError(
+                        f"Dokumen tidak dapat dilampirkan: {outcome.rejection.message}",
+                        outcome.rejection.kind,
+                    )
+                converted = outcome.converted
+                assert converted is not None
+                if converted.terlalu_besar:
+                    raise ClientError(
+                        f"Dokumen terlalu besar: setelah diperkecil masih "
+                        f"{_mb(converted.size)}, batasnya {_mb(limit)}. Pindai ulang dengan "
+                        "resolusi lebih rendah, atau pisahkan halamannya.",
+                        f"size {converted.size} > limit {limit}",
+                    )
+                pages = converted.pages
+                stored = blobs.put(target)
         except StoreError:
             raise
-        except BerkasError as exc:  # the cipher: keys unreadable, wrong passphrase, ...
+        except BerkasError as exc:
+            if isinstance(exc, ClientError):
+                raise
+            # the cipher: keys unreadable, wrong passphrase, ...
             raise ClientError(f"Dokumen tidak dapat disimpan: {exc.message}", exc.cause) from exc
-        limit = self._size_limit(kode)
+        except OSError as exc:
+            raise ClientError("Dokumen tidak dapat dibaca.", repr(exc)) from exc
         with self.store.write() as session:
             if session.get(Blob, stored.sha256) is None:
                 session.add(
@@ -269,9 +312,13 @@ class UsulanService(ClientCore):
                 sha256=stored.sha256,
                 size=stored.size,
                 pages=pages,
-                terlalu_besar=exceeds_limit(stored.size, limit),
+                terlalu_besar=False,  # refused above otherwise
             )
         for line in self.usulan_detail(usulan_id).checklist:
             if line.kode == kode:
                 return line
         raise ClientError("Dokumen tidak termasuk daftar periksa usulan ini.", kode)
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB".replace(".", ",")

@@ -161,20 +161,48 @@ class DokumenChoice:
 
 
 @dataclass(frozen=True)
+class ConflictSide:
+    """One side of a conflict as this device shows it: the value, who made it and when.
+
+    The server calls the op that arrived second "mine" and the value it already held
+    "theirs"; those words are the server's, so a device reads neither as its own: a side
+    is this device's when its author is this device's id (computed here, on the device).
+    """
+
+    choice: str  # "mine" | "theirs": the word that picks this side when resolving
+    value: Any
+    device_id: str
+    device_name: str  # the name the device enrolled with, "" if not known
+    at: datetime | None
+    this_device: bool
+
+    @property
+    def who(self) -> str:
+        """ "Perangkat ini (Laptop Sari)", "Laptop Budi" or "Perangkat lain"."""
+        if self.this_device:
+            return f"Perangkat ini ({self.device_name})" if self.device_name else "Perangkat ini"
+        return self.device_name or "Perangkat lain"
+
+
+@dataclass(frozen=True)
 class ConflictFieldView:
-    """One field both sides changed: the base and both values, who and when."""
+    """One field both sides changed: the base and both sides, who and when.
+
+    `sides[0]` is this device's side when it made one; otherwise the side that reached
+    the server first."""
 
     conflict_id: str
     field: str
     base: Any
-    mine: Any
-    theirs: Any
     current: Any  # the value held locally now
-    mine_by: str
-    theirs_by: str
-    mine_at: datetime | None
-    theirs_at: datetime | None
-    mine_is_this_device: bool
+    sides: tuple[ConflictSide, ConflictSide]
+
+    @property
+    def own_side(self) -> ConflictSide | None:
+        return self.sides[0] if self.sides[0].this_device else None
+
+    def side(self, choice: str) -> ConflictSide:
+        return self.sides[0] if self.sides[0].choice == choice else self.sides[1]
 
 
 @dataclass(frozen=True)
@@ -204,6 +232,18 @@ class UploadView:
     name: str
     sent: int
     total: int
+
+
+@dataclass(frozen=True)
+class RefusedUploadView:
+    """A file the server refused to take, with the usulan and dokumen it belongs to."""
+
+    sha256: str
+    reason: str  # the server's, in Bahasa Indonesia
+    dokumen_id: str
+    dokumen: str  # the dokumen kind's name, or the file's
+    usulan_id: str
+    usulan: str  # "Usulan KP reguler — Dewi Lestari"
 
 
 @dataclass(frozen=True)

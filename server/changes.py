@@ -8,13 +8,14 @@ conflict and clears it once someone resolved it.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from sqlalchemy import and_, bindparam, select
 
 from server.auth import Caller
 from server.db import Database
 from server.models import Base
-from server.records import StoredRecord, conflict_info, record_wire
+from server.records import StoredRecord, conflict_info, device_names, record_wire
 from sync.protocol import Change, ChangesPage, ConflictInfo
 
 _RECORD = Base.metadata.tables["record"]
@@ -93,20 +94,23 @@ def changes_json(
                 break
             kept.append((change, raw))
             size += len(raw) + 1
-        conflicts: dict[tuple[str, str], list[ConflictInfo]] = defaultdict(list)
+        found: list[dict[str, Any]] = []
         ids = [change.record_id for change, _ in kept]
         for start in range(0, len(ids), 500):
             for conflict in conn.execute(
                 _CONFLICTS, {"ids": ids[start : start + 500], "since": since}
             ):
-                values = dict(conflict._mapping)
-                key = (values["table_name"], values["record_id"])
-                conflicts[key].append(conflict_info(values))
+                found.append(dict(conflict._mapping))
+        names = device_names(conn, (v[k] for v in found for k in ("mine_by", "theirs_by")))
+        conflicts: dict[tuple[str, str], list[ConflictInfo]] = defaultdict(list)
+        for values in found:
+            key = (values["table_name"], values["record_id"])
+            conflicts[key].append(conflict_info(values, names))
     parts = []
     for change, raw in kept:
-        found = conflicts.get((change.table, change.record_id))
-        if found:  # rare: serialise again with its conflicts
-            raw = serialise(change.model_copy(update={"conflicts": found}))
+        on_record = conflicts.get((change.table, change.record_id))
+        if on_record:  # rare: serialise again with its conflicts
+            raw = serialise(change.model_copy(update={"conflicts": on_record}))
         parts.append(raw)
     next_since = kept[-1][0].seq if kept else since
     # Field order and spelling as ChangesPage.model_dump_json writes them.

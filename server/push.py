@@ -44,6 +44,7 @@ from server.records import (
     StoredRecord,
     conflict_info,
     data_fields,
+    device_names,
     natural_key_of,
     normalise_record,
     normalise_value,
@@ -244,6 +245,9 @@ def _apply(tx: _Tx, caller: Caller, op: Op, batch: _Batch, now: float) -> OpResu
         raise Refusal("Data baru tidak dapat langsung ditandai terhapus.")
     if table == "usulan_history" and not creating and (merge.applied or deleting is not None):
         raise Refusal("Riwayat usulan tidak dapat diubah atau dihapus.")
+    if table == "usulan" and deleting and row is not None and row.data.get("status") != "draft":
+        # Only a draft is cancelled (a tombstone); one the BKD has seen stays on record.
+        raise Refusal("Usulan yang sudah diajukan tidak dapat dibatalkan.")
 
     merged = {**current, **merge.applied}
     if creating:  # an update's values were each checked above; a create must be complete
@@ -357,6 +361,7 @@ def _apply(tx: _Tx, caller: Caller, op: Op, batch: _Batch, now: float) -> OpResu
         outcome = "duplicate"
     else:
         outcome = "merged"
+    names = device_names(tx.conn, (caller.device_id, theirs_by)) if new_conflicts else {}
     # Built from values the server itself validated and stores: no need to validate the
     # record again as JSON (model_construct skips what is, for big pushes, half the cost).
     return OpResult.model_construct(
@@ -364,7 +369,7 @@ def _apply(tx: _Tx, caller: Caller, op: Op, batch: _Batch, now: float) -> OpResu
         outcome=outcome,
         version=row.version,
         record=record_wire(row),
-        conflicts=[conflict_info(c) for c in new_conflicts],
+        conflicts=[conflict_info(c, names) for c in new_conflicts],
         reason=None,
     )
 

@@ -7,7 +7,7 @@ merge compares like with like and a pulled record is exactly what a client store
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Final, get_args
@@ -413,8 +413,23 @@ def opd_seq(conn: Connection, opd_id: str) -> int:
     return int(conn.execute(_OPD_SEQ, {"o": opd_id}).scalar() or 0)
 
 
-def conflict_info(row: Mapping[str, Any]) -> ConflictInfo:
-    """A `conflict` row (as a mapping of its columns) on the wire."""
+_DEVICE = Base.metadata.tables["device"]
+_DEVICE_NAMES = select(_DEVICE.c.id, _DEVICE.c.name).where(
+    _DEVICE.c.id.in_(bindparam("ids", expanding=True))
+)
+
+
+def device_names(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
+    """The enrolled names of these devices (those the register knows)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    return {str(i): str(n) for i, n in conn.execute(_DEVICE_NAMES, {"ids": wanted})}
+
+
+def conflict_info(row: Mapping[str, Any], names: Mapping[str, str]) -> ConflictInfo:
+    """A `conflict` row (as a mapping of its columns) on the wire; `names` maps device ids
+    to the names they enrolled with (device_names)."""
     return ConflictInfo(
         conflict_id=row["id"],
         table=row["table_name"],
@@ -429,4 +444,6 @@ def conflict_info(row: Mapping[str, Any]) -> ConflictInfo:
         theirs_at=row["theirs_at"],
         resolved=bool(row["resolved"]),
         resolution=row["resolution"],
+        mine_device=names.get(row["mine_by"], "")[:100],
+        theirs_device=names.get(row["theirs_by"], "")[:100],
     )

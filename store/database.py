@@ -10,10 +10,11 @@ outbox entries.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -175,6 +176,28 @@ def set_meta(session: Session, key: str, value: str) -> None:
 def get_meta(session: Session, key: str, default: str = "") -> str:
     row = session.get(Meta, key)
     return row.value if row else default
+
+
+_DEVICE_NAMES = "device_names"
+
+
+def device_names(session: Session) -> dict[str, str]:
+    """Device id -> the name it enrolled with, as the server reported them with conflicts.
+
+    Kept in meta, not in the conflict table: a device is named once, and the local schema
+    needs no new columns for it."""
+    try:
+        names = json.loads(get_meta(session, _DEVICE_NAMES, "{}"))
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in names.items()} if isinstance(names, dict) else {}
+
+
+def remember_device_names(session: Session, names: Mapping[str, str]) -> None:
+    known = device_names(session)
+    merged = {**known, **names}
+    if merged != known:
+        set_meta(session, _DEVICE_NAMES, json.dumps(merged, sort_keys=True))
 
 
 def _save_clock(session: Session, stamp: str) -> None:

@@ -7,15 +7,16 @@ transaction. The server runs the same checks on push.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlmodel import Session, col, select
 
-from store.database import WriteContext
+from store.database import WriteContext, get_meta, set_meta
 from store.errors import StoreError
-from store.models import Dokumen, Pegawai, Usulan, UsulanHistory
+from store.models import Blob, Dokumen, InboxItem, Pegawai, Usulan, UsulanHistory
 from store.rules import (
     OPEN_STATUSES,
     ChecklistItem,
@@ -132,6 +133,15 @@ def create_usulan(
             f"Jenis {jenis!r} tidak ada untuk layanan {layanan}.",
             f"jenis {jenis!r} not in {jenis_options(layanan_value)}",
         )
+    same = duplicate_of(session, pegawai.id, layanan_value.value, periode)
+    if same is not None:
+        when = f" periode {same.periode.isoformat()}" if same.periode else ""
+        raise DuplicateUsulan(
+            f"{pegawai.nama} sudah punya usulan {layanan_value.label}{when} "
+            f"(status {UsulanStatus(same.status).label}). Buka usulan itu, atau batalkan "
+            "dahulu bila keliru.",
+            same.id,
+        )
     usulan = Usulan(
         pegawai_id=pegawai.id,
         nip=pegawai.nip,
@@ -145,6 +155,55 @@ def create_usulan(
     session.add(usulan)
     _history(session, usulan, "", UsulanStatus.DRAFT.value, "Usulan dibuat")
     return usulan
+
+
+def note(session: Session, usulan: Usulan, alasan: str) -> None:
+    """A line in the usulan's history without a status move (a confirmed doubt)."""
+    _history(session, usulan, usulan.status, usulan.status, alasan)
+
+
+def batalkan(session: Session, usulan: Usulan, alasan: str) -> None:
+    """Cancel a draft made by mistake: a tombstone that syncs, its dokumen with it (their
+    uploads are then withdrawn), the reason in the history. Only a draft: one the BKD has
+    seen stays on record (the server refuses the tombstone too)."""
+    if usulan.status != UsulanStatus.DRAFT.value:
+        raise StoreError(
+            "Hanya usulan berstatus draf yang dapat dibatalkan.",
+            f"usulan {usulan.id} status {usulan.status}",
+        )
+    if not alasan.strip():
+        raise StoreError("Tuliskan alasan pembatalan.", "empty reason")
+    _history(session, usulan, usulan.status, usulan.status, f"Dibatalkan: {alasan.strip()}")
+    for dokumen in live_dokumen(session, usulan.id):
+        dokumen.deleted = True
+        session.add(dokumen)
+    usulan.deleted = True
+    session.add(usulan)
+
+
+class DuplicateUsulan(StoreError):
+    """A second usulan in progress for the same pegawai, layanan and period; `cause` is
+    the existing usulan's id (the screen opens it)."""
+
+
+# An usulan in one of these is still in progress: a second one beside it is a duplicate.
+_IN_PROGRESS = frozenset(
+    s.value for s in UsulanStatus if s not in (UsulanStatus.DITOLAK, UsulanStatus.SELESAI)
+)
+
+
+def duplicate_of(
+    session: Session, pegawai_id: str, layanan: str, periode: date | None
+) -> Usulan | None:
+    """The pegawai's usulan in progress of this layanan and period, if there is one.
+    Without a period there is nothing to call the same usulan by (the client always
+    gives KP and pensiun theirs)."""
+    if periode is None:
+        return None
+    for u in usulan_of_pegawai(session, pegawai_id):
+        if u.layanan == layanan and u.periode == periode and u.status in _IN_PROGRESS:
+            return u
+    return None
 
 
 def _history(session: Session, usulan: Usulan, dari: str, ke: str, alasan: str) -> None:
@@ -295,3 +354,56 @@ def usulan_of_pegawai(session: Session, pegawai_id: str) -> list[Usulan]:
         .order_by(col(Usulan.updated_at).desc())
     )
     return list(session.exec(stmt))
+
+
+def unsent_blobs(session: Session) -> tuple[list[Blob], set[str]]:
+    """Blobs not yet on the server, oldest first, and those among them that were
+    withdrawn: every dokumen that named one was replaced or removed, and no Inbox item
+    still waits with it (the sync engine's upload lane and the Sinkronisasi screen
+    both count by this). A withdrawn blob is never uploaded (its upload, if one was
+    started, is cancelled on the server); attached again, it is wanted again."""
+    blobs = list(
+        session.exec(
+            select(Blob)
+            .where(col(Blob.uploaded).is_(False))
+            .order_by(col(Blob.created_at), col(Blob.sha256))
+        )
+    )
+    shas = [b.sha256 for b in blobs]
+    named: set[str] = set()
+    live: set[str] = set()
+    for start in range(0, len(shas), 500):
+        chunk = shas[start : start + 500]
+        for sha, deleted in session.exec(
+            select(Dokumen.sha256, Dokumen.deleted).where(col(Dokumen.sha256).in_(chunk))
+        ):
+            named.add(sha)
+            if not deleted:
+                live.add(sha)
+        live.update(
+            session.exec(
+                select(InboxItem.sha256)
+                .where(col(InboxItem.sha256).in_(chunk))
+                .where(InboxItem.state == "menunggu")
+            )
+        )
+    return blobs, named - live
+
+
+REFUSED_UPLOADS = "upload_refused"
+
+
+def refused_uploads(session: Session) -> dict[str, str]:
+    """sha256 -> the server's reason, for files the server refused to take (kept aside
+    until the person drops the dokumen or asks to try again)."""
+    try:
+        found = json.loads(get_meta(session, REFUSED_UPLOADS, "{}"))
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+
+
+def retry_upload(session: Session, sha256: str) -> None:
+    refused = refused_uploads(session)
+    if refused.pop(sha256, None) is not None:
+        set_meta(session, REFUSED_UPLOADS, json.dumps(refused, sort_keys=True))

@@ -134,6 +134,10 @@ class ConflictInfo(WireModel):
     theirs_at: Hlc
     resolved: bool = False
     resolution: JsonValue = None
+    # The names the two devices enrolled with (the server's register), so every device
+    # can say who made each side; "" when the server no longer knows the device.
+    mine_device: Annotated[str, StringConstraints(max_length=100)] = ""
+    theirs_device: Annotated[str, StringConstraints(max_length=100)] = ""
 
 
 class OpResult(WireModel):

@@ -23,19 +23,21 @@ from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
 from client.errors import BerkasError
 from client.paths import Paths
 from tui.messages import (
     DataChanged,
+    IntakeEventArrived,
     NewUsulan,
     OpenPegawai,
     OpenUsulan,
     ShowPegawaiList,
     ShowUsulan,
     SyncStatusChanged,
+    WatchStateChanged,
     WorkerFailed,
     report_if_failed,
 )
@@ -46,6 +48,8 @@ from tui.widgets.app_header import AppHeader
 from tui.widgets.nav_bar import NAV_ITEMS
 
 if TYPE_CHECKING:
+    from client.intake.events import IntakeEvent
+    from client.intake_wiring import BackgroundIntake, WatchState
     from client.port import ClientPort
     from client.views import PegawaiView
 
@@ -101,6 +105,7 @@ class BerkasApp(App[None]):
         today: date | None = None,
         sync_port: SyncPort | None = None,
         background_sync: bool = False,
+        background_intake: bool = False,
         poll_seconds: float = SYNC_POLL_SECONDS,
     ) -> None:
         """Over an open `client`, or over the installation at `paths`, opened once the
@@ -115,6 +120,10 @@ class BerkasApp(App[None]):
         self.fixed_today = today
         self._sync_port = sync_port
         self.background_sync = background_sync
+        # The scan watcher runs beside the TUI (one per home: BackgroundIntake's lock).
+        self.background_intake = background_intake
+        self._intake: BackgroundIntake | None = None
+        self.watch_state: WatchState | None = None
         self.poll_seconds = poll_seconds
         self._received = 0
         self._opened = asyncio.Event()
@@ -207,6 +216,36 @@ class BerkasApp(App[None]):
         self.refresh_sync_status()
         self.set_interval(self.poll_seconds, self.refresh_sync_status)
         self._start_sync()
+        if self.background_intake:
+            self._start_intake()
+
+    @work(thread=True, group="intake-start", exit_on_error=False)
+    def _start_intake(self) -> None:
+        """Watch the scan folder while the TUI runs; events come back as messages."""
+        from client.intake_wiring import BackgroundIntake
+
+        def on_event(event: IntakeEvent) -> None:
+            with contextlib.suppress(RuntimeError):  # the App is closing
+                self.call_from_thread(self.post_message, IntakeEventArrived(event))
+
+        def on_state(state: WatchState) -> None:
+            with contextlib.suppress(RuntimeError):
+                self.call_from_thread(self._show_watch_state, state)
+
+        intake = BackgroundIntake(self.paths, on_event=on_event, on_state=on_state)
+        self._intake = intake
+        intake.start()
+
+    def on_intake_event_arrived(self, message: IntakeEventArrived) -> None:
+        from client.intake.events import FileProcessed
+
+        if isinstance(message.event, FileProcessed):
+            self.data_changed()  # a scan filed or in the Kotak masuk: screens reload
+
+    def _show_watch_state(self, state: WatchState) -> None:
+        self.watch_state = state
+        for screen in self.screen_stack:
+            screen.post_message(WatchStateChanged(state))
 
     @work(thread=True, group="sync-start", exit_on_error=False)
     def _start_sync(self) -> None:
@@ -246,6 +285,8 @@ class BerkasApp(App[None]):
         # At exit: the scheduler finishes (or abandons) a run and lets go of the lock.
         if self._sync_port is not None:
             await asyncio.to_thread(self._sync_port.stop)
+        if self._intake is not None:
+            await asyncio.to_thread(self._intake.stop)
 
     # -- the sync indicator ------------------------------------------------------------------
 
@@ -302,15 +343,21 @@ class BerkasApp(App[None]):
             self.run_worker(self.buka(mode), group="buka", exclusive=True, exit_on_error=False)
 
     async def buka(self, mode: str) -> None:
-        """Show a main screen (as it was left)."""
+        """Show a main screen at the root of its section: F2 is always the Beranda
+        itself, never a pegawai detail left open under it (whose one-letter keys would
+        then fire while the person thinks they type on the Beranda)."""
         await self.wait_opened()
         if self.current_mode != mode:
             await self.switch_mode(mode)
+        while len(self.screen_stack) > 1:
+            top = self.screen
+            if isinstance(top, ModalScreen):
+                await top.dismiss(None)  # a dialog waiting for an answer gets "no"
+            else:
+                await self.pop_screen()
 
     async def _base_of(self, mode: str) -> Screen[object]:
         await self.buka(mode)
-        while len(self.screen_stack) > 1:
-            await self.pop_screen()
         return self.get_screen_stack(mode)[0]
 
     # Screens ask for these with messages (tui/messages.py); the App passes a list
@@ -377,6 +424,10 @@ class BerkasApp(App[None]):
             )
         except BerkasError as exc:
             self.notify(exc.message, title="Usulan tidak dibuat", severity="error", timeout=10)
+            from store.usulan import DuplicateUsulan
+
+            if isinstance(exc, DuplicateUsulan) and exc.cause:
+                self.open_usulan(exc.cause)  # the one that already exists
             return
         self.notify(
             f"Usulan untuk {view.nama} dibuat; kurang {view.kurang} dokumen.", title="Tersimpan"
@@ -462,7 +513,7 @@ class BerkasApp(App[None]):
 def run(paths: Paths, today: date | None = None) -> None:
     """Open the TUI on the installation at `paths` (what `berkas` with no arguments does),
     with background sync when the device is enrolled."""
-    app = BerkasApp(paths=paths, today=today, background_sync=True)
+    app = BerkasApp(paths=paths, today=today, background_sync=True, background_intake=True)
     handler = _log_to_file(paths)
     try:
         app.run()
@@ -471,6 +522,8 @@ def run(paths: Paths, today: date | None = None) -> None:
         handler.close()
         if app._sync_port is not None:
             app._sync_port.stop()  # done at unmount already; this covers a crash
+        if app._intake is not None:
+            app._intake.stop()
         if app._client is not None:
             app._client.close()
     if app.return_code:

@@ -1,90 +1,25 @@
-"""Names a person reads for the vocabulary codes the client returns."""
+"""The labels live in client.labels (the CLI shows the same words); re-exported here."""
 
-from __future__ import annotations
+from client.labels import (
+    DOKUMEN_STATE,
+    FIELD_LABELS,
+    LAYANAN_CHOICES,
+    NO_PEGAWAI,
+    STATUS_CHOICES,
+    field_label,
+    layanan_label,
+    status_label,
+    usulan_label,
+)
 
-from store.rules import STATUS_LABELS, Layanan, UsulanStatus
-
-NO_PEGAWAI = "Belum ada data pegawai. Impor dengan: berkas pegawai import pegawai.csv"
-
-DOKUMEN_STATE = {
-    "ada": ("✓ ada", "green"),
-    "kurang": ("✗ kurang", "red"),
-    "terlalu_besar": ("! terlalu besar", "yellow"),
-    "dikembalikan": ("↩ dikembalikan", "magenta"),
-    "tidak_berlaku": ("– tidak berlaku", "dim"),
-}
-
-FIELD_LABELS = {
-    "nip": "NIP",
-    "nama": "Nama",
-    "tanggal_lahir": "Tanggal lahir",
-    "jenis_kelamin": "Jenis kelamin",
-    "jenis_pegawai": "Jenis pegawai",
-    "golongan": "Golongan",
-    "tmt_pangkat": "TMT pangkat",
-    "tmt_cpns": "TMT CPNS",
-    "tmt_pns": "TMT PNS",
-    "pendidikan": "Pendidikan",
-    "jabatan": "Jabatan",
-    "jabatan_kind": "Jenis jabatan",
-    "unit_kerja": "Unit kerja",
-    "riwayat_pangkat": "Riwayat pangkat",
-    "layanan": "Layanan",
-    "jenis": "Jenis",
-    "periode": "Periode",
-    "status": "Status",
-    "catatan": "Catatan OPD",
-    "catatan_verifikator": "Catatan verifikator",
-    "berlaku": "Dokumen opsional yang berlaku",
-    "nomor_pertek": "Nomor pertek",
-    "tanggal_pertek": "Tanggal pertek",
-    "kode": "Jenis dokumen",
-    "sha256": "Isi berkas",
-    "size": "Ukuran",
-    "pages": "Halaman",
-    "nama_file": "Nama berkas",
-    "state": "Keadaan",
-}
-
-
-def field_label(name: str) -> str:
-    return FIELD_LABELS.get(name, name.replace("_", " ").capitalize())
-
-
-def status_label(status: str) -> str:
-    try:
-        return STATUS_LABELS[UsulanStatus(status)]
-    except ValueError:
-        return status
-
-
-def layanan_label(layanan: str) -> str:
-    try:
-        return Layanan(layanan).label
-    except ValueError:
-        return layanan
-
-
-_LAYANAN_SHORT = {"kp": "KP", "pensiun": "Pensiun", "pindah": "Pindah instansi"}
-_JENIS_SHORT = {
-    "reguler": "reguler",
-    "pilihan_struktural": "pilihan struktural",
-    "pilihan_fungsional": "pilihan fungsional",
-    "penyesuaian_ijazah": "penyesuaian ijazah",
-    "bup": "BUP",
-    "aps": "APS",
-    "janda_duda_anak": "janda/duda/anak",
-    "uzur": "uzur",
-}
-
-
-def usulan_label(layanan: str, jenis: str) -> str:
-    """`KP reguler`, `Pensiun BUP`, `Pindah instansi`: short, for tables."""
-    short = _LAYANAN_SHORT.get(layanan, layanan)
-    if jenis in (layanan, "pindah"):
-        return short
-    return f"{short} {_JENIS_SHORT.get(jenis, jenis.replace('_', ' '))}"
-
-
-STATUS_CHOICES = [(STATUS_LABELS[s], s.value) for s in UsulanStatus]
-LAYANAN_CHOICES = [(item.label, item.value) for item in Layanan]
+__all__ = [
+    "DOKUMEN_STATE",
+    "FIELD_LABELS",
+    "LAYANAN_CHOICES",
+    "NO_PEGAWAI",
+    "STATUS_CHOICES",
+    "field_label",
+    "layanan_label",
+    "status_label",
+    "usulan_label",
+]

@@ -13,6 +13,8 @@ from textual.worker import Worker, WorkerState
 if TYPE_CHECKING:
     from textual.app import App
 
+    from client.intake.events import IntakeEvent
+    from client.intake_wiring import WatchState
     from client.views import PegawaiView
     from tui.sync_port import SyncStatus
 
@@ -84,6 +86,20 @@ class SyncStatusChanged(Message):
     """Where sync stands now (the header's indicator and the Sinkronisasi screen)."""
 
     status: SyncStatus
+
+
+@dataclass
+class IntakeEventArrived(Message):
+    """The background scan watcher reported something (posted from its threads)."""
+
+    event: IntakeEvent
+
+
+@dataclass
+class WatchStateChanged(Message):
+    """Whether the scan folder is watched and what it last took (Beranda shows it)."""
+
+    state: WatchState
 
 
 def report_if_failed(app: App[Any], event: Worker.StateChanged) -> None:

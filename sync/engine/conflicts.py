@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session, col, func, select
 
-from store.database import Store, to_wire
+from store.database import Store, device_names, remember_device_names, to_wire
 from store.errors import BerkasError
 from store.models import SYNCED_MODELS, Conflict, OutboxEntry, SyncedRecord
 from sync.protocol import ConflictInfo
@@ -45,9 +45,11 @@ class ConflictView:
     created_at: str
     resolved: bool
     resolution: Any
+    mine_device: str = ""  # the names the devices enrolled with ("" if not known)
+    theirs_device: str = ""
 
 
-def _view(row: Conflict) -> ConflictView:
+def _view(row: Conflict, names: Mapping[str, str]) -> ConflictView:
     return ConflictView(
         id=row.id,
         table=row.table_name,
@@ -63,6 +65,8 @@ def _view(row: Conflict) -> ConflictView:
         created_at=row.created_at,
         resolved=row.resolved,
         resolution=row.resolution,
+        mine_device=names.get(row.mine_by, ""),
+        theirs_device=names.get(row.theirs_by, ""),
     )
 
 
@@ -73,6 +77,18 @@ def record_conflicts(session: Session, infos: Iterable[ConflictInfo]) -> int:
     """
     added = 0
     now = datetime.now(UTC).isoformat(timespec="seconds")
+    remember_device_names(
+        session,
+        {
+            device: name
+            for info in infos
+            for device, name in (
+                (info.mine_by, info.mine_device),
+                (info.theirs_by, info.theirs_device),
+            )
+            if name
+        },
+    )
     for info in infos:
         row = session.get(Conflict, info.conflict_id)
         if row is None:
@@ -105,7 +121,8 @@ def list_conflicts(store: Store, *, include_resolved: bool = False) -> list[Conf
         stmt = select(Conflict).order_by(col(Conflict.created_at), col(Conflict.id))
         if not include_resolved:
             stmt = stmt.where(col(Conflict.resolved).is_(False))
-        return [_view(row) for row in session.exec(stmt)]
+        names = device_names(session)
+        return [_view(row, names) for row in session.exec(stmt)]
 
 
 def open_count(store: Store) -> int:

@@ -50,7 +50,13 @@ from sync.engine.server_restore import recover as recover_after_restore
 from sync.engine.timetable import Throttle, Timetable
 from sync.engine.transport import LINK_TIMEOUTS, Transport
 from sync.engine.tus_client import ChunkSizer, TusClient
-from sync.engine.uploads import LARGE_FILE_BYTES, Uploader, UploadReport, pending_uploads
+from sync.engine.uploads import (
+    LARGE_FILE_BYTES,
+    Uploader,
+    UploadReport,
+    pending_uploads,
+    withdrawn_uploads,
+)
 from sync.heap import settle_heap
 from sync.protocol import MAX_PAGE_LIMIT, MAX_PUSH_OPS
 
@@ -281,7 +287,7 @@ class SyncEngine:
         return report
 
     def _run_uploads(self, report: SyncReport) -> None:
-        if not pending_uploads(self.store):
+        if not pending_uploads(self.store) and not withdrawn_uploads(self.store):
             return  # an idle cycle stays one round trip
         uploader = Uploader(
             self.store,

@@ -81,9 +81,16 @@ def describe_holder(holder: dict[str, Any] | None) -> str:
 class SyncLock:
     """`with SyncLock(path, "agent"):` or acquire()/release(); SyncBusy names the holder."""
 
-    def __init__(self, path: Path, program: str = "berkas") -> None:
+    def __init__(self, path: Path, program: str = "berkas", busy: str = "") -> None:
+        """`busy`: what a refusal says, with `{holder}` for who holds it (the default
+        speaks of syncing; the scan watcher and the demo use the same lock for their
+        one-per-home rule)."""
         self.path = path
         self.program = program
+        self.busy = busy or (
+            "Sinkronisasi sedang dijalankan oleh {holder}. "
+            "Tunggu sampai selesai, atau hentikan proses itu."
+        )
         self._fh: IO[bytes] | None = None
 
     @property
@@ -99,9 +106,8 @@ class SyncLock:
             fh.close()
             holder = read_holder(self.path)
             raise SyncBusy(
-                f"Sinkronisasi sedang dijalankan oleh {describe_holder(holder)}. "
-                "Tunggu sampai selesai, atau hentikan proses itu.",
-                f"sync lock {self.path} held by {holder}",
+                self.busy.format(holder=describe_holder(holder)),
+                f"lock {self.path} held by {holder}",
             )
         info = {
             "pid": os.getpid(),

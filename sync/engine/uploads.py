@@ -14,6 +14,7 @@ verifier keys if it was stored before enrolment.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -22,12 +23,12 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from sqlalchemy import func
 from sqlmodel import col, select
 
 from store.blobs import BlobStore
-from store.database import Store
+from store.database import Store, set_meta
 from store.models import Blob, Dokumen
+from store.usulan import REFUSED_UPLOADS, refused_uploads, unsent_blobs
 from sync.crypto import CryptoError, read_header
 from sync.engine.cipher import ensure_recipients
 from sync.engine.errors import BlobCorrupt, LocalFailure, SyncError, local_failure
@@ -44,6 +45,7 @@ LARGE_FILE_BYTES = 8 * 1024 * 1024
 class UploadReport:
     uploaded: int = 0
     held: int = 0
+    refused: int = 0  # files the server refused (kept aside; the link is fine)
     failed: int = 0
     corrupt: list[str] = field(default_factory=list)
     errors: list[SyncError] = field(default_factory=list)
@@ -66,16 +68,30 @@ class UploadJob:
     filename: str
 
 
+# 4xx answers about the file itself (too large, bad metadata, ...), as opposed to the
+# device (401/403 keys), the pace (408/429) or the upload's lifetime (404/409/410/412,
+# handled by re-creating the upload).
+_FILE_REFUSALS = frozenset({400, 413, 415, 422, 460})
+
+
+def refuses_the_file(exc: SyncError) -> bool:
+    return exc.status in _FILE_REFUSALS
+
+
+def refuse_upload(store: Store, sha256: str, reason: str) -> None:
+    with store.apply_remote() as session:
+        refused = refused_uploads(session)
+        refused[sha256] = reason
+        set_meta(session, REFUSED_UPLOADS, json.dumps(refused, sort_keys=True))
+
+
 def pending_uploads(store: Store) -> list[UploadJob]:
-    """Blobs not yet on the server, oldest first, with the dokumen that names them."""
+    """Blobs not yet on the server and still wanted, oldest first, with the dokumen
+    that names them."""
     with store.read() as session:
-        blobs = list(
-            session.exec(
-                select(Blob)
-                .where(col(Blob.uploaded).is_(False))
-                .order_by(col(Blob.created_at), col(Blob.sha256))
-            )
-        )
+        unsent, withdrawn = unsent_blobs(session)
+        refused = refused_uploads(session)
+        blobs = [b for b in unsent if b.sha256 not in withdrawn and b.sha256 not in refused]
         shas = [b.sha256 for b in blobs]
         names: dict[str, tuple[str, str]] = {}
         for start in range(0, len(shas), 500):
@@ -97,10 +113,18 @@ def pending_uploads(store: Store) -> list[UploadJob]:
     ]
 
 
+def withdrawn_uploads(store: Store) -> list[tuple[str, str]]:
+    """(sha256, upload url) of withdrawn blobs whose upload the server still holds."""
+    with store.read() as session:
+        unsent, withdrawn = unsent_blobs(session)
+        return [(b.sha256, b.upload_url) for b in unsent if b.sha256 in withdrawn and b.upload_url]
+
+
 def pending_upload_count(store: Store) -> int:
     with store.read() as session:
-        stmt = select(func.count()).select_from(Blob).where(col(Blob.uploaded).is_(False))
-        return int(session.exec(stmt).one())
+        unsent, withdrawn = unsent_blobs(session)
+        aside = withdrawn | set(refused_uploads(session))
+        return sum(b.sha256 not in aside for b in unsent)
 
 
 class Uploader:
@@ -133,6 +157,7 @@ class Uploader:
     def run(self, on_done: Callable[[str], None] | None = None) -> UploadReport:
         """Upload every pending blob; returns when each one is done, held or failed."""
         report = UploadReport()
+        self.cancel_withdrawn()
         jobs = pending_uploads(self.store)
         if not jobs:
             return report
@@ -153,6 +178,22 @@ class Uploader:
             for future in futures:
                 future.result()
         return report
+
+    def cancel_withdrawn(self) -> int:
+        """Cancel on the server (tus DELETE) the uploads of replaced or removed dokumen,
+        so nothing waits there for a file that will never come; returns how many. One the
+        link cannot cancel now is tried again next time (the server also expires it)."""
+        cancelled = 0
+        for sha256, url in withdrawn_uploads(self.store):
+            try:
+                self.tus.terminate(url)
+            except SyncError as exc:
+                log.info("unggahan %s belum dapat dibatalkan: %s", sha256[:12], exc.cause)
+                continue
+            self._forget_upload(sha256)
+            cancelled += 1
+            log.info("unggahan %s dibatalkan: dokumennya diganti atau dihapus", sha256[:12])
+        return cancelled
 
     def _size_of(self, job: UploadJob) -> int:
         if job.cipher_size:
@@ -186,6 +227,14 @@ class Uploader:
             log.error("dokumen lokal %s rusak: %s", job.sha256[:12], exc.cause)
             return
         except SyncError as exc:
+            if refuses_the_file(exc):
+                # The server refused this file, not the link: set it aside with the reason
+                # (the Sinkronisasi screen shows it, to drop or retry); others go on.
+                refuse_upload(self.store, job.sha256, exc.message)
+                with self._lock:
+                    report.refused += 1
+                log.warning("server menolak unggahan %s: %s", job.sha256[:12], exc.cause)
+                return
             with self._lock:
                 report.errors.append(exc)
                 report.failed += 1

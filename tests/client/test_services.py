@@ -17,12 +17,13 @@ from tests.tui.support import Facts, make_pdf
 from tui.sync_port import NOT_REGISTERED, OFFLINE, EngineSyncPort, OfflineSyncPort
 
 
-def test_attach_file_refuses_what_is_not_a_pdf(
+def test_attach_file_refuses_a_broken_scan_with_the_reason(
     client: BerkasClient, facts: Facts, tmp_path: Path
 ) -> None:
+    """A picture is converted as intake would; a broken one is refused at once."""
     picture = tmp_path / "sk.jpg"
     picture.write_bytes(b"\xff\xd8\xff\xe0not really a jpeg")
-    with pytest.raises(BerkasError, match="bukan PDF"):
+    with pytest.raises(BerkasError, match="JPEG rusak"):
         client.attach_file(facts.kp_usulan_id, "SK_JABATAN", picture)
 
 
@@ -43,20 +44,24 @@ def test_attach_file_stores_encrypted_with_the_device_keys(
     assert next(x for x in detail.checklist if x.kode == "SK_JABATAN").state == "ada"
 
 
-def test_attach_file_marks_a_file_over_the_limit(
+def test_attach_file_brings_a_file_over_the_limit_under_it(
     client: BerkasClient, facts: Facts, tmp_path: Path
 ) -> None:
+    """Attaching by path normalises as intake does (issue 15 item 2): nothing over its
+    kind's limit is stored or queued for a server that would refuse it."""
     big = tmp_path / "besar.pdf"
     pdf = pikepdf.new()
     pdf.add_blank_page()
     pdf.Root.Padding = pdf.make_stream(b"\0" * 1_200_000)  # over SK_JABATAN's 1 MB
     pdf.save(big, compress_streams=False)
     line = client.attach_file(facts.kp_usulan_id, "SK_JABATAN", big)
-    assert (line.state, line.pages) == ("terlalu_besar", 1)
+    assert (line.state, line.pages) == ("ada", 1)
+    upload = client.pending_uploads()[-1]
+    assert upload.name == f"{facts.kp_pegawai_nip}_SK_JABATAN.pdf"
     with client.store.read() as session:
-        stored = session.exec(select(Blob).where(Blob.size == big.stat().st_size)).one()
-        assert stored.pages == 1 and not stored.uploaded  # waits in the upload queue
-    assert client.pending_uploads()[-1].name == f"{facts.kp_pegawai_nip}_SK_JABATAN.pdf"
+        stored = session.get(Blob, upload.sha256)
+        assert stored is not None and stored.pages == 1 and not stored.uploaded
+        assert stored.size <= 1_048_576 < big.stat().st_size
 
 
 def test_inbox_preview_without_text_or_blob_store(
@@ -202,3 +207,25 @@ def test_enrolled_means_the_same_to_the_tui_and_to_berkas_status(client: BerkasC
     assert not client.sync_facts().enrolled
     assert not sync_service.status(client.paths).enrolled
     assert client.sync_facts().state == sync_service.status(client.paths).state == "belum_terdaftar"
+
+
+def test_scan_of_another_pegawai_needs_confirmation_recorded_in_history(
+    client: BerkasClient, facts: Facts
+) -> None:
+    """Issue 15 item 5: a scan whose NIP is the KP pegawai's, attached to another
+    pegawai's usulan, is refused until confirmed; the confirmation is in the history."""
+    from client.kotak_masuk import NeedsConfirmation
+
+    usulan_id = facts.bts_usulan_id  # another pegawai's usulan (pensiun, taken back)
+    kode = next(li.kode for li in client.usulan_detail(usulan_id).checklist if not li.dokumen_id)
+    with pytest.raises(NeedsConfirmation, match="bukan NIP pegawai usulan ini"):
+        client.attach_inbox_item(facts.inbox_kp_item_id, usulan_id, kode)
+    assert (
+        next(li for li in client.usulan_detail(usulan_id).checklist if li.kode == kode).dokumen_id
+        is None
+    )
+
+    client.attach_inbox_item(facts.inbox_kp_item_id, usulan_id, kode, confirmed=True)
+    detail = client.usulan_detail(usulan_id)
+    assert next(li for li in detail.checklist if li.kode == kode).dokumen_id is not None
+    assert any("atas konfirmasi" in h.alasan for h in detail.history)

@@ -50,6 +50,7 @@ from store.blobs import BlobStore
 from store.database import Store, open_store
 from store.models import Blob, Dokumen, InboxItem, OutboxEntry, Pegawai, Usulan
 from store.rules import Layanan, checklist
+from store.usulan import unsent_blobs
 from tests.e2e.helpers_replicas import (
     replica_differences,
     server_op_log,
@@ -666,7 +667,10 @@ class SyncCrash:
             )
             with a_store.read() as session:
                 pending = list(session.exec(sql_select(OutboxEntry)))
-                blob_rows = list(session.exec(sql_select(Blob)))
+                # A blob whose every dokumen was replaced is withdrawn, never uploaded
+                # (issue 15 item 2): only the others must reach the server.
+                withdrawn = unsent_blobs(session)[1]
+                blob_rows = [b for b in session.exec(sql_select(Blob)) if b.sha256 not in withdrawn]
                 live_shas = {
                     d.sha256
                     for d in session.exec(
@@ -939,7 +943,10 @@ class IntakeCrash:
                 replica_differences(store, records, name="A"),
             )
             with store.read() as session:
-                blob_rows = list(session.exec(sql_select(Blob)))
+                # A blob whose every dokumen was replaced is withdrawn, never uploaded
+                # (issue 15 item 2): only the others must reach the server.
+                withdrawn = unsent_blobs(session)[1]
+                blob_rows = [b for b in session.exec(sql_select(Blob)) if b.sha256 not in withdrawn]
             report.check(
                 "every stored scan uploaded",
                 [f"blob {b.sha256[:12]} not uploaded" for b in blob_rows if not b.uploaded],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import date
 
 import pytest
 from sqlmodel import select
@@ -161,3 +162,24 @@ def test_usulan_belongs_to_the_pegawai_opd(store: Store, draft: str) -> None:
         u = session.get(Usulan, draft)
         p = session.exec(select(Pegawai)).one()
     assert u is not None and u.opd_id == p.opd_id == "DISDIK"
+
+
+def test_second_usulan_for_the_same_period_is_refused_pointing_to_the_first(
+    store: Store,
+) -> None:
+    """Issue 15 item 6: a second usulan in progress for the same pegawai, layanan and
+    period is refused; its cause names the existing one."""
+    with store.write() as session:
+        p, _ = upsert_pegawai(session, pegawai_input())
+        first = wf.create_usulan(session, p, "kp", "reguler", periode=date(2027, 4, 1))
+        first_id = first.id
+    with store.write() as session, pytest.raises(wf.DuplicateUsulan) as refused:
+        p2 = session.get(Pegawai, p.id)
+        assert p2 is not None
+        wf.create_usulan(session, p2, "kp", "reguler", periode=date(2027, 4, 1))
+    assert refused.value.cause == first_id
+    assert "sudah punya usulan" in refused.value.message
+    with store.write() as session:  # another period is another usulan
+        p3 = session.get(Pegawai, p.id)
+        assert p3 is not None
+        wf.create_usulan(session, p3, "kp", "reguler", periode=date(2027, 10, 1))

@@ -22,6 +22,7 @@ from client.sample_data import generate_pegawai
 from client.services import BerkasClient
 from store import usulan as wf
 from store.blobs import BlobStore
+from store.database import remember_device_names
 from store.models import Blob, Conflict, InboxItem, Pegawai, Usulan, UsulanHistory
 from store.pegawai import upsert_pegawai
 
@@ -262,6 +263,9 @@ def _fill(client: BerkasClient, paths: Paths) -> Facts:
                     created_at="2026-01-05T03:31:00+00:00",
                 )
             )
+        remember_device_names(
+            session, {device: "PC Kepegawaian (Ani)", "laptop-kasubag-02": "Laptop Kasubag (Rina)"}
+        )
         usulan_bts = session.get(Usulan, bts.id)
         assert usulan_bts is not None
         usulan_bts.catatan = "Menunggu KP4 asli"

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from sqlmodel import col, select
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Footer, Input, Select
+from textual.widgets import DataTable, Footer, Input, Select, Static
+from textual.widgets._footer import FooterKey
 
+from client.config import load_config, save_config
+from client.intake_wiring import BackgroundIntake
+from client.paths import Paths
 from client.services import BerkasClient
-from store.models import Conflict, InboxItem, OutboxEntry, Pegawai, Usulan
+from store.database import set_meta
+from store.models import Conflict, Dokumen, InboxItem, OutboxEntry, Pegawai, Usulan
+from store.usulan import REFUSED_UPLOADS
 from tests.tui.support import TODAY, Facts, make_pdf, settle
 from tui.app import BerkasApp
 from tui.screens.konfirmasi import KonfirmasiDialog
@@ -492,5 +499,119 @@ def test_records_a_sync_brings_show_on_the_screen_in_view(
         app.data_changed()  # what the App does when background sync reports records
         await settle(pilot)
         assert set(table_keys(app, "#daftar-usulan")) == before | {arrived.id}
+
+    drive(client, scenario)
+
+
+# -- Sinkronisasi: a file the server refused ----------------------------------------------------
+
+
+def test_refused_upload_is_listed_with_its_usulan_and_can_be_dropped(
+    client: BerkasClient, facts: Facts
+) -> None:
+    """Issue 15 item 2: F6 lists the refused file with its usulan and dokumen; b drops the
+    dokumen (the checklist shows it missing), and the list empties."""
+    line = next(li for li in client.usulan_detail(facts.kp_usulan_id).checklist if li.dokumen_id)
+    with client.store.apply_remote() as session:
+        dokumen = session.get(Dokumen, line.dokumen_id)
+        assert dokumen is not None
+        refuse = {dokumen.sha256: "Dokumen melebihi batas unggah 64 MB."}
+        set_meta(session, REFUSED_UPLOADS, json.dumps(refuse))
+
+    async def scenario(app: BerkasApp, pilot: Pilot[None]) -> None:
+        await pilot.press("f6")
+        await settle(pilot)
+        assert table_keys(app, "#ditolak") == [dokumen.sha256]
+        table = app.screen.query_one("#ditolak", DataTable)
+        row = [str(c) for c in table.get_row(dokumen.sha256)]
+        assert facts.kp_pegawai_nama in row[0] and "batas unggah" in row[2]
+        await pilot.press("b")
+        await settle(pilot)
+        assert table_keys(app, "#ditolak") == []
+
+    drive(client, scenario)
+    assert client.refused_uploads() == []
+    after = client.usulan_detail(facts.kp_usulan_id).checklist
+    assert next(li for li in after if li.kode == line.kode).state == "kurang"
+
+
+# -- the scan watcher beside the TUI ------------------------------------------------------------
+
+
+def test_tui_watches_the_scan_folder_and_beranda_says_what_it_took(
+    client: BerkasClient, facts: Facts, home: Paths
+) -> None:
+    """Issue 15 item 3: with the TUI open a scan dropped into pindai/ is taken (no
+    `berkas intake run` elsewhere), Beranda shows that it watches and what it took, and
+    a second watcher on the same home is refused (one per home)."""
+    config = load_config(home.config)
+    config.intake = config.intake.model_copy(update={"stable_delay": 0.3})
+    save_config(home.config, config)
+    before = len(client.list_inbox())
+
+    async def scenario(app: BerkasApp, pilot: Pilot[None]) -> None:
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.watch_state is not None and app.watch_state.watching:
+                break
+        assert app.watch_state is not None and app.watch_state.watching
+        second = BackgroundIntake(home)
+        assert not second.start().watching
+        assert "sudah dipantau" in second.state.held_by
+        make_pdf(home.scans / "scan_0042.pdf", ("SURAT KETERANGAN",))
+        for _ in range(300):
+            await pilot.pause(0.05)
+            if app.watch_state.taken:
+                break
+        await settle(pilot)
+        line = str(app.screen.query_one("#pemantau", Static).render())
+        assert "Memantau folder pindai/" in line and "scan_0042.pdf" in line
+
+    async def main() -> None:
+        app = BerkasApp(client, today=TODAY, background_intake=True)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await scenario(app, pilot)
+
+    asyncio.run(main())
+    assert len(client.list_inbox()) == before + 1
+    assert not (home.scans / "scan_0042.pdf").exists()
+
+
+def test_f_key_goes_to_the_root_of_its_section(client: BerkasClient, facts: Facts) -> None:
+    """Issue 15 item 9: F3 from a pegawai detail opened in the Pegawai section shows the
+    Pegawai list itself, so keys typed there go to its search, not to the detail."""
+
+    async def scenario(app: BerkasApp, pilot: Pilot[None]) -> None:
+        await pilot.press("f3")
+        await settle(pilot)
+        pegawai = client.pegawai_by_nip(facts.kp_pegawai_nip)
+        assert pegawai is not None
+        app.open_pegawai(pegawai.id, None)
+        await settle(pilot)
+        assert isinstance(app.screen, PegawaiDetailScreen)
+        await pilot.press("f2")
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        assert isinstance(app.screen, PegawaiScreen)
+        assert len(app.screen_stack) == 1
+
+    drive(client, scenario)
+
+
+def test_submitted_usulan_hides_the_editing_keys(client: BerkasClient, facts: Facts) -> None:
+    """Issue 15 item 9: once submitted, a/g/x/j/spasi do nothing, so the footer hides them."""
+    with client.store.apply_remote() as session:
+        usulan = session.get(Usulan, facts.kp_usulan_id)
+        assert usulan is not None
+        usulan.status = "diajukan"
+        session.add(usulan)
+
+    async def scenario(app: BerkasApp, pilot: Pilot[None]) -> None:
+        await open_usulan(app, pilot, facts.kp_usulan_id)
+        shown = {k.description for k in app.screen.query(FooterKey)}
+        assert "Kembali" in shown
+        assert not shown & {"Lampirkan", "Ajukan", "Ganti", "Hapus", "Berlaku?"}, shown
 
     drive(client, scenario)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer
 from textual.worker import Worker
@@ -87,6 +88,9 @@ class BerkasScreen(ClientCalls, Screen[None]):
 
     SCREEN_TITLE: ClassVar[str] = ""
     NAV: ClassVar[str | None] = None
+    # F1 first in every screen's footer (subclasses' keys follow), so at 80 columns,
+    # where the footer cuts its tail, Bantuan stays in view.
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("f1", "app.bantuan", "Bantuan")]
 
     def __init__(self) -> None:
         super().__init__()

@@ -13,12 +13,13 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.format import angka, nip, tanggal, tanggal_pendek
-from tui.messages import OpenPegawai, ShowPegawaiList, ShowUsulan
+from tui.format import angka, nip, tanggal, tanggal_pendek, waktu
+from tui.messages import OpenPegawai, ShowPegawaiList, ShowUsulan, WatchStateChanged
 from tui.screens.base import BerkasScreen
 from tui.widgets.tabel import Column, DaftarBuka, Row, Tabel, fill_table
 
 if TYPE_CHECKING:
+    from client.intake_wiring import WatchState
     from client.views import Dashboard
 
 SOON = 12  # rows in "Segera diusulkan"
@@ -53,6 +54,7 @@ class BerandaScreen(BerkasScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static("Memuat ringkasan…", id="ringkasan")
+        yield Static("", id="pemantau")
         with Horizontal(id="kolom"):
             yield DaftarBuka(id="status")
             yield DaftarBuka(id="perlu")
@@ -60,11 +62,40 @@ class BerandaScreen(BerkasScreen):
 
     def on_mount(self) -> None:
         self.query_one("#kolom").loading = True  # until the first dashboard is shown
+        # Shown once the App runs the scan watcher (not in tests over a fixed client).
+        self.query_one("#pemantau").display = False
+        self._show_watch(self.berkas.watch_state)
         self.query_one("#status", OptionList).border_title = "Usulan per status"
         self.query_one("#perlu", OptionList).border_title = "Yang perlu dikerjakan"
         segera = self.query_one("#segera", DataTable)
         segera.border_title = "Segera diusulkan (belum ada usulannya)"
         fill_table(segera, SOON_COLUMNS, [])
+
+    def on_watch_state_changed(self, message: WatchStateChanged) -> None:
+        self._show_watch(message.state)
+
+    def _show_watch(self, state: WatchState | None) -> None:
+        line = self.query_one("#pemantau", Static)
+        if state is None:
+            return
+        line.display = True
+        text = Text()
+        if state.watching:
+            folders = ", ".join(f.name + "/" for f in state.folders) or "pindai/"
+            text.append("◉ ", style="bold green")
+            text.append(f"Memantau folder {folders}")
+        elif state.held_by:
+            text.append("○ ", style="yellow")
+            text.append(state.held_by)
+        else:
+            text.append("○ Folder pindai tidak dipantau", style="yellow")
+            if state.problem:
+                text.append(f": {state.problem}")
+        if state.last_name:
+            at = waktu(state.last_at) if state.last_at else ""
+            text.append(f" · terakhir ({at}): {state.last_name} — ", style="dim")
+            text.append(state.last_result, style="dim")
+        line.update(text)
 
     def reload(self) -> None:
         # After the next paint: a reload's frame must not wait for the dashboard.

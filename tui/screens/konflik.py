@@ -1,13 +1,14 @@
 """Konflik: fields changed both here and elsewhere, side by side, decided per field.
 
-For each field: the value before (base), mine, theirs, who changed each and when.
-m / t take one side, e types a value, M / T take one side for every field, and s
+For each field: the value before (base), then both sides, each labelled with who made it
+(device name) and when; this device's side is on the left, marked "Perangkat ini" (the
+client works that out on the device: the server's "mine" is not the reader's). m / t take
+the left / right side, e types a value, M / T take one side for every field, and s
 resolves the record: one op that names the conflicts, synced like any change.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -17,7 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from client.views import ConflictDetail, ConflictFieldView, ConflictRecordView
+from client.views import ConflictDetail, ConflictFieldView, ConflictRecordView, ConflictSide
 from tui.format import nilai, waktu, waktu_iso
 from tui.labels import field_label
 from tui.screens.base import BerkasScreen
@@ -28,10 +29,16 @@ Decision = tuple[str, Any]  # ("mine" | "theirs" | "edit", edited value)
 RECORD_COLUMNS: list[Column] = [("Data", None), ("Bidang", None), ("Sejak", 17)]
 FIELD_COLUMNS: list[Column] = [
     ("Bidang (nilai semula)", None),
-    ("Milik saya", None),
-    ("Dari server", None),
+    ("Perangkat ini", None),
+    ("Perangkat lain", None),
 ]
-CHOICE_TEXT = {"mine": "milik saya", "theirs": "dari server", "edit": "disunting"}
+# A conflict between two other devices (seen on a third): left is what reached the server
+# first.
+OTHERS_COLUMNS: list[Column] = [
+    ("Bidang (nilai semula)", None),
+    ("Lebih dulu di server", None),
+    ("Kemudian", None),
+]
 
 
 class KonflikScreen(BerkasScreen):
@@ -41,11 +48,11 @@ class KonflikScreen(BerkasScreen):
     AUTO_FOCUS = "#bidang-konflik"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("m", "pilih('mine')", "Milik saya"),
-        Binding("t", "pilih('theirs')", "Dari server"),
+        Binding("m", "pilih(0)", "Versi perangkat ini"),
+        Binding("t", "pilih(1)", "Versi lain"),
         Binding("e", "sunting", "Sunting"),
-        Binding("M", "pilih_semua('mine')", "Semua milik saya", show=False),
-        Binding("T", "pilih_semua('theirs')", "Semua dari server", show=False),
+        Binding("M", "pilih_semua(0)", "Semua versi perangkat ini", show=False),
+        Binding("T", "pilih_semua(1)", "Semua versi lain", show=False),
         Binding("s", "selesaikan", "Selesaikan"),
         Binding("r", "muat_ulang", "Muat ulang", show=False),
     ]
@@ -121,6 +128,10 @@ class KonflikScreen(BerkasScreen):
         self.query_one("#bidang-konflik", DataTable).border_title = f"Bandingkan: {detail.title}"
         self._show_fields()
 
+    def _columns(self) -> list[Column]:
+        own = self.detail is not None and any(f.own_side for f in self.detail.fields)
+        return FIELD_COLUMNS if own or self.detail is None else OTHERS_COLUMNS
+
     def _show_fields(self) -> None:
         table = self.query_one("#bidang-konflik", DataTable)
         cursor = table.cursor_row
@@ -132,17 +143,16 @@ class KonflikScreen(BerkasScreen):
             field = Text(field_label(f.field), style="bold")
             field.append(f"\nsemula: {nilai(f.base)}\n", style="dim")
             field.append_text(self._choice_text(f))
-            mine = _side(nilai(f.mine), _who_mine(f), f.mine_at, chosen=self._chosen(f, "mine"))
-            theirs = _side(
-                nilai(f.theirs), _short(f.theirs_by), f.theirs_at, chosen=self._chosen(f, "theirs")
-            )
-            rows.append((f.conflict_id, [field, mine, theirs]))
-        fill_table(table, FIELD_COLUMNS, rows, height=3)
+            cells = [_side(s, chosen=self._chosen(f, s.choice)) for s in f.sides]
+            rows.append((f.conflict_id, [field, *cells]))
+        # Three columns share the width, so both sides stay in view at 80 columns.
+        third = max(16, (self.size.width - 10) // 3)
+        fill_table(table, self._columns(), rows, height=4, max_width=third)
         table.move_cursor(row=min(cursor, len(self.detail.fields) - 1))
         self._hint()
 
-    def _chosen(self, f: ConflictFieldView, side: str) -> bool:
-        return self.decisions.get(f.conflict_id, ("", None))[0] == side
+    def _chosen(self, f: ConflictFieldView, choice: str) -> bool:
+        return self.decisions.get(f.conflict_id, ("", None))[0] == choice
 
     def _choice_text(self, f: ConflictFieldView) -> Text:
         decision = self.decisions.get(f.conflict_id)
@@ -151,13 +161,14 @@ class KonflikScreen(BerkasScreen):
         choice, value = decision
         if choice == "edit":
             return Text(f"✎ jadi: {nilai(value)}", style="bold cyan")
-        return Text(f"✓ {CHOICE_TEXT[choice]}", style="green")
+        return Text(f"✓ versi {_short(f.side(choice).who)}", style="green")
 
     def _hint(self) -> None:
         if self.detail is None:
             return
         left = sum(f.conflict_id not in self.decisions for f in self.detail.fields)
-        hint = Text("m: milik saya · t: dari server · e: sunting · M/T: semua bidang · ")
+        side = "perangkat ini" if self.detail.fields[0].own_side else "yang lebih dulu"
+        hint = Text(f"m: versi kiri ({side}) · t: versi kanan · e: sunting · M/T: semua · ")
         if left:
             hint.append(f"{left} bidang belum dipilih", style="yellow")
         else:
@@ -181,15 +192,16 @@ class KonflikScreen(BerkasScreen):
         self._show_fields()
         table.move_cursor(row=min(row + 1, table.row_count - 1))  # on to the next field
 
-    def action_pilih(self, choice: str) -> None:
+    def action_pilih(self, index: int) -> None:
+        """Take the side in column `index` (0: this device's, or the server's first)."""
         f = self.current_field
         if f is not None:
-            self._decide(f, (choice, None))
+            self._decide(f, (f.sides[index].choice, None))
 
-    def action_pilih_semua(self, choice: str) -> None:
+    def action_pilih_semua(self, index: int) -> None:
         if self.detail is not None:
             for f in self.detail.fields:
-                self.decisions[f.conflict_id] = (choice, None)
+                self.decisions[f.conflict_id] = (f.sides[index].choice, None)
             self._show_fields()
 
     @work(group="dialog-konflik", exit_on_error=False)
@@ -201,14 +213,14 @@ class KonflikScreen(BerkasScreen):
         value = await self.app.push_screen_wait(
             IsianDialog(
                 f"Sunting {field_label(f.field)}",
-                f"Milik saya: {nilai(f.mine)} · dari server: {nilai(f.theirs)}. "
-                "Tulis nilai yang benar:",
-                nilai=str(start[1] if start[0] == "edit" else _editable(f.mine)),
+                f"{f.sides[0].who}: {nilai(f.sides[0].value)} · "
+                f"{f.sides[1].who}: {nilai(f.sides[1].value)}. Tulis nilai yang benar:",
+                nilai=str(start[1] if start[0] == "edit" else _editable(f.sides[0].value)),
             )
         )
         if value is None:
             return
-        if isinstance(f.mine, list) or isinstance(f.theirs, list):
+        if any(isinstance(side.value, list) for side in f.sides):
             self._decide(f, ("edit", [v.strip() for v in value.split(",") if v.strip()]))
         else:
             self._decide(f, ("edit", value))
@@ -237,21 +249,20 @@ class KonflikScreen(BerkasScreen):
             self.reload()
 
 
-def _who_mine(f: ConflictFieldView) -> str:
-    return "perangkat ini" if f.mine_is_this_device else _short(f.mine_by)
-
-
 def _short(who: str) -> str:
-    return who if len(who) <= 18 else who[:17] + "…"
+    return who if len(who) <= 32 else who[:31] + "…"
 
 
-def _side(value: str, who: str, at: datetime | None, *, chosen: bool) -> Text:
-    """The value, then who changed it and when, each on its own line."""
+def _side(side: ConflictSide, *, chosen: bool) -> Text:
+    """The value, then who made it and when, each on its own line."""
     text = Text()
     if chosen:
         text.append("✓ ", style="bold green")
-    text.append(value, style="bold green" if chosen else "bold")
-    text.append(f"\n{who}\n{waktu(at) if at is not None else ''}", style="dim")
+    text.append(nilai(side.value), style="bold green" if chosen else "bold")
+    when = waktu(side.at) if side.at is not None else ""
+    # Under the "Perangkat ini" column its own name is enough.
+    who = side.device_name or side.who if side.this_device else side.who
+    text.append(f"\n{_short(who)}\n{when}", style="dim")
     return text
 
 

@@ -6,16 +6,20 @@ from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import ProgressBar, Static
+from textual.widgets import DataTable, ProgressBar, Static
 
+from client.views import RefusedUploadView
 from tui.format import KOSONG, angka, ukuran, waktu
 from tui.screens.base import BerkasScreen
 from tui.sync_port import SyncStatus, UploadProgress
+from tui.widgets.tabel import Column, Row, fill_table
 
 MAX_UPLOAD_ROWS = 20
+REFUSED_COLUMNS: list[Column] = [("Usulan", None), ("Dokumen", None), ("Alasan", None)]
 
 
 class UploadRow(Horizontal):
@@ -69,7 +73,19 @@ class SinkronisasiScreen(BerkasScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "sinkronkan", "Sinkronkan sekarang"),
         Binding("r", "muat_ulang", "Muat ulang"),
+        Binding("u", "coba_lagi", "Coba unggah lagi"),
+        Binding("b", "buang", "Buang dokumen ditolak"),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused: list[RefusedUploadView] = []
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The refused-file actions show only while a refused file is listed.
+        if action in ("coba_lagi", "buang"):
+            return bool(self.refused)
+        return True
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="isi"):
@@ -78,12 +94,16 @@ class SinkronisasiScreen(BerkasScreen):
                 yield Static("", id="unggahan-judul")
                 yield ProgressBar(id="unggahan-total", show_eta=False)
                 yield Vertical(id="unggahan-daftar")
+            yield DataTable(id="ditolak", cursor_type="row")
             yield Static("", id="kesalahan")
 
     def on_mount(self) -> None:
         self.query_one("#keadaan").border_title = "Keadaan"
         self.query_one("#unggahan").border_title = "Unggahan dokumen"
         self.query_one("#kesalahan").border_title = "Kesalahan terakhir"
+        refused = self.query_one("#ditolak", DataTable)
+        refused.border_title = "Dokumen ditolak server (u: coba lagi · b: buang)"
+        refused.display = False
 
     def reload(self) -> None:
         self.berkas.refresh_sync_status()
@@ -133,11 +153,53 @@ class SinkronisasiScreen(BerkasScreen):
             )
         self.query_one("#keadaan", Static).update(facts)
         self._show_uploads(status)
+        self._load_refused()
         errors = self.query_one("#kesalahan", Static)
         if status.recent_errors:
             errors.update(Text("\n".join(f"• {e}" for e in status.recent_errors)))
         else:
             errors.update(Text("Tidak ada kesalahan.", style="dim"))
+
+    @work(exclusive=True, group="ditolak", exit_on_error=False)
+    async def _load_refused(self) -> None:
+        refused = await self.call(self.client.refused_uploads)
+        if refused is None:
+            return
+        self.refused = refused
+        table = self.query_one("#ditolak", DataTable)
+        table.display = bool(refused)
+        rows: list[Row] = [
+            (r.sha256, [Text(r.usulan), Text(r.dokumen), Text(r.reason, style="yellow")])
+            for r in refused
+        ]
+        fill_table(table, REFUSED_COLUMNS, rows)
+        self.refresh_bindings()
+
+    def _current_refused(self) -> RefusedUploadView | None:
+        table = self.query_one("#ditolak", DataTable)
+        if not self.refused or not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((r for r in self.refused if r.sha256 == key), None)
+
+    @work(group="ditolak-aksi", exit_on_error=False)
+    async def action_coba_lagi(self) -> None:
+        r = self._current_refused()
+        if r is not None and await self.attempt(self.client.retry_refused_upload, r.sha256):
+            self.notify(f"{r.dokumen}: dicoba diunggah lagi pada sinkronisasi berikutnya.")
+            self.berkas.action_sinkronkan()
+            self._load_refused()
+
+    @work(group="ditolak-aksi", exit_on_error=False)
+    async def action_buang(self) -> None:
+        r = self._current_refused()
+        if r is not None and await self.attempt(self.client.drop_refused_upload, r.sha256):
+            self.notify(
+                f"{r.dokumen} dilepas dari {r.usulan}; lampirkan ulang dokumen yang lebih "
+                "kecil dari layar usulan."
+            )
+            self.changed()
+            self._load_refused()
 
     def _show_uploads(self, status: SyncStatus) -> None:
         uploads = status.uploads

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import ClassVar
 
@@ -12,10 +13,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from client.errors import BerkasError
 from client.views import ChecklistLineView, UsulanDetail
 from tui.format import nip, tanggal, ukuran, waktu_iso
 from tui.labels import DOKUMEN_STATE, layanan_label, status_label, usulan_label
 from tui.screens.base import BerkasScreen
+from tui.screens.isian import IsianDialog
 from tui.screens.konfirmasi import KonfirmasiDialog
 from tui.screens.lampirkan import LampirkanDialog, SumberDokumen
 from tui.widgets.tabel import Column, Row, fill_table
@@ -48,6 +51,7 @@ class UsulanEditorScreen(BerkasScreen):
         Binding("g", "ganti", "Ganti"),
         Binding("x", "hapus", "Hapus"),
         Binding("space", "berlaku", "Berlaku?", key_display="spasi"),
+        Binding("B", "batalkan", "Batalkan draf"),
         Binding("escape", "kembali", "Kembali"),
         Binding("r", "muat_ulang", "Muat ulang", show=False),
         Binding("l", "lihat", "Lihat dokumen", show=False),
@@ -148,9 +152,12 @@ class UsulanEditorScreen(BerkasScreen):
     # -- which actions apply -----------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in EDIT_ACTIONS and (self.detail is None or not self.detail.usulan.editable):
-            return None  # shown, greyed out: the usulan is with the BKD
-        return True
+        if action == "batalkan":  # only a draft can be cancelled
+            return self.detail is not None and self.detail.usulan.status == "draft"
+        # Hidden once the usulan is with the BKD: these keys would do nothing.
+        return not (
+            action in EDIT_ACTIONS and (self.detail is None or not self.detail.usulan.editable)
+        )
 
     @property
     def current_line(self) -> ChecklistLineView | None:
@@ -227,9 +234,27 @@ class UsulanEditorScreen(BerkasScreen):
 
     async def _attach_from(self, source: SumberDokumen, line: ChecklistLineView) -> None:
         if source.inbox_item_id is not None:
-            done = await self.attempt(
-                self.client.attach_inbox_item, source.inbox_item_id, self.usulan_id, line.kode
-            )
+            from client.kotak_masuk import NeedsConfirmation
+
+            try:
+                await asyncio.to_thread(
+                    self.client.attach_inbox_item, source.inbox_item_id, self.usulan_id, line.kode
+                )
+                done = True
+            except NeedsConfirmation as doubt:
+                sure = await self.app.push_screen_wait(
+                    KonfirmasiDialog("Pindaian ini meragukan", doubt.message, ya="Tetap lampirkan")
+                )
+                done = bool(sure) and await self.attempt(
+                    self.client.attach_inbox_item,
+                    source.inbox_item_id,
+                    self.usulan_id,
+                    line.kode,
+                    confirmed=True,
+                )
+            except BerkasError as exc:
+                self.notify(exc.message, title="Gagal", severity="error", timeout=10)
+                done = False
         elif source.path is not None:
             self.notify(f"Menyimpan {Path(source.path).name}…", timeout=3)
             done = await self.attempt(
@@ -274,6 +299,26 @@ class UsulanEditorScreen(BerkasScreen):
         if await self.attempt(self.client.set_berlaku, self.usulan_id, sorted(applied)):
             self.changed()
             self.reload()
+
+    @work(group="dialog-usulan", exit_on_error=False)
+    async def action_batalkan(self) -> None:
+        if self.detail is None:
+            return
+        u = self.detail.usulan
+        alasan = await self.app.push_screen_wait(
+            IsianDialog(
+                "Batalkan draf usulan?",
+                f"Usulan {layanan_label(u.layanan)} untuk {u.nama} akan dihapus dari daftar "
+                "di semua perangkat. Tuliskan alasannya (tercatat di riwayat):",
+                nilai="",
+            )
+        )
+        if not alasan or not alasan.strip():
+            return
+        if await self.attempt(self.client.batalkan_usulan, self.usulan_id, alasan):
+            self.notify(f"Draf usulan untuk {u.nama} dibatalkan.", title="Dibatalkan")
+            self.changed()
+            self.dismiss()
 
     @work(group="dialog-usulan", exit_on_error=False)
     async def action_ajukan(self) -> None:

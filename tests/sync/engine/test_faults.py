@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
 import socketserver
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -192,3 +195,29 @@ def test_tus_460_resends_the_chunk_and_409_asks_again(
     # The refused PATCH's body was on the wire already (no 100-continue in httpx): at
     # most that one chunk, then HEAD and on from the server's offset.
     assert other.bytes_sent - sent_before == (length - chunk) + chunk
+
+
+def test_status_does_not_say_connected_while_the_server_is_down(
+    new_device: DeviceFactory, proxy: Proxy
+) -> None:
+    """`berkas status` after a good sync, with the server gone since: it checks the link
+    now instead of repeating the last sync's "terhubung" (issue 15 item 4)."""
+    a = new_device("a")
+    assert a.sync().ok
+
+    def keadaan() -> str:
+        env = {**os.environ, "BERKAS_HOME": str(a.paths.config_dir), "COLUMNS": "200"}
+        result = subprocess.run(
+            [sys.executable, "-m", "berkas", "status"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return next(line for line in result.stdout.splitlines() if line.startswith("Keadaan"))
+
+    assert keadaan().endswith("terhubung")
+    proxy.stop()
+    assert "luring" in keadaan()
