@@ -19,6 +19,7 @@ from client.services import BerkasClient
 from server.models import StoredFile, Upload
 from store.models import Blob
 from store.rules import load_rules_config
+from sync.engine.tus_client import ChunkSizer
 from tests.support.netproxy import Proxy, start_proxy
 from tests.support.scans import pdf_scan, text_pdf
 from tests.support.server import RunningServer, start_server
@@ -122,6 +123,9 @@ def test_replacing_a_queued_dokumen_cancels_its_upload_on_the_server(
     client.attach_file(usulan_id, "SK_PANGKAT", old)
     old_sha = client.pending_uploads()[0].sha256
     # The upload is created on the server, then every PATCH is cut: it stays open there.
+    # Small chunks, so the creation (which carries the first chunk, tus
+    # creation-with-upload) cannot hold this whole document.
+    device.engine.sizer = ChunkSizer(initial=512, minimum=512)
     proxy.cut_on(b"PATCH ", times=50)
     assert not device.sync().ok
     assert _open_uploads(server) == [old_sha]
