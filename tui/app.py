@@ -43,7 +43,7 @@ from tui.messages import (
 )
 from tui.screens.base import BerkasScreen
 from tui.screens.beranda import BerandaScreen
-from tui.sync_port import EngineSyncPort, OfflineSyncPort, SyncPort, SyncStatus
+from tui.sync_port import EngineSyncPort, OfflineSyncPort, SyncPort
 from tui.widgets.app_header import AppHeader
 from tui.widgets.nav_bar import NAV_ITEMS
 
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from client.intake.events import IntakeEvent
     from client.intake_wiring import BackgroundIntake, WatchState
     from client.port import ClientPort
-    from client.views import PegawaiView
+    from client.views import PegawaiView, SyncStatus
 
 log = logging.getLogger(__name__)
 

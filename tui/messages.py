@@ -15,8 +15,7 @@ if TYPE_CHECKING:
 
     from client.intake.events import IntakeEvent
     from client.intake_wiring import WatchState
-    from client.views import PegawaiView
-    from tui.sync_port import SyncStatus
+    from client.views import PegawaiView, SyncStatus
 
 
 @dataclass

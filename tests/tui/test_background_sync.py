@@ -19,7 +19,7 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from client import sync_service
+from client import sinkronisasi, sync_service
 from client.cli_support import save_default_config
 from client.paths import Paths, resolve_paths
 from client.services import BerkasClient
@@ -137,7 +137,7 @@ def test_the_app_syncs_in_the_background_shows_the_next_run_and_stops_at_quit(
             assert "semua perubahan sudah terkirim" in facts
         assert running.scheduler.engine.stop_event.is_set()  # stopped at quit
         assert port.background_sync is None
-        assert sync_service.lock_holder(client.paths) == ("", False)
+        assert sinkronisasi.lock_holder(client.paths) == ("", False)
         lock = SyncLock(client.paths.sync_lock, "uji")
         lock.acquire()  # nobody holds it any more
         lock.release()
