@@ -13,7 +13,8 @@ import typer
 from client import verifikasi
 from client.errors import BerkasError, ClientError
 from client.paths import Paths, resolve_paths
-from sync.engine import SyncReport
+from client.verifikasi_views import PermintaanKunciView
+from sync.engine import VERIFIER_PASSPHRASE_ENV, SyncReport
 
 if TYPE_CHECKING:
     from client.verifikasi_service import VerifikasiService
@@ -31,12 +32,12 @@ kunci_app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(kunci_app, name="kunci")
-PASSPHRASE_ENV = "BERKAS_VERIFIER_PASSPHRASE"
+
 PassphraseFileOption = Annotated[
     Path | None,
     typer.Option(
         "--passphrase-file",
-        help=f"Baca frasa sandi kunci verifikator dari berkas (atau {PASSPHRASE_ENV}).",
+        help=f"Baca frasa sandi kunci verifikator dari berkas (atau {VERIFIER_PASSPHRASE_ENV}).",
     ),
 ]
 
@@ -77,7 +78,7 @@ def antrian_cmd() -> None:
         _echo_requests(requests)
 
 
-def _echo_requests(requests: list[verifikasi.PermintaanKunci]) -> None:
+def _echo_requests(requests: list[PermintaanKunciView]) -> None:
     for r in requests:
         typer.echo(
             f"permintaan kunci  OPD {r.opd_kode} ({r.opd_nama})  perangkat {r.perangkat!r}  "
@@ -233,7 +234,7 @@ def _passphrase(passphrase_file: Path | None, *, confirm: bool) -> str:
             return passphrase_file.read_text(encoding="utf-8").rstrip("\r\n")
         except OSError as exc:
             _fail(ClientError(f"Berkas frasa sandi tidak dapat dibaca: {exc.strerror}"))
-    from_env = os.environ.get(PASSPHRASE_ENV)
+    from_env = os.environ.get(VERIFIER_PASSPHRASE_ENV)
     if from_env:
         return from_env
     return str(

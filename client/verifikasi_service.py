@@ -65,6 +65,7 @@ from store.rules import (
     tmt_pensiun,
 )
 from sync.engine import (
+    VERIFIER_PASSPHRASE_ENV,
     Keyring,
     StreamBlobCipher,
     SyncReport,
@@ -72,7 +73,7 @@ from sync.engine import (
     wrap_for_waiting_devices,
 )
 
-__all__ = ["BATAS_HARI", "VerifikasiService", "require_verifikator"]
+__all__ = ["BATAS_HARI", "VerifikasiService", "check_sync", "require_verifikator"]
 
 # Days an usulan may wait for the BKD before the queue and the rekap call it overdue.
 BATAS_HARI = 14
@@ -117,9 +118,22 @@ def require_verifikator(paths: Paths) -> None:
         )
 
 
+def check_sync(report: SyncReport, *, decision: bool = False) -> SyncReport:
+    """Refuse a sync that did not finish; after a `decision`, one whose push the server
+    refused too (the decision did not reach the BKD)."""
+    if report.error is not None:
+        raise ClientError(report.error.message, report.error.cause)
+    if decision and report.push.refused:
+        reasons = "; ".join(report.push.refusals) or "tanpa alasan"
+        raise ClientError(f"Server menolak keputusan ini: {reasons}", "push refused")
+    return report
+
+
 class VerifikasiService(ClientCore):
     """One open verifikator installation: its store (every OPD's records), the verifier key
     (once unlocked), and the blob store that opens dokumen with it."""
+
+    MISSING_BLOB = "Dokumen belum diunduh dari server; sinkronkan dulu."
 
     def __init__(self, paths: Paths, keyring: Keyring, **kwargs: object) -> None:
         config = load_config(paths.config)
@@ -166,6 +180,11 @@ class VerifikasiService(ClientCore):
                 "Frasa sandi kunci verifikator salah.", exc.cause or exc.message
             ) from exc
 
+    def use_environment_passphrase(self) -> None:
+        """The command line's way: the verifier key opens when it is needed, with the
+        passphrase in BERKAS_VERIFIER_PASSPHRASE (read by the engine's keyring)."""
+        self.keyring.verifier_passphrase = os.environ.get(VERIFIER_PASSPHRASE_ENV, "")
+
     def lock(self) -> None:
         """Forget the passphrase and the opened key (after idle time, and at exit)."""
         self.keyring.forget_verifier_key()
@@ -179,12 +198,9 @@ class VerifikasiService(ClientCore):
     def sync(self) -> SyncReport:
         """One sync now with this service's keyring (downloads need the verifier key)."""
         self._require_unlocked()
-        report = sync_service.sync_once(
-            self.paths, program="berkas verifikasi", keyring=self.keyring
+        return check_sync(
+            sync_service.sync_once(self.paths, program="berkas verifikasi", keyring=self.keyring)
         )
-        if report.error is not None:
-            raise ClientError(report.error.message, report.error.cause)
-        return report
 
     # -- antrian ------------------------------------------------------------------------------
 
@@ -417,24 +433,6 @@ class VerifikasiService(ClientCore):
             sha = d.sha256
         return self._plaintext(sha)
 
-    def _plaintext(self, sha: str) -> bytes:
-        blobs = self.blobs
-        source = blobs.path_for(sha)
-        if not source.is_file():
-            raise ClientError(
-                "Dokumen belum diunduh dari server; sinkronkan dulu.", f"missing blob {sha[:12]}"
-            )
-        out = io.BytesIO()
-        try:
-            with source.open("rb") as src:
-                blobs.cipher.decrypt(src, out)
-        except BerkasError as exc:
-            raise ClientError(f"Dokumen tidak dapat dibuka: {exc.message}", exc.cause) from exc
-        data = out.getvalue()
-        if hashlib.sha256(data).hexdigest() != sha:
-            raise ClientError("Dokumen tidak cocok dengan sidik jarinya.", f"sha {sha[:12]}")
-        return data
-
     # -- decisions ----------------------------------------------------------------------------
 
     def putuskan(
@@ -501,10 +499,7 @@ class VerifikasiService(ClientCore):
             self._sync_decision()
 
     def _sync_decision(self) -> None:
-        report = self.sync()
-        if report.push.refused:
-            reasons = "; ".join(report.push.refusals) or "tanpa alasan"
-            raise ClientError(f"Server menolak keputusan ini: {reasons}", "push refused")
+        check_sync(self.sync(), decision=True)
 
     # -- permintaan kunci ---------------------------------------------------------------------
 

@@ -13,24 +13,20 @@ files its whole parts and keeps the original in karantina/ for the rest.
 from __future__ import annotations
 
 import logging
-import os
 import re
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
 from client.intake import originals
-from client.intake.converted import ConversionJob
-from client.intake.filing import file_stored
+from client.intake.filing import NotFiled
 from client.intake.naming import Recognition
 from client.intake.page_reading import Part, ReadOutcome
 from client.intake.rejection import Rejection, RejectKind
 from client.intake.results import IntakeResult, IntakeStatus
 from client.intake.settings import ProcessedAction
 from client.intake.sheets import decode_sheet
-from store.errors import StoreError, disk_full_message, is_disk_full
 
 if TYPE_CHECKING:
     from client.intake.service import IntakeService
@@ -219,6 +215,9 @@ def _relative(source: Path, root: Path) -> PurePath:
         return PurePath(source.name)
 
 
+NO_SHEET = "bagian sebelum lembar pemisah pertama (tanpa lembar pemisah)"
+
+
 def _file_part(service: IntakeService, part: Part, name: str) -> IntakeResult:
     """Normalise, store and file one part; its result names it as "<batch> [bagian n]"."""
     assert part.path is not None
@@ -240,94 +239,53 @@ def _file_part(service: IntakeService, part: Part, name: str) -> IntakeResult:
         log.info("%s: bagian kumpulan (%s)", res.status.value, res.message)
         return res
 
-    staging = service.blobs.root / "tmp"
     try:
-        staging.mkdir(parents=True, exist_ok=True)
-        fd, staged_name = tempfile.mkstemp(dir=staging, prefix="bagian-", suffix=".pdf.part")
-        os.close(fd)
-    except OSError as exc:  # the machine, not the part: the batch is taken again later
-        log.error("folder kerja intake tidak dapat ditulis: %r", exc)
-        message = (
-            disk_full_message("Hasil konversi")
-            if is_disk_full(exc)
-            else "Folder kerja Berkas tidak dapat ditulis."
+        filed = service.convert_and_file(
+            part.path,
+            found,
+            what="Bagian ini",
+            usulan_id=sheet.usulan_id if sheet is not None else None,
+            hold="" if sheet is not None else NO_SHEET,
         )
-        return outcome(IntakeStatus.FAILED, message)
-    staged = Path(staged_name)
-    try:
-        converted = service.pool.convert(
-            ConversionJob(
-                source=part.path,
-                target=staged,
-                size_limit=service.size_limit(kode),
-                max_pages=service.settings.max_pages,
-                max_pixels=service.settings.max_pixels,
-            )
-        )
-        if converted.environment is not None:
-            # The machine failed (disk, memory, a killed worker), not the part: FAILED
-            # keeps the batch's original in place for a later pass, never in karantina.
-            log.warning("konversi bagian tertunda: %s", converted.environment.cause)
-            return outcome(IntakeStatus.FAILED, converted.environment.message)
-        if converted.rejection is not None or converted.converted is None:
-            why = converted.rejection.message if converted.rejection else "?"
-            return outcome(IntakeStatus.QUARANTINED, f"Bagian ini tidak dapat dinormalkan: {why}")
-        done = converted.converted
-        try:
-            stored = service.blobs.put(staged)
-            with service._filing:
-                filing = file_stored(
-                    service.store,
-                    stored,
-                    pages=done.pages,
-                    terlalu_besar=done.terlalu_besar,
-                    found=found,
-                    rules=service.rules,
-                    usulan_id=sheet.usulan_id if sheet is not None else None,
-                    hold=""
-                    if sheet is not None
-                    else "bagian sebelum lembar pemisah pertama (tanpa lembar pemisah)",
-                )
-        except (StoreError, OSError) as exc:
-            log.error("penyimpanan bagian gagal: %r", exc)
+    except NotFiled as stop:
+        if stop.rejection is not None:
             return outcome(
-                IntakeStatus.FAILED,
-                disk_full_message("Bagian ini")
-                if is_disk_full(exc)
-                else "Bagian ini tidak dapat disimpan.",
+                IntakeStatus.QUARANTINED, f"Bagian ini tidak dapat dinormalkan: {stop.message}"
             )
-        common: dict[str, object] = {
-            "sha256": stored.sha256,
-            "size_after": stored.size,
-            "pages": done.pages,
-            "terlalu_besar": done.terlalu_besar,
-            "duplicate": filing.blob_existed,
-        }
-        if filing.duplicate_of:
-            return outcome(
-                IntakeStatus.DUPLICATE,
-                f"Isi sama dengan yang sudah tersimpan ({filing.duplicate_of}).",
-                dokumen_id=filing.dokumen.id if filing.dokumen else "",
-                inbox_id=filing.inbox.id if filing.inbox else "",
-                nip=filing.dokumen.nama_file.split("_")[0] if filing.dokumen else None,
-                **common,
-            )
-        if filing.dokumen is not None:
-            return outcome(
-                IntakeStatus.FILED,
-                f"Diarsipkan sebagai {filing.dokumen.nama_file}.",
-                dokumen_id=filing.dokumen.id,
-                nama_file=filing.dokumen.nama_file,
-                nip=filing.dokumen.nama_file.split("_")[0],
-                **common,
-            )
-        assert filing.inbox is not None
+        # The machine failed (disk, memory, a killed worker), not the part: FAILED keeps
+        # the batch's original in place for a later pass, never in karantina.
+        return outcome(IntakeStatus.FAILED, stop.message)
+    stored, done, filing = filed.stored, filed.converted, filed.filing
+    common: dict[str, object] = {
+        "sha256": stored.sha256,
+        "size_after": stored.size,
+        "pages": done.pages,
+        "terlalu_besar": done.terlalu_besar,
+        "duplicate": filing.blob_existed,
+    }
+    if filing.duplicate_of:
         return outcome(
-            IntakeStatus.INBOX,
-            f"Masuk kotak masuk: {filing.reason}.",
-            inbox_id=filing.inbox.id,
-            nip=filing.inbox.nip or None,
+            IntakeStatus.DUPLICATE,
+            f"Isi sama dengan yang sudah tersimpan ({filing.duplicate_of}).",
+            dokumen_id=filing.dokumen.id if filing.dokumen else "",
+            inbox_id=filing.inbox.id if filing.inbox else "",
+            nip=filing.dokumen.nama_file.split("_")[0] if filing.dokumen else None,
             **common,
         )
-    finally:
-        staged.unlink(missing_ok=True)
+    if filing.dokumen is not None:
+        return outcome(
+            IntakeStatus.FILED,
+            f"Diarsipkan sebagai {filing.dokumen.nama_file}.",
+            dokumen_id=filing.dokumen.id,
+            nama_file=filing.dokumen.nama_file,
+            nip=filing.dokumen.nama_file.split("_")[0],
+            **common,
+        )
+    assert filing.inbox is not None
+    return outcome(
+        IntakeStatus.INBOX,
+        f"Masuk kotak masuk: {filing.reason}.",
+        inbox_id=filing.inbox.id,
+        nip=filing.inbox.nip or None,
+        **common,
+    )

@@ -26,7 +26,7 @@ from sync.engine.errors import (
     SyncBusy,
     SyncError,
 )
-from sync.engine.keyring import Keyring, ServerFacts
+from sync.engine.keyring import VERIFIER_PASSPHRASE_ENV, Keyring, ServerFacts
 from sync.engine.lock import SyncLock, current_holder, describe_holder, read_holder
 from sync.engine.opd_key import key_requests, wrap_for_waiting_devices
 from sync.engine.outbox import pending_count
@@ -38,6 +38,7 @@ from sync.engine.verifier_key import create_verifier_key, install_verifier_key
 
 __all__ = [
     "STATE_LABELS",
+    "VERIFIER_PASSPHRASE_ENV",
     "Backoff",
     "BlobCorrupt",
     "ConflictView",

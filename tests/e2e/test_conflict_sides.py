@@ -11,32 +11,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from client.config import load_config
 from client.services import BerkasClient
 from store.models import Pegawai
 from store.rules import load_rules_config
 from tests.e2e.helpers_replicas import server_records
-from tests.support.netproxy import Proxy, start_proxy
-from tests.support.server import RunningServer, start_server
+from tests.support.netproxy import Proxy
+from tests.support.server import RunningServer
 from tests.sync.engine.conftest import NIPS, Device, fast_settings, make_device
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[RunningServer]:
-    running = start_server(tmp_path / "server")
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def proxy(server: RunningServer) -> Iterator[Proxy]:
-    with start_proxy("127.0.0.1", server.port) as p:
-        yield p
 
 
 def _client(device: Device) -> BerkasClient:

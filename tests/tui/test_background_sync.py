@@ -26,7 +26,7 @@ from client.services import BerkasClient
 from server.models import Record
 from store.pegawai import PegawaiInput
 from sync.engine.lock import SyncLock
-from tests.support.server import REPO_ROOT, RunningServer, start_server
+from tests.support.server import REPO_ROOT, RunningServer
 from tests.tui.support import TODAY, settle
 from tui.app import BerkasApp
 from tui.format import waktu
@@ -34,13 +34,6 @@ from tui.screens.sinkronisasi import SinkronisasiScreen
 from tui.sync_port import EngineSyncPort
 
 NIP = "196804111993031009"
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[RunningServer]:
-    running = start_server(tmp_path / "server")
-    yield running
-    running.stop()
 
 
 @pytest.fixture

@@ -23,8 +23,8 @@ from store.blobs import BlobStore
 from store.database import Store, open_store
 from store.models import Blob, Pegawai, SyncedRecord
 from sync.engine.engine import EngineSettings, SyncEngine, SyncReport
-from tests.support.netproxy import Proxy, start_proxy
-from tests.support.server import RunningServer, start_server
+from tests.support.netproxy import Proxy
+from tests.support.server import RunningServer
 
 R = TypeVar("R", bound=SyncedRecord)
 
@@ -34,19 +34,6 @@ NIPS = [
     "198001012005011002",
     "198203152006041003",
 ]
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[RunningServer]:
-    running = start_server(tmp_path / "server")
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def proxy(server: RunningServer) -> Iterator[Proxy]:
-    with start_proxy("127.0.0.1", server.port) as p:
-        yield p
 
 
 def fast_settings(**overrides: object) -> EngineSettings:
