@@ -25,7 +25,12 @@ from client import sync_service
 from client.errors import ClientError
 from client.paths import Paths
 from client.services import BerkasClient
-from client.verifikasi_service import VerifikasiService, check_sync, require_verifikator
+from client.verifikasi_service import (
+    VerifikasiService,
+    check_sync,
+    require_verifikator,
+    reviewable_usulan,
+)
 from client.verifikasi_views import PermintaanKunciView
 from client.views import UsulanView
 from store import usulan as wf
@@ -93,15 +98,7 @@ def buka(paths: Paths, usulan_id: str, target: Path | None = None) -> list[Opene
     opened = []
     try:
         with client.store.read() as session:
-            usulan = session.get(Usulan, usulan_id)
-            if usulan is None or usulan.deleted:
-                raise ClientError("Usulan tidak ditemukan.", usulan_id)
-            if usulan.status == UsulanStatus.DRAFT.value:
-                # A draft is the OPD's own work in progress: not the BKD's to open.
-                raise ClientError(
-                    "Usulan ini masih draft di OPD: belum diajukan ke BKD, tidak dapat dibuka.",
-                    usulan_id,
-                )
+            usulan = reviewable_usulan(session, usulan_id)
             dokumen = wf.live_dokumen(session, usulan_id)
         for dok in dokumen:
             if not dok.sha256:

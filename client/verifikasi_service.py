@@ -73,7 +73,13 @@ from sync.engine import (
     wrap_for_waiting_devices,
 )
 
-__all__ = ["BATAS_HARI", "VerifikasiService", "check_sync", "require_verifikator"]
+__all__ = [
+    "BATAS_HARI",
+    "VerifikasiService",
+    "check_sync",
+    "require_verifikator",
+    "reviewable_usulan",
+]
 
 # Days an usulan may wait for the BKD before the queue and the rekap call it overdue.
 BATAS_HARI = 14
@@ -313,7 +319,7 @@ class VerifikasiService(ClientCore):
     def pemeriksaan(self, usulan_id: str, *, today: date | None = None) -> Pemeriksaan:
         today = today or date.today()
         with self.store.read() as session:
-            u = self._reviewable(session, usulan_id)
+            u = reviewable_usulan(session, usulan_id)
             p = session.get(Pegawai, u.pegawai_id)
             if p is None:
                 raise ClientError("Data pegawai usulan ini belum diterima.", u.pegawai_id)
@@ -411,17 +417,6 @@ class VerifikasiService(ClientCore):
             tmt_pensiun=tmt_pensiun(p.tanggal_lahir, bup),
         )
 
-    def _reviewable(self, session: Session, usulan_id: str) -> Usulan:
-        u = session.get(Usulan, usulan_id)
-        if u is None or u.deleted:
-            raise ClientError("Usulan tidak ditemukan.", usulan_id)
-        if u.status == UsulanStatus.DRAFT.value:
-            raise ClientError(
-                "Usulan ini masih draft di OPD: belum diajukan ke BKD, tidak dapat dibuka.",
-                usulan_id,
-            )
-        return u
-
     def dokumen_pdf(self, dokumen_id: str) -> bytes:
         """The dokumen's plaintext, decrypted in memory and checked against its sha256."""
         self._require_unlocked()
@@ -429,7 +424,7 @@ class VerifikasiService(ClientCore):
             d = session.get(Dokumen, dokumen_id)
             if d is None or d.deleted or not d.sha256:
                 raise ClientError("Dokumen tidak ditemukan.", dokumen_id)
-            self._reviewable(session, d.usulan_id)
+            reviewable_usulan(session, d.usulan_id)
             sha = d.sha256
         return self._plaintext(sha)
 
@@ -453,7 +448,7 @@ class VerifikasiService(ClientCore):
         if keputusan not in ("ms", "bts", "tms"):
             raise ClientError(f"Keputusan tidak dikenal: {keputusan}")
         with self.store.write() as session:
-            u = self._reviewable(session, usulan_id)
+            u = reviewable_usulan(session, usulan_id)
             if keputusan == "bts":
                 wf.kembalikan(session, u, catatan.strip() or "Perbaiki dokumen bertanda", notes)
             else:
@@ -469,7 +464,7 @@ class VerifikasiService(ClientCore):
         """Forward every MS usulan given to BKN (one write), then sync."""
         with self.store.write() as session:
             for usulan_id in usulan_ids:
-                u = self._reviewable(session, usulan_id)
+                u = reviewable_usulan(session, usulan_id)
                 wf.move_status(
                     session,
                     u,
@@ -485,7 +480,7 @@ class VerifikasiService(ClientCore):
         if not pertek.strip():
             raise ClientError("Nomor pertek/SK wajib diisi.")
         with self.store.write() as session:
-            u = self._reviewable(session, usulan_id)
+            u = reviewable_usulan(session, usulan_id)
             wf.move_status(
                 session,
                 u,
@@ -547,7 +542,7 @@ class VerifikasiService(ClientCore):
                     )
                 )
             else:
-                chosen = [self._reviewable(session, i) for i in usulan_ids]
+                chosen = [reviewable_usulan(session, i) for i in usulan_ids]
             plan = []
             for u in chosen:
                 if u.status not in (UsulanStatus.DITERUSKAN.value, UsulanStatus.SELESAI.value):
@@ -693,6 +688,20 @@ def rekap_csv(rekap: Rekap) -> str:
             ]
         )
     return buf.getvalue()
+
+
+def reviewable_usulan(session: Session, usulan_id: str) -> Usulan:
+    """The usulan for the BKD to open; refuses a missing one and a draft (the OPD's own
+    work in progress, not the BKD's to open)."""
+    u = session.get(Usulan, usulan_id)
+    if u is None or u.deleted:
+        raise ClientError("Usulan tidak ditemukan.", usulan_id)
+    if u.status == UsulanStatus.DRAFT.value:
+        raise ClientError(
+            "Usulan ini masih draft di OPD: belum diajukan ke BKD, tidak dapat dibuka.",
+            usulan_id,
+        )
+    return u
 
 
 def _write_private(path: Path, data: bytes) -> None:

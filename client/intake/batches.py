@@ -25,7 +25,6 @@ from client.intake.naming import Recognition
 from client.intake.page_reading import Part, ReadOutcome
 from client.intake.rejection import Rejection, RejectKind
 from client.intake.results import IntakeResult, IntakeStatus
-from client.intake.settings import ProcessedAction
 from client.intake.sheets import decode_sheet
 
 if TYPE_CHECKING:
@@ -187,13 +186,7 @@ def process_batch(
     note = ""
     for source in sources:
         try:
-            moved = originals.release(
-                source,
-                service.settings.processed_root(root)
-                if service.settings.processed_action is ProcessedAction.MOVE
-                else None,
-                _relative(source, root),
-            )
+            moved = service.release_original(source, root, _relative(source, root))
         except OSError as exc:
             note = f" Berkas asli tidak dapat dipindahkan ({exc.strerror})."
     status = IntakeStatus.FILED if inbox == 0 else IntakeStatus.INBOX

@@ -304,6 +304,13 @@ class IntakeService:
         finally:
             staged.unlink(missing_ok=True)
 
+    def release_original(self, source: Path, root: Path, relative: PurePath) -> Path | None:
+        """Let a filed scan's original go, as the settings say: moved under the processed
+        folder (returns where), or deleted. Raises OSError; the scan is filed anyway."""
+        action = self.settings.processed_action
+        processed = self.settings.processed_root(root) if action is ProcessedAction.MOVE else None
+        return originals.release(source, processed, relative)
+
     def _quarantine(
         self,
         path: Path,
@@ -361,13 +368,7 @@ class IntakeService:
         moved: Path | None = None
         release_note = ""
         try:
-            moved = originals.release(
-                path,
-                self.settings.processed_root(root)
-                if self.settings.processed_action is ProcessedAction.MOVE
-                else None,
-                relative,
-            )
+            moved = self.release_original(path, root, relative)
         except OSError as exc:
             release_note = f" Berkas asli tidak dapat dipindahkan ({exc.strerror})."
         too_big = " Ukuran masih melebihi batas (terlalu besar)." if converted.terlalu_besar else ""

@@ -22,6 +22,7 @@ from sync.engine.errors import (
     NotEnrolled,
     Offline,
     OpdKeyMissing,
+    ServerDiskFull,
     ServerRefused,
     SyncBusy,
     SyncError,
@@ -33,6 +34,7 @@ from sync.engine.outbox import pending_count
 from sync.engine.restore import KeyWait, RestoreReport, restore_home
 from sync.engine.scheduler import SyncScheduler
 from sync.engine.timetable import Timetable
+from sync.engine.tus_client import ChunkSizer
 from sync.engine.uploads import pending_upload_count
 from sync.engine.verifier_key import create_verifier_key, install_verifier_key
 
@@ -41,6 +43,7 @@ __all__ = [
     "VERIFIER_PASSPHRASE_ENV",
     "Backoff",
     "BlobCorrupt",
+    "ChunkSizer",
     "ConflictView",
     "DeviceRevoked",
     "EngineSettings",
@@ -54,6 +57,7 @@ __all__ = [
     "OpdKeyMissing",
     "ResolutionRefused",
     "RestoreReport",
+    "ServerDiskFull",
     "ServerFacts",
     "ServerRefused",
     "StreamBlobCipher",

@@ -181,7 +181,7 @@ def test_engine_port_reads_the_link_state_the_engine_left(
     assert (status.online, status.state_label) == (None, NOT_REGISTERED)
     assert "belum terdaftar" in port.sync_now().message
     # Enrolled (the engine's server facts are saved), last attempt failed offline.
-    from sync.engine.keyring import Keyring, ServerFacts
+    from sync.engine import Keyring, ServerFacts
 
     saved = dict.fromkeys(ServerFacts.__dataclass_fields__, "x")
     Keyring(client.paths.keys).save_facts(ServerFacts(**{**saved, "extra": {}}))

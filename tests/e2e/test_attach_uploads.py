@@ -19,7 +19,7 @@ from client.services import BerkasClient
 from server.models import StoredFile, Upload
 from store.models import Blob
 from store.rules import load_rules_config
-from sync.engine.tus_client import ChunkSizer
+from sync.engine import ChunkSizer
 from tests.support.netproxy import Proxy
 from tests.support.scans import pdf_scan, text_pdf
 from tests.support.server import RunningServer, start_server

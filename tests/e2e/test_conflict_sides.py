@@ -8,9 +8,6 @@ choosing this device's side must keep this device's value everywhere.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from client.config import load_config
@@ -42,20 +39,6 @@ def _jabatan(device: Device, pegawai_id: str) -> str | None:
         return row.jabatan if row is not None else None
 
 
-def _konflik_daftar(device: Device) -> str:
-    env = {**os.environ, "BERKAS_HOME": str(device.paths.config_dir), "COLUMNS": "200"}
-    result = subprocess.run(
-        [sys.executable, "-m", "berkas", "konflik", "daftar"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
 def test_each_device_sees_its_own_edit_as_its_own(
     tmp_path: Path, server: RunningServer, proxy: Proxy
 ) -> None:
@@ -85,7 +68,7 @@ def test_each_device_sees_its_own_edit_as_its_own(
             assert mine.who.startswith("Perangkat ini")
             assert not theirs.this_device and theirs.value == other
             assert theirs.who == other_name
-            listing = _konflik_daftar(device)
+            listing = device.berkas("konflik", "daftar")
             own_line = next(line for line in listing.splitlines() if own in line)
             other_line = next(line for line in listing.splitlines() if other in line)
             assert "Perangkat ini" in own_line and other_name in other_line, listing

@@ -25,7 +25,7 @@ from client.paths import Paths, resolve_paths
 from client.services import BerkasClient
 from server.models import Record
 from store.pegawai import PegawaiInput
-from sync.engine.lock import SyncLock
+from sync.engine import SyncLock
 from tests.support.server import REPO_ROOT, RunningServer
 from tests.tui.support import TODAY, settle
 from tui.app import BerkasApp

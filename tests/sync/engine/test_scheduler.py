@@ -15,8 +15,7 @@ from client.config import ClientConfig, save_config
 from client.paths import resolve_paths
 from client.sync_cli import app
 from store.models import OutboxEntry
-from sync.engine.lock import SyncLock
-from sync.engine.scheduler import SyncScheduler
+from sync.engine import SyncLock, SyncScheduler
 from tests.support.netproxy import Proxy, wait_until
 from tests.support.server import RunningServer
 from tests.sync.engine.conftest import NIPS, Device, DeviceFactory
