@@ -42,7 +42,7 @@ def enrolment(paths: Paths) -> ServerFacts | None:
         return None
 
 
-def link_state(store: Store, *, enrolled: bool) -> tuple[str, str]:
+def _link_state(store: Store, *, enrolled: bool) -> tuple[str, str]:
     """(state, label): the engine's view of the server as it left it in meta "state"."""
     from sync.engine import STATE_LABELS, LinkState
 
@@ -55,7 +55,7 @@ def link_state(store: Store, *, enrolled: bool) -> tuple[str, str]:
         return state, state
 
 
-def refused_changes(store: Store) -> list[dict[str, Any]]:
+def _refused_changes(store: Store) -> list[dict[str, Any]]:
     """The server's reasons for the latest refused changes (meta "refused")."""
     try:
         refused = json.loads(store.get_meta("refused", "[]"))
@@ -80,7 +80,7 @@ def lock_holder(paths: Paths) -> tuple[str, bool]:
     return describe_holder(holder), ours
 
 
-def server_reachable(url: str, timeout_s: float = 3.0) -> bool:
+def _server_reachable(url: str, timeout_s: float = 3.0) -> bool:
     """Does the server answer its health check now (no signature, nothing sent)?"""
     import httpx
 
@@ -104,16 +104,16 @@ def status_of(paths: Paths, store: Store, *, check_server: bool = False) -> Sync
     )
 
     facts = enrolment(paths)
-    state, label = link_state(store, enrolled=facts is not None)
+    state, label = _link_state(store, enrolled=facts is not None)
     online = facts is not None and state == LinkState.ONLINE.value
-    if check_server and online and facts and not server_reachable(facts.server_url):
+    if check_server and online and facts and not _server_reachable(facts.server_url):
         state, label = LinkState.OFFLINE.value, STATE_LABELS[LinkState.OFFLINE]
     try:
         opd_key = Keyring(paths.keys).opd_key() is not None
     except SyncError:
         opd_key = False
     holder, ours = lock_holder(paths)
-    refused = refused_changes(store)
+    refused = _refused_changes(store)
     last_error = store.get_meta("last_error")
     errors = [*([last_error] if last_error else []), *_push_errors(store)]
     errors += [f"Ditolak server: {r.get('reason')}" for r in refused[-5:] if r.get("reason")]

@@ -46,13 +46,13 @@ def keyring_for(paths: Paths) -> Keyring:
     return Keyring(paths.keys)
 
 
-def blob_cipher(paths: Paths, keyring: Keyring | None = None) -> StreamBlobCipher:
+def _blob_cipher(paths: Paths, keyring: Keyring | None = None) -> StreamBlobCipher:
     """The cipher of the local blob store (what intake and the services should use)."""
     return StreamBlobCipher(keyring or keyring_for(paths))
 
 
 def open_blob_store(paths: Paths, keyring: Keyring | None = None) -> BlobStore:
-    return BlobStore(paths.blobs, blob_cipher(paths, keyring))
+    return BlobStore(paths.blobs, _blob_cipher(paths, keyring))
 
 
 def _open_store(paths: Paths, config: ClientConfig) -> Store:
@@ -223,7 +223,7 @@ def restore(
 # -- background sync --------------------------------------------------------------------------
 
 
-def start_background_sync(
+def _start_background_sync(
     paths: Paths,
     store: Store,
     config: ClientConfig | None = None,
@@ -270,7 +270,7 @@ class BackgroundSync:
             _log_report(report)
 
         try:
-            scheduler = start_background_sync(
+            scheduler = _start_background_sync(
                 paths, store, config, program=program, on_report=reported
             )
         except BaseException:
@@ -327,7 +327,7 @@ def run_agent(paths: Paths, *, stop: threading.Event | None = None) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
     with _session(paths) as (config, store):
-        scheduler = start_background_sync(
+        scheduler = _start_background_sync(
             paths,
             store,
             config,

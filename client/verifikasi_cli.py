@@ -33,7 +33,7 @@ kunci_app = typer.Typer(
 )
 app.add_typer(kunci_app, name="kunci")
 
-PassphraseFileOption = Annotated[
+_PassphraseFileOption = Annotated[
     Path | None,
     typer.Option(
         "--passphrase-file",
@@ -128,7 +128,7 @@ def buka_cmd(
 _PAIRED = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
-def parse_decision_args(args: list[str]) -> tuple[str, dict[str, str]]:
+def _parse_decision_args(args: list[str]) -> tuple[str, dict[str, str]]:
     """`--catatan TEKS [--dokumen KODE --catatan TEKS]...`: the first note is for the
     usulan, each later one belongs to the --dokumen before it."""
     catatan = ""
@@ -160,7 +160,7 @@ def parse_decision_args(args: list[str]) -> tuple[str, dict[str, str]]:
 def _decision(keputusan: verifikasi.Keputusan) -> None:
     def command(ctx: typer.Context, usulan_id: str) -> None:
         try:
-            catatan, per_dokumen = parse_decision_args(list(ctx.args))
+            catatan, per_dokumen = _parse_decision_args(list(ctx.args))
             report = verifikasi.putuskan(_paths(), usulan_id, keputusan, catatan, per_dokumen)
         except BerkasError as exc:
             _fail(exc)
@@ -245,7 +245,7 @@ def _passphrase(passphrase_file: Path | None, *, confirm: bool) -> str:
 
 
 @kunci_app.command("buat")
-def kunci_buat_cmd(passphrase_file: PassphraseFileOption = None) -> None:
+def kunci_buat_cmd(passphrase_file: _PassphraseFileOption = None) -> None:
     """Buat pasangan kunci verifikator BKD di komputer ini (sekali untuk seluruh BKD)."""
     paths = _paths()
     try:
@@ -266,7 +266,7 @@ def kunci_buat_cmd(passphrase_file: PassphraseFileOption = None) -> None:
 @kunci_app.command("pasang")
 def kunci_pasang_cmd(
     berkas: Annotated[Path, typer.Argument(help="Berkas verifier.key yang dibawa.")],
-    passphrase_file: PassphraseFileOption = None,
+    passphrase_file: _PassphraseFileOption = None,
 ) -> None:
     """Pasang kunci verifikator dari komputer verifikator lain (atau dari server lama)."""
     try:
@@ -298,7 +298,7 @@ def paket_cmd(
         typer.Argument(help="ID usulan; tanpa ID: semua usulan yang sudah diteruskan."),
     ] = None,
     ke: Annotated[Path, typer.Option("--ke", help="Folder tujuan paket.")] = Path("paket-bkn"),
-    passphrase_file: PassphraseFileOption = None,
+    passphrase_file: _PassphraseFileOption = None,
 ) -> None:
     """Paket BKN: dokumen usulan yang diteruskan, bernama <NIP>_<KODE>.pdf, dengan manifest."""
     try:

@@ -84,8 +84,8 @@ __all__ = [
 # Days an usulan may wait for the BKD before the queue and the rekap call it overdue.
 BATAS_HARI = 14
 # What the queue may show: everything past draft (a draft is the OPD's own business).
-QUEUE_STATUSES = tuple(s.value for s in UsulanStatus if s is not UsulanStatus.DRAFT)
-DECIDED = {
+_QUEUE_STATUSES = tuple(s.value for s in UsulanStatus if s is not UsulanStatus.DRAFT)
+_DECIDED = {
     UsulanStatus.DIVERIFIKASI.value: "ms",
     UsulanStatus.DIKEMBALIKAN.value: "bts",
     UsulanStatus.DITOLAK.value: "tms",
@@ -216,7 +216,7 @@ class VerifikasiService(ClientCore):
         """Usulan past draft across every OPD, oldest submission first."""
         filt = filt or AntrianFilter()
         today = today or date.today()
-        if filt.status and filt.status not in QUEUE_STATUSES:
+        if filt.status and filt.status not in _QUEUE_STATUSES:
             raise ClientError("Usulan draft tidak ditampilkan kepada verifikator.", filt.status)
         with self.store.read() as session:
             submitted = _submissions(session)
@@ -234,7 +234,7 @@ class VerifikasiService(ClientCore):
                 )
                 .join(Pegawai, col(Pegawai.id) == col(Usulan.pegawai_id))
                 .where(col(Usulan.deleted).is_(False))
-                .where(col(Usulan.status).in_(QUEUE_STATUSES))
+                .where(col(Usulan.status).in_(_QUEUE_STATUSES))
             )
             if filt.status:
                 stmt = stmt.where(col(Usulan.status) == filt.status)
@@ -248,7 +248,7 @@ class VerifikasiService(ClientCore):
             facets = session.exec(
                 select(col(Usulan.opd_id), col(Usulan.periode))
                 .where(col(Usulan.deleted).is_(False))
-                .where(col(Usulan.status).in_(QUEUE_STATUSES))
+                .where(col(Usulan.status).in_(_QUEUE_STATUSES))
                 .distinct()
             ).all()
         total = len(rows)
@@ -616,7 +616,7 @@ class VerifikasiService(ClientCore):
             stmt = (
                 select(Usulan)
                 .where(col(Usulan.deleted).is_(False))
-                .where(col(Usulan.status).in_(QUEUE_STATUSES))
+                .where(col(Usulan.status).in_(_QUEUE_STATUSES))
             )
             if periode is not None:
                 stmt = stmt.where(Usulan.periode == periode)
@@ -643,7 +643,7 @@ class VerifikasiService(ClientCore):
                 for h in history[u.id]:
                     if h.ke_status == UsulanStatus.DIAJUKAN.value:
                         submitted = _parse_time(h.waktu)
-                    elif h.ke_status in DECIDED and submitted is not None:
+                    elif h.ke_status in _DECIDED and submitted is not None:
                         decisions += 1
                         bts += h.ke_status == UsulanStatus.DIKEMBALIKAN.value
                         when = _parse_time(h.waktu)
@@ -671,7 +671,7 @@ class VerifikasiService(ClientCore):
 
 def rekap_csv(rekap: Rekap) -> str:
     """The rekap as CSV text (one row per OPD and layanan)."""
-    statuses = list(QUEUE_STATUSES)
+    statuses = list(_QUEUE_STATUSES)
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(["opd", "layanan", *statuses, "total", "median_hari", "rasio_bts", "terlambat"])

@@ -111,7 +111,7 @@ def group_runs(paths: list[Path], is_sheet: Callable[[Path], bool]) -> list[list
     return tasks
 
 
-def part_name(relative: PurePath, part: Part, index: int) -> str:
+def _part_name(relative: PurePath, part: Part, index: int) -> str:
     last = part.first + part.pages
     pages = f"hal. {part.first + 1}" if part.pages == 1 else f"hal. {part.first + 1}-{last}"
     return f"{relative.as_posix()} [bagian {index}, {pages}]"
@@ -133,7 +133,7 @@ def process_batch(
     for index, part in enumerate(reading.parts, start=1):
         if part.pages == 0:
             continue  # a sheet right behind a sheet: nothing between them
-        name = part_name(relative, part, index)
+        name = _part_name(relative, part, index)
         if not part.whole or part.path is None:
             kept.append(name)
             continue
@@ -208,7 +208,7 @@ def _relative(source: Path, root: Path) -> PurePath:
         return PurePath(source.name)
 
 
-NO_SHEET = "bagian sebelum lembar pemisah pertama (tanpa lembar pemisah)"
+_NO_SHEET = "bagian sebelum lembar pemisah pertama (tanpa lembar pemisah)"
 
 
 def _file_part(service: IntakeService, part: Part, name: str) -> IntakeResult:
@@ -238,7 +238,7 @@ def _file_part(service: IntakeService, part: Part, name: str) -> IntakeResult:
             found,
             what="Bagian ini",
             usulan_id=sheet.usulan_id if sheet is not None else None,
-            hold="" if sheet is not None else NO_SHEET,
+            hold="" if sheet is not None else _NO_SHEET,
         )
     except NotFiled as stop:
         if stop.rejection is not None:

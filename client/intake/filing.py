@@ -115,7 +115,7 @@ def replacement_note(kode: str, old: Dokumen, new_sha: str, source: str) -> str:
     )
 
 
-def sheet_usulan(
+def _sheet_usulan(
     session: Session, usulan_id: str, kode: str, opd_id: str, rules: RulesConfig | None = None
 ) -> tuple[Usulan | None, str]:
     """The usulan a separator sheet names, or why a part behind it cannot go there."""
@@ -166,7 +166,7 @@ def file_stored(
         if reason:
             pass
         elif usulan_id is not None and found.kode is not None:
-            usulan, reason = sheet_usulan(
+            usulan, reason = _sheet_usulan(
                 session, usulan_id, found.kode, store.context.opd_id, rules
             )
         elif found.nip is not None and found.kode is not None:

@@ -58,7 +58,7 @@ from store.usulan import attach_dokumen, live_dokumen, note_history
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, IntakeResult | None], None]
-RUN_BUSY = "run still being written"
+_RUN_BUSY = "run still being written"
 # Windows: another program (the scanner) still has the file open.
 _SHARING_VIOLATIONS = (32, 33)
 
@@ -203,7 +203,7 @@ class IntakeService:
 
         hold = note = ""
         reading = self._read(path, found)
-        if reading is not None and reading.error == RUN_BUSY:
+        if reading is not None and reading.error == _RUN_BUSY:
             return result(
                 IntakeStatus.FAILED, "Kumpulan pindaian masih ditulis; diambil lagi nanti."
             )
@@ -437,7 +437,7 @@ class IntakeService:
             # One image that is a sheet: its document is the images numbered after it.
             following, settled = run_after(path, self.settings.stable_delay)
             if not settled:
-                return ReadOutcome(error=RUN_BUSY)
+                return ReadOutcome(error=_RUN_BUSY)
             reading = self.pool.call(
                 read_scan, replace(job, sources=(path, *following), ocr=False, run=True)
             )
