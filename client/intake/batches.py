@@ -248,14 +248,7 @@ def _file_part(service: IntakeService, part: Part, name: str) -> IntakeResult:
         # The machine failed (disk, memory, a killed worker), not the part: FAILED keeps
         # the batch's original in place for a later pass, never in karantina.
         return outcome(IntakeStatus.FAILED, stop.message)
-    stored, done, filing = filed.stored, filed.converted, filed.filing
-    common: dict[str, object] = {
-        "sha256": stored.sha256,
-        "size_after": stored.size,
-        "pages": done.pages,
-        "terlalu_besar": done.terlalu_besar,
-        "duplicate": filing.blob_existed,
-    }
+    filing, common = filed.filing, filed.facts()
     if filing.duplicate_of:
         return outcome(
             IntakeStatus.DUPLICATE,

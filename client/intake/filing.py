@@ -42,6 +42,16 @@ class Filed:
     filing: Filing
     seconds: float  # what the conversion process spent
 
+    def facts(self) -> dict[str, object]:
+        """What an IntakeResult says of the stored file."""
+        return {
+            "sha256": self.stored.sha256,
+            "size_after": self.stored.size,
+            "pages": self.converted.pages,
+            "terlalu_besar": self.converted.terlalu_besar,
+            "duplicate": self.filing.blob_existed,
+        }
+
 
 class NotFiled(IntakeError):
     """Converting or filing a scan stopped. With a `rejection` the scan itself is bad (it

@@ -353,16 +353,12 @@ class IntakeService:
         note: str = "",
     ) -> IntakeResult:
         """The scan is stored and filed: release the original and say where it went."""
-        stored, converted, filing = filed.stored, filed.converted, filed.filing
-        common: dict[str, object] = {
-            "sha256": stored.sha256,
+        converted, filing = filed.converted, filed.filing
+        common = {
+            **filed.facts(),
             "size_before": info.st_size,
-            "size_after": stored.size,
-            "pages": converted.pages,
-            "terlalu_besar": converted.terlalu_besar,
             "step": converted.step,
             "min_dpi": converted.min_dpi,
-            "duplicate": filing.blob_existed,
         }
         # Committed: now, and only now, the original may go.
         moved: Path | None = None
