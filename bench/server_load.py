@@ -77,6 +77,7 @@ from sync.protocol import (  # noqa: E402
     PushRequest,
     PushResponse,
 )
+from tests.support.balancer import haproxy_config  # noqa: E402
 
 
 @dataclass
@@ -320,10 +321,7 @@ async def _run(args: argparse.Namespace, home: Path) -> int:
             sys.exit("--processes > 1 needs haproxy (apt-get install haproxy)")
         lb_port = _free_port()
         config = home.parent / f"{home.name}-haproxy.cfg"
-        backends = "\n".join(
-            f"    server s{i} 127.0.0.1:{port} check" for i, port in enumerate(ports)
-        )
-        config.write_text(_HAPROXY.format(port=lb_port, backends=backends))
+        config.write_text(haproxy_config(lb_port, ports, maxconn=1024, failover=False))
         balancer = subprocess.Popen([haproxy, "-f", str(config), "-db"])
         base = f"http://127.0.0.1:{lb_port}"
     else:
@@ -432,27 +430,6 @@ async def _run(args: argparse.Namespace, home: Path) -> int:
     ok = p99_push <= 200 and stats.failed_requests == 0 and stats.refused_ops == 0
     print(f"  budget p99 push <= 200 ms, zero errors: {'OK' if ok else 'NOT MET'}")
     return 0 if ok else 1
-
-
-_HAPROXY = """
-global
-    maxconn 1024
-defaults
-    mode http
-    option forwardfor
-    timeout connect 2s
-    timeout client 60s
-    timeout server 60s
-    retries 3
-    option redispatch
-frontend berkas
-    bind 127.0.0.1:{port}
-    default_backend servers
-backend servers
-    balance roundrobin
-    option httpchk GET /healthz
-{backends}
-"""
 
 
 def _backup(settings: ServerSettings, home: Path) -> dict[str, float]:

@@ -33,7 +33,7 @@ from client.paths import resolve_paths  # noqa: E402
 from client.sync_service import build_engine, enrol  # noqa: E402
 from store.database import Store, open_store  # noqa: E402
 from store.models import Pegawai  # noqa: E402
-from sync.engine.engine import EngineSettings, SyncEngine  # noqa: E402
+from sync.engine import EngineSettings, SyncEngine  # noqa: E402
 from sync.protocol import LEGACY_PAGE_LIMIT  # noqa: E402
 from tests.support.netproxy import start_proxy  # noqa: E402
 from tests.support.server import ServerProcess, start_server_process  # noqa: E402

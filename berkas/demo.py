@@ -31,8 +31,7 @@ from client import sync_service, verifikasi
 from client.cli_support import save_default_config
 from client.config import load_config, save_config
 from client.errors import ClientError
-from client.intake.results import IntakeSummary
-from client.intake.service import IntakeService
+from client.intake import IntakeService, IntakeSummary
 from client.intake_wiring import intake_service
 from client.paths import Paths, resolve_paths
 from client.sample_data import OPDS, generate_pegawai, pegawai_csv

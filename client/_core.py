@@ -3,6 +3,8 @@ config, rules, blob store) and the views of pegawai and usulan."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 from datetime import UTC, date, datetime
 from typing import Protocol
 
@@ -75,6 +77,9 @@ class _PegawaiFields(Protocol):
 
 class ClientCore:
     """One open OPD installation: its config, store, rules and (encrypted) blob store."""
+
+    # What a person reads when a dokumen's encrypted file is not on this device.
+    MISSING_BLOB = "Dokumen belum ada di perangkat ini."
 
     def __init__(
         self,
@@ -170,6 +175,24 @@ class ClientCore:
                 ) from exc
             self._blobs = blobs
         return blobs
+
+    def _plaintext(self, sha: str) -> bytes:
+        """A stored document's bytes, decrypted in memory (never to a file) and checked
+        against its sha256."""
+        blobs = self._blob_store()
+        source = blobs.path_for(sha)
+        if not source.is_file():
+            raise ClientError(self.MISSING_BLOB, f"missing blob {sha[:12]}")
+        out = io.BytesIO()
+        try:
+            with source.open("rb") as src:
+                blobs.cipher.decrypt(src, out)
+        except BerkasError as exc:
+            raise ClientError(f"Dokumen tidak dapat dibuka: {exc.message}", exc.cause) from exc
+        data = out.getvalue()
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise ClientError("Dokumen tidak cocok dengan sidik jarinya.", f"sha {sha[:12]}")
+        return data
 
 
 def _open_blob_store(paths: Paths) -> BlobStore:

@@ -91,7 +91,7 @@ def open_client() -> BerkasClient:
         raise  # unreachable; keeps mypy sure of the return
 
 
-def make_device_key(p: Paths) -> None:
+def _make_device_key(p: Paths) -> None:
     """Make this home's device key now, once, before any scan or process needs it."""
     from client.sync_service import keyring_for
 
@@ -184,7 +184,7 @@ def init_cmd(
     p.scans.mkdir(parents=True, exist_ok=True)
     client = open_client()
     client.close()
-    make_device_key(p)
+    _make_device_key(p)
     typer.echo(f"Siap: OPD {config.opd_kode}, data di {p.data}")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from client.config import ClientConfig, save_config
-from client.intake.settings import IntakeSettings
+from client.intake import IntakeSettings
 from client.paths import Paths
 
 

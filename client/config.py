@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from client.errors import ClientError
-from client.intake.settings import IntakeSettings
+from client.intake import IntakeSettings
 
 
 class SyncSettings(BaseModel):

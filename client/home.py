@@ -14,9 +14,9 @@ from pathlib import Path
 
 from client.paths import Paths
 
-PRIVATE_UMASK = 0o077
+_PRIVATE_UMASK = 0o077
 PRIVATE_DIR = 0o700
-PRIVATE_FILE = 0o600
+_PRIVATE_FILE = 0o600
 _OPEN_BITS = 0o077
 
 TIGHTENED_NOTICE = (
@@ -28,7 +28,7 @@ TIGHTENED_NOTICE = (
 def private_umask() -> None:
     """Make everything this process creates from now on private to its owner."""
     if os.name == "posix":
-        os.umask(PRIVATE_UMASK)
+        os.umask(_PRIVATE_UMASK)
 
 
 def make_private(path: Path) -> bool:
@@ -41,7 +41,7 @@ def make_private(path: Path) -> bool:
         return False
     if stat.S_ISLNK(info.st_mode) or not info.st_mode & _OPEN_BITS:
         return False
-    wanted = PRIVATE_DIR if stat.S_ISDIR(info.st_mode) else PRIVATE_FILE
+    wanted = PRIVATE_DIR if stat.S_ISDIR(info.st_mode) else _PRIVATE_FILE
     try:
         os.chmod(path, stat.S_IMODE(info.st_mode) & wanted)
     except OSError:

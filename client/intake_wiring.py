@@ -13,9 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from client.config import load_config
-from client.intake.events import FileProcessed, IntakeEvent, WatcherProblem
-from client.intake.service import IntakeService
-from client.intake.watcher import Watcher
+from client.intake import FileProcessed, IntakeEvent, IntakeService, Watcher, WatcherProblem
 from client.paths import Paths
 from client.sync_service import open_blob_store
 from store.database import open_store

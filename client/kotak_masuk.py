@@ -18,7 +18,7 @@ from store.pegawai import get_pegawai_by_nip
 from store.rules import dokumen_kinds, exceeds_limit
 
 if TYPE_CHECKING:  # intake (Pillow, pikepdf, watchdog) loads when first used
-    from client.intake.service import IntakeService
+    from client.intake import IntakeService
 
 
 class NeedsConfirmation(ClientError):
@@ -75,7 +75,7 @@ class KotakMasukService(ClientCore):
 
         The scan is decrypted into a temporary file inside the data folder (never
         /tmp: it is personal data) and removed at once."""
-        from client.intake.reading import first_page_text  # pikepdf: when first asked
+        from client.intake import first_page_text  # pikepdf: when first asked
 
         view = self.inbox_item(item_id)
         try:
@@ -176,7 +176,7 @@ class KotakMasukService(ClientCore):
     def _intake(self) -> IntakeService:
         """Intake's service over this client's store and blob store, made on first use."""
         if self._intake_service is None:
-            from client.intake.service import IntakeService
+            from client.intake import IntakeService
 
             settings = self.config.intake
             if not settings.scan_folders:  # as `berkas intake` does: HOME/pindai

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import platformdirs
 
-APP_NAME = "berkas"
+_APP_NAME = "berkas"
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,6 @@ def resolve_paths(home: Path | None = None) -> Paths:
         chosen = chosen.expanduser().resolve()
         return Paths(data=chosen, config_dir=chosen)
     return Paths(
-        data=Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
-        config_dir=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
+        data=Path(platformdirs.user_data_dir(_APP_NAME, appauthor=False)),
+        config_dir=Path(platformdirs.user_config_dir(_APP_NAME, appauthor=False)),
     )

@@ -18,7 +18,7 @@ from client import sync_service
 from client.errors import BerkasError, ClientError
 from client.labels import field_label
 from client.paths import Paths, resolve_paths
-from client.views import ConflictSide
+from client.views import ConflictSide, SyncStatus
 from sync.engine import KeyWait, SyncReport
 
 app = typer.Typer(
@@ -47,13 +47,25 @@ def _fail(exc: BerkasError, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _when(iso: str) -> str:
-    if not iso:
-        return "belum pernah"
-    try:
-        return datetime.fromisoformat(iso).astimezone().strftime("%d-%m-%Y %H:%M")
-    except ValueError:
-        return iso
+def _when(when: datetime | None) -> str:
+    return when.astimezone().strftime("%d-%m-%Y %H:%M") if when else "belum pernah"
+
+
+_JSON_KEYS = (
+    "enrolled", "server_url", "opd_kode", "device_id", "role", "state", "state_label",
+    "last_sync", "last_error", "pending_ops", "pending_uploads", "open_conflicts",
+    "opd_key_held", "lock_holder", "refused",
+)  # fmt: skip
+
+
+def _status_json(st: SyncStatus) -> str:
+    """`berkas status --json`: the keys scripts have read since the first release."""
+    values = {
+        **st.__dict__,
+        "last_sync": st.last_sync.isoformat() if st.last_sync else "",
+        "open_conflicts": st.conflicts,
+    }
+    return json.dumps({k: values[k] for k in _JSON_KEYS}, ensure_ascii=False, indent=2)
 
 
 @app.command("enrol")
@@ -87,7 +99,7 @@ def status_cmd(
         _fail(exc)
         return
     if as_json:
-        typer.echo(json.dumps(st.__dict__, ensure_ascii=False, indent=2))
+        typer.echo(_status_json(st))
         return
     lines: list[tuple[str, Any]] = [
         ("Server", st.server_url or "-"),
@@ -97,7 +109,7 @@ def status_cmd(
         ("Sinkron terakhir", _when(st.last_sync)),
         ("Perubahan menunggu", st.pending_ops),
         ("Dokumen menunggu unggah", st.pending_uploads),
-        ("Konflik terbuka", st.open_conflicts),
+        ("Konflik terbuka", st.conflicts),
     ]
     if st.role == "opd":
         lines.append(("Kunci OPD", "ada" if st.opd_key_held else "belum dibagikan"))

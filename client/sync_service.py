@@ -8,63 +8,51 @@ from __future__ import annotations
 import contextlib
 import logging
 import logging.handlers
-import os
 import platform
 import signal
-import socket
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from client.config import ClientConfig, load_config
 from client.paths import Paths
-from client.sinkronisasi import enrolment, link_state, refused_changes
+from client.sinkronisasi import status_of
+from client.views import SyncStatus
 from store.blobs import BlobStore
 from store.database import Store, open_store
 from sync.engine import (
-    STATE_LABELS,
     ConflictView,
     EngineSettings,
     EnrolResult,
     Keyring,
     KeyWait,
-    LinkState,
     RestoreReport,
     StreamBlobCipher,
     SyncEngine,
-    SyncError,
     SyncLock,
     SyncReport,
     SyncScheduler,
-    current_holder,
-    describe_holder,
     enrol_device,
     list_conflicts,
-    pending_count,
-    pending_upload_count,
-    read_holder,
     resolve_conflicts,
     restore_home,
 )
 
 log = logging.getLogger("berkas.sync")
 
-_REFUSED_KEYS = ("table", "record_id", "fields", "reason", "at")
-
 
 def keyring_for(paths: Paths) -> Keyring:
     return Keyring(paths.keys)
 
 
-def blob_cipher(paths: Paths, keyring: Keyring | None = None) -> StreamBlobCipher:
+def _blob_cipher(paths: Paths, keyring: Keyring | None = None) -> StreamBlobCipher:
     """The cipher of the local blob store (what intake and the services should use)."""
     return StreamBlobCipher(keyring or keyring_for(paths))
 
 
 def open_blob_store(paths: Paths, keyring: Keyring | None = None) -> BlobStore:
-    return BlobStore(paths.blobs, blob_cipher(paths, keyring))
+    return BlobStore(paths.blobs, _blob_cipher(paths, keyring))
 
 
 def _open_store(paths: Paths, config: ClientConfig) -> Store:
@@ -158,77 +146,10 @@ def sync_once(
 # -- status -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SyncStatus:
-    """What `berkas status` and the TUI's status bar show."""
-
-    enrolled: bool
-    server_url: str
-    opd_kode: str
-    device_id: str
-    role: str
-    state: str
-    state_label: str
-    last_sync: str
-    last_error: str
-    pending_ops: int
-    pending_uploads: int
-    open_conflicts: int
-    opd_key_held: bool
-    lock_holder: str = ""
-    refused: list[dict[str, Any]] = field(default_factory=list)
-
-
-def status_of(paths: Paths, store: Store, *, check_server: bool = False) -> SyncStatus:
-    """What the engine left in the store; with `check_server`, the link as it is now:
-    the stored state is only the last sync's, and "terhubung" must not be said of a
-    server that has since gone down."""
-    keyring = keyring_for(paths)
-    facts = enrolment(paths)
-    state, label = link_state(store, enrolled=facts is not None)
-    online = facts is not None and state == LinkState.ONLINE.value
-    if check_server and online and facts and not server_reachable(facts.server_url):
-        state, label = LinkState.OFFLINE.value, STATE_LABELS[LinkState.OFFLINE]
-    holder = current_holder(paths.sync_lock)
-    refused = refused_changes(store)
-    try:
-        opd_key = keyring.opd_key() is not None
-    except SyncError:
-        opd_key = False
-    return SyncStatus(
-        enrolled=facts is not None,
-        server_url=facts.server_url if facts else store.get_meta("server_url"),
-        opd_kode=facts.opd_kode if facts else store.context.opd_id,
-        device_id=facts.device_id if facts else "",
-        role=facts.role if facts else "",
-        state=state,
-        state_label=label,
-        last_sync=store.get_meta("last_sync"),
-        last_error=store.get_meta("last_error"),
-        pending_ops=pending_count(store),
-        pending_uploads=pending_upload_count(store),
-        open_conflicts=len(list_conflicts(store)),
-        opd_key_held=opd_key,
-        lock_holder=describe_holder(holder) if holder is not None else "",
-        refused=[
-            {k: r.get(k) for k in ("table", "record_id", "fields", "reason", "at")} for r in refused
-        ],
-    )
-
-
 def status(paths: Paths, *, check_server: bool = False) -> SyncStatus:
+    """Where sync of the installation at `paths` stands (`berkas status`)."""
     with _session(paths) as (_config, store):
         return status_of(paths, store, check_server=check_server)
-
-
-def server_reachable(url: str, timeout_s: float = 3.0) -> bool:
-    """Does the server answer its health check now (no signature, nothing sent)?"""
-    import httpx
-
-    try:
-        return httpx.get(f"{url.rstrip('/')}/healthz", timeout=timeout_s).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 # -- conflicts --------------------------------------------------------------------------------
@@ -302,7 +223,7 @@ def restore(
 # -- background sync --------------------------------------------------------------------------
 
 
-def start_background_sync(
+def _start_background_sync(
     paths: Paths,
     store: Store,
     config: ClientConfig | None = None,
@@ -349,7 +270,7 @@ class BackgroundSync:
             _log_report(report)
 
         try:
-            scheduler = start_background_sync(
+            scheduler = _start_background_sync(
                 paths, store, config, program=program, on_report=reported
             )
         except BaseException:
@@ -374,20 +295,6 @@ class BackgroundSync:
         finally:
             self.scheduler.engine.close()
             self._store.close()
-
-
-def lock_holder(paths: Paths) -> tuple[str, bool]:
-    """Who syncs this store right now: (description, True if it is this process), or
-    ("", False) when nobody does."""
-    # A released lock leaves its file empty: only then skip asking the OS, so an idle
-    # poll never holds the lock for an instant while the scheduler wants it.
-    if read_holder(paths.sync_lock) is None:
-        return "", False
-    holder = current_holder(paths.sync_lock)
-    if holder is None:
-        return "", False
-    ours = holder.get("pid") == os.getpid() and holder.get("host") == socket.gethostname()
-    return describe_holder(holder), ours
 
 
 def _setup_agent_logging(paths: Paths) -> list[logging.Handler]:
@@ -420,7 +327,7 @@ def run_agent(paths: Paths, *, stop: threading.Event | None = None) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
     with _session(paths) as (config, store):
-        scheduler = start_background_sync(
+        scheduler = _start_background_sync(
             paths,
             store,
             config,

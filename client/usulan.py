@@ -183,7 +183,7 @@ class UsulanService(ClientCore):
     def separator_sheets(self, usulan_id: str, target: Path) -> int:
         """Print the usulan's separator sheets (one per missing line) to the PDF
         `target`; returns how many."""
-        from client.intake.sheets import separator_sheets  # segno, img2pdf: when first asked
+        from client.intake import separator_sheets  # segno, img2pdf: when first asked
 
         return len(separator_sheets(self.store, usulan_id, target, self.rules))
 
@@ -252,7 +252,7 @@ class UsulanService(ClientCore):
         limit. One that cannot be brought under the limit, or cannot be read, is refused
         here with the reason, so nothing is ever queued that the server will refuse."""
         # Intake's converter (pikepdf, Pillow) loads when a file is attached, not at start-up.
-        from client.intake.converted import ConversionJob
+        from client.intake import ConversionJob
         from client.intake.normalise import normalise
 
         blobs = self._blob_store()

@@ -10,11 +10,12 @@ sync through the same protocol an OPD device uses.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
@@ -24,6 +25,13 @@ from client import sync_service
 from client.errors import ClientError
 from client.paths import Paths
 from client.services import BerkasClient
+from client.verifikasi_service import (
+    VerifikasiService,
+    check_sync,
+    require_verifikator,
+    reviewable_usulan,
+)
+from client.verifikasi_views import PermintaanKunciView
 from client.views import UsulanView
 from store import usulan as wf
 from store.errors import StoreError
@@ -33,8 +41,6 @@ from sync.engine import (
     SyncReport,
     create_verifier_key,
     install_verifier_key,
-    key_requests,
-    wrap_for_waiting_devices,
 )
 
 
@@ -52,39 +58,25 @@ class OpenedDokumen:
     size: int
 
 
-@dataclass(frozen=True)
-class PermintaanKunci:
-    """An OPD device asking for its copy of the OPD key (a restore after a total loss)."""
-
-    device_id: str
-    opd_kode: str
-    opd_nama: str
-    perangkat: str  # the device name given at enrolment
-    diminta: datetime  # UTC
-
-
-def _require_verifikator(paths: Paths) -> None:
-    status = sync_service.status(paths)
-    if not status.enrolled:
-        raise ClientError(
-            "Perangkat ini belum terdaftar. Daftarkan dulu: berkas enrol --server URL --code KODE."
-        )
-    if status.role != Role.VERIFIKATOR.value:
-        raise ClientError(
-            "Perintah verifikasi hanya untuk perangkat verifikator BKD.", f"role {status.role}"
-        )
-
-
 def sync_now(paths: Paths) -> SyncReport:
-    report = sync_service.sync_once(paths, program="berkas verifikasi")
-    if report.error is not None:
-        raise ClientError(report.error.message, report.error.cause)
-    return report
+    return check_sync(sync_service.sync_once(paths, program="berkas verifikasi"))
+
+
+@contextlib.contextmanager
+def _service(paths: Paths) -> Iterator[VerifikasiService]:
+    """The verifikator's service, its key opened as the command line always has: with the
+    passphrase in BERKAS_VERIFIER_PASSPHRASE."""
+    service = VerifikasiService.open(paths)
+    try:
+        service.use_environment_passphrase()
+        yield service
+    finally:
+        service.close()
 
 
 def antrian(paths: Paths, *, sync: bool = True) -> list[UsulanView]:
     """Usulan waiting for verification (diajukan), across every OPD."""
-    _require_verifikator(paths)
+    require_verifikator(paths)
     if sync:
         sync_now(paths)
     client = BerkasClient.open(paths)
@@ -96,7 +88,7 @@ def antrian(paths: Paths, *, sync: bool = True) -> list[UsulanView]:
 
 def buka(paths: Paths, usulan_id: str, target: Path | None = None) -> list[OpenedDokumen]:
     """Decrypt every dokumen of an usulan into a private folder, checking each hash."""
-    _require_verifikator(paths)
+    require_verifikator(paths)
     sync_now(paths)  # brings the records and any dokumen not downloaded yet
     folder = target or Path(tempfile.mkdtemp(prefix=f"berkas-{usulan_id[:8]}-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -106,15 +98,7 @@ def buka(paths: Paths, usulan_id: str, target: Path | None = None) -> list[Opene
     opened = []
     try:
         with client.store.read() as session:
-            usulan = session.get(Usulan, usulan_id)
-            if usulan is None or usulan.deleted:
-                raise ClientError("Usulan tidak ditemukan.", usulan_id)
-            if usulan.status == UsulanStatus.DRAFT.value:
-                # A draft is the OPD's own work in progress: not the BKD's to open.
-                raise ClientError(
-                    "Usulan ini masih draft di OPD: belum diajukan ke BKD, tidak dapat dibuka.",
-                    usulan_id,
-                )
+            usulan = reviewable_usulan(session, usulan_id)
             dokumen = wf.live_dokumen(session, usulan_id)
         for dok in dokumen:
             if not dok.sha256:
@@ -130,46 +114,23 @@ def buka(paths: Paths, usulan_id: str, target: Path | None = None) -> list[Opene
     return opened
 
 
-def permintaan_kunci(paths: Paths) -> list[PermintaanKunci]:
+def permintaan_kunci(paths: Paths) -> list[PermintaanKunciView]:
     """Key requests waiting for a verifikator, oldest first (one request to the server)."""
-    _require_verifikator(paths)
-    client = BerkasClient.open(paths)
-    engine = sync_service.build_engine(paths, client.store)
-    try:
-        requests = key_requests(engine.transport)
-    finally:
-        engine.close()
-        client.close()
-    return [
-        PermintaanKunci(
-            device_id=r.device_id,
-            opd_kode=r.opd_id,
-            opd_nama=r.opd_name,
-            perangkat=r.device_name,
-            diminta=datetime.fromtimestamp(r.requested_at, UTC),
-        )
-        for r in requests
-    ]
+    with _service(paths) as service:
+        return service.permintaan_kunci()
 
 
 def bagikan_kunci(paths: Paths, device_id: str | None = None) -> int:
     """Wrap each OPD's key for its devices still waiting for it (a replacement machine
     after a flood), or only for `device_id`; returns how many copies were shared."""
-    _require_verifikator(paths)
-    client = BerkasClient.open(paths)
-    engine = sync_service.build_engine(paths, client.store)
-    try:
-        if engine.keyring.verifier_key() is None:
+    with _service(paths) as service:
+        if not service.has_verifier_key:
             raise ClientError(
                 "Komputer ini belum memiliki kunci verifikator BKD: pasang dulu dengan "
                 "'berkas verifikasi kunci pasang FILE'.",
                 "no verifier key",
             )
-        only = {device_id} if device_id else None
-        count = wrap_for_waiting_devices(engine.keyring, engine.transport, only)
-    finally:
-        engine.close()
-        client.close()
+        count = service.bagikan_kunci(device_id)
     if device_id and count == 0:
         raise ClientError(
             f"Perangkat {device_id} tidak sedang menunggu kunci OPD (sudah dibagikan, "
@@ -195,7 +156,7 @@ def pasang_kunci(paths: Paths, source: Path, passphrase: str) -> str:
 
 
 def _decide(paths: Paths, usulan_id: str, apply: Callable[[Session, Usulan], None]) -> SyncReport:
-    _require_verifikator(paths)
+    require_verifikator(paths)
     sync_now(paths)  # decide on the newest state
     client = BerkasClient.open(paths)
     try:
@@ -206,11 +167,7 @@ def _decide(paths: Paths, usulan_id: str, apply: Callable[[Session, Usulan], Non
             apply(session, usulan)
     finally:
         client.close()
-    report = sync_now(paths)
-    if report.push.refused:
-        reasons = "; ".join(report.push.refusals) or "tanpa alasan"
-        raise ClientError(f"Server menolak keputusan ini: {reasons}", "push refused")
-    return report
+    return check_sync(sync_now(paths), decision=True)
 
 
 def putuskan(

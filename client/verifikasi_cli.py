@@ -13,7 +13,8 @@ import typer
 from client import verifikasi
 from client.errors import BerkasError, ClientError
 from client.paths import Paths, resolve_paths
-from sync.engine import SyncReport
+from client.verifikasi_views import PermintaanKunciView
+from sync.engine import VERIFIER_PASSPHRASE_ENV, SyncReport
 
 if TYPE_CHECKING:
     from client.verifikasi_service import VerifikasiService
@@ -31,12 +32,12 @@ kunci_app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(kunci_app, name="kunci")
-PASSPHRASE_ENV = "BERKAS_VERIFIER_PASSPHRASE"
-PassphraseFileOption = Annotated[
+
+_PassphraseFileOption = Annotated[
     Path | None,
     typer.Option(
         "--passphrase-file",
-        help=f"Baca frasa sandi kunci verifikator dari berkas (atau {PASSPHRASE_ENV}).",
+        help=f"Baca frasa sandi kunci verifikator dari berkas (atau {VERIFIER_PASSPHRASE_ENV}).",
     ),
 ]
 
@@ -77,7 +78,7 @@ def antrian_cmd() -> None:
         _echo_requests(requests)
 
 
-def _echo_requests(requests: list[verifikasi.PermintaanKunci]) -> None:
+def _echo_requests(requests: list[PermintaanKunciView]) -> None:
     for r in requests:
         typer.echo(
             f"permintaan kunci  OPD {r.opd_kode} ({r.opd_nama})  perangkat {r.perangkat!r}  "
@@ -127,7 +128,7 @@ def buka_cmd(
 _PAIRED = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
-def parse_decision_args(args: list[str]) -> tuple[str, dict[str, str]]:
+def _parse_decision_args(args: list[str]) -> tuple[str, dict[str, str]]:
     """`--catatan TEKS [--dokumen KODE --catatan TEKS]...`: the first note is for the
     usulan, each later one belongs to the --dokumen before it."""
     catatan = ""
@@ -159,7 +160,7 @@ def parse_decision_args(args: list[str]) -> tuple[str, dict[str, str]]:
 def _decision(keputusan: verifikasi.Keputusan) -> None:
     def command(ctx: typer.Context, usulan_id: str) -> None:
         try:
-            catatan, per_dokumen = parse_decision_args(list(ctx.args))
+            catatan, per_dokumen = _parse_decision_args(list(ctx.args))
             report = verifikasi.putuskan(_paths(), usulan_id, keputusan, catatan, per_dokumen)
         except BerkasError as exc:
             _fail(exc)
@@ -233,7 +234,7 @@ def _passphrase(passphrase_file: Path | None, *, confirm: bool) -> str:
             return passphrase_file.read_text(encoding="utf-8").rstrip("\r\n")
         except OSError as exc:
             _fail(ClientError(f"Berkas frasa sandi tidak dapat dibaca: {exc.strerror}"))
-    from_env = os.environ.get(PASSPHRASE_ENV)
+    from_env = os.environ.get(VERIFIER_PASSPHRASE_ENV)
     if from_env:
         return from_env
     return str(
@@ -244,7 +245,7 @@ def _passphrase(passphrase_file: Path | None, *, confirm: bool) -> str:
 
 
 @kunci_app.command("buat")
-def kunci_buat_cmd(passphrase_file: PassphraseFileOption = None) -> None:
+def kunci_buat_cmd(passphrase_file: _PassphraseFileOption = None) -> None:
     """Buat pasangan kunci verifikator BKD di komputer ini (sekali untuk seluruh BKD)."""
     paths = _paths()
     try:
@@ -265,7 +266,7 @@ def kunci_buat_cmd(passphrase_file: PassphraseFileOption = None) -> None:
 @kunci_app.command("pasang")
 def kunci_pasang_cmd(
     berkas: Annotated[Path, typer.Argument(help="Berkas verifier.key yang dibawa.")],
-    passphrase_file: PassphraseFileOption = None,
+    passphrase_file: _PassphraseFileOption = None,
 ) -> None:
     """Pasang kunci verifikator dari komputer verifikator lain (atau dari server lama)."""
     try:
@@ -297,7 +298,7 @@ def paket_cmd(
         typer.Argument(help="ID usulan; tanpa ID: semua usulan yang sudah diteruskan."),
     ] = None,
     ke: Annotated[Path, typer.Option("--ke", help="Folder tujuan paket.")] = Path("paket-bkn"),
-    passphrase_file: PassphraseFileOption = None,
+    passphrase_file: _PassphraseFileOption = None,
 ) -> None:
     """Paket BKN: dokumen usulan yang diteruskan, bernama <NIP>_<KODE>.pdf, dengan manifest."""
     try:

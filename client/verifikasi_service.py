@@ -65,6 +65,7 @@ from store.rules import (
     tmt_pensiun,
 )
 from sync.engine import (
+    VERIFIER_PASSPHRASE_ENV,
     Keyring,
     StreamBlobCipher,
     SyncReport,
@@ -72,13 +73,19 @@ from sync.engine import (
     wrap_for_waiting_devices,
 )
 
-__all__ = ["BATAS_HARI", "VerifikasiService", "require_verifikator"]
+__all__ = [
+    "BATAS_HARI",
+    "VerifikasiService",
+    "check_sync",
+    "require_verifikator",
+    "reviewable_usulan",
+]
 
 # Days an usulan may wait for the BKD before the queue and the rekap call it overdue.
 BATAS_HARI = 14
 # What the queue may show: everything past draft (a draft is the OPD's own business).
-QUEUE_STATUSES = tuple(s.value for s in UsulanStatus if s is not UsulanStatus.DRAFT)
-DECIDED = {
+_QUEUE_STATUSES = tuple(s.value for s in UsulanStatus if s is not UsulanStatus.DRAFT)
+_DECIDED = {
     UsulanStatus.DIVERIFIKASI.value: "ms",
     UsulanStatus.DIKEMBALIKAN.value: "bts",
     UsulanStatus.DITOLAK.value: "tms",
@@ -117,9 +124,22 @@ def require_verifikator(paths: Paths) -> None:
         )
 
 
+def check_sync(report: SyncReport, *, decision: bool = False) -> SyncReport:
+    """Refuse a sync that did not finish; after a `decision`, one whose push the server
+    refused too (the decision did not reach the BKD)."""
+    if report.error is not None:
+        raise ClientError(report.error.message, report.error.cause)
+    if decision and report.push.refused:
+        reasons = "; ".join(report.push.refusals) or "tanpa alasan"
+        raise ClientError(f"Server menolak keputusan ini: {reasons}", "push refused")
+    return report
+
+
 class VerifikasiService(ClientCore):
     """One open verifikator installation: its store (every OPD's records), the verifier key
     (once unlocked), and the blob store that opens dokumen with it."""
+
+    MISSING_BLOB = "Dokumen belum diunduh dari server; sinkronkan dulu."
 
     def __init__(self, paths: Paths, keyring: Keyring, **kwargs: object) -> None:
         config = load_config(paths.config)
@@ -166,6 +186,11 @@ class VerifikasiService(ClientCore):
                 "Frasa sandi kunci verifikator salah.", exc.cause or exc.message
             ) from exc
 
+    def use_environment_passphrase(self) -> None:
+        """The command line's way: the verifier key opens when it is needed, with the
+        passphrase in BERKAS_VERIFIER_PASSPHRASE (read by the engine's keyring)."""
+        self.keyring.verifier_passphrase = os.environ.get(VERIFIER_PASSPHRASE_ENV, "")
+
     def lock(self) -> None:
         """Forget the passphrase and the opened key (after idle time, and at exit)."""
         self.keyring.forget_verifier_key()
@@ -179,12 +204,9 @@ class VerifikasiService(ClientCore):
     def sync(self) -> SyncReport:
         """One sync now with this service's keyring (downloads need the verifier key)."""
         self._require_unlocked()
-        report = sync_service.sync_once(
-            self.paths, program="berkas verifikasi", keyring=self.keyring
+        return check_sync(
+            sync_service.sync_once(self.paths, program="berkas verifikasi", keyring=self.keyring)
         )
-        if report.error is not None:
-            raise ClientError(report.error.message, report.error.cause)
-        return report
 
     # -- antrian ------------------------------------------------------------------------------
 
@@ -194,7 +216,7 @@ class VerifikasiService(ClientCore):
         """Usulan past draft across every OPD, oldest submission first."""
         filt = filt or AntrianFilter()
         today = today or date.today()
-        if filt.status and filt.status not in QUEUE_STATUSES:
+        if filt.status and filt.status not in _QUEUE_STATUSES:
             raise ClientError("Usulan draft tidak ditampilkan kepada verifikator.", filt.status)
         with self.store.read() as session:
             submitted = _submissions(session)
@@ -212,7 +234,7 @@ class VerifikasiService(ClientCore):
                 )
                 .join(Pegawai, col(Pegawai.id) == col(Usulan.pegawai_id))
                 .where(col(Usulan.deleted).is_(False))
-                .where(col(Usulan.status).in_(QUEUE_STATUSES))
+                .where(col(Usulan.status).in_(_QUEUE_STATUSES))
             )
             if filt.status:
                 stmt = stmt.where(col(Usulan.status) == filt.status)
@@ -226,7 +248,7 @@ class VerifikasiService(ClientCore):
             facets = session.exec(
                 select(col(Usulan.opd_id), col(Usulan.periode))
                 .where(col(Usulan.deleted).is_(False))
-                .where(col(Usulan.status).in_(QUEUE_STATUSES))
+                .where(col(Usulan.status).in_(_QUEUE_STATUSES))
                 .distinct()
             ).all()
         total = len(rows)
@@ -297,7 +319,7 @@ class VerifikasiService(ClientCore):
     def pemeriksaan(self, usulan_id: str, *, today: date | None = None) -> Pemeriksaan:
         today = today or date.today()
         with self.store.read() as session:
-            u = self._reviewable(session, usulan_id)
+            u = reviewable_usulan(session, usulan_id)
             p = session.get(Pegawai, u.pegawai_id)
             if p is None:
                 raise ClientError("Data pegawai usulan ini belum diterima.", u.pegawai_id)
@@ -395,17 +417,6 @@ class VerifikasiService(ClientCore):
             tmt_pensiun=tmt_pensiun(p.tanggal_lahir, bup),
         )
 
-    def _reviewable(self, session: Session, usulan_id: str) -> Usulan:
-        u = session.get(Usulan, usulan_id)
-        if u is None or u.deleted:
-            raise ClientError("Usulan tidak ditemukan.", usulan_id)
-        if u.status == UsulanStatus.DRAFT.value:
-            raise ClientError(
-                "Usulan ini masih draft di OPD: belum diajukan ke BKD, tidak dapat dibuka.",
-                usulan_id,
-            )
-        return u
-
     def dokumen_pdf(self, dokumen_id: str) -> bytes:
         """The dokumen's plaintext, decrypted in memory and checked against its sha256."""
         self._require_unlocked()
@@ -413,27 +424,9 @@ class VerifikasiService(ClientCore):
             d = session.get(Dokumen, dokumen_id)
             if d is None or d.deleted or not d.sha256:
                 raise ClientError("Dokumen tidak ditemukan.", dokumen_id)
-            self._reviewable(session, d.usulan_id)
+            reviewable_usulan(session, d.usulan_id)
             sha = d.sha256
         return self._plaintext(sha)
-
-    def _plaintext(self, sha: str) -> bytes:
-        blobs = self.blobs
-        source = blobs.path_for(sha)
-        if not source.is_file():
-            raise ClientError(
-                "Dokumen belum diunduh dari server; sinkronkan dulu.", f"missing blob {sha[:12]}"
-            )
-        out = io.BytesIO()
-        try:
-            with source.open("rb") as src:
-                blobs.cipher.decrypt(src, out)
-        except BerkasError as exc:
-            raise ClientError(f"Dokumen tidak dapat dibuka: {exc.message}", exc.cause) from exc
-        data = out.getvalue()
-        if hashlib.sha256(data).hexdigest() != sha:
-            raise ClientError("Dokumen tidak cocok dengan sidik jarinya.", f"sha {sha[:12]}")
-        return data
 
     # -- decisions ----------------------------------------------------------------------------
 
@@ -455,7 +448,7 @@ class VerifikasiService(ClientCore):
         if keputusan not in ("ms", "bts", "tms"):
             raise ClientError(f"Keputusan tidak dikenal: {keputusan}")
         with self.store.write() as session:
-            u = self._reviewable(session, usulan_id)
+            u = reviewable_usulan(session, usulan_id)
             if keputusan == "bts":
                 wf.kembalikan(session, u, catatan.strip() or "Perbaiki dokumen bertanda", notes)
             else:
@@ -471,7 +464,7 @@ class VerifikasiService(ClientCore):
         """Forward every MS usulan given to BKN (one write), then sync."""
         with self.store.write() as session:
             for usulan_id in usulan_ids:
-                u = self._reviewable(session, usulan_id)
+                u = reviewable_usulan(session, usulan_id)
                 wf.move_status(
                     session,
                     u,
@@ -487,7 +480,7 @@ class VerifikasiService(ClientCore):
         if not pertek.strip():
             raise ClientError("Nomor pertek/SK wajib diisi.")
         with self.store.write() as session:
-            u = self._reviewable(session, usulan_id)
+            u = reviewable_usulan(session, usulan_id)
             wf.move_status(
                 session,
                 u,
@@ -501,10 +494,7 @@ class VerifikasiService(ClientCore):
             self._sync_decision()
 
     def _sync_decision(self) -> None:
-        report = self.sync()
-        if report.push.refused:
-            reasons = "; ".join(report.push.refusals) or "tanpa alasan"
-            raise ClientError(f"Server menolak keputusan ini: {reasons}", "push refused")
+        check_sync(self.sync(), decision=True)
 
     # -- permintaan kunci ---------------------------------------------------------------------
 
@@ -552,7 +542,7 @@ class VerifikasiService(ClientCore):
                     )
                 )
             else:
-                chosen = [self._reviewable(session, i) for i in usulan_ids]
+                chosen = [reviewable_usulan(session, i) for i in usulan_ids]
             plan = []
             for u in chosen:
                 if u.status not in (UsulanStatus.DITERUSKAN.value, UsulanStatus.SELESAI.value):
@@ -626,7 +616,7 @@ class VerifikasiService(ClientCore):
             stmt = (
                 select(Usulan)
                 .where(col(Usulan.deleted).is_(False))
-                .where(col(Usulan.status).in_(QUEUE_STATUSES))
+                .where(col(Usulan.status).in_(_QUEUE_STATUSES))
             )
             if periode is not None:
                 stmt = stmt.where(Usulan.periode == periode)
@@ -653,7 +643,7 @@ class VerifikasiService(ClientCore):
                 for h in history[u.id]:
                     if h.ke_status == UsulanStatus.DIAJUKAN.value:
                         submitted = _parse_time(h.waktu)
-                    elif h.ke_status in DECIDED and submitted is not None:
+                    elif h.ke_status in _DECIDED and submitted is not None:
                         decisions += 1
                         bts += h.ke_status == UsulanStatus.DIKEMBALIKAN.value
                         when = _parse_time(h.waktu)
@@ -681,7 +671,7 @@ class VerifikasiService(ClientCore):
 
 def rekap_csv(rekap: Rekap) -> str:
     """The rekap as CSV text (one row per OPD and layanan)."""
-    statuses = list(QUEUE_STATUSES)
+    statuses = list(_QUEUE_STATUSES)
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(["opd", "layanan", *statuses, "total", "median_hari", "rasio_bts", "terlambat"])
@@ -698,6 +688,20 @@ def rekap_csv(rekap: Rekap) -> str:
             ]
         )
     return buf.getvalue()
+
+
+def reviewable_usulan(session: Session, usulan_id: str) -> Usulan:
+    """The usulan for the BKD to open; refuses a missing one and a draft (the OPD's own
+    work in progress, not the BKD's to open)."""
+    u = session.get(Usulan, usulan_id)
+    if u is None or u.deleted:
+        raise ClientError("Usulan tidak ditemukan.", usulan_id)
+    if u.status == UsulanStatus.DRAFT.value:
+        raise ClientError(
+            "Usulan ini masih draft di OPD: belum diajukan ke BKD, tidak dapat dibuka.",
+            usulan_id,
+        )
+    return u
 
 
 def _write_private(path: Path, data: bytes) -> None:

@@ -247,13 +247,43 @@ class RefusedUploadView:
 
 
 @dataclass(frozen=True)
-class SyncFacts:
-    """The link to the BKD as the sync engine recorded it (meta: state, last_sync, ...)."""
+class SyncStatus:
+    """Where sync of this installation stands: the one description of it. `berkas status`
+    prints it; the TUI's header and Sinkronisasi screen show it through the TUI's sync
+    port, which adds what only a running scheduler knows (`next_sync`, `received`).
+    Built by `client.sinkronisasi.status_of`."""
 
-    enrolled: bool
+    enrolled: bool  # the server facts `berkas enrol` saved can be read
     server_url: str
-    state: str  # sync.engine.errors.LinkState value
-    state_label: str
+    state: str  # sync.engine LinkState value
+    state_label: str  # the engine's words for it, e.g. "terhubung"
     last_sync: datetime | None
     last_error: str
-    refused: list[str]  # the server's reasons for the latest refused changes
+    pending_ops: int
+    pending_uploads: int
+    conflicts: int  # unresolved
+    online: bool | None = None  # None when this device is not enrolled
+    opd_kode: str = ""
+    device_id: str = ""
+    role: str = ""
+    opd_key_held: bool = False
+    lock_holder: str = ""  # the process syncing this store now, "" when none
+    syncing: bool = False  # ... and that process is this one
+    refused: list[dict[str, Any]] = field(default_factory=list)  # latest refused changes
+    uploads: list[UploadView] = field(default_factory=list)  # the oldest unsent documents
+    recent_errors: list[str] = field(default_factory=list)  # newest first, for a person
+    next_sync: datetime | None = None
+    received: int = 0  # records background syncs have pulled since the start
+
+    @property
+    def held_by(self) -> str:
+        """Another process syncing this store now (e.g. `berkas agent`), "" otherwise."""
+        return "" if self.syncing else self.lock_holder
+
+    @property
+    def upload_sent(self) -> int:
+        return sum(u.sent for u in self.uploads)
+
+    @property
+    def upload_total(self) -> int:
+        return sum(u.total for u in self.uploads)

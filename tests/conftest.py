@@ -8,6 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
+# `server` and `proxy`: a real server on loopback and the bad-network proxy before it.
+pytest_plugins = ["tests.support.live_server"]
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _no_real_user_folders() -> Iterator[None]:

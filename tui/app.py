@@ -43,15 +43,15 @@ from tui.messages import (
 )
 from tui.screens.base import BerkasScreen
 from tui.screens.beranda import BerandaScreen
-from tui.sync_port import EngineSyncPort, OfflineSyncPort, SyncPort, SyncStatus
+from tui.sync_port import EngineSyncPort, OfflineSyncPort, SyncPort
 from tui.widgets.app_header import AppHeader
 from tui.widgets.nav_bar import NAV_ITEMS
 
 if TYPE_CHECKING:
-    from client.intake.events import IntakeEvent
+    from client.intake import IntakeEvent
     from client.intake_wiring import BackgroundIntake, WatchState
     from client.port import ClientPort
-    from client.views import PegawaiView
+    from client.views import PegawaiView, SyncStatus
 
 log = logging.getLogger(__name__)
 
@@ -237,7 +237,7 @@ class BerkasApp(App[None]):
         intake.start()
 
     def on_intake_event_arrived(self, message: IntakeEventArrived) -> None:
-        from client.intake.events import FileProcessed
+        from client.intake import FileProcessed
 
         if isinstance(message.event, FileProcessed):
             self.data_changed()  # a scan filed or in the Kotak masuk: screens reload

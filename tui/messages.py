@@ -13,10 +13,9 @@ from textual.worker import Worker, WorkerState
 if TYPE_CHECKING:
     from textual.app import App
 
-    from client.intake.events import IntakeEvent
+    from client.intake import IntakeEvent
     from client.intake_wiring import WatchState
-    from client.views import PegawaiView
-    from tui.sync_port import SyncStatus
+    from client.views import PegawaiView, SyncStatus
 
 
 @dataclass

@@ -8,48 +8,15 @@ runs the real engine (client.sync_service), in the background if asked to.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # the client (SQLAlchemy) and the engine load after the first frame
     from client.port import ClientPort
     from client.sync_service import BackgroundSync
-
-
-@dataclass(frozen=True)
-class UploadProgress:
-    """One document on its way to the server."""
-
-    name: str
-    sent: int
-    total: int
-
-
-@dataclass(frozen=True)
-class SyncStatus:
-    """Where sync stands. `online` is None when no server is configured."""
-
-    online: bool | None
-    state_label: str
-    last_sync: datetime | None
-    next_sync: datetime | None
-    pending_ops: int
-    uploads: list[UploadProgress] = field(default_factory=list)
-    recent_errors: list[str] = field(default_factory=list)
-    conflicts: int = 0
-    held_by: str = ""  # another process syncing this store now (e.g. `berkas agent`)
-    syncing: bool = False  # this process is syncing now
-    received: int = 0  # records background syncs have pulled since the start
-
-    @property
-    def upload_sent(self) -> int:
-        return sum(u.sent for u in self.uploads)
-
-    @property
-    def upload_total(self) -> int:
-        return sum(u.total for u in self.uploads)
+    from client.views import SyncStatus
 
 
 @dataclass(frozen=True)
@@ -93,20 +60,12 @@ class OfflineSyncPort:
         return None
 
     def state(self) -> SyncStatus:
-        client = self._client
-        registered = bool(client.config.server_url)
-        return SyncStatus(
+        status = self._client.sync_status()
+        registered = bool(self._client.config.server_url)
+        return dataclasses.replace(
+            status,
             online=False if registered else None,
             state_label=OFFLINE if registered else NOT_REGISTERED,
-            last_sync=client.last_sync_at(),
-            next_sync=None,
-            pending_ops=client.pending_ops(),
-            uploads=[
-                UploadProgress(name=u.name, sent=u.sent, total=u.total)
-                for u in client.pending_uploads()
-            ],
-            recent_errors=client.sync_errors(),
-            conflicts=client.count_conflicts(),
         )
 
     def sync_now(self) -> SyncOutcome:
@@ -149,7 +108,7 @@ class EngineSyncPort(OfflineSyncPort):
         return self._sync
 
     def start(self) -> None:
-        if not self.background or not self._client.sync_facts().enrolled:
+        if not self.background or not self._client.sync_status().enrolled:
             return
         from client.sync_service import BackgroundSync  # httpx, APScheduler, the engine
 
@@ -165,41 +124,24 @@ class EngineSyncPort(OfflineSyncPort):
             running.stop()
 
     def state(self) -> SyncStatus:
-        from client.sync_service import lock_holder
-
-        client = self._client
-        facts = client.sync_facts()
-        if facts.enrolled and self._sync is None:
+        status = self._client.sync_status()
+        if status.enrolled and self._sync is None:
             self.start()  # enrolled since the app started (`berkas enrol` elsewhere)
-        online: bool | None = None
-        if facts.enrolled:
-            online = facts.state == "online"
-        errors = [*([facts.last_error] if facts.last_error else []), *client.sync_errors()]
-        errors += [f"Ditolak server: {reason}" for reason in facts.refused if reason]
-        holder, ours = lock_holder(client.paths)
         running = self._sync
-        return SyncStatus(
-            online=online,
-            state_label=facts.state_label if facts.enrolled else NOT_REGISTERED,
-            last_sync=facts.last_sync,
+        label = status.state_label
+        return dataclasses.replace(
+            status,
+            state_label=label[:1].upper() + label[1:] if status.enrolled else NOT_REGISTERED,
             next_sync=running.next_run() if running is not None else None,
-            pending_ops=client.pending_ops(),
-            uploads=[
-                UploadProgress(name=u.name, sent=u.sent, total=u.total)
-                for u in client.pending_uploads()
-            ],
-            recent_errors=errors[:6],
-            conflicts=client.count_conflicts(),
-            held_by="" if ours else holder,
-            syncing=ours,
             received=running.received if running is not None else 0,
         )
 
     def sync_now(self) -> SyncOutcome:
-        if not self._client.sync_facts().enrolled:
+        if not self._client.sync_status().enrolled:
             return super().sync_now()
         from client.errors import BerkasError
-        from client.sync_service import lock_holder, sync_once  # httpx, engine: when asked
+        from client.sinkronisasi import lock_holder
+        from client.sync_service import sync_once  # httpx, engine: when asked
 
         if lock_holder(self._client.paths)[1]:
             return SyncOutcome(

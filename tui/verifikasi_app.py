@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from textual.worker import Worker
 
     from client.verifikasi_port import VerifikasiPort
-    from tui.sync_port import SyncStatus
+    from client.views import SyncStatus
 
 log = logging.getLogger(__name__)
 

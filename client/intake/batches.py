@@ -13,24 +13,19 @@ files its whole parts and keeps the original in karantina/ for the rest.
 from __future__ import annotations
 
 import logging
-import os
 import re
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
 from client.intake import originals
-from client.intake.converted import ConversionJob
-from client.intake.filing import file_stored
+from client.intake.filing import NotFiled
 from client.intake.naming import Recognition
 from client.intake.page_reading import Part, ReadOutcome
 from client.intake.rejection import Rejection, RejectKind
 from client.intake.results import IntakeResult, IntakeStatus
-from client.intake.settings import ProcessedAction
 from client.intake.sheets import decode_sheet
-from store.errors import StoreError, disk_full_message, is_disk_full
 
 if TYPE_CHECKING:
     from client.intake.service import IntakeService
@@ -116,7 +111,7 @@ def group_runs(paths: list[Path], is_sheet: Callable[[Path], bool]) -> list[list
     return tasks
 
 
-def part_name(relative: PurePath, part: Part, index: int) -> str:
+def _part_name(relative: PurePath, part: Part, index: int) -> str:
     last = part.first + part.pages
     pages = f"hal. {part.first + 1}" if part.pages == 1 else f"hal. {part.first + 1}-{last}"
     return f"{relative.as_posix()} [bagian {index}, {pages}]"
@@ -138,7 +133,7 @@ def process_batch(
     for index, part in enumerate(reading.parts, start=1):
         if part.pages == 0:
             continue  # a sheet right behind a sheet: nothing between them
-        name = part_name(relative, part, index)
+        name = _part_name(relative, part, index)
         if not part.whole or part.path is None:
             kept.append(name)
             continue
@@ -191,13 +186,7 @@ def process_batch(
     note = ""
     for source in sources:
         try:
-            moved = originals.release(
-                source,
-                service.settings.processed_root(root)
-                if service.settings.processed_action is ProcessedAction.MOVE
-                else None,
-                _relative(source, root),
-            )
+            moved = service.release_original(source, root, _relative(source, root))
         except OSError as exc:
             note = f" Berkas asli tidak dapat dipindahkan ({exc.strerror})."
     status = IntakeStatus.FILED if inbox == 0 else IntakeStatus.INBOX
@@ -217,6 +206,9 @@ def _relative(source: Path, root: Path) -> PurePath:
         return PurePath(source.relative_to(root))
     except ValueError:
         return PurePath(source.name)
+
+
+_NO_SHEET = "bagian sebelum lembar pemisah pertama (tanpa lembar pemisah)"
 
 
 def _file_part(service: IntakeService, part: Part, name: str) -> IntakeResult:
@@ -240,94 +232,46 @@ def _file_part(service: IntakeService, part: Part, name: str) -> IntakeResult:
         log.info("%s: bagian kumpulan (%s)", res.status.value, res.message)
         return res
 
-    staging = service.blobs.root / "tmp"
     try:
-        staging.mkdir(parents=True, exist_ok=True)
-        fd, staged_name = tempfile.mkstemp(dir=staging, prefix="bagian-", suffix=".pdf.part")
-        os.close(fd)
-    except OSError as exc:  # the machine, not the part: the batch is taken again later
-        log.error("folder kerja intake tidak dapat ditulis: %r", exc)
-        message = (
-            disk_full_message("Hasil konversi")
-            if is_disk_full(exc)
-            else "Folder kerja Berkas tidak dapat ditulis."
+        filed = service.convert_and_file(
+            part.path,
+            found,
+            what="Bagian ini",
+            usulan_id=sheet.usulan_id if sheet is not None else None,
+            hold="" if sheet is not None else _NO_SHEET,
         )
-        return outcome(IntakeStatus.FAILED, message)
-    staged = Path(staged_name)
-    try:
-        converted = service.pool.convert(
-            ConversionJob(
-                source=part.path,
-                target=staged,
-                size_limit=service.size_limit(kode),
-                max_pages=service.settings.max_pages,
-                max_pixels=service.settings.max_pixels,
-            )
-        )
-        if converted.environment is not None:
-            # The machine failed (disk, memory, a killed worker), not the part: FAILED
-            # keeps the batch's original in place for a later pass, never in karantina.
-            log.warning("konversi bagian tertunda: %s", converted.environment.cause)
-            return outcome(IntakeStatus.FAILED, converted.environment.message)
-        if converted.rejection is not None or converted.converted is None:
-            why = converted.rejection.message if converted.rejection else "?"
-            return outcome(IntakeStatus.QUARANTINED, f"Bagian ini tidak dapat dinormalkan: {why}")
-        done = converted.converted
-        try:
-            stored = service.blobs.put(staged)
-            with service._filing:
-                filing = file_stored(
-                    service.store,
-                    stored,
-                    pages=done.pages,
-                    terlalu_besar=done.terlalu_besar,
-                    found=found,
-                    rules=service.rules,
-                    usulan_id=sheet.usulan_id if sheet is not None else None,
-                    hold=""
-                    if sheet is not None
-                    else "bagian sebelum lembar pemisah pertama (tanpa lembar pemisah)",
-                )
-        except (StoreError, OSError) as exc:
-            log.error("penyimpanan bagian gagal: %r", exc)
+    except NotFiled as stop:
+        if stop.rejection is not None:
             return outcome(
-                IntakeStatus.FAILED,
-                disk_full_message("Bagian ini")
-                if is_disk_full(exc)
-                else "Bagian ini tidak dapat disimpan.",
+                IntakeStatus.QUARANTINED, f"Bagian ini tidak dapat dinormalkan: {stop.message}"
             )
-        common: dict[str, object] = {
-            "sha256": stored.sha256,
-            "size_after": stored.size,
-            "pages": done.pages,
-            "terlalu_besar": done.terlalu_besar,
-            "duplicate": filing.blob_existed,
-        }
-        if filing.duplicate_of:
-            return outcome(
-                IntakeStatus.DUPLICATE,
-                f"Isi sama dengan yang sudah tersimpan ({filing.duplicate_of}).",
-                dokumen_id=filing.dokumen.id if filing.dokumen else "",
-                inbox_id=filing.inbox.id if filing.inbox else "",
-                nip=filing.dokumen.nama_file.split("_")[0] if filing.dokumen else None,
-                **common,
-            )
-        if filing.dokumen is not None:
-            return outcome(
-                IntakeStatus.FILED,
-                f"Diarsipkan sebagai {filing.dokumen.nama_file}.",
-                dokumen_id=filing.dokumen.id,
-                nama_file=filing.dokumen.nama_file,
-                nip=filing.dokumen.nama_file.split("_")[0],
-                **common,
-            )
-        assert filing.inbox is not None
+        # The machine failed (disk, memory, a killed worker), not the part: FAILED keeps
+        # the batch's original in place for a later pass, never in karantina.
+        return outcome(IntakeStatus.FAILED, stop.message)
+    filing, common = filed.filing, filed.facts()
+    if filing.duplicate_of:
         return outcome(
-            IntakeStatus.INBOX,
-            f"Masuk kotak masuk: {filing.reason}.",
-            inbox_id=filing.inbox.id,
-            nip=filing.inbox.nip or None,
+            IntakeStatus.DUPLICATE,
+            f"Isi sama dengan yang sudah tersimpan ({filing.duplicate_of}).",
+            dokumen_id=filing.dokumen.id if filing.dokumen else "",
+            inbox_id=filing.inbox.id if filing.inbox else "",
+            nip=filing.dokumen.nama_file.split("_")[0] if filing.dokumen else None,
             **common,
         )
-    finally:
-        staged.unlink(missing_ok=True)
+    if filing.dokumen is not None:
+        return outcome(
+            IntakeStatus.FILED,
+            f"Diarsipkan sebagai {filing.dokumen.nama_file}.",
+            dokumen_id=filing.dokumen.id,
+            nama_file=filing.dokumen.nama_file,
+            nip=filing.dokumen.nama_file.split("_")[0],
+            **common,
+        )
+    assert filing.inbox is not None
+    return outcome(
+        IntakeStatus.INBOX,
+        f"Masuk kotak masuk: {filing.reason}.",
+        inbox_id=filing.inbox.id,
+        nip=filing.inbox.nip or None,
+        **common,
+    )

@@ -84,7 +84,7 @@ def make_app(open_service: ServiceFactory) -> typer.Typer:
     return app
 
 
-def human_size(size: int) -> str:
+def _human_size(size: int) -> str:
     value = float(size)
     for unit in ("B", "KB", "MB", "GB"):
         if value < 1024 or unit == "GB":
@@ -97,7 +97,7 @@ def describe(result: IntakeResult) -> str:
     """One line for a processed file, as the `watch` command prints it."""
     sizes = ""
     if result.sha256:
-        sizes = f"  {human_size(result.size_before)} -> {human_size(result.size_after)}"
+        sizes = f"  {_human_size(result.size_before)} -> {_human_size(result.size_after)}"
     return (
         f"{STATUS_LABELS[result.status]:<11}  {result.relative_name}{sizes}"
         f"  {result.seconds:.1f} dtk  {result.message}"
@@ -140,7 +140,7 @@ def watch(service: IntakeService) -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
-def summary_table(summary: IntakeSummary) -> Table:
+def _summary_table(summary: IntakeSummary) -> Table:
     table = Table(title="Ringkasan pindaian", show_header=True)
     table.add_column("Keterangan")
     table.add_column("Jumlah", justify="right")
@@ -152,8 +152,8 @@ def summary_table(summary: IntakeSummary) -> Table:
         ("Duplikat", str(summary.duplicates)),
         ("Gagal (berkas asli tetap)", str(summary.failed)),
         ("Masih ditulis (dilewati)", str(summary.skipped)),
-        ("Ukuran sebelum", human_size(summary.bytes_before)),
-        ("Ukuran sesudah", human_size(summary.bytes_after)),
+        ("Ukuran sebelum", _human_size(summary.bytes_before)),
+        ("Ukuran sesudah", _human_size(summary.bytes_after)),
         ("Waktu", f"{summary.elapsed:.1f} dtk"),
     ]
     for label, value in rows:
@@ -194,7 +194,7 @@ def run_folder(service: IntakeService, folder: Path) -> None:
         except IntakeError as exc:
             typer.echo(f"Gagal: {exc.message}", err=True)
             raise typer.Exit(2) from exc
-    console.print(summary_table(summary))
+    console.print(_summary_table(summary))
     if summary.skipped:
         typer.echo(
             f"Perhatian: {summary.skipped} berkas masih terus berubah dan belum diambil; "

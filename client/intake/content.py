@@ -40,9 +40,9 @@ from client.intake import pages as pg
 from client.intake.converted import PageRecord
 
 CONTENT_STEP: Final = "isi"  # Converted.step of a document encoded here
-TEXT_DPI: Final = 300.0  # the 1-bit layer: CCITT G4 text at 300 dpi reads like the paper
-BACKGROUND_DPI: Final = 150.0  # the colour layer of a campuran page (DOMAIN.md's floor)
-PHOTO_DPI: Final = 200.0  # photos are written at most at this resolution ...
+_TEXT_DPI: Final = 300.0  # the 1-bit layer: CCITT G4 text at 300 dpi reads like the paper
+_BACKGROUND_DPI: Final = 150.0  # the colour layer of a campuran page (DOMAIN.md's floor)
+_PHOTO_DPI: Final = 200.0  # photos are written at most at this resolution ...
 # ... and at least at pg.MIN_DPI (150).
 
 # Ink: at least this much darker than the paper estimated around it (0-255).
@@ -66,7 +66,7 @@ _PAPER_REDUCE = 8  # the paper estimate works at 1/8 of the page ...
 _PAPER_WINDOW = 7  # ... over windows of 7 px there (56 px at the page: wider than a letter)
 
 
-class PageKind(StrEnum):
+class _PageKind(StrEnum):
     TEXT = "teks"
     MIXED = "campuran"
     PHOTO = "foto"
@@ -187,7 +187,7 @@ def _rms(a: Image.Image, b: Image.Image) -> float:
     return max(stat.rms)
 
 
-def search_jpeg(img: Image.Image, dpi: float, *, max_rms: float = _PHOTO_RMS) -> bytes:
+def _search_jpeg(img: Image.Image, dpi: float, *, max_rms: float = _PHOTO_RMS) -> bytes:
     """The smallest JPEG of `img` among `_QUALITIES` whose RMS error is at most `max_rms`
     (binary search: error falls as quality rises); the highest quality if none is."""
     low, high = 0, len(_QUALITIES) - 1
@@ -208,27 +208,27 @@ def _photo(img: Image.Image, img_dpi: float, colour: bool, fallback: bool) -> En
     page = img if colour or img.mode == "L" else img.convert("L")
     if page.mode == "1":
         page = page.convert("L")
-    target = max(min(img_dpi, PHOTO_DPI), min(img_dpi, pg.MIN_DPI))
+    target = max(min(img_dpi, _PHOTO_DPI), min(img_dpi, pg.MIN_DPI))
     scaled, dpi = _at(page, img_dpi, target)
-    data = search_jpeg(scaled, dpi)
-    record = PageRecord(PageKind.PHOTO.value, round(dpi, 1), len(data), colour, fallback)
+    data = _search_jpeg(scaled, dpi)
+    record = PageRecord(_PageKind.PHOTO.value, round(dpi, 1), len(data), colour, fallback)
     return EncodedPage(record, data, scaled.size, dpi)
 
 
 def _mixed(img: Image.Image, img_dpi: float, found: _Ink) -> EncodedPage:
-    text, text_dpi = _at(found.ink, img_dpi, TEXT_DPI)
+    text, text_dpi = _at(found.ink, img_dpi, _TEXT_DPI)
     mask = _g4(text, text_dpi)
     # The background: the page at 150 dpi with its black ink (and the ink's soft edges:
     # any ink in a pixel's area) whitened out. Worked at 150 dpi: a quarter of the pixels.
-    scaled, dpi = _at(img, img_dpi, min(img_dpi, BACKGROUND_DPI))
-    ink, _ = _at(found.ink, img_dpi, min(img_dpi, BACKGROUND_DPI))
+    scaled, dpi = _at(img, img_dpi, min(img_dpi, _BACKGROUND_DPI))
+    ink, _ = _at(found.ink, img_dpi, min(img_dpi, _BACKGROUND_DPI))
     if ink.size != scaled.size:
         ink = ink.resize(scaled.size, Image.Resampling.BOX)
     white = Image.new("RGB", scaled.size, (255, 255, 255))
     background = Image.composite(white, scaled, ink.point(_ANY))
     data = _jpeg(background, _BG_QUALITY, dpi, full_chroma=True)
     record = PageRecord(
-        PageKind.MIXED.value, round(min(text_dpi, img_dpi), 1), len(data) + len(mask), True
+        _PageKind.MIXED.value, round(min(text_dpi, img_dpi), 1), len(data) + len(mask), True
     )
     return EncodedPage(record, data, scaled.size, dpi, mask, text.size)
 
@@ -236,9 +236,9 @@ def _mixed(img: Image.Image, img_dpi: float, found: _Ink) -> EncodedPage:
 def encode_page(img: Image.Image, img_dpi: float) -> EncodedPage:
     """`img` (a flattened page: mode 1, L or RGB, at `img_dpi`) encoded for its content."""
     if img.mode == "1":  # already bitonal: G4 as it is (at most 300 dpi)
-        scaled, dpi = _at(img, img_dpi, min(img_dpi, TEXT_DPI))
+        scaled, dpi = _at(img, img_dpi, min(img_dpi, _TEXT_DPI))
         data = pg.encode_g4_tiff(scaled, dpi=dpi)
-        record = PageRecord(PageKind.TEXT.value, round(dpi, 1), len(data), False)
+        record = PageRecord(_PageKind.TEXT.value, round(dpi, 1), len(data), False)
         return EncodedPage(record, data, scaled.size, dpi)
     colour = img.mode == "RGB" and pg.has_colour(img)
     if not colour and img.mode == "RGB":
@@ -253,16 +253,16 @@ def encode_page(img: Image.Image, img_dpi: float) -> EncodedPage:
         return _photo(img, img_dpi, colour, True)
     if colour:
         return _mixed(img, img_dpi, found)
-    text, dpi = _at(found.ink, img_dpi, min(img_dpi, TEXT_DPI))
+    text, dpi = _at(found.ink, img_dpi, min(img_dpi, _TEXT_DPI))
     data = _g4(text, dpi)
     return EncodedPage(
-        PageRecord(PageKind.TEXT.value, round(dpi, 1), len(data), False), data, text.size, dpi
+        PageRecord(_PageKind.TEXT.value, round(dpi, 1), len(data), False), data, text.size, dpi
     )
 
 
 # -- the PDF -----------------------------------------------------------------------------
 
-PAGES_KEY: Final = "/BerkasHalaman"  # document info: JSON list of PageRecord, one a page
+_PAGES_KEY: Final = "/BerkasHalaman"  # document info: JSON list of PageRecord, one a page
 
 
 def _g4_stream(pdf: pikepdf.Pdf, tiff: bytes, size: tuple[int, int], *, mask: bool) -> Any:
@@ -323,7 +323,7 @@ def write_pdf(pages: list[EncodedPage], target: Path) -> int:
         )
         pdf.pages.append(pdf_page)
     records = [asdict(page.record) for page in pages]
-    pdf.docinfo[PAGES_KEY] = json.dumps(records, separators=(",", ":"))
+    pdf.docinfo[_PAGES_KEY] = json.dumps(records, separators=(",", ":"))
     pdf.docinfo.Producer = "Berkas"
     pdf.save(
         target,
@@ -337,7 +337,7 @@ def write_pdf(pages: list[EncodedPage], target: Path) -> int:
 def page_records(path: Path) -> list[dict[str, Any]]:
     """The per-page records of a PDF written by `write_pdf` ([] for any other PDF)."""
     with pikepdf.open(path) as pdf:
-        raw = pdf.docinfo.get(PAGES_KEY)
+        raw = pdf.docinfo.get(_PAGES_KEY)
         if raw is None:
             return []
         found = json.loads(str(raw))

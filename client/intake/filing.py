@@ -9,7 +9,10 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
+from client.intake.converted import Converted
+from client.intake.errors import IntakeError
 from client.intake.naming import Recognition
+from client.intake.rejection import Rejection
 from store.blobs import StoredBlob
 from store.database import Store
 from store.models import Blob, Dokumen, InboxItem, Pegawai, Usulan
@@ -28,6 +31,39 @@ class Filing:
     duplicate_of: str = ""  # where the same content already was (nothing new written)
     blob_existed: bool = False
     replaced: Dokumen | None = None  # the earlier scan of a returned (BTS) line
+
+
+@dataclass(frozen=True)
+class Filed:
+    """A scan converted, stored and filed (IntakeService.convert_and_file)."""
+
+    stored: StoredBlob
+    converted: Converted
+    filing: Filing
+    seconds: float  # what the conversion process spent
+
+    def facts(self) -> dict[str, object]:
+        """What an IntakeResult says of the stored file."""
+        return {
+            "sha256": self.stored.sha256,
+            "size_after": self.stored.size,
+            "pages": self.converted.pages,
+            "terlalu_besar": self.converted.terlalu_besar,
+            "duplicate": self.filing.blob_existed,
+        }
+
+
+class NotFiled(IntakeError):
+    """Converting or filing a scan stopped. With a `rejection` the scan itself is bad (it
+    goes to karantina); without one the machine failed and the original stays in place
+    for a later pass."""
+
+    def __init__(
+        self, message: str, *, rejection: Rejection | None = None, seconds: float = 0.0
+    ) -> None:
+        super().__init__(message, rejection.cause if rejection is not None else "")
+        self.rejection = rejection
+        self.seconds = seconds
 
 
 def now_iso() -> str:
@@ -89,7 +125,7 @@ def replacement_note(kode: str, old: Dokumen, new_sha: str, source: str) -> str:
     )
 
 
-def sheet_usulan(
+def _sheet_usulan(
     session: Session, usulan_id: str, kode: str, opd_id: str, rules: RulesConfig | None = None
 ) -> tuple[Usulan | None, str]:
     """The usulan a separator sheet names, or why a part behind it cannot go there."""
@@ -140,7 +176,7 @@ def file_stored(
         if reason:
             pass
         elif usulan_id is not None and found.kode is not None:
-            usulan, reason = sheet_usulan(
+            usulan, reason = _sheet_usulan(
                 session, usulan_id, found.kode, store.context.opd_id, rules
             )
         elif found.nip is not None and found.kode is not None:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 # Case-insensitive globs on one path component (Windows names are case-blind).
-IGNORED_NAMES: tuple[str, ...] = (
+_IGNORED_NAMES: tuple[str, ...] = (
     "~$*",  # Office owner files
     "*.tmp",
     "*.part",
@@ -27,7 +27,7 @@ IGNORED_NAMES: tuple[str, ...] = (
 
 def is_ignored_name(name: str) -> bool:
     lowered = name.lower()
-    return any(fnmatch.fnmatchcase(lowered, pattern) for pattern in IGNORED_NAMES)
+    return any(fnmatch.fnmatchcase(lowered, pattern) for pattern in _IGNORED_NAMES)
 
 
 def is_ignored(path: Path, root: Path, reserved: Iterable[Path] = ()) -> bool:

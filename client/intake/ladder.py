@@ -41,7 +41,7 @@ class Step:
 
 # Bitonal pages are written at up to this resolution: CCITT G4 text at 300 dpi
 # is smaller than greyscale at 150 dpi, and far more legible.
-BITONAL_DPI = 300.0
+_BITONAL_DPI = 300.0
 
 LADDER: tuple[Step, ...] = (
     Step("asli"),
@@ -95,14 +95,14 @@ def plan_page(
         seen = look()
         if not seen.colour:
             if step.mono is Mono.BITONAL and seen.text:
-                return Encoding(Codec.G4, min(source_dpi, BITONAL_DPI))
+                return Encoding(Codec.G4, min(source_dpi, _BITONAL_DPI))
             return Encoding(Codec.JPEG, dpi, step.quality, grey=True)
     return Encoding(Codec.JPEG, dpi, step.quality)
 
 
 # A step whose calibrated guess is at most this much over the limit is still
 # encoded: guesses from a sample are good to a few per cent, not exactly.
-GUESS_SLACK = 0.03
+_GUESS_SLACK = 0.03
 _RATIO_RANGE = (0.5, 2.0)
 
 
@@ -142,7 +142,7 @@ def walk_ladder(
         if index not in guessed:
             guessed[index] = guess(LADDER[index])
         raw = guessed[index]
-        return raw is None or raw * ratio <= limit * (1 + GUESS_SLACK)
+        return raw is None or raw * ratio <= limit * (1 + _GUESS_SLACK)
 
     try:
         index = 0

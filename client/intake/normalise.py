@@ -86,7 +86,7 @@ def normalise(job: ConversionJob) -> ConversionOutcome:
     except MemoryError:
         # Pixel bombs are refused above, before decoding; running out of memory here is
         # the machine's state (other programs, the worker's cap), not the file's fault.
-        return _environment(job, started, MEMORY_MESSAGE, "MemoryError")
+        return _environment(job, started, _MEMORY_MESSAGE, "MemoryError")
     except _DECODE_ERRORS as exc:
         if is_disk_full(exc):  # writing the PDF failed: the disk, not the scan
             return _environment(job, started, disk_full_message("Hasil konversi"), repr(exc))
@@ -96,7 +96,7 @@ def normalise(job: ConversionJob) -> ConversionOutcome:
     return ConversionOutcome(rejection=rejection, seconds=time.monotonic() - started)
 
 
-MEMORY_MESSAGE = (
+_MEMORY_MESSAGE = (
     "Memori komputer tidak cukup untuk mengubah pindaian ini sekarang. Berkas tetap di "
     "tempatnya dan dicoba lagi nanti; tutup program lain bila terus terjadi."
 )

@@ -13,12 +13,12 @@ from watchdog.observers.polling import PollingObserver
 
 from client.intake.settings import PollingMode
 
-NETWORK_FILESYSTEMS = frozenset(
+_NETWORK_FILESYSTEMS = frozenset(
     {"nfs", "nfs4", "cifs", "smb", "smb2", "smb3", "smbfs", "fuse.sshfs", "9p", "afs", "davfs"}
 )
 
 
-def native_events_available() -> bool:
+def _native_events_available() -> bool:
     """False where watchdog had to fall back to polling for everything."""
     return not issubclass(Observer, PollingObserver)  # type: ignore[arg-type]
 
@@ -41,7 +41,7 @@ def _linux_fstype(path: Path) -> str:
     return kind
 
 
-def is_network_path(path: Path) -> bool:
+def _is_network_path(path: Path) -> bool:
     """True for a folder on a network share."""
     text = os.path.abspath(path)
     if sys.platform == "win32":
@@ -53,7 +53,7 @@ def is_network_path(path: Path) -> bool:
         drive_remote = 4
         return bool(ctypes.windll.kernel32.GetDriveTypeW(drive) == drive_remote)  # type: ignore[attr-defined]
     if sys.platform.startswith("linux"):
-        return _linux_fstype(Path(text)) in NETWORK_FILESYSTEMS
+        return _linux_fstype(Path(text)) in _NETWORK_FILESYSTEMS
     return False
 
 
@@ -62,7 +62,7 @@ def wants_polling(path: Path, mode: PollingMode) -> bool:
         return True
     if mode is PollingMode.OFF:
         return False
-    return not native_events_available() or is_network_path(path)
+    return not _native_events_available() or _is_network_path(path)
 
 
 def make_observer(polling: bool, interval: float) -> BaseObserver:

@@ -28,7 +28,7 @@ def _note_for(path: Path) -> Path:
     return path.with_name(path.name + ".alasan.txt")
 
 
-def move_under(path: Path, folder: Path, relative: PurePath) -> Path:
+def _move_under(path: Path, folder: Path, relative: PurePath) -> Path:
     """Move `path` to `folder/relative` (keeping its subfolders), never over
     another file: a second "scan.pdf" becomes "scan (2).pdf"."""
     target = free_name(folder / relative)
@@ -47,7 +47,7 @@ def move_under(path: Path, folder: Path, relative: PurePath) -> Path:
 
 def quarantine(path: Path, folder: Path, relative: PurePath, rejection: Rejection) -> Path:
     """Move a refused file into karantina/ with a `.alasan.txt` beside it."""
-    target = move_under(path, folder, relative)
+    target = _move_under(path, folder, relative)
     write_reason(target, relative.as_posix(), rejection.message, rejection.cause)
     return target
 
@@ -70,4 +70,4 @@ def release(path: Path, folder: Path | None, relative: PurePath) -> Path | None:
     if folder is None:
         path.unlink(missing_ok=True)
         return None
-    return move_under(path, folder, relative)
+    return _move_under(path, folder, relative)

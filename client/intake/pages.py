@@ -90,7 +90,7 @@ def has_colour(img: Image.Image) -> bool:
     return strong > _COLOUR_SHARE * small.width * small.height
 
 
-def looks_like_text(grey: Image.Image) -> bool:
+def _looks_like_text(grey: Image.Image) -> bool:
     histogram = grey.histogram()
     midtones = sum(histogram[64:192])
     return midtones < _MIDTONE_SHARE * grey.width * grey.height
@@ -100,11 +100,11 @@ def look(img: Image.Image) -> PageLook:
     if img.mode == "1":
         return PageLook(colour=False, text=True)
     colour = has_colour(img)
-    text = not colour and looks_like_text(img.convert("L") if img.mode != "L" else img)
+    text = not colour and _looks_like_text(img.convert("L") if img.mode != "L" else img)
     return PageLook(colour=colour, text=text)
 
 
-def otsu_threshold(grey: Image.Image) -> int:
+def _otsu_threshold(grey: Image.Image) -> int:
     histogram = grey.histogram()
     total = sum(histogram)
     weighted = sum(i * h for i, h in enumerate(histogram))
@@ -126,11 +126,11 @@ def otsu_threshold(grey: Image.Image) -> int:
     return threshold
 
 
-def to_bitonal(img: Image.Image) -> Image.Image:
+def _to_bitonal(img: Image.Image) -> Image.Image:
     if img.mode == "1":
         return img
     grey = img.convert("L") if img.mode != "L" else img
-    cut = otsu_threshold(grey)
+    cut = _otsu_threshold(grey)
     return grey.point(lambda v: _WHITE if v > cut else 0, mode="1")
 
 
@@ -157,7 +157,7 @@ def resample(img: Image.Image, scale: float) -> Image.Image:
 JPEG_OPTIMIZE = True
 
 
-def encode_jpeg(img: Image.Image, *, quality: int, dpi: float) -> bytes:
+def _encode_jpeg(img: Image.Image, *, quality: int, dpi: float) -> bytes:
     out = io.BytesIO()
     img.save(out, "JPEG", quality=quality, optimize=JPEG_OPTIMIZE, dpi=(dpi, dpi))
     return out.getvalue()
@@ -174,7 +174,7 @@ def encode_jpeg(img: Image.Image, *, quality: int, dpi: float) -> bytes:
 # little to find but runs of paper and ink. A clean (born digital) page or a
 # photograph does not: each page's strategy is chosen on a sample of its rows.
 # Colour pages keep the default (their runs are of pixels, 3 bytes apart).
-PNG_LEVEL = 3
+_PNG_LEVEL = 3
 _PNG_ROWS = 128  # rows compressed at a time: memory stays small for any page
 _PNG_TYPES = {"L": 0, "RGB": 2}  # PNG colour types
 _STRATEGIES = (zlib.Z_DEFAULT_STRATEGY, zlib.Z_RLE)
@@ -193,7 +193,7 @@ def _png_rows(img: Image.Image, top: int, bottom: int) -> bytes:
 
 
 def _squeezer(strategy: int) -> zlib._Compress:
-    return zlib.compressobj(PNG_LEVEL, zlib.DEFLATED, 15, 9, strategy)
+    return zlib.compressobj(_PNG_LEVEL, zlib.DEFLATED, 15, 9, strategy)
 
 
 def _banded(img: Image.Image, bands: int, rows: int) -> list[bytes]:
@@ -208,17 +208,17 @@ def _squeezed(parts: list[bytes], strategy: int) -> int:
 
 
 def png_strategy(img: Image.Image, *, bands: int = 8, rows: int = 16) -> int:
-    """The zlib strategy `encode_png` uses for `img` (see above)."""
+    """The zlib strategy `_encode_png` uses for `img` (see above)."""
     if img.mode != "L" or img.height <= bands * rows * 2:
         return zlib.Z_DEFAULT_STRATEGY
     parts = _banded(img, bands, rows)
     return min(_STRATEGIES, key=lambda strategy: _squeezed(parts, strategy))
 
 
-def encode_png(img: Image.Image, *, dpi: float, strategy: int | None = None) -> bytes:
+def _encode_png(img: Image.Image, *, dpi: float, strategy: int | None = None) -> bytes:
     if img.mode not in _PNG_TYPES:
         out = io.BytesIO()
-        img.save(out, "PNG", dpi=(dpi, dpi), compress_level=PNG_LEVEL)
+        img.save(out, "PNG", dpi=(dpi, dpi), compress_level=_PNG_LEVEL)
         return out.getvalue()
     squeeze = _squeezer(png_strategy(img) if strategy is None else strategy)
     parts = [
@@ -242,10 +242,10 @@ def encode_png(img: Image.Image, *, dpi: float, strategy: int | None = None) -> 
 def estimate_png(
     img: Image.Image, *, strategy: int | None = None, bands: int = 16, rows: int = 16
 ) -> int:
-    """A quick guess of `encode_png`'s size from a few horizontal bands: lossless
+    """A quick guess of `_encode_png`'s size from a few horizontal bands: lossless
     encoding of a grainy 300 dpi page takes long and rarely fits a limit."""
     if img.height <= bands * rows * 2 or img.mode not in _PNG_TYPES:
-        return len(encode_png(img, dpi=72, strategy=strategy))
+        return len(_encode_png(img, dpi=72, strategy=strategy))
     chosen = png_strategy(img) if strategy is None else strategy
     sampled = _squeezed(_banded(img, bands, rows), chosen)
     return round(sampled * img.height / (rows * bands))
@@ -253,7 +253,7 @@ def estimate_png(
 
 def encode_g4_tiff(img: Image.Image, *, dpi: float) -> bytes:
     """A bitonal page as a single-strip CCITT G4 TIFF (what PDF embeds as is)."""
-    bitonal = to_bitonal(img)
+    bitonal = _to_bitonal(img)
     out = io.BytesIO()
     strip = (bitonal.width + 7) // 8 * bitonal.height
     bitonal.save(out, "TIFF", compression="group4", dpi=(dpi, dpi), strip_size=max(strip, 1))
@@ -297,10 +297,10 @@ def render(
         return encode_g4_tiff(img, dpi=dpi), img.size
     if codec == "png":
         strategy = png_strategy if img is original else None  # chosen for the page as it was
-        return encode_png(img, dpi=dpi, strategy=strategy), img.size
+        return _encode_png(img, dpi=dpi, strategy=strategy), img.size
     if (grey or img.mode == "1") and img.mode != "L":
         img = img.convert("L")
-    return encode_jpeg(img, quality=quality, dpi=dpi), img.size
+    return _encode_jpeg(img, quality=quality, dpi=dpi), img.size
 
 
 # -- size guesses -------------------------------------------------------------------
@@ -319,31 +319,31 @@ def render(
 # The shrink ladder uses guesses to skip steps that cannot fit, and checks
 # every guess it relies on with a real encode.
 
-SAMPLE_STRIPS = 12
-SAMPLE_ROWS = 48  # a multiple of 16 (one JPEG MCU row) that halves and thirds cleanly
+_SAMPLE_STRIPS = 12
+_SAMPLE_ROWS = 48  # a multiple of 16 (one JPEG MCU row) that halves and thirds cleanly
 _GOLDEN = 0.6180339887498949
 # JPEG's example DC luminance table (Annex K.3): its code counts per length.
 _STANDARD_DC_LUMINANCE = bytes([0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0])
 JPEG_HEAD = 65_536  # header bytes read to see how a JPEG was written
 
 
-def sample_strips(img: Image.Image) -> Image.Image:
-    """`SAMPLE_STRIPS` bands of `SAMPLE_ROWS` rows from down `img`, stacked; an
+def _sample_strips(img: Image.Image) -> Image.Image:
+    """`_SAMPLE_STRIPS` bands of `_SAMPLE_ROWS` rows from down `img`, stacked; an
     image too short to be worth sampling is returned as it is."""
-    if img.height < SAMPLE_STRIPS * SAMPLE_ROWS * 3:
+    if img.height < _SAMPLE_STRIPS * _SAMPLE_ROWS * 3:
         return img
-    out = Image.new(img.mode, (img.width, SAMPLE_STRIPS * SAMPLE_ROWS))
-    pitch = img.height / SAMPLE_STRIPS
-    for i in range(SAMPLE_STRIPS):
-        offset = (i + 1) * _GOLDEN % 1 * (pitch - SAMPLE_ROWS)
+    out = Image.new(img.mode, (img.width, _SAMPLE_STRIPS * _SAMPLE_ROWS))
+    pitch = img.height / _SAMPLE_STRIPS
+    for i in range(_SAMPLE_STRIPS):
+        offset = (i + 1) * _GOLDEN % 1 * (pitch - _SAMPLE_ROWS)
         top = int(i * pitch + offset) // 16 * 16
-        out.paste(img.crop((0, top, img.width, top + SAMPLE_ROWS)), (0, i * SAMPLE_ROWS))
+        out.paste(img.crop((0, top, img.width, top + _SAMPLE_ROWS)), (0, i * _SAMPLE_ROWS))
     return out
 
 
 def sample_pixels(width: int, height: int) -> int:
     """How many pixels `SizeGuess` keeps for a page of this size."""
-    rows = height if height < SAMPLE_STRIPS * SAMPLE_ROWS * 3 else SAMPLE_STRIPS * SAMPLE_ROWS
+    rows = height if height < _SAMPLE_STRIPS * _SAMPLE_ROWS * 3 else _SAMPLE_STRIPS * _SAMPLE_ROWS
     return width * rows
 
 
@@ -515,7 +515,7 @@ class SizeGuess:
 
     def __init__(self, img: Image.Image, img_dpi: float, source: JpegSource | None = None) -> None:
         self._dpi = img_dpi
-        self._sample = sample_strips(img)
+        self._sample = _sample_strips(img)
         self._scale = img.height / self._sample.height
         if source is not None and self._sample is not img:
             coded = source.coded_size(self._sample)

@@ -31,11 +31,11 @@ _SAVE = {
     "encryption": False,
 }
 
-Matrix = tuple[float, float, float, float, float, float]
-_IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+_Matrix = tuple[float, float, float, float, float, float]
+_IDENTITY: _Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
 
-def _multiply(m: Matrix, n: Matrix) -> Matrix:
+def _multiply(m: _Matrix, n: _Matrix) -> _Matrix:
     a, b, c, d, e, f = m
     A, B, C, D, E, F = n
     return (
@@ -112,7 +112,7 @@ def _check_tail(path: Path) -> None:
         raise ScanRejected(rj.corrupt("PDF", "no %%EOF at the end: truncated"))
 
 
-def open_checked(job: ConversionJob) -> pikepdf.Pdf:
+def _open_checked(job: ConversionJob) -> pikepdf.Pdf:
     """The PDF opened, or ScanRejected saying why it cannot be used."""
     _check_tail(job.source)
     try:
@@ -188,7 +188,7 @@ def _rewritable(obj: pikepdf.Stream) -> bool:
     )
 
 
-def survey(pdf: pikepdf.Pdf, max_pixels: int) -> _Survey:
+def _survey(pdf: pikepdf.Pdf, max_pixels: int) -> _Survey:
     """Check every page can be read and no image is a pixel bomb; note the
     images the ladder may rewrite, with the resolution they are shown at."""
     result = _Survey(pages=len(pdf.pages))
@@ -316,8 +316,8 @@ def _by_content(job: ConversionJob, pdf: pikepdf.Pdf, found: _Survey) -> Convert
 
 
 def normalise_pdf(job: ConversionJob) -> Converted:
-    with open_checked(job) as pdf:
-        found = survey(pdf, job.max_pixels)
+    with _open_checked(job) as pdf:
+        found = _survey(pdf, job.max_pixels)
         by_content = _by_content(job, pdf, found)
         if by_content is not None:
             return by_content

@@ -73,7 +73,7 @@ def _noop() -> None:
     return None
 
 
-KILLED_MESSAGE = (
+_KILLED_MESSAGE = (
     "Proses konversi dihentikan dari luar (mis. memori komputer habis). Berkas tetap di "
     "tempatnya dan dicoba lagi nanti."
 )
@@ -213,7 +213,7 @@ class ConversionPool:
                         # shutdown), never from a file: the scan waits for a later pass.
                         log.warning("pekerja konversi dimatikan dari luar; dicoba lagi nanti")
                         return ConversionOutcome(
-                            environment=EnvironmentFailure(KILLED_MESSAGE, repr(exc))
+                            environment=EnvironmentFailure(_KILLED_MESSAGE, repr(exc))
                         )
                     if suspect:
                         log.warning("pekerja konversi berhenti mendadak pada satu berkas")

@@ -15,7 +15,7 @@ from client.intake.errors import IntakeError
 from client.intake.sniff import ScanType, sniff
 
 
-def pdf_page_count(path: Path) -> int:
+def _pdf_page_count(path: Path) -> int:
     """The page count of a PDF on disk; IntakeError when it is not a readable PDF."""
     try:
         kind = sniff(path)

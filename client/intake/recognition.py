@@ -98,7 +98,7 @@ class Verdict:
     note: str = ""  # for the result message: what the page changed
 
 
-def describe_reading(page: PageReading, kinds: Mapping[str, DokumenKind]) -> str:
+def _describe_reading(page: PageReading, kinds: Mapping[str, DokumenKind]) -> str:
     parts = []
     if page.nip is not None:
         parts.append(f"NIP {format_nip(page.nip)}")
@@ -118,7 +118,7 @@ def judge(name: Recognition, page: PageReading, kinds: Mapping[str, DokumenKind]
     """Combine the name's reading with the page's. The page wins where it is
     certain; where it contradicts the name without being certain, the scan
     waits with both readings."""
-    said = describe_reading(page, kinds)
+    said = _describe_reading(page, kinds)
     nip_clash = name.nip is not None and bool(page.nips) and name.nip not in page.nips
     kode_clash = name.kode is not None and bool(page.kodes) and name.kode not in page.kodes
     if page.certain:

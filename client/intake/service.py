@@ -27,10 +27,12 @@ from sqlmodel import col, select
 from client.intake import originals
 from client.intake import rejection as rj
 from client.intake.batches import group_runs, process_batch, run_after, run_key
-from client.intake.converted import ConversionJob, Converted
+from client.intake.converted import ConversionJob
 from client.intake.errors import IntakeError
 from client.intake.filing import (
     NO_OPEN_USULAN,
+    Filed,
+    NotFiled,
     file_stored,
     now_iso,
     open_usulan_for,
@@ -56,7 +58,7 @@ from store.usulan import attach_dokumen, live_dokumen, note_history
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, IntakeResult | None], None]
-RUN_BUSY = "run still being written"
+_RUN_BUSY = "run still being written"
 # Windows: another program (the scanner) still has the file open.
 _SHARING_VIOLATIONS = (32, 33)
 
@@ -201,7 +203,7 @@ class IntakeService:
 
         hold = note = ""
         reading = self._read(path, found)
-        if reading is not None and reading.error == RUN_BUSY:
+        if reading is not None and reading.error == _RUN_BUSY:
             return result(
                 IntakeStatus.FAILED, "Kumpulan pindaian masih ditulis; diambil lagi nanti."
             )
@@ -215,6 +217,33 @@ class IntakeService:
             found, hold, note = verdict.found, verdict.hold, verdict.note
 
         try:
+            filed = self.convert_and_file(path, found, what="Dokumen", hold=hold, note=note)
+        except NotFiled as stop:
+            converting[0] = stop.seconds
+            if stop.rejection is not None:
+                return self._quarantine(
+                    path, root, relative, stop.rejection, result, size_before=info.st_size
+                )
+            return result(IntakeStatus.FAILED, f"{stop.message} Berkas asli tetap di tempatnya.")
+        converting[0] = filed.seconds
+        return self._commit(path, root, relative, filed, info, result, hold=hold, note=note)
+
+    def convert_and_file(
+        self,
+        source: Path,
+        found: Recognition,
+        *,
+        what: str,
+        usulan_id: str | None = None,
+        hold: str = "",
+        note: str = "",
+    ) -> Filed:
+        """Normalise `source` to a PDF within its kind's limit, store it encrypted and file
+        it (to `usulan_id`, or where `found` says): the one way a scan, or a part of a
+        batch, gets in. Raises NotFiled, which names the original's fate: a rejection
+        (the scan itself is bad) or the machine's failure (it stays for a later pass).
+        `what` names the thing in messages ("Dokumen", "Bagian ini")."""
+        try:
             self._staging.mkdir(parents=True, exist_ok=True)
             fd, staged_name = tempfile.mkstemp(
                 dir=self._staging, prefix="intake-", suffix=".pdf.part"
@@ -222,49 +251,65 @@ class IntakeService:
             os.close(fd)
         except OSError as exc:  # the machine, not the scan: it stays for a later pass
             log.error("folder kerja intake tidak dapat ditulis: %r", exc)
-            message = (
+            raise NotFiled(
                 disk_full_message("Hasil konversi")
                 if is_disk_full(exc)
                 else "Folder kerja Berkas tidak dapat ditulis."
-            )
-            return result(IntakeStatus.FAILED, f"{message} Berkas asli tetap di tempatnya.")
+            ) from exc
         staged = Path(staged_name)
         try:
             outcome = self.pool.convert(
                 ConversionJob(
-                    source=path,
+                    source=source,
                     target=staged,
                     size_limit=self.size_limit(found.kode),
                     max_pages=self.settings.max_pages,
                     max_pixels=self.settings.max_pixels,
                 )
             )
-            converting[0] = outcome.seconds
             if outcome.environment is not None:
+                # The machine failed (disk, memory, a killed worker), not the scan.
                 log.warning("konversi tertunda: %s", outcome.environment.cause)
-                return result(
-                    IntakeStatus.FAILED,
-                    f"{outcome.environment.message} Berkas asli tetap di tempatnya.",
-                )
-            if outcome.rejection is not None:
-                return self._quarantine(
-                    path, root, relative, outcome.rejection, result, size_before=info.st_size
-                )
-            assert outcome.converted is not None
-            return self._commit(
-                path,
-                root,
-                relative,
-                found,
-                staged,
-                outcome.converted,
-                info,
-                result,
-                hold=hold,
-                note=note,
-            )
+                raise NotFiled(outcome.environment.message, seconds=outcome.seconds)
+            if outcome.rejection is not None or outcome.converted is None:
+                rejection = outcome.rejection or rj.unreadable("no conversion result")
+                raise NotFiled(rejection.message, rejection=rejection, seconds=outcome.seconds)
+            converted = outcome.converted
+            try:
+                stored = self.blobs.put(staged)
+                with self._filing:
+                    filing = file_stored(
+                        self.store,
+                        stored,
+                        pages=converted.pages,
+                        terlalu_besar=converted.terlalu_besar,
+                        found=found,
+                        rules=self.rules,
+                        usulan_id=usulan_id,
+                        hold=hold,
+                        note=note,
+                    )
+            except StoreError as exc:
+                log.error("penyimpanan gagal: %s", exc.cause)
+                raise NotFiled(exc.message, seconds=outcome.seconds) from exc
+            except OSError as exc:
+                log.error("penyimpanan gagal: %r", exc)
+                raise NotFiled(
+                    disk_full_message(what)
+                    if is_disk_full(exc)
+                    else f"{what} tidak dapat disimpan.",
+                    seconds=outcome.seconds,
+                ) from exc
+            return Filed(stored, converted, filing, outcome.seconds)
         finally:
             staged.unlink(missing_ok=True)
+
+    def release_original(self, source: Path, root: Path, relative: PurePath) -> Path | None:
+        """Let a filed scan's original go, as the settings say: moved under the processed
+        folder (returns where), or deleted. Raises OSError; the scan is filed anyway."""
+        action = self.settings.processed_action
+        processed = self.settings.processed_root(root) if action is ProcessedAction.MOVE else None
+        return originals.release(source, processed, relative)
 
     def _quarantine(
         self,
@@ -300,60 +345,26 @@ class IntakeService:
         path: Path,
         root: Path,
         relative: PurePath,
-        found: Recognition,
-        staged: Path,
-        converted: Converted,
+        filed: Filed,
         info: os.stat_result,
         result: Callable[..., IntakeResult],
         *,
         hold: str = "",
         note: str = "",
     ) -> IntakeResult:
-        try:
-            stored = self.blobs.put(staged)
-            with self._filing:
-                filing = file_stored(
-                    self.store,
-                    stored,
-                    pages=converted.pages,
-                    terlalu_besar=converted.terlalu_besar,
-                    found=found,
-                    rules=self.rules,
-                    hold=hold,
-                    note=note,
-                )
-        except StoreError as exc:
-            log.error("penyimpanan gagal: %s", exc.cause)
-            return result(IntakeStatus.FAILED, f"{exc.message} Berkas asli tetap di tempatnya.")
-        except OSError as exc:
-            log.error("penyimpanan gagal: %r", exc)
-            what = (
-                disk_full_message("Dokumen")
-                if is_disk_full(exc)
-                else "Dokumen tidak dapat disimpan."
-            )
-            return result(IntakeStatus.FAILED, f"{what} Berkas asli tetap di tempatnya.")
-        common: dict[str, object] = {
-            "sha256": stored.sha256,
+        """The scan is stored and filed: release the original and say where it went."""
+        converted, filing = filed.converted, filed.filing
+        common = {
+            **filed.facts(),
             "size_before": info.st_size,
-            "size_after": stored.size,
-            "pages": converted.pages,
-            "terlalu_besar": converted.terlalu_besar,
             "step": converted.step,
             "min_dpi": converted.min_dpi,
-            "duplicate": filing.blob_existed,
         }
         # Committed: now, and only now, the original may go.
         moved: Path | None = None
         release_note = ""
         try:
-            moved = originals.release(
-                path,
-                self.settings.processed_root(root)
-                if self.settings.processed_action is ProcessedAction.MOVE
-                else None,
-                relative,
-            )
+            moved = self.release_original(path, root, relative)
         except OSError as exc:
             release_note = f" Berkas asli tidak dapat dipindahkan ({exc.strerror})."
         too_big = " Ukuran masih melebihi batas (terlalu besar)." if converted.terlalu_besar else ""
@@ -422,7 +433,7 @@ class IntakeService:
             # One image that is a sheet: its document is the images numbered after it.
             following, settled = run_after(path, self.settings.stable_delay)
             if not settled:
-                return ReadOutcome(error=RUN_BUSY)
+                return ReadOutcome(error=_RUN_BUSY)
             reading = self.pool.call(
                 read_scan, replace(job, sources=(path, *following), ocr=False, run=True)
             )

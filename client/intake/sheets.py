@@ -24,7 +24,7 @@ from store.models import Pegawai, Usulan
 from store.rules import RulesConfig, dokumen_kinds
 from store.usulan import missing_for
 
-PREFIX = "BERKAS-LP1"
+_PREFIX = "BERKAS-LP1"
 _DPI = 150
 _A4 = (round(8.27 * _DPI), round(11.69 * _DPI))
 
@@ -38,7 +38,7 @@ class SheetCode:
 
     @property
     def payload(self) -> str:
-        return f"{PREFIX}|{self.usulan_id}|{self.kode}|{check_value(self.usulan_id, self.kode)}"
+        return f"{_PREFIX}|{self.usulan_id}|{self.kode}|{_check_value(self.usulan_id, self.kode)}"
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class SheetLine:
     nama_dokumen: str
 
 
-def check_value(usulan_id: str, kode: str) -> str:
+def _check_value(usulan_id: str, kode: str) -> str:
     return hashlib.sha256(f"{usulan_id}|{kode}".encode()).hexdigest()[:6]
 
 
@@ -59,10 +59,10 @@ def decode_sheet(text: str) -> SheetCode | None:
     """The sheet a QR code's text names, or None when it is not one of ours
     (another QR on a document) or its check value does not match."""
     parts = text.strip().split("|")
-    if len(parts) != 4 or parts[0] != PREFIX:
+    if len(parts) != 4 or parts[0] != _PREFIX:
         return None
     _, usulan_id, kode, check = parts
-    if not usulan_id or not kode or check != check_value(usulan_id, kode):
+    if not usulan_id or not kode or check != _check_value(usulan_id, kode):
         return None
     return SheetCode(usulan_id=usulan_id, kode=kode)
 
@@ -74,7 +74,7 @@ def format_nip(nip: str) -> str:
     return f"{nip[:8]} {nip[8:14]} {nip[14]} {nip[15:]}"
 
 
-def sheet_lines(store: Store, usulan_id: str, rules: RulesConfig | None = None) -> list[SheetLine]:
+def _sheet_lines(store: Store, usulan_id: str, rules: RulesConfig | None = None) -> list[SheetLine]:
     """One line per missing checklist line of the usulan (kurang, returned or too big)."""
     kinds = dokumen_kinds(rules)
     with store.read() as session:
@@ -130,7 +130,7 @@ def render_sheet(line: SheetLine) -> Image.Image:
         code_image = code.convert("L")
     page.paste(code_image, ((width - code_image.width) // 2, 240))
     y = 240 + code_image.height + 40
-    check = check_value(line.code.usulan_id, line.code.kode)
+    check = _check_value(line.code.usulan_id, line.code.kode)
     for text, size in (
         (line.nama_pegawai or "-", 72),
         (f"NIP {format_nip(line.nip)}", 64),
@@ -148,7 +148,7 @@ def render_sheet(line: SheetLine) -> Image.Image:
     return page
 
 
-def write_sheets_pdf(lines: list[SheetLine], target: Path) -> Path:
+def _write_sheets_pdf(lines: list[SheetLine], target: Path) -> Path:
     """Every sheet of `lines`, one per page, as a PDF at `target`."""
     if not lines:
         raise IntakeError("Tidak ada dokumen yang kurang; tidak ada lembar pemisah.", "")
@@ -163,6 +163,6 @@ def separator_sheets(
 ) -> list[SheetLine]:
     """Print the separator sheets of an usulan's missing lines to `target` (PDF);
     the function the CLI and the TUI call. Returns the sheets printed."""
-    lines = sheet_lines(store, usulan_id, rules)
-    write_sheets_pdf(lines, target)
+    lines = _sheet_lines(store, usulan_id, rules)
+    _write_sheets_pdf(lines, target)
     return lines

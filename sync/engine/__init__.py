@@ -22,24 +22,28 @@ from sync.engine.errors import (
     NotEnrolled,
     Offline,
     OpdKeyMissing,
+    ServerDiskFull,
     ServerRefused,
     SyncBusy,
     SyncError,
 )
-from sync.engine.keyring import Keyring, ServerFacts
+from sync.engine.keyring import VERIFIER_PASSPHRASE_ENV, Keyring, ServerFacts
 from sync.engine.lock import SyncLock, current_holder, describe_holder, read_holder
 from sync.engine.opd_key import key_requests, wrap_for_waiting_devices
 from sync.engine.outbox import pending_count
 from sync.engine.restore import KeyWait, RestoreReport, restore_home
 from sync.engine.scheduler import SyncScheduler
 from sync.engine.timetable import Timetable
+from sync.engine.tus_client import ChunkSizer
 from sync.engine.uploads import pending_upload_count
 from sync.engine.verifier_key import create_verifier_key, install_verifier_key
 
 __all__ = [
     "STATE_LABELS",
+    "VERIFIER_PASSPHRASE_ENV",
     "Backoff",
     "BlobCorrupt",
+    "ChunkSizer",
     "ConflictView",
     "DeviceRevoked",
     "EngineSettings",
@@ -53,6 +57,7 @@ __all__ = [
     "OpdKeyMissing",
     "ResolutionRefused",
     "RestoreReport",
+    "ServerDiskFull",
     "ServerFacts",
     "ServerRefused",
     "StreamBlobCipher",

@@ -47,7 +47,7 @@ class StreamBlobCipher:
         raise last
 
 
-def recipient_count(path: Path) -> int:
+def _recipient_count(path: Path) -> int:
     with path.open("rb") as fh:
         return read_header(fh).recipients
 
@@ -59,7 +59,7 @@ def ensure_recipients(path: Path, keyring: Keyring) -> int:
     copied byte for byte after authentication, and the file is replaced atomically.
     """
     wanted = keyring.shared_recipients()
-    if not wanted or recipient_count(path) >= 1 + len(wanted):
+    if not wanted or _recipient_count(path) >= 1 + len(wanted):
         return path.stat().st_size
     device = keyring.device_keys().x25519("encryption")
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, suffix=".rewrap")

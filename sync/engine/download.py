@@ -34,7 +34,7 @@ from sync.protocol import BlobInfo, FileList
 
 log = logging.getLogger(__name__)
 
-FILES_PATH = "/v1/files"
+_FILES_PATH = "/v1/files"
 _READ = 64 * 1024
 
 
@@ -49,7 +49,7 @@ def list_files(
             params["after"] = after
         if sha256:
             params["sha256"] = sha256
-        listing = transport.sealed("GET", FILES_PATH, None, FileList, params=params)
+        listing = transport.sealed("GET", _FILES_PATH, None, FileList, params=params)
         yield from listing.files
         if not listing.has_more or not listing.files:
             return
@@ -62,7 +62,7 @@ def _partial_path(blobs: BlobStore, file_id: str) -> Path:
     return folder / f"{file_id}.download"
 
 
-def fetch_ciphertext(
+def _fetch_ciphertext(
     transport: Transport,
     info: BlobInfo,
     target: Path,
@@ -88,7 +88,7 @@ def fetch_ciphertext(
             with (
                 transport.http.stream(
                     "GET",
-                    f"{FILES_PATH}/{info.file_id}",
+                    f"{_FILES_PATH}/{info.file_id}",
                     headers=headers,
                     auth=transport.signer,
                 ) as response,
@@ -134,7 +134,7 @@ def download_blob(
         _remember(store, info)
         return False
     partial = _partial_path(blobs, info.file_id)
-    fetch_ciphertext(transport, info, partial, stop=stop)
+    _fetch_ciphertext(transport, info, partial, stop=stop)
     try:
         blobs.put_ciphertext(info.sha256, partial)
     except StoreError as exc:
@@ -171,7 +171,7 @@ def _remember(store: Store, info: BlobInfo) -> None:
         session.add(row)
 
 
-def missing_blob_server_error(sha256: str) -> ServerRefused:
+def _missing_blob_server_error(sha256: str) -> ServerRefused:
     return ServerRefused(
         "Dokumen belum ada di server (belum pernah diunggah).", f"no stored file for {sha256}"
     )

@@ -20,7 +20,7 @@ from sync.protocol import EnrolRequest, EnrolResponse
 
 log = logging.getLogger(__name__)
 
-ENROL_PATH = "/v1/enrol"
+_ENROL_PATH = "/v1/enrol"
 
 
 class EnrolError(SyncError):
@@ -58,7 +58,7 @@ def enrol_device(
     try:
         answer = plain.plain_json(
             "POST",
-            ENROL_PATH,
+            _ENROL_PATH,
             EnrolRequest(
                 code=code.strip(),
                 device_name=(device_name or platform.node() or "perangkat")[:100],
@@ -129,7 +129,7 @@ def _signed(keyring: Keyring, facts: ServerFacts, server_url: str) -> Transport:
     )
 
 
-def require_enrolled(keyring: Keyring) -> ServerFacts:
+def _require_enrolled(keyring: Keyring) -> ServerFacts:
     facts = keyring.facts()
     if facts is None:
         raise NotEnrolled(

@@ -33,9 +33,9 @@ from sync.crypto import (
 )
 from sync.engine.errors import LocalFailure, NotEnrolled
 
-PASSPHRASE_ENV = "BERKAS_KEY_PASSPHRASE"
+_PASSPHRASE_ENV = "BERKAS_KEY_PASSPHRASE"
 VERIFIER_PASSPHRASE_ENV = "BERKAS_VERIFIER_PASSPHRASE"
-NOT_ENROLLED = "Perangkat ini belum terdaftar. Jalankan: berkas enrol --server URL --code KODE"
+_NOT_ENROLLED = "Perangkat ini belum terdaftar. Jalankan: berkas enrol --server URL --code KODE"
 
 
 @dataclass
@@ -79,7 +79,7 @@ class Keyring:
         verifier_passphrase: str | None = None,
     ) -> None:
         self.folder = folder
-        self.passphrase = passphrase if passphrase is not None else os.environ.get(PASSPHRASE_ENV)
+        self.passphrase = passphrase if passphrase is not None else os.environ.get(_PASSPHRASE_ENV)
         # The verifikator's TUI asks for it and keeps it in memory only (never the env).
         self.verifier_passphrase = verifier_passphrase
         self._device: PrivateKeySet | None = None
@@ -124,7 +124,7 @@ class Keyring:
                 return self._device
             if not self.device_path.exists():
                 if not create:
-                    raise NotEnrolled(NOT_ENROLLED, f"no key file {self.device_path}")
+                    raise NotEnrolled(_NOT_ENROLLED, f"no key file {self.device_path}")
                 self.ensure_folder()
                 try:
                     create_key_file(
@@ -228,7 +228,7 @@ class Keyring:
     def require_facts(self) -> ServerFacts:
         facts = self.facts()
         if facts is None:
-            raise NotEnrolled(NOT_ENROLLED, f"no {self.facts_path}")
+            raise NotEnrolled(_NOT_ENROLLED, f"no {self.facts_path}")
         return facts
 
     def save_facts(self, facts: ServerFacts) -> None:

@@ -37,13 +37,13 @@ from sync.protocol import (
 
 log = logging.getLogger(__name__)
 
-OPD_KEY_PATH = "/v1/opd/key"
-WRAP_PATH = "/v1/opd/key/wrap"
-NEEDING_PATH = "/v1/opd/devices-needing-key"
-REQUEST_PATH = "/v1/opd/key/request"
-REQUESTS_PATH = "/v1/opd/key/requests"
+_OPD_KEY_PATH = "/v1/opd/key"
+_WRAP_PATH = "/v1/opd/key/wrap"
+_NEEDING_PATH = "/v1/opd/devices-needing-key"
+_REQUEST_PATH = "/v1/opd/key/request"
+_REQUESTS_PATH = "/v1/opd/key/requests"
 
-WAITING_MESSAGE = (
+_WAITING_MESSAGE = (
     "Kunci bersama OPD belum dibagikan untuk perangkat ini. Minta perangkat lain OPD ini "
     "menyinkronkan, atau minta verifikator BKD membagikan kunci untuk perangkat {device}."
 )
@@ -57,7 +57,7 @@ def _update_facts(keyring: Keyring, facts: ServerFacts, public_b64: str) -> None
 
 def _adopt(keyring: Keyring, facts: ServerFacts, info: OpdKeyInfo) -> X25519PrivateKey:
     if info.wrapped is None:
-        raise OpdKeyMissing(WAITING_MESSAGE.format(device=facts.device_id), "no wrapped copy")
+        raise OpdKeyMissing(_WAITING_MESSAGE.format(device=facts.device_id), "no wrapped copy")
     device = keyring.device_keys().x25519("encryption")
     try:
         key = unwrap_opd_key(info.wrapped.envelope_b64, device, facts.opd_id)
@@ -108,24 +108,24 @@ def _register_new(keyring: Keyring, transport: Transport, facts: ServerFacts) ->
         ],
     )
     try:
-        info = transport.sealed("PUT", OPD_KEY_PATH, body, OpdKeyInfo)
+        info = transport.sealed("PUT", _OPD_KEY_PATH, body, OpdKeyInfo)
     except SyncError as exc:
         if exc.kode == "kunci_opd_sudah_ada":
             # Another device was first. Ours encrypted nothing yet (documents only name
             # the OPD key once the server confirmed it): drop it and fetch theirs.
             keyring.forget_opd_key()
-            fetch_opd_key(keyring, transport)
+            _fetch_opd_key(keyring, transport)
             return
         raise
     _update_facts(keyring, facts, info.public_key)
     log.info("kunci OPD %s dibuat dan didaftarkan", facts.opd_id)
 
 
-def fetch_opd_key(keyring: Keyring, transport: Transport) -> X25519PrivateKey:
+def _fetch_opd_key(keyring: Keyring, transport: Transport) -> X25519PrivateKey:
     """GET our wrapped copy; OpdKeyMissing while nobody has wrapped it for us."""
     facts = keyring.require_facts()
     try:
-        info = transport.sealed("GET", OPD_KEY_PATH, None, OpdKeyInfo)
+        info = transport.sealed("GET", _OPD_KEY_PATH, None, OpdKeyInfo)
     except SyncError as exc:
         if exc.kode == "kunci_opd_belum_ada":
             _register_new(keyring, transport, facts)
@@ -135,7 +135,7 @@ def fetch_opd_key(keyring: Keyring, transport: Transport) -> X25519PrivateKey:
             return key
         if exc.kode == "kunci_opd_menunggu":
             raise OpdKeyMissing(
-                WAITING_MESSAGE.format(device=facts.device_id), exc.cause, kode=exc.kode
+                _WAITING_MESSAGE.format(device=facts.device_id), exc.cause, kode=exc.kode
             ) from exc
         raise
     return _adopt(keyring, facts, info)
@@ -157,7 +157,7 @@ def ensure_opd_key(keyring: Keyring, transport: Transport) -> bool:
         if key is not None and not facts.opd_encryption_key:
             _register_new(keyring, transport, facts)
         else:
-            fetch_opd_key(keyring, transport)
+            _fetch_opd_key(keyring, transport)
     except OpdKeyMissing as exc:
         log.info("kunci OPD belum tersedia: %s", exc.cause)
         return False
@@ -167,17 +167,17 @@ def ensure_opd_key(keyring: Keyring, transport: Transport) -> bool:
 def request_opd_key(transport: Transport) -> KeyRequestStatus:
     """File this device's request for its copy of the OPD key (idempotent): the
     verifikator's queue shows it as "permintaan kunci" until someone shares the key."""
-    return transport.sealed("POST", REQUEST_PATH, None, KeyRequestStatus)
+    return transport.sealed("POST", _REQUEST_PATH, None, KeyRequestStatus)
 
 
 def key_requests(transport: Transport) -> list[KeyRequest]:
     """Open key requests, oldest first (every OPD for a verifikator)."""
-    return transport.sealed("GET", REQUESTS_PATH, None, KeyRequests).requests
+    return transport.sealed("GET", _REQUESTS_PATH, None, KeyRequests).requests
 
 
-def waiting_devices(transport: Transport) -> list[DeviceNeedingKey]:
+def _waiting_devices(transport: Transport) -> list[DeviceNeedingKey]:
     """Devices without a copy of their OPD key (every OPD for a verifikator)."""
-    return transport.sealed("GET", NEEDING_PATH, None, DevicesNeedingKey).devices
+    return transport.sealed("GET", _NEEDING_PATH, None, DevicesNeedingKey).devices
 
 
 def wrap_for_waiting_devices(
@@ -197,7 +197,7 @@ def wrap_for_waiting_devices(
             return 0
         keys_by_opd = {}
     by_opd = defaultdict(list)
-    for device in waiting_devices(transport):
+    for device in _waiting_devices(transport):
         if device.device_id != facts.device_id and (only is None or device.device_id in only):
             by_opd[device.opd_id].append(device)
     wrapped = 0
@@ -214,7 +214,7 @@ def wrap_for_waiting_devices(
             try:
                 transport.sealed(
                     "POST",
-                    WRAP_PATH,
+                    _WRAP_PATH,
                     WrappedKey(recipient_device_id=device.device_id, envelope_b64=envelope),
                     OpdKeyInfo,
                 )
@@ -231,7 +231,7 @@ def _verifier_copy(keyring: Keyring, transport: Transport, opd_id: str) -> X2551
     verifier = keyring.verifier_key()
     if verifier is None:
         return None
-    info = transport.sealed("GET", OPD_KEY_PATH, None, OpdKeyInfo, params={"opd": opd_id})
+    info = transport.sealed("GET", _OPD_KEY_PATH, None, OpdKeyInfo, params={"opd": opd_id})
     if info.wrapped is None:
         return None
     try:

@@ -27,7 +27,7 @@ from sync.engine.merge import ServerState, apply_server_states
 from sync.engine.transport import Transport
 from sync.protocol import LEGACY_PAGE_LIMIT, MAX_PAGE_LIMIT, Change, ChangesPage
 
-CHANGES_PATH = "/v1/sync/changes"
+_CHANGES_PATH = "/v1/sync/changes"
 LAST_SEQ = "last_seq"
 # "1" while a pull after a server restore takes every record as the server holds it.
 RESYNC_META = "resync"
@@ -99,7 +99,7 @@ def pull_changes(store: Store, transport: Transport, *, limit: int = MAX_PAGE_LI
         # feature refuses a limit past LEGACY_PAGE_LIMIT (PROTOCOL.md §7.1).
         wanted = limit if PAGE_BYTES in transport.server_features else min(limit, LEGACY_PAGE_LIMIT)
         return transport.sealed(
-            "GET", CHANGES_PATH, None, ChangesPage, params={"since": since, "limit": wanted}
+            "GET", _CHANGES_PATH, None, ChangesPage, params={"since": since, "limit": wanted}
         )
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="berkas-pull") as pool:

@@ -32,8 +32,8 @@ _NOW_JOB = "berkas-sync-now"
 _RETRY_JOB = "berkas-sync-retry"
 _WATCH_JOB = "berkas-watch"
 _INTEGRITY_JOB = "berkas-integrity"
-INTEGRITY_POLL_SECONDS = 3600.0  # how often to ask whether the daily full check is due
-BUSY_RETRY_SECONDS = 60.0
+_INTEGRITY_POLL_SECONDS = 3600.0  # how often to ask whether the daily full check is due
+_BUSY_RETRY_SECONDS = 60.0
 
 
 class SyncScheduler:
@@ -48,8 +48,8 @@ class SyncScheduler:
         lock: SyncLock | None = None,
         poll_seconds: float = 3.0,
         on_report: Callable[[SyncReport], None] | None = None,
-        busy_retry_seconds: float = BUSY_RETRY_SECONDS,
-        integrity_poll_seconds: float = INTEGRITY_POLL_SECONDS,
+        busy_retry_seconds: float = _BUSY_RETRY_SECONDS,
+        integrity_poll_seconds: float = _INTEGRITY_POLL_SECONDS,
     ) -> None:
         self.engine = engine
         self.interval_minutes = interval_minutes

@@ -53,7 +53,7 @@ class Limit:
         return f"unggah {one(self.upload)}, unduh {one(self.download)}"
 
 
-UNLIMITED = Limit(None, None)
+_UNLIMITED = Limit(None, None)
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ class Timetable:
 
     def limit_at(self, when: datetime) -> Limit:
         if not self._weekly:
-            return UNLIMITED
+            return _UNLIMITED
         minute = when.weekday() * 1440 + when.hour * 60 + when.minute
         current = self._weekly[-1]  # wraps around from the end of the week
         for entry in self._weekly:

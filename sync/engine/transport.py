@@ -64,9 +64,9 @@ LINK_TIMEOUTS = httpx.Timeout(connect=20.0, read=60.0, write=60.0, pool=120.0)
 
 
 # The Berkas version lets the BKD admin see who runs what (`berkas server devices`).
-USER_AGENT = f"berkas-sync/1 berkas/{BERKAS_VERSION}"
+_USER_AGENT = f"berkas-sync/1 berkas/{BERKAS_VERSION}"
 # The largest decompressed answer accepted (a pull page is about 2 MiB of JSON).
-MAX_ANSWER_PLAIN = 64 * 1024 * 1024
+_MAX_ANSWER_PLAIN = 64 * 1024 * 1024
 
 
 def _root_cause(exc: BaseException) -> BaseException:
@@ -226,7 +226,7 @@ class Transport:
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections
             ),
-            headers={"User-Agent": USER_AGENT},
+            headers={"User-Agent": _USER_AGENT},
             event_hooks={"request": [self._count]},
             verify=verify,
             follow_redirects=False,
@@ -314,7 +314,7 @@ class Transport:
             content=body.model_dump_json().encode(),
             headers={"Content-Type": "application/json"},
         )
-        return parse_model(response.content, model)
+        return _parse_model(response.content, model)
 
     def sealed(
         self,
@@ -350,7 +350,7 @@ class Transport:
             response = self._send_sealed(method, path, target, plain, False, headers, params)
         if self.features:
             self.server_features = header_features(response.headers)
-        return parse_model(self.open_answer(response, method, target), model)
+        return _parse_model(self.open_answer(response, method, target), model)
 
     def _send_sealed(
         self,
@@ -388,14 +388,14 @@ class Transport:
                 exc.cause,
             ) from exc
         try:
-            return decompress(plain, MAX_ANSWER_PLAIN)
+            return decompress(plain, _MAX_ANSWER_PLAIN)
         except (TooLarge, BadFrame) as exc:
             raise ServerRefused(
                 "Jawaban server terkompresi rusak atau terlalu besar.", str(exc)
             ) from exc
 
 
-def parse_model(raw: bytes, model: type[M]) -> M:
+def _parse_model(raw: bytes, model: type[M]) -> M:
     """Server JSON as a wire model; garbage becomes a ServerRefused, never a crash."""
     try:
         return model.model_validate_json(raw)

@@ -37,13 +37,13 @@ from sync.engine.transport import Transport, classify_exception, error_from_resp
 log = logging.getLogger(__name__)
 
 TUS_VERSION = "1.0.0"
-KIB = 1024
-MIB = 1024 * KIB
-_SLICE = 16 * KIB
+_KIB = 1024
+MIB = 1024 * _KIB
+_SLICE = 16 * _KIB
 _CHECKSUM_RETRIES = 3
 # The most a creation carries (creation-with-upload): well under the server's cap on a
 # signed request body (8 MiB), since the whole body is read before the signature is checked.
-CREATION_CHUNK_MAX = 4 * MIB
+_CREATION_CHUNK_MAX = 4 * MIB
 
 
 class UploadGone(ServerRefused):
@@ -63,9 +63,9 @@ class ChunkSizer:
 
     def __init__(
         self,
-        initial: int = 256 * KIB,
+        initial: int = 256 * _KIB,
         *,
-        minimum: int = 64 * KIB,
+        minimum: int = 64 * _KIB,
         maximum: int = 8 * MIB,
         target_s: float = 2.0,
     ) -> None:
@@ -239,7 +239,7 @@ class TusClient:
         headers = self._headers(
             {"Upload-Length": str(length), "Upload-Metadata": encode_metadata(metadata)}
         )
-        body = first[: min(length, CREATION_CHUNK_MAX)]
+        body = first[: min(length, _CREATION_CHUNK_MAX)]
         if "creation-with-upload" not in server.extensions:
             body = b""
         if body:

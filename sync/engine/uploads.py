@@ -74,11 +74,11 @@ class UploadJob:
 _FILE_REFUSALS = frozenset({400, 413, 415, 422, 460})
 
 
-def refuses_the_file(exc: SyncError) -> bool:
+def _refuses_the_file(exc: SyncError) -> bool:
     return exc.status in _FILE_REFUSALS
 
 
-def refuse_upload(store: Store, sha256: str, reason: str) -> None:
+def _refuse_upload(store: Store, sha256: str, reason: str) -> None:
     with store.apply_remote() as session:
         refused = refused_uploads(session)
         refused[sha256] = reason
@@ -227,10 +227,10 @@ class Uploader:
             log.error("dokumen lokal %s rusak: %s", job.sha256[:12], exc.cause)
             return
         except SyncError as exc:
-            if refuses_the_file(exc):
+            if _refuses_the_file(exc):
                 # The server refused this file, not the link: set it aside with the reason
                 # (the Sinkronisasi screen shows it, to drop or retry); others go on.
-                refuse_upload(self.store, job.sha256, exc.message)
+                _refuse_upload(self.store, job.sha256, exc.message)
                 with self._lock:
                     report.refused += 1
                 log.warning("server menolak unggahan %s: %s", job.sha256[:12], exc.cause)

@@ -21,7 +21,7 @@ from sync.engine.errors import LocalFailure
 from sync.engine.keyring import Keyring
 
 VERIFIER_KEY_NAME = "verifier"
-MIN_PASSPHRASE = 8
+_MIN_PASSPHRASE = 8
 
 
 def _check_home(keyring: Keyring) -> None:
@@ -43,9 +43,9 @@ def _check_home(keyring: Keyring) -> None:
 def create_verifier_key(keyring: Keyring, passphrase: str) -> str:
     """Make the verifier key pair here (0600, under `passphrase`); returns the public half
     for the admin to register with `berkas server verifier-key set`."""
-    if len(passphrase) < MIN_PASSPHRASE:
+    if len(passphrase) < _MIN_PASSPHRASE:
         raise LocalFailure(
-            f"Frasa sandi kunci verifikator minimal {MIN_PASSPHRASE} karakter.", "short"
+            f"Frasa sandi kunci verifikator minimal {_MIN_PASSPHRASE} karakter.", "short"
         )
     _check_home(keyring)
     facts = keyring.facts()

@@ -181,7 +181,7 @@ def test_engine_port_reads_the_link_state_the_engine_left(
     assert (status.online, status.state_label) == (None, NOT_REGISTERED)
     assert "belum terdaftar" in port.sync_now().message
     # Enrolled (the engine's server facts are saved), last attempt failed offline.
-    from sync.engine.keyring import Keyring, ServerFacts
+    from sync.engine import Keyring, ServerFacts
 
     saved = dict.fromkeys(ServerFacts.__dataclass_fields__, "x")
     Keyring(client.paths.keys).save_facts(ServerFacts(**{**saved, "extra": {}}))
@@ -200,13 +200,14 @@ def test_enrolled_means_the_same_to_the_tui_and_to_berkas_status(client: BerkasC
     (The TUI used to look for the file alone, so a damaged one read as enrolled.)"""
     from client import sync_service
 
-    assert not client.sync_facts().enrolled
+    assert not client.sync_status().enrolled
     assert not sync_service.status(client.paths).enrolled
     client.paths.keys.mkdir(parents=True, exist_ok=True)
     (client.paths.keys / "server.json").write_text("{rusak", encoding="utf-8")
-    assert not client.sync_facts().enrolled
+    assert not client.sync_status().enrolled
     assert not sync_service.status(client.paths).enrolled
-    assert client.sync_facts().state == sync_service.status(client.paths).state == "belum_terdaftar"
+    assert client.sync_status().state == sync_service.status(client.paths).state
+    assert client.sync_status().state == "belum_terdaftar"
 
 
 def test_scan_of_another_pegawai_needs_confirmation_recorded_in_history(

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sync.engine.engine import EngineSettings
+    from sync.engine import EngineSettings
 
 # Berkas is imported inside the functions: the conversion workers (spawned, so they import
 # this __main__ module again) then start in a quarter of a second, as they do in the app.
@@ -56,7 +56,7 @@ def preload() -> None:
 
 
 def engine_settings() -> EngineSettings:
-    from sync.engine.engine import EngineSettings
+    from sync.engine import EngineSettings
 
     return EngineSettings(
         push_batch=PUSH_BATCH,

@@ -42,7 +42,7 @@ from sqlmodel import col
 from sqlmodel import select as sql_select
 
 from client.config import load_config, save_config
-from client.intake.settings import IntakeSettings, PollingMode
+from client.intake import IntakeSettings, PollingMode
 from client.paths import Paths
 from server.models import StatusMove, StoredFile
 from store import usulan as wf

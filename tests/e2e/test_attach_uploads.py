@@ -19,24 +19,11 @@ from client.services import BerkasClient
 from server.models import StoredFile, Upload
 from store.models import Blob
 from store.rules import load_rules_config
-from sync.engine.tus_client import ChunkSizer
-from tests.support.netproxy import Proxy, start_proxy
+from sync.engine import ChunkSizer
+from tests.support.netproxy import Proxy
 from tests.support.scans import pdf_scan, text_pdf
 from tests.support.server import RunningServer, start_server
 from tests.sync.engine.conftest import NIPS, Device, fast_settings, make_device
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[RunningServer]:
-    running = start_server(tmp_path / "server")
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def proxy(server: RunningServer) -> Iterator[Proxy]:
-    with start_proxy("127.0.0.1", server.port) as p:
-        yield p
 
 
 @pytest.fixture

@@ -8,35 +8,16 @@ choosing this device's side must keep this device's value everywhere.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from client.config import load_config
 from client.services import BerkasClient
 from store.models import Pegawai
 from store.rules import load_rules_config
 from tests.e2e.helpers_replicas import server_records
-from tests.support.netproxy import Proxy, start_proxy
-from tests.support.server import RunningServer, start_server
+from tests.support.netproxy import Proxy
+from tests.support.server import RunningServer
 from tests.sync.engine.conftest import NIPS, Device, fast_settings, make_device
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[RunningServer]:
-    running = start_server(tmp_path / "server")
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def proxy(server: RunningServer) -> Iterator[Proxy]:
-    with start_proxy("127.0.0.1", server.port) as p:
-        yield p
 
 
 def _client(device: Device) -> BerkasClient:
@@ -56,20 +37,6 @@ def _jabatan(device: Device, pegawai_id: str) -> str | None:
     with device.store.read() as session:
         row = session.get(Pegawai, pegawai_id)
         return row.jabatan if row is not None else None
-
-
-def _konflik_daftar(device: Device) -> str:
-    env = {**os.environ, "BERKAS_HOME": str(device.paths.config_dir), "COLUMNS": "200"}
-    result = subprocess.run(
-        [sys.executable, "-m", "berkas", "konflik", "daftar"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 def test_each_device_sees_its_own_edit_as_its_own(
@@ -101,7 +68,7 @@ def test_each_device_sees_its_own_edit_as_its_own(
             assert mine.who.startswith("Perangkat ini")
             assert not theirs.this_device and theirs.value == other
             assert theirs.who == other_name
-            listing = _konflik_daftar(device)
+            listing = device.berkas("konflik", "daftar")
             own_line = next(line for line in listing.splitlines() if own in line)
             other_line = next(line for line in listing.splitlines() if other in line)
             assert "Perangkat ini" in own_line and other_name in other_line, listing

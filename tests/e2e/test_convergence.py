@@ -51,7 +51,7 @@ from store import usulan as wf
 from store.database import get_meta, to_wire
 from store.models import OutboxEntry, Pegawai, Usulan
 from store.rules import Role, UsulanStatus, load_rules_config
-from sync.engine.conflicts import list_conflicts
+from sync.engine import list_conflicts
 from tests.e2e.helpers_replicas import (
     local_conflicts,
     replica_differences,

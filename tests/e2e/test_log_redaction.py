@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sync.engine.tus_client import ChunkSizer
+from sync.engine import ChunkSizer
 from tests.support.netproxy import start_proxy
 from tests.support.server import start_server
 from tests.sync.engine.conftest import DeviceFactory, random_bytes
@@ -112,7 +112,7 @@ def test_no_capability_in_any_log_line_of_a_sync_run(
 def test_client_error_messages_mask_capabilities() -> None:
     """Whatever an error quotes (a URL in a library's message, a server's detail), the
     message a person reads and the cause in the log never hold the capability."""
-    from sync.engine.errors import Offline
+    from sync.engine import Offline
     from sync.engine.transport import classify_exception
 
     url = "http://127.0.0.1:1/v1/files/0123?cap=rahasia-kapabilitas&after=x"

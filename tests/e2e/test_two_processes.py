@@ -24,7 +24,7 @@ from server.models import Record, StoredFile, Upload
 from store import usulan as wf
 from store.models import Blob, Pegawai, Usulan
 from store.rules import Role, UsulanStatus
-from sync.engine.tus_client import ChunkSizer
+from sync.engine import ChunkSizer
 from tests.support.balancer import HAPROXY, HAPROXY_MISSING, start_two_processes
 from tests.support.server import (
     drop_test_database,

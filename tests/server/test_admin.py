@@ -13,8 +13,7 @@ from server.cli import app
 from server.db import open_database
 from server.settings import ServerSettings
 from sync.crypto import keys as crypto_keys
-from sync.engine.keyring import Keyring
-from sync.engine.verifier_key import create_verifier_key
+from sync.engine import Keyring, create_verifier_key
 from tests.server.conftest import DeviceFactory, nip
 from tests.support.device import TestDevice
 from tests.support.server import RunningServer

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from client.errors import ClientError
-from client.intake.errors import IntakeError
+from client.intake import IntakeError
 from store.errors import BerkasError, StoreError
 from store.rules.errors import RuleError
 from sync.crypto.errors import CryptoError, KeyFileError, SignatureError, StreamError
-from sync.engine.errors import Offline, SyncError
+from sync.engine import Offline, SyncError
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from shutil import which
@@ -31,28 +32,41 @@ HAPROXY_MISSING = (
     "belakang load balancer dilewati"
 )
 
-HAPROXY_CONFIG = """
-global
-    maxconn 256
-defaults
-    mode http
-    option forwardfor
-    timeout connect 2s
-    timeout client 60s
-    timeout server 60s
-    retries 3
-    option redispatch
-    retry-on conn-failure empty-response response-timeout
-frontend berkas
-    bind 127.0.0.1:{port}
-    default_backend servers
-backend servers
-    balance roundrobin
-    option httpchk GET /healthz
-    default-server inter 300ms fall 1 rise 1
-    server satu 127.0.0.1:{one} check
-    server dua 127.0.0.1:{two} check
-"""
+
+def haproxy_config(
+    port: int, servers: Sequence[int], *, maxconn: int = 256, failover: bool = True
+) -> str:
+    """HAProxy's config for a balancer on 127.0.0.1:`port` before the server processes on
+    `servers` (round robin, health-checked on /healthz); bench/server_load.py uses it too.
+    With `failover` (tests that kill a process) a dead process is noticed within 300 ms
+    and a request it dropped is tried on another; without it (a load measurement) every
+    failure shows."""
+    lines = [
+        "global",
+        f"    maxconn {maxconn}",
+        "defaults",
+        "    mode http",
+        "    option forwardfor",
+        "    timeout connect 2s",
+        "    timeout client 60s",
+        "    timeout server 60s",
+        "    retries 3",
+        "    option redispatch",
+    ]
+    if failover:
+        lines.append("    retry-on conn-failure empty-response response-timeout")
+    lines += [
+        "frontend berkas",
+        f"    bind 127.0.0.1:{port}",
+        "    default_backend servers",
+        "backend servers",
+        "    balance roundrobin",
+        "    option httpchk GET /healthz",
+    ]
+    if failover:
+        lines.append("    default-server inter 300ms fall 1 rise 1")
+    lines += [f"    server s{i} 127.0.0.1:{p} check" for i, p in enumerate(servers)]
+    return "\n".join(lines) + "\n"
 
 
 @dataclass
@@ -116,7 +130,7 @@ def start_two_processes(root: Path, database_url: str | None = None) -> TwoProce
             processes.append(start_server_process(home, database_url, port))
         lb_port = _free_port()
         config = root / "haproxy.cfg"
-        config.write_text(HAPROXY_CONFIG.format(port=lb_port, one=ports[0], two=ports[1]))
+        config.write_text(haproxy_config(lb_port, ports))
         balancer = subprocess.Popen(
             [HAPROXY, "-f", str(config), "-db"],
             stdout=subprocess.DEVNULL,

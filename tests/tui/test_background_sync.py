@@ -19,14 +19,14 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from client import sync_service
+from client import sinkronisasi, sync_service
 from client.cli_support import save_default_config
 from client.paths import Paths, resolve_paths
 from client.services import BerkasClient
 from server.models import Record
 from store.pegawai import PegawaiInput
-from sync.engine.lock import SyncLock
-from tests.support.server import REPO_ROOT, RunningServer, start_server
+from sync.engine import SyncLock
+from tests.support.server import REPO_ROOT, RunningServer
 from tests.tui.support import TODAY, settle
 from tui.app import BerkasApp
 from tui.format import waktu
@@ -34,13 +34,6 @@ from tui.screens.sinkronisasi import SinkronisasiScreen
 from tui.sync_port import EngineSyncPort
 
 NIP = "196804111993031009"
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[RunningServer]:
-    running = start_server(tmp_path / "server")
-    yield running
-    running.stop()
 
 
 @pytest.fixture
@@ -137,7 +130,7 @@ def test_the_app_syncs_in_the_background_shows_the_next_run_and_stops_at_quit(
             assert "semua perubahan sudah terkirim" in facts
         assert running.scheduler.engine.stop_event.is_set()  # stopped at quit
         assert port.background_sync is None
-        assert sync_service.lock_holder(client.paths) == ("", False)
+        assert sinkronisasi.lock_holder(client.paths) == ("", False)
         lock = SyncLock(client.paths.sync_lock, "uji")
         lock.acquire()  # nobody holds it any more
         lock.release()

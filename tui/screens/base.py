@@ -22,8 +22,8 @@ from tui.widgets.sync_indicator import SyncIndicator
 
 if TYPE_CHECKING:
     from client.port import ClientPort
+    from client.views import SyncStatus
     from tui.app import BerkasApp
-    from tui.sync_port import SyncStatus
 
 NARROW = 100
 T = TypeVar("T")

@@ -12,10 +12,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, ProgressBar, Static
 
-from client.views import RefusedUploadView
+from client.views import RefusedUploadView, SyncStatus, UploadView
 from tui.format import KOSONG, angka, ukuran, waktu
 from tui.screens.base import BerkasScreen
-from tui.sync_port import SyncStatus, UploadProgress
 from tui.widgets.tabel import Column, Row, fill_table
 
 MAX_UPLOAD_ROWS = 20
@@ -42,7 +41,7 @@ class UploadRow(Horizontal):
     }
     """
 
-    def __init__(self, upload: UploadProgress) -> None:
+    def __init__(self, upload: UploadView) -> None:
         super().__init__()
         self.upload = upload
 
@@ -55,13 +54,13 @@ class UploadRow(Horizontal):
     def on_mount(self) -> None:
         self.query_one(ProgressBar).update(progress=self.upload.sent)
 
-    def show(self, upload: UploadProgress) -> None:
+    def show(self, upload: UploadView) -> None:
         self.upload = upload
         self.query_one(ProgressBar).update(total=max(upload.total, 1), progress=upload.sent)
         self.query_one(".bytes", Static).update(_bytes(upload))
 
 
-def _bytes(u: UploadProgress) -> str:
+def _bytes(u: UploadView) -> str:
     return f"{ukuran(u.sent)} / {ukuran(u.total)}"
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.widgets import Static
 
 from tui.format import angka
-from tui.sync_port import SyncStatus
+
+if TYPE_CHECKING:  # the client loads after the first frame
+    from client.views import SyncStatus
 
 
 class SyncIndicator(Static):

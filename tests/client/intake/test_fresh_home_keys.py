@@ -18,7 +18,7 @@ from client.sync_service import keyring_for, open_blob_store
 from store.database import open_store
 from store.models import Blob
 from sync.crypto import public_key_b64
-from sync.engine.keyring import Keyring
+from sync.engine import Keyring
 from tests.client.test_cli import berkas
 from tests.support.scans import jpeg_scan
 

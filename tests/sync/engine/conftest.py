@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -22,9 +24,9 @@ from client.sync_service import build_engine, enrol
 from store.blobs import BlobStore
 from store.database import Store, open_store
 from store.models import Blob, Pegawai, SyncedRecord
-from sync.engine.engine import EngineSettings, SyncEngine, SyncReport
-from tests.support.netproxy import Proxy, start_proxy
-from tests.support.server import RunningServer, start_server
+from sync.engine import EngineSettings, SyncEngine, SyncReport
+from tests.support.netproxy import Proxy
+from tests.support.server import RunningServer
 
 R = TypeVar("R", bound=SyncedRecord)
 
@@ -34,19 +36,6 @@ NIPS = [
     "198001012005011002",
     "198203152006041003",
 ]
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[RunningServer]:
-    running = start_server(tmp_path / "server")
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def proxy(server: RunningServer) -> Iterator[Proxy]:
-    with start_proxy("127.0.0.1", server.port) as p:
-        yield p
 
 
 def fast_settings(**overrides: object) -> EngineSettings:
@@ -120,6 +109,21 @@ class Device:
                     )
                 )
         return stored.sha256
+
+    def berkas(self, *args: str) -> str:
+        """Run the `berkas` command line on this device's home (a process of its own, as a
+        person runs it); returns what it printed, after checking it succeeded."""
+        env = {**os.environ, "BERKAS_HOME": str(self.paths.config_dir), "COLUMNS": "200"}
+        result = subprocess.run(
+            [sys.executable, "-m", "berkas", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
 
     def close(self) -> None:
         if self.closed:

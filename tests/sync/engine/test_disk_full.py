@@ -7,7 +7,7 @@ from pathlib import Path
 
 from store import usulan as wf
 from store.models import Pegawai
-from sync.engine.errors import LinkState, Offline
+from sync.engine import LinkState, Offline
 from tests.support.full_disk import small_disk
 from tests.support.server import RunningServer
 from tests.sync.engine.conftest import NIPS, DeviceFactory, fast_settings, random_bytes

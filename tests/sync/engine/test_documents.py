@@ -21,9 +21,7 @@ from client.errors import BerkasError
 from client.paths import resolve_paths
 from store import usulan as wf
 from store.models import Blob, Dokumen, Pegawai, Usulan
-from sync.engine.opd_key import key_requests, wrap_for_waiting_devices
-from sync.engine.timetable import Timetable
-from sync.engine.tus_client import ChunkSizer
+from sync.engine import ChunkSizer, Timetable, key_requests, wrap_for_waiting_devices
 from tests.support.netproxy import Proxy, wait_until
 from tests.support.server import TEST_VERIFIER_PASSPHRASE, RunningServer
 from tests.sync.engine.conftest import NIPS, Device, DeviceFactory, random_bytes
@@ -89,7 +87,7 @@ def test_restart_mid_upload_resumes_from_the_server_offset(
         from pathlib import Path
         from client.paths import resolve_paths
         from tests.sync.engine.conftest import open_device
-        from sync.engine.tus_client import ChunkSizer
+        from sync.engine import ChunkSizer
         device = open_device(resolve_paths(Path({str(a.paths.data)!r})), {proxy.url!r})
         device.engine.sizer = ChunkSizer({CHUNK}, minimum={CHUNK}, maximum={CHUNK})
         device.sync()

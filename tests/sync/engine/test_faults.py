@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import io
-import os
 import socketserver
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 
@@ -17,10 +14,9 @@ from sqlmodel import select
 from client import sync_service
 from server import admin
 from store.models import OutboxEntry, Pegawai
-from sync.engine import tus_client
-from sync.engine.errors import LinkState
+from sync.engine import ChunkSizer, LinkState, tus_client
 from sync.engine.pull import last_seq
-from sync.engine.tus_client import ChunkSizer, TusClient
+from sync.engine.tus_client import TusClient
 from tests.support.netproxy import Proxy
 from tests.support.server import RunningServer
 from tests.sync.engine.conftest import NIPS, Device, DeviceFactory, open_device, random_bytes
@@ -206,17 +202,7 @@ def test_status_does_not_say_connected_while_the_server_is_down(
     assert a.sync().ok
 
     def keadaan() -> str:
-        env = {**os.environ, "BERKAS_HOME": str(a.paths.config_dir), "COLUMNS": "200"}
-        result = subprocess.run(
-            [sys.executable, "-m", "berkas", "status"],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr
-        return next(line for line in result.stdout.splitlines() if line.startswith("Keadaan"))
+        return next(line for line in a.berkas("status").splitlines() if line.startswith("Keadaan"))
 
     assert keadaan().endswith("terhubung")
     proxy.stop()

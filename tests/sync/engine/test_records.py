@@ -11,7 +11,7 @@ from sqlmodel import func, select
 from client import sync_service
 from store import usulan as wf
 from store.models import Conflict, OutboxEntry, Pegawai, Usulan
-from sync.engine.conflicts import list_conflicts
+from sync.engine import list_conflicts
 from sync.engine.outbox import oldest, to_op
 from sync.engine.push import PUSH_PATH
 from sync.protocol import PushRequest, PushResponse

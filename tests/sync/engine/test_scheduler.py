@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 from sqlmodel import select
@@ -13,8 +15,7 @@ from client.config import ClientConfig, save_config
 from client.paths import resolve_paths
 from client.sync_cli import app
 from store.models import OutboxEntry
-from sync.engine.lock import SyncLock
-from sync.engine.scheduler import SyncScheduler
+from sync.engine import SyncLock, SyncScheduler
 from tests.support.netproxy import Proxy, wait_until
 from tests.support.server import RunningServer
 from tests.sync.engine.conftest import NIPS, Device, DeviceFactory
@@ -101,6 +102,10 @@ def test_cli_enrol_status_sync(
     assert out.exit_code == 0 and "Sinkron:" in out.output
     out = runner.invoke(app, ["status"])
     assert "terhubung" in out.output and "DISDIK" in out.output
+    out = runner.invoke(app, ["status", "--json"])
+    shown = json.loads(out.output)
+    assert (shown["state"], shown["opd_kode"], shown["open_conflicts"]) == ("online", "DISDIK", 0)
+    assert datetime.fromisoformat(shown["last_sync"]) and shown["refused"] == []
     proxy.offline(True)
     out = runner.invoke(app, ["sync"])
     assert out.exit_code == 1 and "jaringan" in out.output

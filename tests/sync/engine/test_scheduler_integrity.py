@@ -12,7 +12,7 @@ from client.sample_data import generate_pegawai
 from store.database import open_store
 from store.integrity import CHECKED_KEY, StoreDamaged, marker_for
 from store.models import Pegawai
-from sync.engine.scheduler import SyncScheduler
+from sync.engine import SyncScheduler
 from tests.client.test_periksa import flip_index_entry
 from tests.support.netproxy import wait_until
 from tests.sync.engine.conftest import DeviceFactory

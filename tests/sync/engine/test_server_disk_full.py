@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from client import sync_service
 from store.models import OutboxEntry, Pegawai
-from sync.engine.errors import LinkState, ServerDiskFull
+from sync.engine import LinkState, ServerDiskFull
 from tests.support.server import RunningServer, database_full
 from tests.sync.engine.conftest import DeviceFactory
 

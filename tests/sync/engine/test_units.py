@@ -12,11 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync.engine.backoff import Backoff
-from sync.engine.errors import SyncBusy
-from sync.engine.lock import SyncLock, current_holder
-from sync.engine.timetable import Throttle, Timetable, TimetableError, parse_rate
-from sync.engine.tus_client import ChunkSizer, encode_metadata
+from sync.engine import Backoff, ChunkSizer, SyncBusy, SyncLock, Timetable, current_holder
+from sync.engine.timetable import Throttle, TimetableError, parse_rate
+from sync.engine.tus_client import encode_metadata
 
 
 def test_rates_follow_rclone() -> None:
