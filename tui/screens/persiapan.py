@@ -276,6 +276,7 @@ class PersiapanScreen(BerkasScreen):
                         "Saat ini ada ", (angka(state.pegawai), "bold"), " pegawai di komputer ini."
                     )
                 )
+            self.query_one("#lewati-impor").display = False
             lanjut = self.query_one("#lanjut-impor", Button)
             lanjut.display = True
             lanjut.focus()
@@ -295,7 +296,8 @@ class PersiapanScreen(BerkasScreen):
         result.update(text)
         table.clear()
         for error in report.errors:
-            table.add_row(str(error.line), error.message)
+            # The row is the first column already; the store names the whole row "baris".
+            table.add_row(str(error.line), error.message.removeprefix("baris: "))
         table.display = bool(report.errors)
 
     @on(Button.Pressed, "#lanjut-impor")
