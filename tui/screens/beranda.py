@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from client.views import Dashboard
 
 SOON = 12  # rows in "Segera diusulkan"
-NO_PEGAWAI_HERE = "Belum ada pegawai: tekan p (Persiapan awal) untuk mengimpor"
+NO_PEGAWAI_HERE = "Belum ada pegawai: tekan p (Persiapan awal) untuk impor"
 SOON_COLUMNS: list[Column] = [
     ("Nama", None),
     ("NIP", 21),
