@@ -14,6 +14,7 @@ import importlib
 import logging
 import logging.handlers
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from datetime import date
 from functools import partial
@@ -123,6 +124,7 @@ class BerkasApp(App[None]):
         # The scan watcher runs beside the TUI (one per home: BackgroundIntake's lock).
         self.background_intake = background_intake
         self._intake: BackgroundIntake | None = None
+        self._intake_guard = threading.Lock()  # one start or restart of the watcher at a time
         self.watch_state: WatchState | None = None
         self.poll_seconds = poll_seconds
         self._received = 0
@@ -281,16 +283,18 @@ class BerkasApp(App[None]):
         if self.background_intake:
             self._restart_intake()
 
-    @work(thread=True, group="intake-start", exclusive=True, exit_on_error=False)
+    @work(thread=True, group="intake-restart", exit_on_error=False)
     def _restart_intake(self) -> None:
-        running, self._intake = self._intake, None
-        if running is not None:
-            running.stop()
-        self._start_intake_now()
+        with self._intake_guard:
+            running, self._intake = self._intake, None
+            if running is not None:
+                running.stop()
+            self._start_intake_now()
 
     @work(thread=True, group="intake-start", exit_on_error=False)
     def _start_intake(self) -> None:
-        self._start_intake_now()
+        with self._intake_guard:
+            self._start_intake_now()
 
     def _start_intake_now(self) -> None:
         """Watch the scan folder while the TUI runs; events come back as messages."""

@@ -92,7 +92,7 @@ def test_a_new_home_enrols_imports_and_chooses_its_scan_folder(
     scans = tmp_path / "Pindaian Kepegawaian"
 
     async def main() -> None:
-        app = BerkasApp(paths=home, today=TODAY)
+        app = BerkasApp(paths=home, today=TODAY, background_intake=True)
         async with app.run_test(size=(120, 36)) as pilot:
             screen = await until_setup(pilot)
             assert screen.query_one("#isi").current == "pendaftaran"  # type: ignore[attr-defined]
@@ -135,7 +135,14 @@ def test_a_new_home_enrols_imports_and_chooses_its_scan_folder(
             await press(pilot, "#simpan-folder")
             await settle(pilot)
             assert isinstance(app.screen, BerandaScreen)
-            assert "Persiapan awal" not in str(app.screen.active_bindings)
+            assert "p" not in app.screen.active_bindings  # nothing left to offer
+            # The scan watcher started over on the chosen folder.
+            for _ in range(100):
+                state = app.watch_state
+                if state is not None and state.watching and state.folders == (scans.resolve(),):
+                    break
+                await pilot.pause(0.1)
+            assert app.watch_state is not None and app.watch_state.folders == (scans.resolve(),)
         app.client.close()
 
     asyncio.run(main())
