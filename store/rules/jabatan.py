@@ -108,13 +108,14 @@ def _range(lowest: str, highest: str) -> tuple[Golongan, Golongan]:
     return parse_golongan(lowest), parse_golongan(highest)
 
 
-# The golongan a holder of each kind of jabatan has (PermenPANRB 1/2023 for the jenjang of
-# jabatan fungsional; the eselon table for struktural). Pelaksana have no range of their own:
-# their education sets how high they rise (`education_ceiling`).
+# The golongan a holder of each kind of jabatan has: PermenPANRB 1/2023 for the jenjang
+# of jabatan fungsional, the eselon table of PP 100/2000 jo. PP 13/2002 for struktural.
+# Pelaksana have no range of their own: their education sets how high they rise
+# (`education_ceiling`).
 GOLONGAN_RANGE: MappingProxyType[JabatanKind, tuple[Golongan, Golongan]] = MappingProxyType(
     {
-        JabatanKind.PENGAWAS: _range("III/b", "III/d"),
-        JabatanKind.ADMINISTRATOR: _range("III/d", "IV/b"),
+        JabatanKind.PENGAWAS: _range("III/a", "III/d"),  # eselon IV.b and IV.a
+        JabatanKind.ADMINISTRATOR: _range("III/c", "IV/b"),  # eselon III.b and III.a
         JabatanKind.JPT: _range("IV/b", "IV/e"),
         JabatanKind.FUNGSIONAL_KETERAMPILAN: _range("II/a", "III/d"),
         JabatanKind.FUNGSIONAL_AHLI_PERTAMA: _range("III/a", "III/b"),
