@@ -22,6 +22,17 @@ class SyncSettings(BaseModel):
     upload_window: str = ""
 
 
+class PersiapanSettings(BaseModel):
+    """Where the first-run flow of a new home stands: each step "menunggu" (still to do),
+    "selesai" or "dilewati" (skipped for now; the Beranda offers it again)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pendaftaran: str = "menunggu"
+    impor: str = "menunggu"
+    pindai: str = "menunggu"
+
+
 class ClientConfig(BaseModel):
     """What an OPD installation needs to know about itself."""
 
@@ -36,6 +47,8 @@ class ClientConfig(BaseModel):
     # Verifikator TUI: minutes without a key press after which the verifier key's
     # passphrase is forgotten and asked again.
     verifikator_kunci_menit: float = Field(default=15.0, gt=0)
+    # The first-run flow; absent on a home set up before it existed (never offered there).
+    persiapan: PersiapanSettings | None = None
 
 
 def load_config(path: Path) -> ClientConfig:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from store.pegawai import (
     upsert_pegawai,
 )
 from store.rules import KpJenis, Pendidikan, kp_eligibility, next_kp_period, parse_golongan
+
+IMPORT_PROGRESS_EVERY = 200  # rows stored between two progress calls
 
 
 class PegawaiService(ClientCore):
@@ -66,19 +69,37 @@ class PegawaiService(ClientCore):
                 kp_reasons=elig.reasons,
             )
 
-    def import_pegawai_csv(self, path: Path) -> ImportReport:
-        """Import valid rows in one transaction; bad rows are reported, not imported."""
+    def import_pegawai_csv(
+        self, path: Path, progress: Callable[[int, int], None] | None = None
+    ) -> ImportReport:
+        """Import valid rows in one transaction; bad rows are reported, not imported.
+
+        `progress(done, total)` is called as rows are read and stored (total counts the
+        file's rows twice: once read, once stored), from the calling thread."""
+        path = Path(path).expanduser()
+        if path.is_dir():
+            raise ClientError(f"{path} adalah folder; pilih berkas CSV pegawai.")
         try:
             content = path.read_bytes()
+        except FileNotFoundError as exc:
+            raise ClientError(f"Berkas {path} tidak ditemukan.", repr(exc)) from exc
         except OSError as exc:
             raise ClientError(f"Berkas {path} tidak dapat dibaca.", repr(exc)) from exc
         parsed = parse_pegawai_csv(content)
+        rows = len(parsed.rows) + len(parsed.errors)
+        total = rows + len(parsed.rows)
+        if progress is not None:
+            progress(rows, total)
         created = updated = 0
         with self.store.write() as session:
-            for _line, row in parsed.rows:
+            for done, (_line, row) in enumerate(parsed.rows, start=1):
                 _, was_created = upsert_pegawai(session, row)
                 created += was_created
                 updated += not was_created
+                if progress is not None and (done % IMPORT_PROGRESS_EVERY == 0):
+                    progress(rows + done, total)
+        if progress is not None:
+            progress(total, total)
         return ImportReport(created=created, updated=updated, errors=parsed.errors)
 
     def add_pegawai(self, data: PegawaiInput) -> PegawaiView:

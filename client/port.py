@@ -8,7 +8,7 @@ call may block (SQLite, files): the TUI runs them in workers. Refusals raise
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,11 +22,14 @@ from client.views import (
     ConflictRecordView,
     Dashboard,
     DokumenChoice,
+    EnrolView,
+    ImportReport,
     InboxItemView,
     InboxPreview,
     PegawaiDetail,
     PegawaiView,
     RefusedUploadView,
+    SetupState,
     SyncStatus,
     UsulanDetail,
     UsulanView,
@@ -113,3 +116,16 @@ class ClientPort(Protocol):
     def refused_uploads(self) -> list[RefusedUploadView]: ...
     def retry_refused_upload(self, sha256: str) -> None: ...
     def drop_refused_upload(self, sha256: str) -> None: ...
+
+    # -- persiapan awal (the first run of a new home) -------------------------------------
+    def begin_setup(self) -> SetupState | None: ...
+    def setup_state(self) -> SetupState: ...
+    def set_setup_step(self, key: str, state: str) -> SetupState: ...
+    def resume_setup(self) -> SetupState: ...
+    def enrol_device(
+        self, server_url: str, code: str, operator: str, device_name: str = ""
+    ) -> EnrolView: ...
+    def import_pegawai_csv(
+        self, path: Path, progress: Callable[[int, int], None] | None = None
+    ) -> ImportReport: ...
+    def set_scan_folder(self, folder: str | Path) -> Path: ...

@@ -19,6 +19,7 @@ from client.kotak_masuk import KotakMasukService
 from client.paths import Paths
 from client.pegawai import PegawaiService
 from client.penampil import PenampilService
+from client.persiapan import PersiapanService
 from client.sinkronisasi import SinkronisasiService
 from client.usulan import UsulanService
 from store.blobs import BlobStore
@@ -36,6 +37,7 @@ class BerkasClient(
     BerandaService,
     SinkronisasiService,
     PenampilService,
+    PersiapanService,
     ClientCore,
 ):
     """One open OPD installation: its config, store, rules and blob store."""

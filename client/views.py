@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from store.pegawai import RowError
@@ -287,3 +288,43 @@ class SyncStatus:
     @property
     def upload_total(self) -> int:
         return sum(u.total for u in self.uploads)
+
+
+@dataclass(frozen=True)
+class SetupStep:
+    """One step of the first-run flow (persiapan awal) and where it stands."""
+
+    key: str  # "pendaftaran", "impor", "pindai"
+    title: str
+    state: str  # "menunggu", "selesai", "dilewati"
+    detail: str  # what was done ("OPD DISDIK, perangkat ...", "412 pegawai", the folder)
+
+
+@dataclass(frozen=True)
+class SetupState:
+    """The first-run flow of this home: its steps, the one to show, and the values its
+    forms start with."""
+
+    steps: tuple[SetupStep, ...]
+    current: str | None  # the first step still waiting; None when none is
+    enrolled: bool
+    server_url: str
+    operator: str
+    device_name: str  # the name the device gets when none is typed
+    scan_folder: Path
+    pegawai: int
+
+    @property
+    def unfinished(self) -> bool:
+        """Some step is still waiting or was skipped (the Beranda offers the flow)."""
+        return any(step.state != "selesai" for step in self.steps)
+
+
+@dataclass(frozen=True)
+class EnrolView:
+    """This device, once enrolled with the BKD server."""
+
+    device_id: str
+    opd_kode: str
+    device_name: str
+    opd_key_held: bool

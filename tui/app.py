@@ -14,6 +14,7 @@ import importlib
 import logging
 import logging.handlers
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from datetime import date
 from functools import partial
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
     from client.intake import IntakeEvent
     from client.intake_wiring import BackgroundIntake, WatchState
     from client.port import ClientPort
-    from client.views import PegawaiView, SyncStatus
+    from client.views import PegawaiView, SetupState, SyncStatus
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,7 @@ class BerkasApp(App[None]):
         # The scan watcher runs beside the TUI (one per home: BackgroundIntake's lock).
         self.background_intake = background_intake
         self._intake: BackgroundIntake | None = None
+        self._intake_guard = threading.Lock()  # one start or restart of the watcher at a time
         self.watch_state: WatchState | None = None
         self.poll_seconds = poll_seconds
         self._received = 0
@@ -213,14 +215,88 @@ class BerkasApp(App[None]):
         # Beranda's dashboard: let the person see the figures first.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._first_data.wait(), FIRST_DATA_WAIT_S)
+        await self._offer_setup()
         self.refresh_sync_status()
         self.set_interval(self.poll_seconds, self.refresh_sync_status)
         self._start_sync()
         if self.background_intake:
             self._start_intake()
 
+    # -- persiapan awal: the first run of a new home ---------------------------------------------
+
+    async def _offer_setup(self) -> None:
+        """A new home (or a first run left half-way) opens the persiapan awal over the
+        Beranda; a home already set up goes straight on."""
+        try:
+            state = await asyncio.to_thread(self.client.begin_setup)
+        except BerkasError as exc:
+            self.notify(exc.message, title="Persiapan awal", severity="warning", timeout=10)
+            return
+        if state is not None:
+            await self._show_setup(state)
+
+    async def _show_setup(self, state: SetupState) -> None:
+        from tui.screens.persiapan import PersiapanScreen
+
+        if not any(isinstance(screen, PersiapanScreen) for screen in self.screen_stack):
+            await self.push_screen(PersiapanScreen(state))
+
+    @work(group="persiapan", exclusive=True, exit_on_error=False)
+    async def action_persiapan(self) -> None:
+        """Persiapan awal: walk again the steps skipped or not done yet."""
+        await self.wait_opened()
+        try:
+            state = await asyncio.to_thread(self.client.resume_setup)
+        except BerkasError as exc:
+            self.notify(exc.message, title="Persiapan awal", severity="error", timeout=10)
+            return
+        if state.current is None:
+            self.notify("Persiapan awal sudah selesai.", title="Persiapan awal", timeout=5)
+            return
+        await self.buka("beranda")
+        await self._show_setup(state)
+
+    def setup_finished(self, state: SetupState) -> None:
+        """The last step is behind: back to the Beranda, which shows the new figures."""
+        from tui.screens.persiapan import PersiapanScreen
+
+        if isinstance(self.screen, PersiapanScreen):
+            self.screen.dismiss()
+        skipped = [step.title for step in state.steps if step.state == "dilewati"]
+        message = "Berkas siap dipakai."
+        if skipped:
+            message += f" Dilewati: {', '.join(skipped)}; tekan p di Beranda untuk melengkapinya."
+        self.notify(message, title="Persiapan awal selesai", timeout=10)
+        self.data_changed()
+
+    def enrolled(self) -> None:
+        """This device was just enrolled: the header names the OPD and operator, sync
+        starts (the port notices), and the scan watcher writes as the enrolled device."""
+        for screen in self.screen_stack:
+            for header in screen.query(AppHeader):
+                header.set_app_title(self.header_title)
+        self.refresh_sync_status()
+        self.scan_folder_changed()
+
+    def scan_folder_changed(self) -> None:
+        """The scan folder (or who writes) changed: the background watcher starts over."""
+        if self.background_intake:
+            self._restart_intake()
+
+    @work(thread=True, group="intake-restart", exit_on_error=False)
+    def _restart_intake(self) -> None:
+        with self._intake_guard:
+            running, self._intake = self._intake, None
+            if running is not None:
+                running.stop()
+            self._start_intake_now()
+
     @work(thread=True, group="intake-start", exit_on_error=False)
     def _start_intake(self) -> None:
+        with self._intake_guard:
+            self._start_intake_now()
+
+    def _start_intake_now(self) -> None:
         """Watch the scan folder while the TUI runs; events come back as messages."""
         from client.intake_wiring import BackgroundIntake
 
@@ -482,6 +558,11 @@ class BerkasApp(App[None]):
         )
         yield SystemCommand(
             "Sinkronkan sekarang", "Kirim dan terima perubahan dari BKD", self.action_sinkronkan
+        )
+        yield SystemCommand(
+            "Persiapan awal",
+            "Daftar ke BKD, impor pegawai, folder pindai (langkah yang dilewati)",
+            self.action_persiapan,
         )
         yield SystemCommand(
             "Bantuan", "Penjelasan setiap layar dan tombolnya (F1)", self.action_bantuan

@@ -24,7 +24,14 @@ from store.rules.dokumen import (
 from store.rules.eligibility import Eligibility
 from store.rules.errors import RuleError
 from store.rules.golongan import ALL_GOLONGAN, Golongan, next_golongan, parse_golongan
-from store.rules.jabatan import JabatanKind, parse_jabatan
+from store.rules.jabatan import (
+    GOLONGAN_RANGE,
+    JENJANG_KETERAMPILAN,
+    JabatanKind,
+    golongan_fits_jabatan,
+    jenjang_keterampilan,
+    parse_jabatan,
+)
 from store.rules.kp import (
     KpEligibility,
     KpJenis,
@@ -43,7 +50,12 @@ from store.rules.nip import (
     normalise_nip,
     parse_nip,
 )
-from store.rules.pendidikan import Pendidikan, education_ceiling, parse_pendidikan
+from store.rules.pendidikan import (
+    Pendidikan,
+    education_ceiling,
+    entry_golongan,
+    parse_pendidikan,
+)
 from store.rules.pensiun import (
     PensiunJenis,
     aps_eligible,
@@ -69,6 +81,8 @@ __all__ = [
     "ALL_GOLONGAN",
     "BULAN",
     "FINAL_STATUSES",
+    "GOLONGAN_RANGE",
+    "JENJANG_KETERAMPILAN",
     "OPEN_STATUSES",
     "STATUS_LABELS",
     "TRANSITIONS",
@@ -100,11 +114,14 @@ __all__ = [
     "default_jenis",
     "dokumen_kinds",
     "education_ceiling",
+    "entry_golongan",
     "exceeds_limit",
     "find_kode_in_name",
     "format_tanggal",
+    "golongan_fits_jabatan",
     "is_valid_pppk_number",
     "jenis_options",
+    "jenjang_keterampilan",
     "kp_eligibility",
     "kp_periods_of_year",
     "load_rules_config",

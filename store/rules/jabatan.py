@@ -1,4 +1,5 @@
-"""Kinds of jabatan, as far as the rules care (they set the BUP)."""
+"""Kinds of jabatan, as far as the rules care (they set the BUP), and the golongan
+each kind and each jenjang of a jabatan fungsional keterampilan is held at."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from store.rules._inputs import as_enum
+from store.rules.golongan import Golongan, parse_golongan
 
 
 class JabatanKind(StrEnum):
@@ -100,3 +102,56 @@ def parse_jabatan(text: JabatanKind | str) -> JabatanKind:
     fungsional keterampilan. Anything else is a RuleError naming `jabatan`.
     """
     return as_enum(text, JabatanKind, "jabatan", "Jenis jabatan", _SPELLINGS)
+
+
+def _range(lowest: str, highest: str) -> tuple[Golongan, Golongan]:
+    return parse_golongan(lowest), parse_golongan(highest)
+
+
+# The golongan a holder of each kind of jabatan has: PermenPANRB 1/2023 for the jenjang
+# of jabatan fungsional, the eselon table of PP 100/2000 jo. PP 13/2002 for struktural.
+# Pelaksana have no range of their own: their education sets how high they rise
+# (`education_ceiling`).
+GOLONGAN_RANGE: MappingProxyType[JabatanKind, tuple[Golongan, Golongan]] = MappingProxyType(
+    {
+        JabatanKind.PENGAWAS: _range("III/a", "III/d"),  # eselon IV.b and IV.a
+        JabatanKind.ADMINISTRATOR: _range("III/c", "IV/b"),  # eselon III.b and III.a
+        JabatanKind.JPT: _range("IV/b", "IV/e"),
+        JabatanKind.FUNGSIONAL_KETERAMPILAN: _range("II/a", "III/d"),
+        JabatanKind.FUNGSIONAL_AHLI_PERTAMA: _range("III/a", "III/b"),
+        JabatanKind.FUNGSIONAL_AHLI_MUDA: _range("III/c", "III/d"),
+        JabatanKind.FUNGSIONAL_AHLI_MADYA: _range("IV/a", "IV/c"),
+        JabatanKind.FUNGSIONAL_AHLI_UTAMA: _range("IV/d", "IV/e"),
+    }
+)
+
+# The jenjang of a jabatan fungsional keterampilan, by the word that ends its name
+# ("Perawat Mahir"), and the golongan each is held at.
+JENJANG_KETERAMPILAN: MappingProxyType[str, tuple[Golongan, Golongan]] = MappingProxyType(
+    {
+        "Pemula": _range("II/a", "II/a"),
+        "Terampil": _range("II/b", "II/d"),
+        "Mahir": _range("III/a", "III/b"),
+        "Penyelia": _range("III/c", "III/d"),
+    }
+)
+
+
+def golongan_fits_jabatan(kind: JabatanKind | str, golongan: Golongan | str) -> bool:
+    """Whether a holder of this kind of jabatan can be at this golongan (always, for a
+    pelaksana: their ceiling is their education's)."""
+    found = GOLONGAN_RANGE.get(parse_jabatan(kind))
+    if found is None:
+        return True
+    lowest, highest = found
+    return lowest <= parse_golongan(golongan) <= highest
+
+
+def jenjang_keterampilan(golongan: Golongan | str) -> str:
+    """The jenjang of a jabatan fungsional keterampilan held at this golongan ("Mahir"
+    at III/a), or "" below II/a and above III/d."""
+    gol = parse_golongan(golongan)
+    for jenjang, (lowest, highest) in JENJANG_KETERAMPILAN.items():
+        if lowest <= gol <= highest:
+            return jenjang
+    return ""

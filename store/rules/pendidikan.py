@@ -9,11 +9,34 @@ from store.rules._inputs import as_text
 from store.rules._kinds import Pendidikan
 from store.rules.config import RulesConfig, resolve_config
 from store.rules.errors import RuleError
-from store.rules.golongan import Golongan
+from store.rules.golongan import Golongan, parse_golongan
 
-__all__ = ["Pendidikan", "education_ceiling", "parse_pendidikan"]
+__all__ = [
+    "ENTRY_GOLONGAN",
+    "Pendidikan",
+    "education_ceiling",
+    "entry_golongan",
+    "parse_pendidikan",
+]
 
 _ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+# The golongan a CPNS starts at with this education (PP 99/2000, Pasal 17 jo. PP 12/2002).
+ENTRY_GOLONGAN: MappingProxyType[Pendidikan, str] = MappingProxyType(
+    {
+        Pendidikan.SD: "I/a",
+        Pendidikan.SLTP: "I/c",
+        Pendidikan.SLTP_KEJURUAN: "I/c",
+        Pendidikan.SLTA: "II/a",
+        Pendidikan.D1: "II/a",
+        Pendidikan.D2: "II/b",
+        Pendidikan.D3: "II/c",
+        Pendidikan.D4: "III/a",
+        Pendidikan.S1: "III/a",
+        Pendidikan.S2: "III/b",
+        Pendidikan.S3: "III/c",
+    }
+)
 
 
 def _spellings() -> dict[str, Pendidikan]:
@@ -88,3 +111,9 @@ def parse_pendidikan(text: Pendidikan | str) -> Pendidikan:
 def education_ceiling(pendidikan: Pendidikan | str, config: RulesConfig | None = None) -> Golongan:
     """The highest golongan KP reguler can reach with this education."""
     return resolve_config(config).pendidikan.ceilings[parse_pendidikan(pendidikan)]
+
+
+def entry_golongan(pendidikan: Pendidikan | str) -> Golongan:
+    """The golongan a CPNS with this education starts at (SLTA II/a, D-III II/c, S-1
+    III/a, S-2 III/b)."""
+    return parse_golongan(ENTRY_GOLONGAN[parse_pendidikan(pendidikan)])

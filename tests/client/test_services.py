@@ -114,7 +114,9 @@ def test_dokumen_choices_put_missing_first(client: BerkasClient, facts: Facts) -
     states = [c.state for c in choices]
     assert states == sorted(states, key=["kurang", "dikembalikan", "terlalu_besar", "ada"].index)
     assert {c.kode for c in choices if c.state == "ada"} == {"SKP", "IJAZAH"}
-    assert client.usulan_periods() == [date(2027, 1, 1), date(2026, 2, 1)]
+    pensiun = client.usulan_detail(facts.bts_usulan_id).usulan.periode
+    assert pensiun is not None and date(2026, 2, 1) < pensiun <= date(2027, 4, 1)
+    assert client.usulan_periods() == [pensiun, date(2026, 2, 1)]  # newest first
 
 
 def test_resolving_with_an_edited_date_and_refusals(client: BerkasClient, facts: Facts) -> None:

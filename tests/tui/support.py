@@ -18,13 +18,14 @@ from textual.worker import WorkerCancelled, WorkerFailed
 
 from client.cli_support import save_default_config
 from client.paths import Paths, resolve_paths
-from client.sample_data import generate_pegawai
+from client.sample_data import SamplePegawai, generate_pegawai
 from client.services import BerkasClient
 from store import usulan as wf
 from store.blobs import BlobStore
 from store.database import remember_device_names
 from store.models import Blob, Conflict, InboxItem, Pegawai, Usulan, UsulanHistory
-from store.pegawai import upsert_pegawai
+from store.pegawai import PegawaiInput, upsert_pegawai
+from store.rules import KpJenis, kp_eligibility, next_kp_period, pensiun_due
 
 TODAY = date(2026, 1, 5)  # inside the 15 Dec - 15 Jan window of KP TMT 1 Feb 2026
 PEGAWAI_COUNT = 150
@@ -103,12 +104,37 @@ def build_home(root: Path) -> tuple[Paths, Facts]:
         client.close()
 
 
+def _cast(people: list[SamplePegawai]) -> tuple[PegawaiInput, PegawaiInput, PegawaiInput]:
+    """Who plays which part: the KP usulan for someone due for KP, the pensiun usulan for
+    someone the BUP reaches within 15 months (as an OPD would make them)."""
+    period = next_kp_period(TODAY)
+    data = [person.data for person in people]
+    kp = next(
+        p
+        for p in data
+        if kp_eligibility(
+            golongan=p.golongan,
+            tmt_pangkat=p.tmt_pangkat,
+            pendidikan=p.pendidikan,
+            period_tmt=period.tmt,
+            jenis=KpJenis.REGULER,
+        ).eligible
+    )
+    pensiun = next(
+        p
+        for p in data
+        if p.tanggal_lahir is not None and pensiun_due(p.tanggal_lahir, p.jenis_jabatan, TODAY)
+    )
+    other = next(p for p in data if p not in (kp, pensiun))
+    return kp, pensiun, other
+
+
 def _fill(client: BerkasClient, paths: Paths) -> Facts:
     people = generate_pegawai(PEGAWAI_COUNT, today=TODAY, opds=("DISDIK",))
     with client.store.write() as session:
         for person in people:
             upsert_pegawai(session, person.data)
-    p_kp, p_bts, p_conflict = (person.data for person in people[:3])
+    p_kp, p_bts, p_conflict = _cast(people)
     kp_pegawai = client.pegawai_by_nip(p_kp.nip)
     bts_pegawai = client.pegawai_by_nip(p_bts.nip)
     conflict_pegawai = client.pegawai_by_nip(p_conflict.nip)

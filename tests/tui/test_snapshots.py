@@ -5,14 +5,17 @@ look at the SVGs in __snapshots__."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Button, Input
 
-from client.paths import Paths
+from client.paths import Paths, resolve_paths
+from client.sample_data import generate_pegawai, pegawai_csv
 from tests.tui.support import TODAY, Facts, open_client, settle
 from tui.app import BerkasApp
+from tui.screens.persiapan import PersiapanScreen
 
 SIZES = [pytest.param((120, 36), id="120x36"), pytest.param((80, 24), id="80x24")]
 Steps = Callable[[Pilot[None], Facts], Awaitable[None]]
@@ -167,3 +170,79 @@ class TestBantuan:
             await keys(pilot, "f1")
 
         assert shoot(snap_compare, home, facts, size, steps)
+
+
+@pytest.mark.parametrize("size", SIZES)
+class TestPersiapan:
+    """Persiapan awal on a new home: the enrolment form, the import with the rows
+    refused, the scan folder."""
+
+    @pytest.fixture(autouse=True)
+    def _host(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        # The device name offered is the computer's: one name on every machine.
+        monkeypatch.setattr("client.persiapan.platform.node", lambda: "PC-KEPEGAWAIAN")
+
+    def shoot_new_home(
+        self,
+        snap_compare: Callable[..., bool],
+        tmp_path: Path,
+        size: tuple[int, int],
+        steps: Callable[[Pilot[None]], Awaitable[None]],
+    ) -> bool:
+        home = resolve_paths(tmp_path / "baru")
+        client = open_client(home)
+
+        async def run_before(pilot: Pilot[None]) -> None:
+            for _ in range(20):
+                await settle(pilot)
+                if isinstance(pilot.app.screen, PersiapanScreen):
+                    break
+            await steps(pilot)
+            await settle(pilot)
+            for field in pilot.app.screen.query(Input):
+                field.cursor_blink = False
+
+        try:
+            return snap_compare(
+                BerkasApp(client, today=TODAY), terminal_size=size, run_before=run_before
+            )
+        finally:
+            client.close()
+
+    def test_pendaftaran(self, snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
+        async def steps(pilot: Pilot[None]) -> None:
+            screen = pilot.app.screen
+            screen.query_one("#server", Input).value = "https://berkas.bkd.example.go.id"
+            screen.query_one("#operator", Input).value = "Ani"
+            screen.query_one("#kode", Input).focus()
+
+        assert self.shoot_new_home(snap_compare, tmp_path, size, steps)
+
+    def test_impor_with_rows_refused(
+        self, snap_compare, tmp_path: Path, size: tuple[int, int]
+    ) -> None:
+        people = generate_pegawai(12, today=TODAY, opds=("DISDIK",))
+        lines = pegawai_csv(people).splitlines()
+        lines.insert(3, "1234,NIP Pendek,III/a,2020-01-01,s1,pelaksana,,,")
+        lines.insert(7, "196804111993031009,Golongan Salah,V/z,2020-01-01,s1,pelaksana,,,")
+        csv = tmp_path / "pegawai.csv"
+        csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+        async def steps(pilot: Pilot[None]) -> None:
+            pilot.app.screen.query_one("#lewati-pendaftaran", Button).press()
+            await settle(pilot)
+            pilot.app.screen.query_one("#csv", Input).value = str(csv)
+            pilot.app.screen.query_one("#impor-csv", Button).press()
+            await settle(pilot)
+            pilot.app.screen.query_one("#csv", Input).value = "/home/ani/pegawai.csv"
+
+        assert self.shoot_new_home(snap_compare, tmp_path, size, steps)
+
+    def test_folder_pindai(self, snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
+        async def steps(pilot: Pilot[None]) -> None:
+            for step in ("#lewati-pendaftaran", "#lewati-impor"):
+                pilot.app.screen.query_one(step, Button).press()
+                await settle(pilot)
+            pilot.app.screen.query_one("#folder", Input).value = "/home/ani/Pindaian"
+
+        assert self.shoot_new_home(snap_compare, tmp_path, size, steps)

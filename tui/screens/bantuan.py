@@ -33,6 +33,13 @@ BKD setiap kali jaringan tersedia. Tidak ada yang hilang walaupun jaringan putus
 
 Tab berpindah antarbagian layar, panah atas/bawah memilih baris, Enter membuka.
 
+## Persiapan awal
+Pada komputer baru, Berkas menuntun tiga langkah: mendaftarkan komputer ke server
+BKD (alamat server dan kode pendaftaran dari admin BKD), mengimpor pegawai dari
+berkas CSV (baris yang salah ditampilkan beserta alasannya, baris yang benar tetap
+diimpor), dan memilih folder hasil pindaian. Setiap langkah boleh dilewati dulu;
+**p** di Beranda membukanya lagi. Esc menunda: Berkas melanjutkannya saat dibuka lagi.
+
 ## Beranda
 Setiap baris bisa dibuka dengan Enter: daftar usulan menurut status, pegawai
 yang layak KP atau akan pensiun tetapi belum diusulkan, dokumen yang kurang,

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from client.views import Dashboard
 
 SOON = 12  # rows in "Segera diusulkan"
+NO_PEGAWAI_HERE = "Belum ada pegawai: tekan p (Persiapan awal) untuk impor"
 SOON_COLUMNS: list[Column] = [
     ("Nama", None),
     ("NIP", 21),
@@ -46,11 +47,22 @@ class BerandaScreen(BerkasScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "muat_ulang", "Muat ulang"),
+        Binding("p", "persiapan", "Persiapan awal"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self._loaded: _Loaded | None = None
+        self._setup_unfinished = False  # "p Persiapan awal" shows only then
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "persiapan":
+            return self._setup_unfinished
+        return True
+
+    def action_persiapan(self) -> None:
+        """Persiapan awal: the steps skipped or not done yet."""
+        self.berkas.action_persiapan()
 
     def compose_body(self) -> ComposeResult:
         yield Static("Memuat ringkasan…", id="ringkasan")
@@ -113,10 +125,17 @@ class BerandaScreen(BerkasScreen):
             self._loaded = _Loaded(dashboard, conflicts or 0)
             self._show(self._loaded)
         self.berkas.first_data_shown()
+        # After the figures: whether the device is enrolled loads the sync engine.
+        setup = await self.call(self.client.setup_state)
+        if setup is not None:
+            unfinished = setup.unfinished or not setup.pegawai
+            if unfinished != self._setup_unfinished:
+                self._setup_unfinished = unfinished
+                self.refresh_bindings()
 
     def _show(self, loaded: _Loaded) -> None:
         # The labels read store.rules: loaded with the client, after the first frame.
-        from tui.labels import NO_PEGAWAI, status_label
+        from tui.labels import status_label
 
         d = loaded.dashboard
         self.query_one("#kolom").loading = False
@@ -125,7 +144,7 @@ class BerandaScreen(BerkasScreen):
             (opd, "bold"), f" · {angka(d.pegawai_total)} pegawai · hari ini {tanggal(d.today)}"
         )
         if not d.pegawai_total:
-            summary.append(" · " + NO_PEGAWAI, style="yellow")
+            summary.append(" · " + NO_PEGAWAI_HERE, style="yellow")
         self.query_one("#ringkasan", Static).update(summary)
         status = self.query_one("#status", OptionList)
         highlighted = status.highlighted
