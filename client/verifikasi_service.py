@@ -305,10 +305,21 @@ class VerifikasiService(ClientCore):
             aturan = self._aturan(p, u)
             lines = []
             sha_lines: dict[str, list[str]] = defaultdict(list)
+            peringatan = []
             for line in wf.checklist_lines(session, u, self.rules):
                 d = line.dokumen
                 if d is not None and d.sha256:
                     sha_lines[d.sha256].append(line.item.kode)
+                nip_lain = d.nip_terbaca if d is not None and d.nip_terbaca != u.nip else ""
+                if d is not None and nip_lain:
+                    peringatan.append(
+                        f"Dokumen {d.kode}: pindaian memuat NIP {nip_lain}"
+                        f"{self._whose(session, nip_lain)}, bukan NIP pegawai usulan ini."
+                    )
+                if d is not None and d.kode_terbaca and d.kode_terbaca != d.kode:
+                    peringatan.append(
+                        f"Dokumen {d.kode}: pindaian terbaca sebagai {d.kode_terbaca}."
+                    )
                 lines.append(
                     DokumenPeriksa(
                         kode=line.item.kode,
@@ -328,6 +339,7 @@ class VerifikasiService(ClientCore):
                             if line.state == "tidak_berlaku"
                             else ""
                         ),
+                        nip_lain=nip_lain,
                     )
                 )
             history = [
@@ -336,15 +348,11 @@ class VerifikasiService(ClientCore):
                 )
                 for h in wf.history_of(session, u.id)
             ]
-            peringatan = [
+            peringatan += [
                 f"Berkas yang sama dilampirkan pada {', '.join(kodes)}."
                 for kodes in sha_lines.values()
                 if len(kodes) > 1
             ]
-            for d in wf.live_dokumen(session, u.id):
-                nip = _nip_in_name(d.nama_file)
-                if nip and nip != u.nip:
-                    peringatan.append(f"Dokumen {d.kode} bernama NIP lain ({nip}).")
             if u.layanan == Layanan.KP.value and not aturan.kp_eligible:
                 peringatan.append(
                     "Menurut aturan, pegawai ini belum memenuhi syarat KP: "
@@ -365,6 +373,14 @@ class VerifikasiService(ClientCore):
                 tanggal_pertek=u.tanggal_pertek,
                 keputusan=_choices(u.status),
             )
+
+    @staticmethod
+    def _whose(session: Session, nip: str) -> str:
+        """ " (nama, OPD)" of the pegawai with this NIP, when this store knows one."""
+        other = session.exec(
+            select(Pegawai).where(Pegawai.nip == nip).where(col(Pegawai.deleted).is_(False))
+        ).first()
+        return f" ({other.nama}, {other.opd_id})" if other is not None else ""
 
     def _aturan(self, p: Pegawai, u: Usulan) -> AturanView:
         gol = parse_golongan(p.golongan)
@@ -754,9 +770,3 @@ def _choices(status: str) -> tuple[str, ...]:
     if UsulanStatus.SELESAI.value in allowed:
         out.append("selesai")
     return tuple(out)
-
-
-def _nip_in_name(name: str) -> str:
-    """The NIP an OPD's canonical file name carries (<NIP>_<KODE>.pdf), "" when none."""
-    head = name.split("_", 1)[0]
-    return head if len(head) == 18 and head.isdigit() else ""

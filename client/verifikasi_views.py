@@ -75,6 +75,8 @@ class DokumenPeriksa:
     nama_file: str
     catatan_verifikator: str
     alasan_tidak_berlaku: str  # "" when the line applies
+    # A NIP intake read on the scan that is not the usulan's pegawai's ("" otherwise).
+    nip_lain: str = ""
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from tests.tui.support import make_pdf
 
 PASSPHRASE = "frasa-sandi-uji"
 PERIODE = date(2027, 4, 1)
+OTHER_NIP = "198703152010012004"  # another pegawai's, read on a scan
 
 
 def _item(n: int, opd: str, nama: str, status: str = "diajukan") -> AntrianItem:
@@ -145,6 +146,7 @@ class FakeVerifikasi:
                 f"{item.nip}_SKP.pdf",
                 "",
                 "",
+                nip_lain=OTHER_NIP,
             ),
             DokumenPeriksa(
                 "IJAZAH",
@@ -186,6 +188,8 @@ class FakeVerifikasi:
             dokumen=dok,
             history=[HistoryView("draft", "diajukan", "Ani", "pc-1", "2026-11-03T08:00:00", "")],
             peringatan=[
+                f"Dokumen SKP: pindaian memuat NIP {OTHER_NIP} (Siti Aminah, DISDIK), "
+                "bukan NIP pegawai usulan ini.",
                 "Berkas yang sama dilampirkan pada SK_PANGKAT, IJAZAH.",
                 "Menurut aturan, pegawai ini belum memenuhi syarat KP: Masa kerja dalam "
                 "pangkat baru 3 tahun, kurang dari 4 tahun.",

@@ -22,6 +22,7 @@ from client.errors import BerkasError
 from client.services import BerkasClient
 from client.verifikasi_service import VerifikasiService, rekap_csv
 from client.verifikasi_views import AntrianFilter
+from store.models import Pegawai, Usulan
 from tests.support.server import TEST_VERIFIER_PASSPHRASE
 from tests.support.verifikasi_world import TODAY, World, sync_until_ok
 
@@ -30,6 +31,19 @@ def test_queue_lists_both_opds_and_never_a_draft(world: World) -> None:
     # `berkas` opens the verifikator's screens on its home, the OPD screens on an OPD's.
     assert tui_module_for(world.verifier) == "tui.verifikasi_app"
     assert tui_module_for(world.opd["DISDIK"]) == "tui.app"
+    # After submitting, DINKES corrects its pegawai's TMT pangkat to last year: the rules
+    # now call the usulan ineligible, and the BKD's review says so.
+    opd = BerkasClient.open(world.opd["DINKES"])
+    try:
+        with opd.store.write() as session:
+            u = session.get(Usulan, world.shared_file_usulan)
+            p = session.get(Pegawai, u.pegawai_id) if u is not None else None
+            assert p is not None
+            p.tmt_pangkat = date(TODAY.year - 1, 4, 1)
+            session.add(p)
+    finally:
+        opd.close()
+    sync_until_ok(world.opd["DINKES"])
     service = VerifikasiService.open(world.verifier)
     try:
         with pytest.raises(BerkasError, match="salah"):
@@ -47,9 +61,21 @@ def test_queue_lists_both_opds_and_never_a_draft(world: World) -> None:
         assert [i.id for i in service.antrian(AntrianFilter(cari=nip[:10])).items] == [only[0].id]
         with pytest.raises(BerkasError, match="draft"):
             service.pemeriksaan(world.draft_id)
+        # DISDIK filed, confirming it, a scan intake read as another pegawai's: the NIP
+        # read travelled with the dokumen, and the review says so at a glance.
+        disdik = next(u for u, o in world.submitted.items() if o == "DISDIK")
+        review = service.pemeriksaan(disdik, today=TODAY)
+        line = next(d for d in review.dokumen if d.kode == "SK_JABATAN")
+        assert line.nip_lain and line.nip_lain != world.nip[disdik]
+        assert any(
+            f"SK_JABATAN: pindaian memuat NIP {line.nip_lain}" in w for w in review.peringatan
+        )
+        assert all(not d.nip_lain for d in review.dokumen if d.kode != "SK_JABATAN")
         # The dokumen opened in memory is exactly what the OPD filed.
         review = service.pemeriksaan(world.shared_file_usulan, today=TODAY)
         assert any("Berkas yang sama" in w for w in review.peringatan)
+        assert not review.aturan.kp_eligible
+        assert any("belum memenuhi syarat KP" in w for w in review.peringatan)
         for line in review.dokumen:
             if line.dokumen_id:
                 data = service.dokumen_pdf(line.dokumen_id)

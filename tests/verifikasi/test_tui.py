@@ -62,8 +62,13 @@ async def _bts_flow(world: World) -> None:
             await settle(pilot)
             review = app.screen
             assert isinstance(review, PemeriksaanScreen) and review.review is not None
+            # The scan read as another pegawai's is flagged above and in its row.
+            warned = str(review.query_one("#peringatan", Static).render())
+            assert "SK_JABATAN: pindaian memuat NIP" in warned
             kodes = [d.kode for d in review.review.dokumen]
             checklist = review.query_one("#checklist", DataTable)
+            row = checklist.get_row_at(kodes.index("SK_JABATAN"))
+            assert "NIP lain" in str(row[3])
             checklist.move_cursor(row=kodes.index("SKP"))
             await pilot.press("enter")
             await settle(pilot, rounds=5)

@@ -156,6 +156,9 @@ class PemeriksaanScreen(VerifikasiScreen):
         state = STATE_LABELS.get(d.state, d.state)
         if d.state == "tidak_berlaku" and d.alasan_tidak_berlaku:
             state = f"tidak berlaku ({d.alasan_tidak_berlaku})"
+        cell: object = state
+        if d.nip_lain:  # in the row too: the warning line above may be cut at 80x24
+            cell = Text.assemble(state, (" ⚠ NIP lain", "bold yellow"))
         mark, note = self.penilaian.get(d.kode, ("", ""))
         if mark == "sesuai":
             judged: object = Text("sesuai", style="green")
@@ -166,7 +169,7 @@ class PemeriksaanScreen(VerifikasiScreen):
         else:
             judged = ""
         name = d.nama + ("" if d.required else " (opsional)")
-        return [d.kode, name, str(d.pages or ""), state, judged]
+        return [d.kode, name, str(d.pages or ""), cell, judged]
 
     def _current(self) -> DokumenPeriksa | None:
         if self.review is None or not self.review.dokumen:
