@@ -36,6 +36,9 @@ class ClientConfig(BaseModel):
     # Verifikator TUI: minutes without a key press after which the verifier key's
     # passphrase is forgotten and asked again.
     verifikator_kunci_menit: float = Field(default=15.0, gt=0)
+    # Verifikator: days an usulan may wait for the BKD after it was submitted before the
+    # queue and the rekap call it overdue (the BKD's service level).
+    verifikator_batas_hari: int = Field(default=14, gt=0, le=365)
 
 
 def load_config(path: Path) -> ClientConfig:

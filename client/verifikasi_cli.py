@@ -327,6 +327,20 @@ def rekap_cmd(
         str | None, typer.Option("--periode", help="TMT periode (TTTT-BB-HH); tanpa: semua.")
     ] = None,
     csv_path: Annotated[Path | None, typer.Option("--csv", help="Tulis rekap ke CSV.")] = None,
+    batas_hari: Annotated[
+        int | None,
+        typer.Option(
+            "--batas-hari",
+            min=1,
+            max=365,
+            help="Usulan yang menunggu lebih dari sekian hari sejak diajukan dianggap "
+            "terlambat; tanpa: verifikator_batas_hari di berkas.toml (bawaan 14).",
+        ),
+    ] = None,
+    simpan: Annotated[
+        bool,
+        typer.Option("--simpan", help="Simpan --batas-hari sebagai pengaturan rumah ini."),
+    ] = False,
 ) -> None:
     """Rekap per OPD dan layanan: jumlah per status, median hari, rasio BTS, terlambat."""
     from client.verifikasi_service import VerifikasiService, rekap_csv
@@ -336,10 +350,15 @@ def rekap_cmd(
     except ValueError:
         _fail(ClientError(f"Tanggal tidak valid: {periode} (gunakan TTTT-BB-HH)."))
         return
+    if simpan and batas_hari is None:
+        _fail(ClientError("--simpan memerlukan --batas-hari."))
+        return
     try:
         service = VerifikasiService.open(_paths())
         try:
-            rekap = service.rekap(when)
+            if simpan and batas_hari is not None:
+                service.set_batas_hari(batas_hari)
+            rekap = service.rekap(when, batas_hari=batas_hari)
         finally:
             service.close()
     except BerkasError as exc:

@@ -26,7 +26,7 @@ from sqlmodel import Session, col, func, select
 
 from client import sync_service
 from client._core import ClientCore, jenis_choices
-from client.config import load_config
+from client.config import load_config, save_config
 from client.errors import BerkasError, ClientError
 from client.paths import Paths
 from client.verifikasi_views import (
@@ -72,10 +72,8 @@ from sync.engine import (
     wrap_for_waiting_devices,
 )
 
-__all__ = ["BATAS_HARI", "VerifikasiService", "require_verifikator"]
+__all__ = ["VerifikasiService", "require_verifikator"]
 
-# Days an usulan may wait for the BKD before the queue and the rekap call it overdue.
-BATAS_HARI = 14
 # What the queue may show: everything past draft (a draft is the OPD's own business).
 QUEUE_STATUSES = tuple(s.value for s in UsulanStatus if s is not UsulanStatus.DRAFT)
 DECIDED = {
@@ -269,7 +267,7 @@ class VerifikasiService(ClientCore):
             hari_menunggu=max(waiting, 0),
             pengajuan_ulang=max(count - 1, 0),
             batas=self._batas(u),
-            terlambat=u.status == UsulanStatus.DIAJUKAN.value and waiting > BATAS_HARI,
+            terlambat=u.status == UsulanStatus.DIAJUKAN.value and waiting > self.batas_hari,
         )
 
     def _jenis_label(self, layanan: str, jenis: str) -> str:
@@ -291,6 +289,21 @@ class VerifikasiService(ClientCore):
             periods = kp_periods_of_year(u.periode.year, self.rules)
             cache[u.periode] = next((p.window_end for p in periods if p.tmt == u.periode), None)
         return cache[u.periode]
+
+    @property
+    def batas_hari(self) -> int:
+        """Days after diajukan past which a waiting usulan is overdue (berkas.toml
+        `verifikator_batas_hari`)."""
+        return self.config.verifikator_batas_hari
+
+    def set_batas_hari(self, hari: int) -> None:
+        """Keep a new overdue threshold in this home's berkas.toml."""
+        if not 1 <= hari <= 365:
+            raise ClientError("Batas hari harus antara 1 dan 365.", f"batas_hari {hari}")
+        config = load_config(self.paths.config)
+        config.verifikator_batas_hari = hari
+        save_config(self.paths.config, config)
+        self.config.verifikator_batas_hari = hari
 
     # -- pemeriksaan --------------------------------------------------------------------------
 
@@ -634,11 +647,28 @@ class VerifikasiService(ClientCore):
 
     # -- rekap --------------------------------------------------------------------------------
 
-    def rekap(self, periode: date | None = None, *, today: date | None = None) -> Rekap:
+    def rekap(
+        self,
+        periode: date | None = None,
+        *,
+        today: date | None = None,
+        batas_hari: int | None = None,
+    ) -> Rekap:
         """Per OPD and layanan: counts by status, median days from diajukan to the decision,
-        BTS rate and the overdue list."""
+        BTS rate and the overdue list (waiting more than `batas_hari` days, by default the
+        configured one)."""
         today = today or date.today()
+        batas = self.batas_hari if batas_hari is None else batas_hari
+        if batas < 1:
+            raise ClientError("Batas hari harus sedikitnya 1.", f"batas_hari {batas}")
         with self.store.read() as session:
+            periods = session.exec(
+                select(col(Usulan.periode))
+                .where(col(Usulan.deleted).is_(False))
+                .where(col(Usulan.status).in_(QUEUE_STATUSES))
+                .where(col(Usulan.periode).is_not(None))
+                .distinct()
+            ).all()
             stmt = (
                 select(Usulan)
                 .where(col(Usulan.deleted).is_(False))
@@ -678,7 +708,7 @@ class VerifikasiService(ClientCore):
                 if (
                     u.status == UsulanStatus.DIAJUKAN.value
                     and submitted is not None
-                    and (today - submitted.date()).days > BATAS_HARI
+                    and (today - submitted.date()).days > batas
                 ):
                     overdue.append(u.nip)
             rows.append(
@@ -692,7 +722,12 @@ class VerifikasiService(ClientCore):
                     terlambat=sorted(overdue),
                 )
             )
-        return Rekap(periode=periode, baris=rows)
+        return Rekap(
+            periode=periode,
+            baris=rows,
+            batas_hari=batas,
+            periode_tersedia=sorted(p for p in periods if p is not None),
+        )
 
 
 def rekap_csv(rekap: Rekap) -> str:
@@ -700,7 +735,18 @@ def rekap_csv(rekap: Rekap) -> str:
     statuses = list(QUEUE_STATUSES)
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["opd", "layanan", *statuses, "total", "median_hari", "rasio_bts", "terlambat"])
+    writer.writerow(
+        [
+            "opd",
+            "layanan",
+            *statuses,
+            "total",
+            "median_hari",
+            "rasio_bts",
+            "terlambat",
+            "batas_hari",
+        ]
+    )
     for b in rekap.baris:
         writer.writerow(
             [
@@ -711,6 +757,7 @@ def rekap_csv(rekap: Rekap) -> str:
                 "" if b.median_hari is None else b.median_hari,
                 "" if b.bts_rate is None else b.bts_rate,
                 " ".join(b.terlambat),
+                rekap.batas_hari,
             ]
         )
     return buf.getvalue()

@@ -145,3 +145,5 @@ class RekapBaris:
 class Rekap:
     periode: date | None
     baris: list[RekapBaris]
+    batas_hari: int = 14  # waiting longer than this after diajukan is overdue
+    periode_tersedia: list[date] = field(default_factory=list)  # periods with usulan

@@ -238,9 +238,24 @@ class FakeVerifikasi:
     def paket(self, usulan_ids: Iterable[str] | None, folder: Path) -> PaketReport:
         return PaketReport(folder=str(folder), usulan=0)
 
-    def rekap(self, periode: date | None = None, *, today: date | None = None) -> Rekap:
+    @property
+    def batas_hari(self) -> int:
+        return self.config.verifikator_batas_hari
+
+    def set_batas_hari(self, hari: int) -> None:
+        self.config.verifikator_batas_hari = hari
+
+    def rekap(
+        self,
+        periode: date | None = None,
+        *,
+        today: date | None = None,
+        batas_hari: int | None = None,
+    ) -> Rekap:
         return Rekap(
             periode=periode,
+            batas_hari=self.batas_hari if batas_hari is None else batas_hari,
+            periode_tersedia=[date(2026, 10, 1), PERIODE],
             baris=[
                 RekapBaris("DINKES", "kp", {"diajukan": 4, "dikembalikan": 1}, 5, 3.5, 0.5, []),
                 RekapBaris(

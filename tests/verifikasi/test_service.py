@@ -11,13 +11,14 @@ import os
 import stat
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 from client import verifikasi
 from client.cli import tui_module_for
+from client.config import load_config
 from client.errors import BerkasError
 from client.services import BerkasClient
 from client.verifikasi_service import VerifikasiService, rekap_csv
@@ -71,6 +72,13 @@ def test_queue_lists_both_opds_and_never_a_draft(world: World) -> None:
             f"SK_JABATAN: pindaian memuat NIP {line.nip_lain}" in w for w in review.peringatan
         )
         assert all(not d.nip_lain for d in review.dokumen if d.kode != "SK_JABATAN")
+        # Rekap: the period is one the usulan name; overdue past the threshold given.
+        later = date.today() + timedelta(days=10)
+        rekap = service.rekap(today=later, batas_hari=5)
+        assert rekap.periode_tersedia == queue.periode and rekap.batas_hari == 5
+        late = sorted(n for b in rekap.baris for n in b.terlambat)
+        assert late == sorted(world.nip.values())
+        assert not any(b.terlambat for b in service.rekap(today=later).baris)  # 14 by default
         # The dokumen opened in memory is exactly what the OPD filed.
         review = service.pemeriksaan(world.shared_file_usulan, today=TODAY)
         assert any("Berkas yang sama" in w for w in review.peringatan)
@@ -83,6 +91,16 @@ def test_queue_lists_both_opds_and_never_a_draft(world: World) -> None:
                 assert data.startswith(b"%PDF")
     finally:
         service.close()
+    # The threshold from the command line, for one run or kept in berkas.toml.
+    cli = [sys.executable, "-m", "berkas", "--home", str(world.verifier.data)]
+    done = subprocess.run(
+        [*cli, "verifikasi", "rekap", "--batas-hari", "9", "--simpan"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [r["batas_hari"] for r in csv.DictReader(done.stdout.splitlines())] == ["9", "9"]
+    assert load_config(world.verifier.config).verifikator_batas_hari == 9
     # The CLI's buka refuses a draft too (it opened drafts before).
     with pytest.raises(BerkasError, match="draft"):
         verifikasi.buka(world.verifier, world.draft_id, world.verifier.data / "x")

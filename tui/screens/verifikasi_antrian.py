@@ -152,7 +152,7 @@ class AntrianScreen(VerifikasiScreen):
         late = sum(1 for i in antrian.items if i.terlambat)
         summary = f"{shown}{extra} usulan, terlama di atas."
         if late:
-            summary += f" {late} menunggu lebih dari batas layanan."
+            summary += f" {late} menunggu lebih dari {self.service.batas_hari} hari."
         if self.marked:
             summary += f" {len(self.marked)} ditandai."
         self.query_one("#ringkas", Static).update(summary)
