@@ -697,6 +697,8 @@ class VerifikasiService(ClientCore):
             for u in members:
                 submitted: datetime | None = None
                 for h in history[u.id]:
+                    if h.dari_status == h.ke_status:
+                        continue  # a note (a replaced scan, a confirmed doubt), not a move
                     if h.ke_status == UsulanStatus.DIAJUKAN.value:
                         submitted = _parse_time(h.waktu)
                     elif h.ke_status in DECIDED and submitted is not None:
@@ -789,6 +791,7 @@ def _submissions(session: Session, usulan_id: str | None = None) -> dict[str, tu
     stmt = (
         select(UsulanHistory.usulan_id, func.max(UsulanHistory.waktu), func.count())
         .where(UsulanHistory.ke_status == UsulanStatus.DIAJUKAN.value)
+        .where(UsulanHistory.dari_status != UsulanStatus.DIAJUKAN.value)  # not a note
         .where(col(UsulanHistory.deleted).is_(False))
         .group_by(col(UsulanHistory.usulan_id))
     )

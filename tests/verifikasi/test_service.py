@@ -26,6 +26,7 @@ from client.verifikasi_views import AntrianFilter
 from store.models import Pegawai, Usulan
 from tests.support.server import TEST_VERIFIER_PASSPHRASE
 from tests.support.verifikasi_world import TODAY, World, sync_until_ok
+from tests.tui.support import make_pdf
 
 
 def test_queue_lists_both_opds_and_never_a_draft(world: World) -> None:
@@ -132,8 +133,16 @@ def test_decisions_reach_the_opd_and_the_paket_matches(world: World, tmp_path: P
         assert back.usulan.status == "dikembalikan"
         skp = next(line for line in back.checklist if line.kode == "SKP")
         assert (skp.state, skp.catatan_verifikator) == ("dikembalikan", "Buram, pindai ulang")
+        # The OPD scans SKP again: intake replaces the returned line (a note in the
+        # history, not a status move), and the usulan goes back to the BKD.
+        scan = opd.paths.scans / f"{world.nip[disdik]}_SKP.pdf"
+        make_pdf(scan, ("SASARAN KINERJA PEGAWAI", world.nip[disdik]), pages=1)
+        opd._intake().process_file(scan)
+        assert any(h.dari == h.ke == "dikembalikan" for h in opd.usulan_detail(disdik).history)
+        opd.ajukan(disdik)
     finally:
         opd.close()
+    sync_until_ok(world.opd["DISDIK"])
     opd = BerkasClient.open(world.opd["DINKES"])
     try:
         done = opd.usulan_detail(dinkes)
@@ -145,6 +154,9 @@ def test_decisions_reach_the_opd_and_the_paket_matches(world: World, tmp_path: P
     service = VerifikasiService.open(world.verifier)
     try:
         service.unlock(TEST_VERIFIER_PASSPHRASE)
+        service.sync()
+        assert service.pemeriksaan(disdik).item.pengajuan_ulang == 1
+        service.putuskan(disdik, "ms", "Lengkap")
         paket = service.paket([dinkes], tmp_path / "paket")
         rekap = service.rekap(today=TODAY)
     finally:
@@ -185,7 +197,8 @@ def test_decisions_reach_the_opd_and_the_paket_matches(world: World, tmp_path: P
     assert len(cli_rows) == len(world.shas[dinkes])
 
     by = {(b.opd, b.layanan): b for b in rekap.baris}
-    assert by[("DISDIK", "kp")].counts == {"dikembalikan": 1}
-    assert by[("DISDIK", "kp")].bts_rate == 1.0
+    # One BTS, then one MS: the note of the replaced scan is not a decision.
+    assert by[("DISDIK", "kp")].counts == {"diverifikasi": 1}
+    assert by[("DISDIK", "kp")].bts_rate == 0.5
     assert by[("DINKES", "kp")].counts == {"selesai": 1}
     assert "DINKES,kp" in rekap_csv(rekap)
