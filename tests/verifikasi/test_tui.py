@@ -93,9 +93,16 @@ async def _bts_flow(world: World) -> None:
             assert review.review is not None
             assert review.review.item.status == "dikembalikan"
 
-            # Rekap: its own period picker, and the overdue threshold kept in berkas.toml.
+            # Back in the queue, "Semua status" shows the returned usulan too.
             await pilot.press("escape")
             await settle(pilot)
+            assert isinstance(app.screen, AntrianScreen)
+            assert disdik not in {i.id for i in app.screen.antrian.items}  # diajukan only
+            app.screen.query_one("#f-status", Select).value = Select.NULL
+            await settle(pilot)
+            assert {i.id for i in app.screen.antrian.items} == set(world.submitted)
+
+            # Rekap: its own period picker, and the overdue threshold kept in berkas.toml.
             await pilot.press("r")
             await settle(pilot)
             rekap = app.screen
@@ -106,6 +113,9 @@ async def _bts_flow(world: World) -> None:
             await settle(pilot)
             assert rekap.rekap.periode == periode
             assert sum(b.total for b in rekap.rekap.baris) == len(world.submitted)
+            rekap.query_one("#periode-rekap", Select).value = Select.NULL  # "Semua periode"
+            await settle(pilot)
+            assert rekap.rekap.periode is None
             await pilot.press("h")
             await settle(pilot)
             assert isinstance(app.screen, CatatanDialog)

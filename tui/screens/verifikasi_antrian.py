@@ -184,7 +184,7 @@ class AntrianScreen(VerifikasiScreen):
 
     @on(Select.Changed)
     def _filter_changed(self, event: Select.Changed) -> None:
-        value = "" if event.value is Select.BLANK else str(event.value)
+        value = "" if event.value is Select.NULL else str(event.value)
         key = (event.select.id or "").removeprefix("f-")
         if key == "periode":
             self._filter = _replace(

@@ -110,7 +110,7 @@ class RekapScreen(VerifikasiScreen):
 
     @on(Select.Changed, "#periode-rekap")
     def _periode_changed(self, event: Select.Changed) -> None:
-        value = "" if event.value is Select.BLANK else str(event.value)
+        value = "" if event.value is Select.NULL else str(event.value)
         self.periode = date.fromisoformat(value) if value else None
         self.reload()
 
