@@ -16,7 +16,12 @@ from tui.app import BerkasApp
 from tui.screens.kotak_masuk import KotakMasukScreen
 from tui.screens.penampil import PenampilDialog
 from tui.screens.usulan_editor import UsulanEditorScreen
-from tui.widgets.viewer import DokumenViewer, PageRenderer, prepare_image_protocol
+from tui.widgets.viewer import (
+    DokumenViewer,
+    PageRenderer,
+    kitty_version_ok,
+    prepare_image_protocol,
+)
 
 
 async def _shown(pilot: Pilot[None]) -> DokumenViewer:
@@ -114,3 +119,13 @@ def test_the_terminal_is_not_asked_where_images_cannot_show(
         assert "textual_image.renderable" not in sys.modules
     assert prepare_image_protocol({"TERM": "xterm-256color"}) is False  # pytest: not a tty
     assert "textual_image.renderable" not in sys.modules
+
+
+def test_kitty_images_only_where_kitty_reads_their_placeholders() -> None:
+    """textual-image places kitty images with Unicode placeholders (kitty >= 0.28); kitty
+    0.26.5 answered the graphics query yet drew rows of empty boxes, so the XTVERSION
+    answer decides, and anything but kitty >= 0.28 keeps half-blocks."""
+    assert kitty_version_ok("kitty(0.28.0)") and kitty_version_ok("kitty(0.35.2)")
+    assert not kitty_version_ok("kitty(0.26.5)")
+    assert not kitty_version_ok("WezTerm 20240203-110809-5046fc22")
+    assert not kitty_version_ok("kitty(rusak)") and not kitty_version_ok("")

@@ -80,12 +80,14 @@ def prepare_image_protocol(environ: Mapping[str, str] | None = None) -> bool:
         if not stream or not stream.isatty():
             return False
     try:
-        from textual_image.renderable import HalfcellImage, UnicodeImage
+        from textual_image.renderable import HalfcellImage, TGPImage, UnicodeImage
         from textual_image.renderable import Image as Chosen
         from textual_image.widget import Image as ImageWidget
     except Exception:  # an odd terminal: keep half-blocks
         return False
     if Chosen in (HalfcellImage, UnicodeImage):
+        return False
+    if Chosen is TGPImage and not _kitty_placeholders():
         return False
     try:
         from textual_image._terminal import get_cell_size
@@ -97,6 +99,39 @@ def prepare_image_protocol(environ: Mapping[str, str] | None = None) -> bool:
     _cell_pixels = (max(cell.width, 1), max(cell.height, 1))
     _image_widget = ImageWidget
     return True
+
+
+# textual-image places kitty images with Unicode placeholders (`U=1`), which kitty reads
+# from 0.28 on. Older kitty (0.26 in Debian 12), and other terminals that answer the kitty
+# query, draw the placeholders as rows of empty boxes: seen in kitty 0.26.5.
+KITTY_PLACEHOLDERS = (0, 28)
+
+
+def _kitty_placeholders() -> bool:
+    """The terminal says (XTVERSION) it is kitty 0.28 or newer. Asked only of a terminal
+    that already answered the kitty graphics query; no answer in 0.2 s means no."""
+    try:
+        from textual_image._terminal import capture_terminal_response
+
+        assert sys.__stdout__ is not None
+        with capture_terminal_response("\x1bP>|", "\x1b\\", timeout=0.2) as response:
+            sys.__stdout__.write("\x1b[>0q")
+            sys.__stdout__.flush()
+    except Exception:
+        return False
+    return kitty_version_ok(response.sequence[len("\x1bP>|") : -len("\x1b\\")])
+
+
+def kitty_version_ok(answer: str) -> bool:
+    """An XTVERSION answer such as "kitty(0.31.0)" names kitty 0.28 or newer."""
+    name, _, rest = answer.partition("(")
+    if name.strip().lower() != "kitty":
+        return False
+    try:
+        version = tuple(int(part) for part in rest.rstrip(")").split(".")[:2])
+    except ValueError:
+        return False
+    return version >= KITTY_PLACEHOLDERS
 
 
 class HalfBlocks:
