@@ -20,6 +20,16 @@ from tui.screens.verifikasi_base import CatatanDialog, FolderDialog, VerifikasiS
 from tui.widgets.tabel import fill_table
 
 SHOWN = [s for s in UsulanStatus if s is not UsulanStatus.DRAFT]
+# Column headers short enough to be read whole at 80 columns (the labels cut to 14 read
+# "Memenuhi Syara", "Dikembalikan (").
+HEADERS = {
+    UsulanStatus.DIAJUKAN: "Diajukan",
+    UsulanStatus.DIVERIFIKASI: "MS",
+    UsulanStatus.DIKEMBALIKAN: "BTS",
+    UsulanStatus.DITOLAK: "TMS",
+    UsulanStatus.DITERUSKAN: "Ke BKN",
+    UsulanStatus.SELESAI: "Selesai",
+}
 
 
 class RekapScreen(VerifikasiScreen):
@@ -79,10 +89,10 @@ class RekapScreen(VerifikasiScreen):
         columns = [
             ("OPD", None),
             ("Layanan", None),
-            *((STATUS_LABELS[s], None) for s in SHOWN),
+            *((HEADERS.get(s, STATUS_LABELS[s]), None) for s in SHOWN),
             ("Jumlah", 6),
             ("Median", 6),
-            ("BTS", 5),
+            ("% BTS", 5),
         ]
         rows = [
             (
