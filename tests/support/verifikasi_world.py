@@ -130,9 +130,9 @@ def build_world(root: Path) -> World:
 
 
 def attach_other_nip_scan(client: BerkasClient, usulan_id: str, nip: str, busy: list[str]) -> str:
-    """Intake reads another pegawai's NIP on a scan (named <NIP>_SK_JABATAN.pdf, that NIP
-    on its page); it waits in the Kotak masuk, and the OPD files it on this usulan's
-    SK_JABATAN line, confirming the doubt. Returns the NIP read."""
+    """Intake reads another pegawai's NIP and SK_PANGKAT on a scan (named
+    <NIP>_SK_PANGKAT.pdf, that NIP on its page); it waits in the Kotak masuk, and the OPD
+    files it on this usulan's SK_JABATAN line, confirming the doubt. Returns the NIP read."""
     from sqlmodel import col, select
 
     from client.kotak_masuk import NeedsConfirmation
@@ -143,9 +143,9 @@ def attach_other_nip_scan(client: BerkasClient, usulan_id: str, nip: str, busy: 
             select(Pegawai).where(Pegawai.nip != nip).where(col(Pegawai.id).not_in(busy))
         ).first()
     assert other is not None
-    scan = client.paths.scans / f"{other.nip}_SK_JABATAN.pdf"
+    scan = client.paths.scans / f"{other.nip}_SK_PANGKAT.pdf"
     scan.parent.mkdir(parents=True, exist_ok=True)
-    make_pdf(scan, ("SURAT KEPUTUSAN JABATAN", f"NIP {other.nip}"), pages=1)
+    make_pdf(scan, ("KENAIKAN PANGKAT", f"NIP {other.nip}"), pages=1)
     client._intake().process_file(scan)
     item = next(i for i in client.list_inbox() if i.nip == other.nip)
     try:

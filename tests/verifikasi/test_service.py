@@ -73,6 +73,7 @@ def test_queue_lists_both_opds_and_never_a_draft(world: World) -> None:
             f"SK_JABATAN: pindaian memuat NIP {line.nip_lain}" in w for w in review.peringatan
         )
         assert all(not d.nip_lain for d in review.dokumen if d.kode != "SK_JABATAN")
+        assert "Dokumen SK_JABATAN: pindaian terbaca sebagai SK_PANGKAT." in review.peringatan
         # Rekap: the period is one the usulan name; overdue past the threshold given.
         later = date.today() + timedelta(days=10)
         rekap = service.rekap(today=later, batas_hari=5)
