@@ -328,11 +328,10 @@ def rekap_cmd(
     ] = None,
     csv_path: Annotated[Path | None, typer.Option("--csv", help="Tulis rekap ke CSV.")] = None,
     batas_hari: Annotated[
-        int | None,
+        str | None,  # parsed here: the parser's own refusal of "x" reads in English
         typer.Option(
             "--batas-hari",
-            min=1,
-            max=365,
+            metavar="HARI",
             help="Usulan yang menunggu lebih dari sekian hari sejak diajukan dianggap "
             "terlambat; tanpa: verifikator_batas_hari di berkas.toml (bawaan 14).",
         ),
@@ -353,12 +352,21 @@ def rekap_cmd(
     if simpan and batas_hari is None:
         _fail(ClientError("--simpan memerlukan --batas-hari."))
         return
+    hari: int | None = None
+    if batas_hari is not None:
+        try:
+            hari = int(batas_hari.strip())
+        except ValueError:
+            hari = 0
+        if not 1 <= hari <= 365:
+            _fail(ClientError(f"--batas-hari harus bilangan 1 sampai 365, bukan {batas_hari}."))
+            return
     try:
         service = VerifikasiService.open(_paths())
         try:
-            if simpan and batas_hari is not None:
-                service.set_batas_hari(batas_hari)
-            rekap = service.rekap(when, batas_hari=batas_hari)
+            if simpan and hari is not None:
+                service.set_batas_hari(hari)
+            rekap = service.rekap(when, batas_hari=hari)
         finally:
             service.close()
     except BerkasError as exc:
