@@ -254,6 +254,32 @@ def bench_first_page(paths: Paths, usulan_id: str, runs: int) -> None:
     )
 
 
+def bench_pixels(paths: Paths, dokumen_id: str, runs: int) -> None:
+    """The same page for a terminal with an image protocol: rendered at its cell size
+    (10x20 pixels a cell, a VT340's) for the viewer's 58x30-cell box at 120x36. Only the
+    decrypt and render; what the terminal does with the sixel or kitty data is not timed."""
+    from tui.widgets.viewer import PageRenderer
+
+    service = VerifikasiService(paths, Keyring(paths.keys))
+    service.unlock(PASSPHRASE)
+    try:
+
+        def one() -> Any:
+            renderer = PageRenderer(service.dokumen_pdf(dokumen_id))
+            try:
+                return renderer.render(0, 58, 30, 1.0, 0, (10, 20))
+            finally:
+                renderer.close()
+
+        ms, image = _ms(one, runs)
+    finally:
+        service.close()
+    print(
+        f"  halaman pertama, piksel asli (sel 10x20) {ms:7.1f} ms  ({image.width}x{image.height} "
+        f"piksel; dekripsi + pypdfium2, tanpa terminal)"
+    )
+
+
 def bench_paket(paths: Paths, ids: list[str], root: Path) -> None:
     service = VerifikasiService(paths, Keyring(paths.keys))
     service.unlock(PASSPHRASE)
@@ -278,7 +304,7 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="berkas-bench-verifier-"))
     try:
         started = time.perf_counter()
-        paths, scan_usulan, _scan_dokumen, paket_ids = build(root)
+        paths, scan_usulan, scan_dokumen, paket_ids = build(root)
         print(
             f"data: {USULAN:,} usulan diajukan/diteruskan di {OPDS} OPD, dibangun dalam "
             f"{time.perf_counter() - started:.1f} s"
@@ -287,6 +313,7 @@ def main() -> None:
         bench_queue(paths, args.runs)
         print("Penampil dokumen (aplikasi headless 120x36, setengah blok):")
         bench_first_page(paths, scan_usulan, args.runs)
+        bench_pixels(paths, scan_dokumen, args.runs)
         print("Paket BKN:")
         bench_paket(paths, paket_ids, root)
     finally:

@@ -49,6 +49,9 @@ class ClientConfig(BaseModel):
     verifikator_kunci_menit: float = Field(default=15.0, gt=0)
     # The first-run flow; absent on a home set up before it existed (never offered there).
     persiapan: PersiapanSettings | None = None
+    # Verifikator: days an usulan may wait for the BKD after it was submitted before the
+    # queue and the rekap call it overdue (the BKD's service level).
+    verifikator_batas_hari: int = Field(default=14, gt=0, le=365)
 
 
 def load_config(path: Path) -> ClientConfig:

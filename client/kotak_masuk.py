@@ -143,6 +143,8 @@ class KotakMasukService(ClientCore):
                 size=item.size,
                 pages=item.pages,
                 terlalu_besar=item.terlalu_besar or exceeds_limit(item.size, limit),
+                nip_terbaca=item.nip,
+                kode_terbaca=item.kode,
             )
             item.state = "diproses"
             session.add(item)

@@ -328,6 +328,19 @@ def rekap_cmd(
         str | None, typer.Option("--periode", help="TMT periode (TTTT-BB-HH); tanpa: semua.")
     ] = None,
     csv_path: Annotated[Path | None, typer.Option("--csv", help="Tulis rekap ke CSV.")] = None,
+    batas_hari: Annotated[
+        str | None,  # parsed here: the parser's own refusal of "x" reads in English
+        typer.Option(
+            "--batas-hari",
+            metavar="HARI",
+            help="Usulan yang menunggu lebih dari sekian hari sejak diajukan dianggap "
+            "terlambat; tanpa: verifikator_batas_hari di berkas.toml (bawaan 14).",
+        ),
+    ] = None,
+    simpan: Annotated[
+        bool,
+        typer.Option("--simpan", help="Simpan --batas-hari sebagai pengaturan rumah ini."),
+    ] = False,
 ) -> None:
     """Rekap per OPD dan layanan: jumlah per status, median hari, rasio BTS, terlambat."""
     from client.verifikasi_service import VerifikasiService, rekap_csv
@@ -337,10 +350,24 @@ def rekap_cmd(
     except ValueError:
         _fail(ClientError(f"Tanggal tidak valid: {periode} (gunakan TTTT-BB-HH)."))
         return
+    if simpan and batas_hari is None:
+        _fail(ClientError("--simpan memerlukan --batas-hari."))
+        return
+    hari: int | None = None
+    if batas_hari is not None:
+        try:
+            hari = int(batas_hari.strip())
+        except ValueError:
+            hari = 0
+        if not 1 <= hari <= 365:
+            _fail(ClientError(f"--batas-hari harus bilangan 1 sampai 365, bukan {batas_hari}."))
+            return
     try:
         service = VerifikasiService.open(_paths())
         try:
-            rekap = service.rekap(when)
+            if simpan and hari is not None:
+                service.set_batas_hari(hari)
+            rekap = service.rekap(when, batas_hari=hari)
         finally:
             service.close()
     except BerkasError as exc:

@@ -26,7 +26,7 @@ from sqlmodel import Session, col, func, select
 
 from client import sync_service
 from client._core import ClientCore, jenis_choices
-from client.config import load_config
+from client.config import load_config, save_config
 from client.errors import BerkasError, ClientError
 from client.paths import Paths
 from client.verifikasi_views import (
@@ -74,15 +74,12 @@ from sync.engine import (
 )
 
 __all__ = [
-    "BATAS_HARI",
     "VerifikasiService",
     "check_sync",
     "require_verifikator",
     "reviewable_usulan",
 ]
 
-# Days an usulan may wait for the BKD before the queue and the rekap call it overdue.
-BATAS_HARI = 14
 # What the queue may show: everything past draft (a draft is the OPD's own business).
 _QUEUE_STATUSES = tuple(s.value for s in UsulanStatus if s is not UsulanStatus.DRAFT)
 _DECIDED = {
@@ -291,7 +288,7 @@ class VerifikasiService(ClientCore):
             hari_menunggu=max(waiting, 0),
             pengajuan_ulang=max(count - 1, 0),
             batas=self._batas(u),
-            terlambat=u.status == UsulanStatus.DIAJUKAN.value and waiting > BATAS_HARI,
+            terlambat=u.status == UsulanStatus.DIAJUKAN.value and waiting > self.batas_hari,
         )
 
     def _jenis_label(self, layanan: str, jenis: str) -> str:
@@ -314,6 +311,21 @@ class VerifikasiService(ClientCore):
             cache[u.periode] = next((p.window_end for p in periods if p.tmt == u.periode), None)
         return cache[u.periode]
 
+    @property
+    def batas_hari(self) -> int:
+        """Days after diajukan past which a waiting usulan is overdue (berkas.toml
+        `verifikator_batas_hari`)."""
+        return self.config.verifikator_batas_hari
+
+    def set_batas_hari(self, hari: int) -> None:
+        """Keep a new overdue threshold in this home's berkas.toml."""
+        if not 1 <= hari <= 365:
+            raise ClientError("Batas hari harus antara 1 dan 365.", f"batas_hari {hari}")
+        config = load_config(self.paths.config)
+        config.verifikator_batas_hari = hari
+        save_config(self.paths.config, config)
+        self.config.verifikator_batas_hari = hari
+
     # -- pemeriksaan --------------------------------------------------------------------------
 
     def pemeriksaan(self, usulan_id: str, *, today: date | None = None) -> Pemeriksaan:
@@ -327,10 +339,21 @@ class VerifikasiService(ClientCore):
             aturan = self._aturan(p, u)
             lines = []
             sha_lines: dict[str, list[str]] = defaultdict(list)
+            peringatan = []
             for line in wf.checklist_lines(session, u, self.rules):
                 d = line.dokumen
                 if d is not None and d.sha256:
                     sha_lines[d.sha256].append(line.item.kode)
+                nip_lain = d.nip_terbaca if d is not None and d.nip_terbaca != u.nip else ""
+                if d is not None and nip_lain:
+                    peringatan.append(
+                        f"Dokumen {d.kode}: pindaian memuat NIP {nip_lain}"
+                        f"{self._whose(session, nip_lain)}, bukan NIP pegawai usulan ini."
+                    )
+                if d is not None and d.kode_terbaca and d.kode_terbaca != d.kode:
+                    peringatan.append(
+                        f"Dokumen {d.kode}: pindaian terbaca sebagai {d.kode_terbaca}."
+                    )
                 lines.append(
                     DokumenPeriksa(
                         kode=line.item.kode,
@@ -350,6 +373,7 @@ class VerifikasiService(ClientCore):
                             if line.state == "tidak_berlaku"
                             else ""
                         ),
+                        nip_lain=nip_lain,
                     )
                 )
             history = [
@@ -358,15 +382,11 @@ class VerifikasiService(ClientCore):
                 )
                 for h in wf.history_of(session, u.id)
             ]
-            peringatan = [
+            peringatan += [
                 f"Berkas yang sama dilampirkan pada {', '.join(kodes)}."
                 for kodes in sha_lines.values()
                 if len(kodes) > 1
             ]
-            for d in wf.live_dokumen(session, u.id):
-                nip = _nip_in_name(d.nama_file)
-                if nip and nip != u.nip:
-                    peringatan.append(f"Dokumen {d.kode} bernama NIP lain ({nip}).")
             if u.layanan == Layanan.KP.value and not aturan.kp_eligible:
                 peringatan.append(
                     "Menurut aturan, pegawai ini belum memenuhi syarat KP: "
@@ -387,6 +407,14 @@ class VerifikasiService(ClientCore):
                 tanggal_pertek=u.tanggal_pertek,
                 keputusan=_choices(u.status),
             )
+
+    @staticmethod
+    def _whose(session: Session, nip: str) -> str:
+        """ " (nama, OPD)" of the pegawai with this NIP, when this store knows one."""
+        other = session.exec(
+            select(Pegawai).where(Pegawai.nip == nip).where(col(Pegawai.deleted).is_(False))
+        ).first()
+        return f" ({other.nama}, {other.opd_id})" if other is not None else ""
 
     def _aturan(self, p: Pegawai, u: Usulan) -> AturanView:
         gol = parse_golongan(p.golongan)
@@ -608,11 +636,28 @@ class VerifikasiService(ClientCore):
 
     # -- rekap --------------------------------------------------------------------------------
 
-    def rekap(self, periode: date | None = None, *, today: date | None = None) -> Rekap:
+    def rekap(
+        self,
+        periode: date | None = None,
+        *,
+        today: date | None = None,
+        batas_hari: int | None = None,
+    ) -> Rekap:
         """Per OPD and layanan: counts by status, median days from diajukan to the decision,
-        BTS rate and the overdue list."""
+        BTS rate and the overdue list (waiting more than `batas_hari` days, by default the
+        configured one)."""
         today = today or date.today()
+        batas = self.batas_hari if batas_hari is None else batas_hari
+        if batas < 1:
+            raise ClientError("Batas hari harus sedikitnya 1.", f"batas_hari {batas}")
         with self.store.read() as session:
+            periods = session.exec(
+                select(col(Usulan.periode))
+                .where(col(Usulan.deleted).is_(False))
+                .where(col(Usulan.status).in_(_QUEUE_STATUSES))
+                .where(col(Usulan.periode).is_not(None))
+                .distinct()
+            ).all()
             stmt = (
                 select(Usulan)
                 .where(col(Usulan.deleted).is_(False))
@@ -641,6 +686,8 @@ class VerifikasiService(ClientCore):
             for u in members:
                 submitted: datetime | None = None
                 for h in history[u.id]:
+                    if h.dari_status == h.ke_status:
+                        continue  # a note (a replaced scan, a confirmed doubt), not a move
                     if h.ke_status == UsulanStatus.DIAJUKAN.value:
                         submitted = _parse_time(h.waktu)
                     elif h.ke_status in _DECIDED and submitted is not None:
@@ -652,7 +699,7 @@ class VerifikasiService(ClientCore):
                 if (
                     u.status == UsulanStatus.DIAJUKAN.value
                     and submitted is not None
-                    and (today - submitted.date()).days > BATAS_HARI
+                    and (today - submitted.date()).days > batas
                 ):
                     overdue.append(u.nip)
             rows.append(
@@ -666,7 +713,12 @@ class VerifikasiService(ClientCore):
                     terlambat=sorted(overdue),
                 )
             )
-        return Rekap(periode=periode, baris=rows)
+        return Rekap(
+            periode=periode,
+            baris=rows,
+            batas_hari=batas,
+            periode_tersedia=sorted(p for p in periods if p is not None),
+        )
 
 
 def rekap_csv(rekap: Rekap) -> str:
@@ -674,7 +726,18 @@ def rekap_csv(rekap: Rekap) -> str:
     statuses = list(_QUEUE_STATUSES)
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["opd", "layanan", *statuses, "total", "median_hari", "rasio_bts", "terlambat"])
+    writer.writerow(
+        [
+            "opd",
+            "layanan",
+            *statuses,
+            "total",
+            "median_hari",
+            "rasio_bts",
+            "terlambat",
+            "batas_hari",
+        ]
+    )
     for b in rekap.baris:
         writer.writerow(
             [
@@ -685,6 +748,7 @@ def rekap_csv(rekap: Rekap) -> str:
                 "" if b.median_hari is None else b.median_hari,
                 "" if b.bts_rate is None else b.bts_rate,
                 " ".join(b.terlambat),
+                rekap.batas_hari,
             ]
         )
     return buf.getvalue()
@@ -730,6 +794,7 @@ def _submissions(session: Session, usulan_id: str | None = None) -> dict[str, tu
     stmt = (
         select(UsulanHistory.usulan_id, func.max(UsulanHistory.waktu), func.count())
         .where(UsulanHistory.ke_status == UsulanStatus.DIAJUKAN.value)
+        .where(UsulanHistory.dari_status != UsulanStatus.DIAJUKAN.value)  # not a note
         .where(col(UsulanHistory.deleted).is_(False))
         .group_by(col(UsulanHistory.usulan_id))
     )
@@ -758,9 +823,3 @@ def _choices(status: str) -> tuple[str, ...]:
     if UsulanStatus.SELESAI.value in allowed:
         out.append("selesai")
     return tuple(out)
-
-
-def _nip_in_name(name: str) -> str:
-    """The NIP an OPD's canonical file name carries (<NIP>_<KODE>.pdf), "" when none."""
-    head = name.split("_", 1)[0]
-    return head if len(head) == 18 and head.isdigit() else ""

@@ -75,6 +75,8 @@ class DokumenPeriksa:
     nama_file: str
     catatan_verifikator: str
     alasan_tidak_berlaku: str  # "" when the line applies
+    # A NIP intake read on the scan that is not the usulan's pegawai's ("" otherwise).
+    nip_lain: str = ""
 
 
 @dataclass(frozen=True)
@@ -143,3 +145,5 @@ class RekapBaris:
 class Rekap:
     periode: date | None
     baris: list[RekapBaris]
+    batas_hari: int = 14  # waiting longer than this after diajukan is overdue
+    periode_tersedia: list[date] = field(default_factory=list)  # periods with usulan

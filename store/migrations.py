@@ -266,5 +266,11 @@ _V3: tuple[str, ...] = (
     "CREATE INDEX ix_outbox_history_acked_at ON outbox_history (acked_at)",
 )
 
-MIGRATIONS: Sequence[tuple[str, ...]] = (_V1, _V2, _V3)
+# Version 4: what intake read on a filed scan (NIP and kind), synced with the dokumen.
+_V4: tuple[str, ...] = (
+    "ALTER TABLE dokumen ADD COLUMN nip_terbaca VARCHAR NOT NULL DEFAULT ''",
+    "ALTER TABLE dokumen ADD COLUMN kode_terbaca VARCHAR NOT NULL DEFAULT ''",
+)
+
+MIGRATIONS: Sequence[tuple[str, ...]] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -90,6 +90,12 @@ class Dokumen(SyncedRecord, table=True):
     nama_file: str = ""  # canonical name <NIP>_<KODE>.pdf
     state: str = "ada"  # ada | terlalu_besar | dikembalikan
     catatan_verifikator: str = ""
+    # What intake read on the scan (its name or first page): a NIP and a dokumen kind, ""
+    # when it read nothing. The BKD sees at a glance a scan filed for another pegawai.
+    # Added after protocol 1: sent only to a server that names the feature
+    # `dokumen-terbaca`, and a record without them holds "" (PROTOCOL.md §7.1).
+    nip_terbaca: str = ""
+    kode_terbaca: str = ""
 
 
 class UsulanHistory(SyncedRecord, table=True):

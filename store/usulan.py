@@ -245,9 +245,12 @@ def attach_dokumen(
     size: int,
     pages: int,
     terlalu_besar: bool = False,
+    nip_terbaca: str = "",
+    kode_terbaca: str = "",
 ) -> Dokumen:
     """File a stored scan as this usulan's dokumen of kind `kode`, replacing
-    (tombstoning) any earlier one of the same kind."""
+    (tombstoning) any earlier one of the same kind. `nip_terbaca` and `kode_terbaca`
+    are what intake read on the scan, if anything (the BKD is warned of another NIP)."""
     _require_editable(usulan)
     kinds = {item.kode for item in checklist(Layanan(usulan.layanan), usulan.jenis)}
     if kode not in kinds:
@@ -268,6 +271,8 @@ def attach_dokumen(
         pages=pages,
         nama_file=f"{usulan.nip}_{kode}.pdf",
         state="terlalu_besar" if terlalu_besar else "ada",
+        nip_terbaca=nip_terbaca,
+        kode_terbaca=kode_terbaca,
     )
     session.add(dokumen)
     return dokumen

@@ -22,6 +22,14 @@ DEFAULT_PAGE_LIMIT: Final = 500
 # LEGACY_PAGE_LIMIT, so a client asks for more only once the server named the feature.
 MAX_PAGE_LIMIT: Final = 10_000
 LEGACY_PAGE_LIMIT: Final = 1000
+# Record fields added after protocol 1, by table, each with the feature token (PROTOCOL.md
+# §7.1, `Berkas-Features`) of a server that knows it. A server without the token refuses an
+# op naming an unknown field, so a client sends such a field only to a server whose sealed
+# answer named its token; a record that lacks one (from an older peer) holds its default.
+DOKUMEN_TERBACA: Final = "dokumen-terbaca"
+ADDED_FIELDS: Final[dict[str, dict[str, str]]] = {
+    "dokumen": {"nip_terbaca": DOKUMEN_TERBACA, "kode_terbaca": DOKUMEN_TERBACA},
+}
 # Every integer on the wire must fit the databases that hold it (SQLite INTEGER, PostgreSQL
 # BIGINT): signed 64-bit. A larger one is refused as invalid input (422), not a 500.
 DB_INT_MAX: Final = 2**63 - 1

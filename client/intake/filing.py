@@ -216,6 +216,8 @@ def file_stored(
                     size=stored.size,
                     pages=pages,
                     terlalu_besar=terlalu_besar,
+                    nip_terbaca=found.nip or "",
+                    kode_terbaca=found.kode,
                 )
                 if old is not None:
                     note_history(

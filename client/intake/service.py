@@ -614,7 +614,15 @@ class IntakeService:
                 )
             old = next((d for d in live_dokumen(session, usulan.id) if d.kode == kode), None)
             dokumen = attach_dokumen(
-                session, usulan, kode, sha256=sha, size=size, pages=pages, terlalu_besar=too_big
+                session,
+                usulan,
+                kode,
+                sha256=sha,
+                size=size,
+                pages=pages,
+                terlalu_besar=too_big,
+                nip_terbaca=fresh.nip,  # what the scan said, before the person's choice
+                kode_terbaca=fresh.kode,
             )
             if old is not None and old.sha256 != sha:
                 note_history(session, usulan, replacement_note(kode, old, sha, fresh.original_name))

@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 from store.database import Store
 from store.models import SYNCED_MODELS, OutboxEntry, SyncedRecord
 from sync.engine.errors import ServerRefused
+from sync.protocol import ADDED_FIELDS
 
 
 @cache
@@ -219,13 +220,18 @@ def _apply_table(
 
 def _new_row(model: type[SyncedRecord], table: str, state: ServerState) -> dict[str, Any]:
     record = state.record
-    missing = [name for name in model.data_fields() if name not in record]
+    added = ADDED_FIELDS.get(table, {})
+    missing = [name for name in model.data_fields() if name not in record and name not in added]
     if missing:
         raise ServerRefused(
             "Data dari server tidak lengkap.", f"{table} {state.record_id}: no {missing[:3]}"
         )
+    # A field added after protocol 1 is absent from an older server's records: its default.
     values: dict[str, Any] = {
-        name: from_wire(table, name, record[name]) for name in model.data_fields()
+        name: from_wire(table, name, record[name])
+        if name in record
+        else model.model_fields[name].get_default(call_default_factory=True)
+        for name in model.data_fields()
     }
     values["id"] = state.record_id
     values["version"] = state.version

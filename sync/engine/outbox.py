@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,11 +102,17 @@ def last_seq(store: Store) -> int:
         return int(session.exec(select(func.max(OutboxEntry.seq))).one() or 0)
 
 
-def op_fields(entry: PendingOp, device_id: str, opd_id: str = "") -> dict[str, Any]:
+def op_fields(
+    entry: PendingOp,
+    device_id: str,
+    opd_id: str = "",
+    withheld: Mapping[str, Collection[str]] | None = None,
+) -> dict[str, Any]:
     """The wire op (sync.protocol.Op) of an entry as plain data; `opd_id` fills entries
     written before enrolment. The push sends it as JSON without building the models (half
     the client's cost of a big push): the flush hook wrote these entries, so only what
-    damage could do is checked here; the server validates every op fully."""
+    damage could do is checked here; the server validates every op fully. Fields named in
+    `withheld` (by table: added fields this server does not know) are left out."""
     changes = entry.changes
     if (
         entry.table_name not in SYNCED_MODELS
@@ -118,6 +125,7 @@ def op_fields(entry: PendingOp, device_id: str, opd_id: str = "") -> dict[str, A
             "Antrean perubahan lokal memuat entri yang rusak; hubungi admin.",
             f"outbox entry {entry.seq} ({entry.table_name})",
         )
+    skip = withheld.get(entry.table_name) if withheld else None
     return {
         "op_id": entry.op_id,
         "table": entry.table_name,
@@ -127,6 +135,7 @@ def op_fields(entry: PendingOp, device_id: str, opd_id: str = "") -> dict[str, A
         "changes": {
             name: {"base": change.get("base"), "new": change.get("new")}
             for name, change in changes.items()
+            if not skip or name not in skip
         },
         "deleted": entry.deleted,
         "resolves": list(entry.resolves),

@@ -29,12 +29,12 @@ from sqlmodel import Session, col
 from store.database import Store, get_meta, set_meta
 from store.models import SYNCED_MODELS, Conflict, OutboxEntry
 from sync.engine.conflicts import record_conflicts
-from sync.engine.errors import LocalFailure, ServerRefused
+from sync.engine.errors import LocalFailure, ServerRefused, SyncError
 from sync.engine.merge import ServerState, apply_server_states, from_wire, pending_fields
 from sync.engine.outbox import PendingOp, oldest, op_fields
-from sync.engine.server_restore import remember_acknowledged
+from sync.engine.server_restore import EPOCH_PATH, remember_acknowledged
 from sync.engine.transport import Transport
-from sync.protocol import MAX_PUSH_OPS, OpResult, PushResponse
+from sync.protocol import ADDED_FIELDS, MAX_PUSH_OPS, OpResult, PushResponse, ServerEpoch
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,11 @@ def push_outbox(
     """
     report = PushReport()
     batch_size = max(1, min(batch_size, MAX_PUSH_OPS))
-    entries = _next_batch(store, device_id, opd_id, 0, batch_size)
+
+    def next_batch(after_seq: int) -> tuple[list[PendingOp], bytes] | None:
+        return _next_batch(store, transport, device_id, opd_id, after_seq, batch_size)
+
+    entries = next_batch(0)
     if entries is None:
         return report
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="berkas-push") as pool:
@@ -86,9 +90,7 @@ def push_outbox(
             while in_flight is not None:
                 read_ahead: LocalFailure | None = None
                 try:
-                    following = _next_batch(
-                        store, device_id, opd_id, entries[0][-1].seq, batch_size
-                    )
+                    following = next_batch(entries[0][-1].seq)
                 except LocalFailure as exc:
                     # A damaged entry further on: settle the batch in flight first, so the
                     # ops before it leave the outbox, then stop on it.
@@ -113,7 +115,7 @@ def push_outbox(
                     # entries written while the last batch was on its way go now. Every
                     # entry not settled is still in the outbox: read from its start (an
                     # emptied table may hand out small seq numbers again).
-                    following = _next_batch(store, device_id, opd_id, 0, batch_size)
+                    following = next_batch(0)
                 if following is None:
                     break
                 entries = following
@@ -127,15 +129,24 @@ def push_outbox(
 
 
 def _next_batch(
-    store: Store, device_id: str, opd_id: str, after_seq: int, batch_size: int
+    store: Store,
+    transport: Transport,
+    device_id: str,
+    opd_id: str,
+    after_seq: int,
+    batch_size: int,
 ) -> tuple[list[PendingOp], bytes] | None:
     """The oldest `batch_size` entries after `after_seq` and their push request as JSON
-    (a sync.protocol.PushRequest; see outbox.op_fields)."""
+    (a sync.protocol.PushRequest; see outbox.op_fields). Fields added after protocol 1
+    go only to a server that named their feature (asked first when it has not spoken)."""
     with store.read() as session:
         entries = oldest(session, batch_size, after_seq=after_seq)
     if not entries:
         return None
-    ops = [op_fields(e, device_id, opd_id) for e in entries]
+    if not transport.features_heard and any(_names_added_field(e) for e in entries):
+        learn_features(transport)
+    withheld = withheld_fields(transport.server_features)
+    ops = [op_fields(e, device_id, opd_id, withheld) for e in entries]
     try:
         # (Rust) a quarter of json.dumps' time; NaN is not JSON: null, as pydantic would.
         body = pydantic_core.to_json({"ops": ops}, inf_nan_mode="null")
@@ -144,6 +155,41 @@ def _next_batch(
             "Antrean perubahan lokal memuat entri yang rusak; hubungi admin.", str(exc)[:300]
         ) from exc
     return entries, body
+
+
+def withheld_fields(server_features: frozenset[str]) -> dict[str, frozenset[str]]:
+    """By table, the added fields (sync.protocol.ADDED_FIELDS) a server offering
+    `server_features` does not know: left out of the ops sent to it."""
+    out = {}
+    for table, fields in ADDED_FIELDS.items():
+        unknown = frozenset(name for name, token in fields.items() if token not in server_features)
+        if unknown:
+            out[table] = unknown
+    return out
+
+
+def _names_added_field(entry: PendingOp) -> bool:
+    """The entry sets an added field to something other than its default (the default
+    is what a server without the field holds anyway)."""
+    added = ADDED_FIELDS.get(entry.table_name)
+    if not added or not entry.changes:
+        return False
+    model_fields = SYNCED_MODELS[entry.table_name].model_fields
+    return any(
+        name in entry.changes and entry.changes[name].get("new") != model_fields[name].default
+        for name in added
+    )
+
+
+def learn_features(transport: Transport) -> None:
+    """Ask the server what it offers before sending what only some servers take: one small
+    sealed GET (the epoch; a server older than epochs answers 404 and offers nothing)."""
+    try:
+        transport.sealed("GET", EPOCH_PATH, None, ServerEpoch)
+    except SyncError as exc:
+        if exc.status != 404:
+            raise
+    transport.features_heard = True
 
 
 def apply_push_results(

@@ -36,7 +36,7 @@ from sync.protocol import ServerEpoch
 
 log = logging.getLogger(__name__)
 
-_EPOCH_PATH: Final = "/v1/sync/epoch"
+EPOCH_PATH: Final = "/v1/sync/epoch"
 EPOCH_META: Final = "server_epoch"
 HISTORY_KEEP_DAYS: Final = 60
 # The refusal of a push sent with an epoch the server no longer has (PROTOCOL.md 9).
@@ -93,7 +93,7 @@ def confirm_epoch(store: Store, transport: Transport) -> str | None:
     """The epoch from the sealed endpoint when it differs from the one kept (the first
     one is only kept); None when it does not."""
     try:
-        epoch = transport.sealed("GET", _EPOCH_PATH, None, ServerEpoch).epoch
+        epoch = transport.sealed("GET", EPOCH_PATH, None, ServerEpoch).epoch
     except SyncError as exc:
         if exc.status == 404:  # a server older than epochs
             return None

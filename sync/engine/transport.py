@@ -206,6 +206,9 @@ class Transport:
         # What the server said it offers (Berkas-Features on its sealed answers); until it
         # has said anything, nothing beyond protocol 1 is sent (PROTOCOL.md §7.1).
         self.server_features: frozenset[str] = frozenset()
+        # True once any sealed answer came: server_features then says what the server offers
+        # (empty for an old server) rather than that it has not been asked yet.
+        self.features_heard = False
         # False: ask for nothing beyond protocol 1 (bench/sync_records.py --plain).
         self.features = True
         # The Berkas-Epoch header of the newest answer, and when it came (time.monotonic):
@@ -350,6 +353,7 @@ class Transport:
             response = self._send_sealed(method, path, target, plain, False, headers, params)
         if self.features:
             self.server_features = header_features(response.headers)
+            self.features_heard = True
         return _parse_model(self.open_answer(response, method, target), model)
 
     def _send_sealed(

@@ -96,6 +96,8 @@ def build_world(root: Path) -> World:
             for i, dok in enumerate(REQUIRED):
                 pdf = make_pdf(files / f"{dok}.pdf", (f"{dok} {usulan.nip}", kode), pages=1 + i % 2)
                 client.attach_file(usulan.id, dok, pdf)
+            if n == 0:  # DISDIK filed, with confirmation, a scan bearing another's NIP
+                attach_other_nip_scan(client, usulan.id, usulan.nip, [d.id for d in due[:2]])
             if n == 1:  # DINKES filed the same scan on two lines
                 client.attach_file(usulan.id, REQUIRED[1], files / f"{REQUIRED[0]}.pdf")
                 shared = usulan.id
@@ -125,6 +127,34 @@ def build_world(root: Path) -> World:
         verifier=verifier,
         shared_file_usulan=shared,
     )
+
+
+def attach_other_nip_scan(client: BerkasClient, usulan_id: str, nip: str, busy: list[str]) -> str:
+    """Intake reads another pegawai's NIP and SK_PANGKAT on a scan (named
+    <NIP>_SK_PANGKAT.pdf, that NIP on its page); it waits in the Kotak masuk, and the OPD
+    files it on this usulan's SK_JABATAN line, confirming the doubt. Returns the NIP read."""
+    from sqlmodel import col, select
+
+    from client.kotak_masuk import NeedsConfirmation
+    from store.models import Pegawai
+
+    with client.store.read() as session:
+        other = session.exec(
+            select(Pegawai).where(Pegawai.nip != nip).where(col(Pegawai.id).not_in(busy))
+        ).first()
+    assert other is not None
+    scan = client.paths.scans / f"{other.nip}_SK_PANGKAT.pdf"
+    scan.parent.mkdir(parents=True, exist_ok=True)
+    make_pdf(scan, ("KENAIKAN PANGKAT", f"NIP {other.nip}"), pages=1)
+    client._intake().process_file(scan)
+    item = next(i for i in client.list_inbox() if i.nip == other.nip)
+    try:
+        client.attach_inbox_item(item.id, usulan_id, "SK_JABATAN")
+    except NeedsConfirmation:
+        client.attach_inbox_item(item.id, usulan_id, "SK_JABATAN", confirmed=True)
+    else:
+        raise AssertionError("another pegawai's NIP was filed without a confirmation")
+    return other.nip
 
 
 def _sha(client: BerkasClient, dokumen_id: str | None) -> str:

@@ -28,6 +28,7 @@ from tests.tui.support import make_pdf
 
 PASSPHRASE = "frasa-sandi-uji"
 PERIODE = date(2027, 4, 1)
+OTHER_NIP = "198703152010012004"  # another pegawai's, read on a scan
 
 
 def _item(n: int, opd: str, nama: str, status: str = "diajukan") -> AntrianItem:
@@ -145,6 +146,7 @@ class FakeVerifikasi:
                 f"{item.nip}_SKP.pdf",
                 "",
                 "",
+                nip_lain=OTHER_NIP,
             ),
             DokumenPeriksa(
                 "IJAZAH",
@@ -186,6 +188,8 @@ class FakeVerifikasi:
             dokumen=dok,
             history=[HistoryView("draft", "diajukan", "Ani", "pc-1", "2026-11-03T08:00:00", "")],
             peringatan=[
+                f"Dokumen SKP: pindaian memuat NIP {OTHER_NIP} (Siti Aminah, DISDIK), "
+                "bukan NIP pegawai usulan ini.",
                 "Berkas yang sama dilampirkan pada SK_PANGKAT, IJAZAH.",
                 "Menurut aturan, pegawai ini belum memenuhi syarat KP: Masa kerja dalam "
                 "pangkat baru 3 tahun, kurang dari 4 tahun.",
@@ -234,9 +238,24 @@ class FakeVerifikasi:
     def paket(self, usulan_ids: Iterable[str] | None, folder: Path) -> PaketReport:
         return PaketReport(folder=str(folder), usulan=0)
 
-    def rekap(self, periode: date | None = None, *, today: date | None = None) -> Rekap:
+    @property
+    def batas_hari(self) -> int:
+        return self.config.verifikator_batas_hari
+
+    def set_batas_hari(self, hari: int) -> None:
+        self.config.verifikator_batas_hari = hari
+
+    def rekap(
+        self,
+        periode: date | None = None,
+        *,
+        today: date | None = None,
+        batas_hari: int | None = None,
+    ) -> Rekap:
         return Rekap(
             periode=periode,
+            batas_hari=self.batas_hari if batas_hari is None else batas_hari,
+            periode_tersedia=[date(2026, 10, 1), PERIODE],
             baris=[
                 RekapBaris("DINKES", "kp", {"diajukan": 4, "dikembalikan": 1}, 5, 3.5, 0.5, []),
                 RekapBaris(

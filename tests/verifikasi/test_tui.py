@@ -8,8 +8,9 @@ from __future__ import annotations
 import asyncio
 import stat
 
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Select, Static
 
+from client.config import load_config
 from client.services import BerkasClient
 from client.verifikasi_service import VerifikasiService
 from tests.support.server import TEST_VERIFIER_PASSPHRASE
@@ -18,6 +19,7 @@ from tests.tui.support import settle
 from tui.screens.verifikasi_antrian import AntrianScreen
 from tui.screens.verifikasi_base import CatatanDialog, KunciDialog
 from tui.screens.verifikasi_periksa import PemeriksaanScreen
+from tui.screens.verifikasi_rekap import RekapScreen
 from tui.verifikasi_app import VerifikasiApp
 from tui.widgets.viewer import DokumenViewer
 
@@ -62,8 +64,13 @@ async def _bts_flow(world: World) -> None:
             await settle(pilot)
             review = app.screen
             assert isinstance(review, PemeriksaanScreen) and review.review is not None
+            # The scan read as another pegawai's is flagged above and in its row.
+            warned = str(review.query_one("#peringatan", Static).render())
+            assert "SK_JABATAN: pindaian memuat NIP" in warned
             kodes = [d.kode for d in review.review.dokumen]
             checklist = review.query_one("#checklist", DataTable)
+            row = checklist.get_row_at(kodes.index("SK_JABATAN"))
+            assert "NIP lain" in str(row[2])  # Keadaan
             checklist.move_cursor(row=kodes.index("SKP"))
             await pilot.press("enter")
             await settle(pilot, rounds=5)
@@ -85,6 +92,40 @@ async def _bts_flow(world: World) -> None:
             await settle(pilot, rounds=5)
             assert review.review is not None
             assert review.review.item.status == "dikembalikan"
+
+            # Back in the queue, "Semua status" shows the returned usulan too.
+            await pilot.press("escape")
+            await settle(pilot)
+            assert isinstance(app.screen, AntrianScreen)
+            assert disdik not in {i.id for i in app.screen.antrian.items}  # diajukan only
+            app.screen.query_one("#f-status", Select).value = Select.NULL
+            await settle(pilot)
+            assert {i.id for i in app.screen.antrian.items} == set(world.submitted)
+
+            # Rekap: its own period picker, and the overdue threshold kept in berkas.toml.
+            await pilot.press("r")
+            await settle(pilot)
+            rekap = app.screen
+            assert isinstance(rekap, RekapScreen) and rekap.rekap is not None
+            assert rekap.rekap.periode is None and rekap.rekap.batas_hari == 14
+            periode = rekap.rekap.periode_tersedia[0]
+            rekap.query_one("#periode-rekap", Select).value = periode.isoformat()
+            await settle(pilot)
+            assert rekap.rekap.periode == periode
+            assert sum(b.total for b in rekap.rekap.baris) == len(world.submitted)
+            rekap.query_one("#periode-rekap", Select).value = Select.NULL  # "Semua periode"
+            await settle(pilot)
+            assert rekap.rekap.periode is None
+            await pilot.press("h")
+            await settle(pilot)
+            assert isinstance(app.screen, CatatanDialog)
+            await pilot.press("ctrl+u")
+            await _type(pilot, "21")
+            await pilot.press("enter")
+            await settle(pilot)
+            assert load_config(world.verifier.config).verifikator_batas_hari == 21
+            assert rekap.rekap.batas_hari == 21
+            assert "lebih dari 21 hari" in str(rekap.query_one("#batas", Static).render())
     finally:
         service.close()
     assert app.failures == []

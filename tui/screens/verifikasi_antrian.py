@@ -152,7 +152,7 @@ class AntrianScreen(VerifikasiScreen):
         late = sum(1 for i in antrian.items if i.terlambat)
         summary = f"{shown}{extra} usulan, terlama di atas."
         if late:
-            summary += f" {late} menunggu lebih dari batas layanan."
+            summary += f" {late} menunggu lebih dari {self.service.batas_hari} hari."
         if self.marked:
             summary += f" {len(self.marked)} ditandai."
         self.query_one("#ringkas", Static).update(summary)
@@ -184,7 +184,7 @@ class AntrianScreen(VerifikasiScreen):
 
     @on(Select.Changed)
     def _filter_changed(self, event: Select.Changed) -> None:
-        value = "" if event.value is Select.BLANK else str(event.value)
+        value = "" if event.value is Select.NULL else str(event.value)
         key = (event.select.id or "").removeprefix("f-")
         if key == "periode":
             self._filter = _replace(

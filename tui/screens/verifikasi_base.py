@@ -18,6 +18,7 @@ from textual.widgets import Button, Footer, Input, Static
 from textual.worker import Worker
 
 from client.errors import BerkasError
+from store.pegawai import parse_date
 from tui.messages import report_if_failed
 from tui.widgets.app_header import AppHeader
 
@@ -199,7 +200,7 @@ class SelesaiDialog(VerifikasiDialog[tuple[str, date]]):
         with Vertical(id="dialog"):
             yield Static("Selesai: nomor dan tanggal pertek/SK", id="judul")
             yield Input(placeholder="Nomor pertek/SK", id="nomor")
-            yield Input(placeholder="Tanggal (TTTT-BB-HH)", id="tanggal")
+            yield Input(placeholder="Tanggal (HH-BB-TTTT atau TTTT-BB-HH)", id="tanggal")
             yield Static("", id="galat", markup=False)
             with Horizontal(id="tombol"):
                 yield Button("Batal", id="batal", compact=True)
@@ -214,10 +215,13 @@ class SelesaiDialog(VerifikasiDialog[tuple[str, date]]):
         if not nomor:
             galat.update("Nomor pertek/SK wajib diisi.")
             return
-        try:
-            when = date.fromisoformat(text)
+        try:  # as the screens show dates (HH-BB-TTTT), or ISO
+            when = parse_date(text)
         except ValueError:
-            galat.update(f"Tanggal tidak valid: {text or '(kosong)'} (gunakan TTTT-BB-HH).")
+            galat.update(
+                f"Tanggal tidak valid: {text or '(kosong)'} (gunakan HH-BB-TTTT, misalnya "
+                "05-12-2026)."
+            )
             return
         self.dismiss((nomor, when))
 

@@ -137,7 +137,14 @@ class PemeriksaanScreen(VerifikasiScreen):
         rows = [(d.kode, self._cells(d)) for d in self.review.dokumen]
         fill_table(
             table,
-            [("Kode", None), ("Dokumen", None), ("Hal", 3), ("Keadaan", None), ("Penilaian", None)],
+            [
+                ("Kode", None),
+                ("Nilai", 8),
+                ("Keadaan", None),
+                ("Hal", 3),
+                ("Dokumen", None),
+                ("Catatan", None),
+            ],
             rows,
             max_width=22,
         )
@@ -156,17 +163,22 @@ class PemeriksaanScreen(VerifikasiScreen):
         state = STATE_LABELS.get(d.state, d.state)
         if d.state == "tidak_berlaku" and d.alasan_tidak_berlaku:
             state = f"tidak berlaku ({d.alasan_tidak_berlaku})"
+        cell: object = state
+        if d.nip_lain:  # in the row too: the warning line above may be cut at 80x24
+            cell = Text.assemble(state, (" ⚠ NIP lain", "bold yellow"))
         mark, note = self.penilaian.get(d.kode, ("", ""))
+        # Mark and state sit beside the kode: at 120x36 the pane ends near the dokumen name.
+        verdict: object = ""
+        judged: object = ""
         if mark == "sesuai":
-            judged: object = Text("sesuai", style="green")
+            verdict = judged = Text("sesuai", style="green")
         elif mark == "perbaikan":
-            judged = Text(f"perbaikan: {note}", style="bold yellow")
+            verdict = Text("perbaiki", style="bold yellow")
+            judged = Text(note, style="bold yellow")
         elif d.catatan_verifikator:
             judged = Text(f"catatan lalu: {d.catatan_verifikator}", style="dim")
-        else:
-            judged = ""
         name = d.nama + ("" if d.required else " (opsional)")
-        return [d.kode, name, str(d.pages or ""), state, judged]
+        return [d.kode, verdict, cell, str(d.pages or ""), name, judged]
 
     def _current(self) -> DokumenPeriksa | None:
         if self.review is None or not self.review.dokumen:

@@ -1,5 +1,6 @@
-"""Rekap: per OPD and layanan for a period, counts by status, median days from diajukan
-to the decision, the BTS rate and the overdue list; exported as CSV."""
+"""Rekap: per OPD and layanan for a period chosen here, counts by status, median days from
+diajukan to the decision, the BTS rate and the overdue list (past the home's threshold,
+changed with H and kept in berkas.toml); exported as CSV."""
 
 from __future__ import annotations
 
@@ -7,22 +8,36 @@ from datetime import date
 from pathlib import Path
 from typing import ClassVar
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Static
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Select, Static
 
 from client.verifikasi_views import Rekap
 from store.rules import STATUS_LABELS, UsulanStatus, format_tanggal
-from tui.screens.verifikasi_base import FolderDialog, VerifikasiScreen
+from tui.screens.verifikasi_base import CatatanDialog, FolderDialog, VerifikasiScreen
 from tui.widgets.tabel import fill_table
 
 SHOWN = [s for s in UsulanStatus if s is not UsulanStatus.DRAFT]
+# Column headers short enough to be read whole at 80 columns (the labels cut to 14 read
+# "Memenuhi Syara", "Dikembalikan (").
+HEADERS = {
+    UsulanStatus.DIAJUKAN: "Diajukan",
+    UsulanStatus.DIVERIFIKASI: "MS",
+    UsulanStatus.DIKEMBALIKAN: "BTS",
+    UsulanStatus.DITOLAK: "TMS",
+    UsulanStatus.DITERUSKAN: "Ke BKN",
+    UsulanStatus.SELESAI: "Selesai",
+}
 
 
 class RekapScreen(VerifikasiScreen):
     SCREEN_TITLE = "Rekap verifikasi"
     DEFAULT_CSS = """
+    RekapScreen #pilih-rekap { height: auto; padding: 0 1; }
+    RekapScreen #pilih-rekap Select { width: 30; margin-right: 2; }
+    RekapScreen #batas { width: 1fr; height: auto; color: $text-muted; }
     RekapScreen #judul-rekap { height: auto; padding: 0 1; }
     RekapScreen DataTable { height: 1fr; }
     RekapScreen #terlambat { height: auto; max-height: 6; padding: 0 1; color: $warning; }
@@ -30,6 +45,7 @@ class RekapScreen(VerifikasiScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "kembali", "Kembali"),
         Binding("c", "ekspor", "Ekspor CSV"),
+        Binding("h", "batas", "Batas hari"),
     ]
 
     def __init__(self, periode: date | None = None) -> None:
@@ -38,6 +54,9 @@ class RekapScreen(VerifikasiScreen):
         self.rekap: Rekap | None = None
 
     def compose_body(self) -> ComposeResult:
+        with Horizontal(id="pilih-rekap"):
+            yield Select([], prompt="Semua periode", id="periode-rekap", compact=True)
+            yield Static("", id="batas", markup=False)
         yield Static("Memuat…", id="judul-rekap", markup=False)
         yield DataTable(id="rekap", cursor_type="row", zebra_stripes=True)
         yield Static("", id="terlambat", markup=False)
@@ -54,6 +73,15 @@ class RekapScreen(VerifikasiScreen):
         if rekap is None:
             return
         self.rekap = rekap
+        select: Select[str] = self.query_one("#periode-rekap", Select)
+        options = [(format_tanggal(p), p.isoformat()) for p in rekap.periode_tersedia]
+        with select.prevent(Select.Changed):
+            select.set_options(options)
+            if self.periode is not None and self.periode in rekap.periode_tersedia:
+                select.value = self.periode.isoformat()
+        self.query_one("#batas", Static).update(
+            f"Terlambat: menunggu lebih dari {rekap.batas_hari} hari sejak diajukan (H: ubah batas)"
+        )
         period = f"periode {format_tanggal(self.periode)}" if self.periode else "semua periode"
         self.query_one("#judul-rekap", Static).update(
             f"Rekap per OPD dan layanan, {period}. Median: hari dari diajukan sampai keputusan."
@@ -61,10 +89,10 @@ class RekapScreen(VerifikasiScreen):
         columns = [
             ("OPD", None),
             ("Layanan", None),
-            *((STATUS_LABELS[s], None) for s in SHOWN),
+            *((HEADERS.get(s, STATUS_LABELS[s]), None) for s in SHOWN),
             ("Jumlah", 6),
             ("Median", 6),
-            ("BTS", 5),
+            ("% BTS", 5),
         ]
         rows = [
             (
@@ -87,8 +115,36 @@ class RekapScreen(VerifikasiScreen):
             if b.terlambat
         ]
         self.query_one("#terlambat", Static).update(
-            ("Menunggu melewati batas layanan:\n" + "\n".join(late)) if late else ""
+            (f"Menunggu lebih dari {rekap.batas_hari} hari:\n" + "\n".join(late)) if late else ""
         )
+
+    @on(Select.Changed, "#periode-rekap")
+    def _periode_changed(self, event: Select.Changed) -> None:
+        value = "" if event.value is Select.NULL else str(event.value)
+        self.periode = date.fromisoformat(value) if value else None
+        self.reload()
+
+    @work(group="dialog-batas", exit_on_error=False)
+    async def action_batas(self) -> None:
+        current = self.rekap.batas_hari if self.rekap is not None else self.service.batas_hari
+        answer = await self.app.push_screen_wait(
+            CatatanDialog(
+                "Batas hari menunggu",
+                "Usulan yang menunggu lebih dari sekian hari sejak diajukan dianggap "
+                "terlambat (antrian dan rekap). Disimpan di berkas.toml rumah ini.",
+                nilai=str(current),
+            )
+        )
+        if not answer:
+            return
+        try:
+            hari = int(answer.strip())
+        except ValueError:
+            self.notify(f"'{answer}' bukan bilangan hari.", severity="error")
+            return
+        if await self.attempt(self.service.set_batas_hari, hari):
+            self.notify(f"Batas terlambat: {hari} hari.", title="Rekap")
+            self.reload()
 
     @work(group="dialog-ekspor", exit_on_error=False)
     async def action_ekspor(self) -> None:

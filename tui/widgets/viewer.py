@@ -18,7 +18,7 @@ import sys
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -47,24 +47,91 @@ __all__ = [
 ZOOMS = (1.0, 1.5, 2.0, 3.0)
 CACHE_PAGES = 24
 _image_widget: Any = None  # textual-image's widget class, once the terminal was asked
+# Pixels per cell (width, height) the page is rendered at: two a cell high for half-blocks;
+# the terminal's own cell size when it shows real pixels (else the page would be drawn at
+# half-block resolution, a thumbnail in the corner).
+HALF_BLOCK_CELL = (1, 2)
+_cell_pixels = HALF_BLOCK_CELL
 
 
-def prepare_image_protocol() -> bool:
+# Terminals without an image protocol, where the probe's kitty query (an APC string) may
+# even be printed as text: never asked.
+_NO_IMAGE_TERMS = frozenset({"", "dumb", "linux", "cons25", "vt100", "vt102", "vt220"})
+# BERKAS_PENAMPIL=blok keeps half-blocks without asking the terminal anything.
+VIEWER_ENV = "BERKAS_PENAMPIL"
+
+
+def prepare_image_protocol(environ: Mapping[str, str] | None = None) -> bool:
     """Ask the terminal (before the App starts) whether it shows real pixels; True when
-    the viewer may use kitty or sixel graphics. Never raises: half-blocks are the fallback."""
+    the viewer may use kitty or sixel graphics. Never raises: half-blocks are the fallback.
+
+    textual-image asks with a DA1 query (sixel when the answer lists 4) and a kitty
+    graphics query, each waiting 0.1 s for an answer. tmux answers DA1 itself without
+    sixel (unless built with it) and drops the kitty query, so under tmux this is
+    half-blocks. Not asked at all: no terminal on stdin/stdout, TERM of a console that
+    has no image protocol, or BERKAS_PENAMPIL=blok."""
     global _image_widget
-    if not sys.__stdout__ or not sys.__stdout__.isatty():
+    env = os.environ if environ is None else environ
+    if env.get(VIEWER_ENV, "").strip().lower() in ("blok", "halfcell"):
         return False
+    if env.get("TERM", "") in _NO_IMAGE_TERMS:
+        return False
+    for stream in (sys.__stdout__, sys.__stdin__):
+        if not stream or not stream.isatty():
+            return False
     try:
-        from textual_image.renderable import HalfcellImage, UnicodeImage
+        from textual_image.renderable import HalfcellImage, TGPImage, UnicodeImage
         from textual_image.renderable import Image as Chosen
         from textual_image.widget import Image as ImageWidget
     except Exception:  # an odd terminal: keep half-blocks
         return False
     if Chosen in (HalfcellImage, UnicodeImage):
         return False
+    if Chosen is TGPImage and not _kitty_placeholders():
+        return False
+    try:
+        from textual_image._terminal import get_cell_size
+
+        cell = get_cell_size()  # what textual-image itself sizes images by
+    except Exception:
+        return False
+    global _cell_pixels
+    _cell_pixels = (max(cell.width, 1), max(cell.height, 1))
     _image_widget = ImageWidget
     return True
+
+
+# textual-image places kitty images with Unicode placeholders (`U=1`), which kitty reads
+# from 0.28 on. Older kitty (0.26 in Debian 12), and other terminals that answer the kitty
+# query, draw the placeholders as rows of empty boxes: seen in kitty 0.26.5.
+KITTY_PLACEHOLDERS = (0, 28)
+
+
+def _kitty_placeholders() -> bool:
+    """The terminal says (XTVERSION) it is kitty 0.28 or newer. Asked only of a terminal
+    that already answered the kitty graphics query; no answer in 0.2 s means no."""
+    try:
+        from textual_image._terminal import capture_terminal_response
+
+        assert sys.__stdout__ is not None
+        with capture_terminal_response("\x1bP>|", "\x1b\\", timeout=0.2) as response:
+            sys.__stdout__.write("\x1b[>0q")
+            sys.__stdout__.flush()
+    except Exception:
+        return False
+    return kitty_version_ok(response.sequence[len("\x1bP>|") : -len("\x1b\\")])
+
+
+def kitty_version_ok(answer: str) -> bool:
+    """An XTVERSION answer such as "kitty(0.31.0)" names kitty 0.28 or newer."""
+    name, _, rest = answer.partition("(")
+    if name.strip().lower() != "kitty":
+        return False
+    try:
+        version = tuple(int(part) for part in rest.rstrip(")").split(".")[:2])
+    except ValueError:
+        return False
+    return version >= KITTY_PLACEHOLDERS
 
 
 class HalfBlocks:
@@ -113,10 +180,19 @@ class PageRenderer:
                 page.close()
         return float(w), float(h)
 
-    def render(self, index: int, cols: int, rows: int, zoom: float, rotation: int) -> Image.Image:
-        """Page `index` as pixels for a cols x rows cell area (two pixels a cell high):
-        fitted whole at zoom 1, `zoom` times wider beyond."""
-        key = (index, cols, rows, zoom, rotation)
+    def render(
+        self,
+        index: int,
+        cols: int,
+        rows: int,
+        zoom: float,
+        rotation: int,
+        cell: tuple[int, int] = HALF_BLOCK_CELL,
+    ) -> Image.Image:
+        """Page `index` as pixels for a cols x rows cell area of `cell` pixels a cell (two
+        pixels a cell high for half-blocks): fitted whole at zoom 1, `zoom` times wider
+        beyond."""
+        key = (index, cols * cell[0], rows * cell[1], zoom, rotation)
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:
@@ -127,7 +203,7 @@ class PageRenderer:
                 w, h = page.get_size()
                 if rotation % 180:
                     w, h = h, w
-                box_w, box_h = max(cols, 8), max(rows, 4) * 2
+                box_w, box_h = max(cols, 8) * cell[0], max(rows, 4) * cell[1]
                 fit = min(box_w / w, box_h / h)
                 target_w = max(int(w * fit * zoom), 8)
                 scale = target_w / w
@@ -255,7 +331,7 @@ class DokumenViewer(Vertical, can_focus=True):
     def compose(self) -> ComposeResult:
         yield Static("Pilih dokumen untuk dilihat.", id="viewer-status", markup=False)
         with VerticalScroll(id="viewer-scroll"):
-            if self.mode == "auto" and _image_widget is not None:
+            if self._real_pixels:
                 yield _image_widget(id="viewer-image")
             else:
                 yield Static("", id="viewer-page", markup=False)
@@ -317,7 +393,8 @@ class DokumenViewer(Vertical, can_focus=True):
     def _render_page(
         self, renderer: PageRenderer, page: int, cols: int, rows: int, zoom: float, rotation: int
     ) -> None:
-        image = renderer.render(page, cols, rows, zoom, rotation)
+        cell = _cell_pixels if self._real_pixels else HALF_BLOCK_CELL
+        image = renderer.render(page, cols, rows, zoom, rotation, cell)
         self.app.call_from_thread(self._rendered, renderer, page, image)
 
     def _rendered(self, renderer: PageRenderer, page: int, image: Image.Image) -> None:
@@ -329,8 +406,13 @@ class DokumenViewer(Vertical, can_focus=True):
         if self.on_shown is not None:
             self.on_shown(page)
 
+    @property
+    def _real_pixels(self) -> bool:
+        """The page goes to the terminal's image protocol (kitty, sixel)."""
+        return self.mode == "auto" and _image_widget is not None
+
     def _set_pixels(self, image: Image.Image | None) -> None:
-        if self.mode == "auto" and _image_widget is not None:
+        if self._real_pixels:
             widget = self.query_one("#viewer-image")
             widget.image = image  # type: ignore[attr-defined]
             return

@@ -44,6 +44,8 @@ def test_full_match_is_filed_with_canonical_name(
     (dok,) = dokumen_of(store)
     assert dok.usulan_id == usulan_of(store, NIP_BUDI).id
     assert (dok.kode, dok.sha256, dok.state) == ("SK_CPNS", result.sha256, "ada")
+    # What intake read travels with the dokumen (the BKD is warned of another NIP).
+    assert (dok.nip_terbaca, dok.kode_terbaca) == (NIP_BUDI, "SK_CPNS")
     assert blobs.verify(result.sha256)
     # The original moved to diproses/, keeping its subfolder.
     assert not src.exists()
@@ -246,6 +248,7 @@ def test_assign_inbox_item_files_it_and_reshrinks_to_the_kind_limit(
     # An inbox copy is kept to the default limit; assigning to a smaller one re-shrinks it.
     dokumen = service.assign_inbox_item(item.id, "19680411 199303 1 009", "SKP")
     assert dokumen.kode == "SKP" and dokumen.nama_file == f"{NIP_BUDI}_SKP.pdf"
+    assert (dokumen.nip_terbaca, dokumen.kode_terbaca) == ("", "")  # nothing was read on it
     (after,) = inbox_of(store)
     assert after.state == "diproses"
     with pytest.raises(IntakeError):
