@@ -266,5 +266,8 @@ _V3: tuple[str, ...] = (
     "CREATE INDEX ix_outbox_history_acked_at ON outbox_history (acked_at)",
 )
 
-MIGRATIONS: Sequence[tuple[str, ...]] = (_V1, _V2, _V3)
+# Version 4: checklist lines the OPD marked "tidak berlaku", with their reasons.
+_V4: tuple[str, ...] = ("ALTER TABLE usulan ADD COLUMN tidak_berlaku JSON",)
+
+MIGRATIONS: Sequence[tuple[str, ...]] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -74,6 +74,8 @@ class Usulan(SyncedRecord, table=True):
     catatan_verifikator: str = ""  # BTS / TMS notes from the BKD
     # Optional checklist items (the trailing * in DOMAIN.md) that apply here.
     berlaku: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    # Checklist lines the OPD marked "tidak berlaku", kode -> the reason the verifikator reads.
+    tidak_berlaku: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
     nomor_pertek: str = ""
     tanggal_pertek: date | None = None
 
@@ -104,6 +106,10 @@ class UsulanHistory(SyncedRecord, table=True):
     waktu: str  # ISO 8601 UTC
     alasan: str = ""
 
+
+# Data fields added after records were already on servers: a record the server holds from
+# before lacks them, and reads as the field's default.
+ADDED_FIELDS: dict[str, dict[str, Any]] = {"usulan": {"tidak_berlaku": {}}}
 
 SYNCED_MODELS: dict[str, type[SyncedRecord]] = {
     m.__wire_table__: m for m in (Pegawai, Usulan, Dokumen, UsulanHistory)

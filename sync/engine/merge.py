@@ -25,7 +25,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from store.database import Store
-from store.models import SYNCED_MODELS, OutboxEntry, SyncedRecord
+from store.models import ADDED_FIELDS, SYNCED_MODELS, OutboxEntry, SyncedRecord
 from sync.engine.errors import ServerRefused
 
 
@@ -218,7 +218,9 @@ def _apply_table(
 
 
 def _new_row(model: type[SyncedRecord], table: str, state: ServerState) -> dict[str, Any]:
-    record = state.record
+    record = dict(state.record)
+    for name, default in ADDED_FIELDS.get(table, {}).items():
+        record.setdefault(name, default)
     missing = [name for name in model.data_fields() if name not in record]
     if missing:
         raise ServerRefused(

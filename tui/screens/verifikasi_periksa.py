@@ -154,11 +154,12 @@ class PemeriksaanScreen(VerifikasiScreen):
 
     def _cells(self, d: DokumenPeriksa) -> list[object]:
         state = STATE_LABELS.get(d.state, d.state)
-        if d.state == "tidak_berlaku" and d.alasan_tidak_berlaku:
-            state = f"tidak berlaku ({d.alasan_tidak_berlaku})"
         mark, note = self.penilaian.get(d.kode, ("", ""))
-        if mark == "sesuai":
-            judged: object = Text("sesuai", style="green")
+        if d.state == "tidak_berlaku":
+            # No dokumen to judge: the column carries the OPD's reason instead.
+            judged: object = Text(f"Tidak berlaku: {d.alasan_tidak_berlaku}", style="cyan")
+        elif mark == "sesuai":
+            judged = Text("sesuai", style="green")
         elif mark == "perbaikan":
             judged = Text(f"perbaikan: {note}", style="bold yellow")
         elif d.catatan_verifikator:
@@ -182,6 +183,10 @@ class PemeriksaanScreen(VerifikasiScreen):
     def _view(self) -> None:
         d = self._current()
         viewer = self.query_one(DokumenViewer)
+        if d is not None and d.state == "tidak_berlaku":
+            viewer.clear()
+            self.notify(f"Tidak berlaku: {d.alasan_tidak_berlaku}", title=d.nama)
+            return
         if d is None or not d.dokumen_id:
             viewer.clear()
             self.notify("Dokumen ini belum dilampirkan.", severity="warning")
