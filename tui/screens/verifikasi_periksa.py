@@ -143,6 +143,12 @@ class PemeriksaanScreen(VerifikasiScreen):
         )
         if rows:
             table.move_cursor(row=min(max(row, 0), len(rows) - 1))
+        self._hint()
+
+    @on(DataTable.RowHighlighted, "#checklist")
+    def _hint(self) -> None:
+        """What to do here; on a line the OPD marked "tidak berlaku", its whole reason (the
+        column beside the viewer may cut it)."""
         judged = sum(1 for v in self.penilaian.values() if v[0] == "perbaikan")
         hint = (
             "Enter: lihat dokumen · Y sesuai · E perlu perbaikan (dengan catatan) · "
@@ -150,6 +156,9 @@ class PemeriksaanScreen(VerifikasiScreen):
         )
         if judged:
             hint = f"{judged} dokumen perlu perbaikan. " + hint
+        d = self._current()
+        if d is not None and d.state == "tidak_berlaku":
+            hint = f"{d.nama} tidak berlaku: {d.alasan_tidak_berlaku}\n" + hint
         self.query_one("#penilaian", Static).update(hint)
 
     def _cells(self, d: DokumenPeriksa) -> list[object]:
@@ -184,7 +193,7 @@ class PemeriksaanScreen(VerifikasiScreen):
         d = self._current()
         viewer = self.query_one(DokumenViewer)
         if d is not None and d.state == "tidak_berlaku":
-            viewer.clear()
+            viewer.clear(f"{d.kode} tidak berlaku: {d.alasan_tidak_berlaku}")
             self.notify(f"Tidak berlaku: {d.alasan_tidak_berlaku}", title=d.nama)
             return
         if d is None or not d.dokumen_id:
