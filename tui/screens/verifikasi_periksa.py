@@ -175,7 +175,9 @@ class PemeriksaanScreen(VerifikasiScreen):
             judged = Text(f"catatan lalu: {d.catatan_verifikator}", style="dim")
         else:
             judged = ""
-        name = d.nama + ("" if d.required else " (opsional)")
+        # A line that does not apply says so in its own columns; "(opsional)" marks only
+        # an optional line that the OPD said applies.
+        name = d.nama + ("" if d.required or d.state == "tidak_berlaku" else " (opsional)")
         return [d.kode, name, str(d.pages or ""), state, judged]
 
     def _current(self) -> DokumenPeriksa | None:
