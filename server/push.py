@@ -53,6 +53,7 @@ from server.records import (
     record_wire,
 )
 from store.ids import new_id
+from store.models import ADDED_FIELDS
 from store.rules import Role
 from sync.protocol import Op, OpResult, PushResponse
 
@@ -229,7 +230,10 @@ def _apply(tx: _Tx, caller: Caller, op: Op, batch: _Batch, now: float) -> OpResu
         changes = {name: (None, change.new) for name, change in op.changes.items()}
     else:
         changes = _normalised_changes(table, op)
-    current: Mapping[str, Any] = row.data if row is not None else {}
+    # A record held since before a field existed reads as that field's default.
+    current: Mapping[str, Any] = (
+        {**ADDED_FIELDS.get(table, {}), **row.data} if row is not None else {}
+    )
     fast_forward = row is None or op.base_version == row.version
     resolving = _conflicts_resolved(tx.conn, op)
     merge = merge_fields(
