@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from rich.text import Text
@@ -87,6 +90,19 @@ def test_tidak_berlaku_reason_reaches_the_server_and_the_verifikator(
     assert not {f.kode for f in paket.files} & set(REASONS)
     manifest = json.loads((Path(paket.folder) / "manifest.json").read_text(encoding="utf-8"))
     assert {(t["kode"], t["alasan"]) for t in manifest["tidak_berlaku"]} == set(REASONS.items())
+    # `berkas verifikasi paket` says which lines have no file, and why.
+    env = {**os.environ, "BERKAS_VERIFIER_PASSPHRASE": TEST_VERIFIER_PASSPHRASE}
+    cli = [sys.executable, "-m", "berkas", "--home", str(world.verifier.data), "verifikasi"]
+    done = subprocess.run(
+        [*cli, "paket", usulan.id, "--ke", str(tmp_path / "paket-cli")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"{usulan.nip} SURAT_NIKAH tidak berlaku (belum pernah menikah)" in done.stdout
 
 
 async def _pemeriksaan_cells(service: VerifikasiService, usulan_id: str) -> dict[str, str]:
