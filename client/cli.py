@@ -400,11 +400,24 @@ def usulan_tidak_berlaku(
 
 
 @usulan_app.command("ajukan")
-def usulan_ajukan(usulan_id: str) -> None:
+def usulan_ajukan(
+    usulan_id: str,
+    tetap_ajukan: Annotated[
+        bool,
+        typer.Option(
+            "--tetap-ajukan",
+            help="Ajukan juga bila menurut aturan belum layak (alasannya dicatat di riwayat).",
+        ),
+    ] = False,
+) -> None:
     """Ajukan usulan ke BKD (hanya bila dokumennya lengkap)."""
     client = open_client()
     try:
-        view = client.ajukan(usulan_id)
+        view = client.ajukan(usulan_id, tetap=tetap_ajukan)
+    except BelumLayak as exc:
+        typer.echo(f"Gagal: {exc.message}", err=True)
+        typer.echo("Bila memang hendak diajukan, ulangi dengan --tetap-ajukan.", err=True)
+        raise typer.Exit(2) from None
     except BerkasError as exc:
         fail(exc)
         return

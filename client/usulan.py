@@ -32,6 +32,9 @@ from store.rules import (
     tmt_pensiun,
 )
 
+# In a history line: the person confirmed an usulan the rules call ineligible (asked once).
+_CONFIRMED = "meski menurut aturan belum layak (dikonfirmasi)"
+
 
 class UsulanService(ClientCore):
     """The usulan of this OPD and their dokumen."""
@@ -102,8 +105,7 @@ class UsulanService(ClientCore):
                 wf.note_history(
                     session,
                     u,
-                    "Dibuat meski menurut aturan belum layak (dikonfirmasi): "
-                    + "; ".join(r.rstrip(".") for r in reasons),
+                    f"Dibuat {_CONFIRMED}: " + "; ".join(r.rstrip(".") for r in reasons),
                 )
             session.flush()
             return self._usulan_view(session, u, p.nama)
@@ -263,10 +265,35 @@ class UsulanService(ClientCore):
             u = self._live_usulan(session, usulan_id)
             wf.batalkan(session, u, alasan)
 
-    def ajukan(self, usulan_id: str, alasan: str = "Diajukan ke BKD") -> UsulanView:
-        """Submit (draft or BTS -> diajukan); refused while the checklist is incomplete."""
+    def ajukan(
+        self, usulan_id: str, alasan: str = "Diajukan ke BKD", *, tetap: bool | None = None
+    ) -> UsulanView:
+        """Submit (draft or BTS -> diajukan); refused while the checklist is incomplete.
+
+        `tetap` as in `create_usulan`: with False, an usulan the rules call ineligible for
+        its period, whose ineligibility nobody confirmed yet, is refused with BelumLayak;
+        with True the reasons go into its history. None does not ask."""
         with self.store.write() as session:
             u = self._live_usulan(session, usulan_id)
+            p = session.get(Pegawai, u.pegawai_id)
+            reasons = []
+            if tetap is not None and p is not None:
+                confirmed = any(_CONFIRMED in h.alasan for h in wf.history_of(session, u.id))
+                if not confirmed:
+                    reasons = self._kelayakan(p, u.layanan, u.jenis, u.periode)
+            if reasons and not tetap:
+                raise BelumLayak(
+                    f"Menurut aturan, {p.nama if p else u.nip} belum layak untuk usulan ini: "
+                    f"{'; '.join(r.rstrip('.') for r in reasons)}.",
+                    "; ".join(reasons),
+                    reasons=tuple(reasons),
+                )
+            if reasons:
+                wf.note_history(
+                    session,
+                    u,
+                    f"Diajukan {_CONFIRMED}: " + "; ".join(r.rstrip(".") for r in reasons),
+                )
             wf.ajukan(session, u, alasan=alasan)
             session.flush()
             return self._usulan_view(session, u)

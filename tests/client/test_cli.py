@@ -166,6 +166,10 @@ def test_ineligible_usulan_needs_tetap_buat_and_keeps_the_reason(home: Path) -> 
     assert conn.execute("SELECT count(*) FROM usulan").fetchone() == (0,)
     made = berkas(home, "usulan", "buat", "196804111993031009", "--layanan", "kp", "--tetap-buat")
     assert made.returncode == 0, made.stderr
+    usulan_id = re.search(r"Usulan dibuat: (\S+)", made.stdout).group(1)  # type: ignore[union-attr]
+    # Confirmed once: submitting it is refused only for what is missing.
+    refused = berkas(home, "usulan", "ajukan", usulan_id)
+    assert refused.returncode == 2 and "belum lengkap" in refused.stderr
     (reason,) = conn.execute(
         "SELECT alasan FROM usulan_history WHERE alasan LIKE 'Dibuat meski%'"
     ).fetchone()

@@ -176,6 +176,13 @@ def test_ineligible_kp_needs_a_confirmation_and_keeps_the_reason(client: BerkasC
     history = [h.alasan for h in client.usulan_detail(made[0].id).history]
     assert history[-1].startswith("Dibuat meski menurut aturan belum layak (dikonfirmasi): ")
     assert reasons[0].rstrip(".") in history[-1]
+    # Confirmed once: submitting it does not ask again.
+    for line in client.usulan_detail(made[0].id).checklist:
+        if line.required:
+            client.attach_stored(
+                made[0].id, line.kode, sha256="ab" * 32, size=1000, pages=1, terlalu_besar=False
+            )
+    assert client.ajukan(made[0].id, tetap=False).status == "diajukan"
 
 
 def test_new_usulan_dialog_proposes_the_layanan_that_fits(
@@ -264,3 +271,43 @@ def test_typing_on_a_beranda_pegawai_list_searches_and_fires_no_key(
     drive(client, scenario)
     # Nothing was made by a stray key.
     assert len(client.list_usulan()) == 2
+
+
+def test_submitting_an_ineligible_kp_asks_once_and_keeps_the_reason(
+    client: BerkasClient,
+) -> None:
+    """An usulan made without the question (sample data, an older version) is asked about
+    when submitted; one already confirmed at creation is not asked again."""
+    person = _ineligible_for_kp(client)
+    usulan_id = client.create_usulan(person.id, "kp", "reguler", today=TODAY).id
+    for line in client.usulan_detail(usulan_id).checklist:
+        if line.required:
+            client.attach_stored(
+                usulan_id, line.kode, sha256="ef" * 32, size=1000, pages=1, terlalu_besar=False
+            )
+
+    async def scenario(app: BerkasApp, pilot: Pilot[None]) -> None:
+        await open_usulan(app, pilot, usulan_id)
+        await pilot.press("j")
+        await settle(pilot)
+        await pilot.press("y")  # "Ajukan usulan ke BKD?"
+        await settle(pilot)
+        assert isinstance(app.screen, KonfirmasiDialog)
+        assert "belum layak" in str(app.screen.query_one("#pesan", Static).render())
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.client.usulan_detail(usulan_id).usulan.status == "draft"
+        await pilot.press("j")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        await pilot.press("y")  # "Tetap ajukan"
+        await settle(pilot)
+
+    drive(client, scenario)
+    detail = client.usulan_detail(usulan_id)
+    assert detail.usulan.status == "diajukan"
+    asked = [h.alasan for h in detail.history if "belum layak" in h.alasan]
+    assert len(asked) == 1 and asked[0].startswith(
+        "Diajukan meski menurut aturan belum layak (dikonfirmasi): "
+    )

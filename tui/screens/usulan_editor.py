@@ -398,7 +398,26 @@ class UsulanEditorScreen(BerkasScreen):
         )
         if not sure:
             return
-        if await self.attempt(self.client.ajukan, self.usulan_id):
+        from client.errors import BelumLayak
+
+        try:
+            await asyncio.to_thread(self.client.ajukan, self.usulan_id, tetap=False)
+            done = True
+        except BelumLayak as doubt:
+            confirmed = await self.app.push_screen_wait(
+                KonfirmasiDialog(
+                    "Pegawai belum layak menurut aturan",
+                    doubt.message + " Tetap ajukan? Alasannya tercatat di riwayat usulan.",
+                    ya="Tetap ajukan",
+                )
+            )
+            done = bool(confirmed) and await self.attempt(
+                self.client.ajukan, self.usulan_id, tetap=True
+            )
+        except BerkasError as exc:
+            self.notify(exc.message, title="Tidak berhasil", severity="error", timeout=8)
+            done = False
+        if done:
             self.notify(
                 "Usulan diajukan. Akan terkirim ke BKD saat sinkronisasi.", title="Diajukan"
             )
