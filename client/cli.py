@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from client import cli_lang
-from client.errors import BerkasError, ClientError
+from client.errors import BelumLayak, BerkasError, ClientError
 from client.home import TIGHTENED_NOTICE, private_umask, tighten_home
 from client.paths import Paths, resolve_paths
 
@@ -264,6 +264,13 @@ def usulan_buat(
         str | None,
         typer.Option(help="mis. reguler, bup, pindah; tanpa ini: jenis pertama layanannya"),
     ] = None,
+    tetap_buat: Annotated[
+        bool,
+        typer.Option(
+            "--tetap-buat",
+            help="Buat juga bila menurut aturan belum layak (alasannya dicatat di riwayat).",
+        ),
+    ] = False,
 ) -> None:
     """Buat usulan draf untuk seorang pegawai."""
     from store.rules import default_jenis
@@ -276,7 +283,11 @@ def usulan_buat(
             return
         if jenis is None:
             jenis = default_jenis(layanan, client.rules)
-        view = client.create_usulan(pegawai.id, layanan, jenis)
+        view = client.create_usulan(pegawai.id, layanan, jenis, tetap=tetap_buat)
+    except BelumLayak as exc:
+        typer.echo(f"Gagal: {exc.message}", err=True)
+        typer.echo("Bila memang hendak diusulkan, ulangi dengan --tetap-buat.", err=True)
+        raise typer.Exit(2) from None
     except BerkasError as exc:  # RuleError among them
         fail(exc)
         return
@@ -328,7 +339,8 @@ def usulan_lihat(usulan_id: str) -> None:
             "dikembalikan": "DIKEMBALIKAN",
             "tidak_berlaku": "-",
         }.get(line.state, line.state)
-        typer.echo(f"  [{mark:>13}] {line.kode:<24} {line.nama}")
+        why = f" (tidak berlaku: {line.alasan_tidak_berlaku})" if line.alasan_tidak_berlaku else ""
+        typer.echo(f"  [{mark:>13}] {line.kode:<24} {line.nama}{why}")
     for h in detail.history:
         typer.echo(f"  {h.waktu}  {h.dari or '-'} -> {h.ke}  {h.oleh}  {h.alasan}")
 
@@ -355,12 +367,57 @@ def usulan_lembar(
     typer.echo("Letakkan tiap lembar di depan dokumennya, lalu pindai seluruh tumpukan sekaligus.")
 
 
+@usulan_app.command("tidak-berlaku")
+def usulan_tidak_berlaku(
+    usulan_id: str,
+    kode: Annotated[str, typer.Argument(help="Kode dokumen, mis. SURAT_NIKAH.")],
+    alasan: Annotated[
+        str,
+        typer.Option(
+            help="Mengapa dokumen ini tidak berlaku (dibaca verifikator).", show_default=False
+        ),
+    ] = "",
+    cabut: Annotated[
+        bool, typer.Option("--cabut", help="Cabut tanda tidak berlaku (dokumen diperlukan lagi).")
+    ] = False,
+) -> None:
+    """Tandai satu baris daftar periksa tidak berlaku (dengan alasan), atau cabut tandanya."""
+    client = open_client()
+    try:
+        if cabut:
+            client.cabut_tidak_berlaku(usulan_id, kode.strip().upper())
+        else:
+            client.tandai_tidak_berlaku(usulan_id, kode.strip().upper(), alasan)
+    except BerkasError as exc:
+        fail(exc)
+        return
+    finally:
+        client.close()
+    if cabut:
+        typer.echo(f"Tanda tidak berlaku {kode.upper()} dicabut; dokumennya diperlukan lagi.")
+    else:
+        typer.echo(f"{kode.upper()} ditandai tidak berlaku. Tercatat di riwayat usulan.")
+
+
 @usulan_app.command("ajukan")
-def usulan_ajukan(usulan_id: str) -> None:
+def usulan_ajukan(
+    usulan_id: str,
+    tetap_ajukan: Annotated[
+        bool,
+        typer.Option(
+            "--tetap-ajukan",
+            help="Ajukan juga bila menurut aturan belum layak (alasannya dicatat di riwayat).",
+        ),
+    ] = False,
+) -> None:
     """Ajukan usulan ke BKD (hanya bila dokumennya lengkap)."""
     client = open_client()
     try:
-        view = client.ajukan(usulan_id)
+        view = client.ajukan(usulan_id, tetap=tetap_ajukan)
+    except BelumLayak as exc:
+        typer.echo(f"Gagal: {exc.message}", err=True)
+        typer.echo("Bila memang hendak diajukan, ulangi dengan --tetap-ajukan.", err=True)
+        raise typer.Exit(2) from None
     except BerkasError as exc:
         fail(exc)
         return

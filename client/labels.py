@@ -36,6 +36,7 @@ FIELD_LABELS = {
     "catatan": "Catatan OPD",
     "catatan_verifikator": "Catatan verifikator",
     "berlaku": "Dokumen opsional yang berlaku",
+    "tidak_berlaku": "Dokumen yang tidak berlaku (dengan alasan)",
     "nomor_pertek": "Nomor pertek",
     "tanggal_pertek": "Tanggal pertek",
     "kode": "Jenis dokumen",

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlmodel import col, select
 
 from client._core import ClientCore, jenis_choices, now_iso, usulan_label
-from client.errors import BerkasError, ClientError
+from client.errors import BelumLayak, BerkasError, ClientError
 from client.views import ChecklistLineView, DokumenChoice, HistoryView, UsulanDetail, UsulanView
 from store import usulan as wf
 from store.errors import StoreError
@@ -19,15 +19,21 @@ from store.rules import (
     OPEN_STATUSES,
     JabatanKind,
     Layanan,
+    RuleError,
     UsulanStatus,
     bup_age,
     checklist,
     default_jenis,
     dokumen_kinds,
     exceeds_limit,
+    kp_eligibility,
     next_kp_period,
+    pensiun_due,
     tmt_pensiun,
 )
+
+# In a history line: the person confirmed an usulan the rules call ineligible (asked once).
+_CONFIRMED = "meski menurut aturan belum layak (dikonfirmasi)"
 
 
 class UsulanService(ClientCore):
@@ -65,9 +71,15 @@ class UsulanService(ClientCore):
         periode: date | None = None,
         berlaku: list[str] | None = None,
         today: date | None = None,
+        tetap: bool | None = None,
     ) -> UsulanView:
         """A new draft. Without a periode, KP takes the next period and pensiun
-        the computed TMT."""
+        the computed TMT.
+
+        One the rules call ineligible (`kelayakan`): with `tetap=False` (what a person
+        asks for first, in the TUI or the CLI) it is refused with BelumLayak, whose
+        reasons the screen shows; with `tetap=True` (they confirmed) it is made and the
+        reasons go into its history. None does not ask (sample data, tests)."""
         today = today or date.today()
         with self.store.write() as session:
             p = session.get(Pegawai, pegawai_id)
@@ -79,9 +91,71 @@ class UsulanService(ClientCore):
                 periode = tmt_pensiun(
                     p.tanggal_lahir, bup_age(JabatanKind(p.jabatan_kind), self.rules)
                 )
+            reasons = [] if tetap is None else self._kelayakan(p, layanan, jenis, periode)
+            if reasons and not tetap:
+                raise BelumLayak(
+                    f"Menurut aturan, {p.nama} belum layak untuk usulan "
+                    f"{dict(jenis_choices(layanan, self.rules)).get(jenis, jenis)}: "
+                    f"{'; '.join(r.rstrip('.') for r in reasons)}.",
+                    "; ".join(reasons),
+                    reasons=tuple(reasons),
+                )
             u = wf.create_usulan(session, p, layanan, jenis, periode=periode, berlaku=berlaku or [])
+            if reasons:
+                wf.note_history(
+                    session,
+                    u,
+                    f"Dibuat {_CONFIRMED}: " + "; ".join(r.rstrip(".") for r in reasons),
+                )
             session.flush()
             return self._usulan_view(session, u, p.nama)
+
+    def kelayakan(
+        self, pegawai_id: str, layanan: str, jenis: str, *, today: date | None = None
+    ) -> list[str]:
+        """Why the rules call an usulan of `layanan`/`jenis` for this pegawai ineligible
+        (empty: nothing against it); the same words the pegawai screen shows."""
+        today = today or date.today()
+        with self.store.read() as session:
+            p = session.get(Pegawai, pegawai_id)
+            if p is None or p.deleted:
+                raise ClientError("Pegawai tidak ditemukan.", pegawai_id)
+            periode = next_kp_period(today, self.rules).tmt if layanan == Layanan.KP.value else None
+            return self._kelayakan(p, layanan, jenis, periode)
+
+    def _kelayakan(self, p: Pegawai, layanan: str, jenis: str, periode: date | None) -> list[str]:
+        if layanan != Layanan.KP.value or periode is None:
+            return []
+        try:
+            elig = kp_eligibility(
+                golongan=p.golongan,
+                tmt_pangkat=p.tmt_pangkat,
+                pendidikan=p.pendidikan,
+                period_tmt=periode,
+                jenis=jenis,
+                config=self.rules,
+            )
+        except RuleError:
+            # A kind that needs facts the store does not hold (the jabatan's pangkat range
+            # for pilihan struktural): the verifikator judges it from the dokumen.
+            return []
+        return list(elig.reasons) if not elig.eligible else []
+
+    def layanan_saran(self, pegawai_id: str, *, today: date | None = None) -> str | None:
+        """The layanan that fits the pegawai now: pensiun when the TMT pensiun BUP falls
+        within the lead months (15), else KP when the rules call it eligible; None when
+        neither (the dialog keeps its default)."""
+        today = today or date.today()
+        with self.store.read() as session:
+            p = session.get(Pegawai, pegawai_id)
+            if p is None or p.deleted:
+                return None
+            if pensiun_due(p.tanggal_lahir, JabatanKind(p.jabatan_kind), today, None, self.rules):
+                return Layanan.PENSIUN.value
+            periode = next_kp_period(today, self.rules).tmt
+            if not self._kelayakan(p, Layanan.KP.value, default_jenis("kp", self.rules), periode):
+                return Layanan.KP.value
+            return None
 
     def open_usulan_like(self, pegawai_id: str, layanan: str) -> list[UsulanView]:
         """The pegawai's usulan of this layanan still open for edit: a new one beside
@@ -120,6 +194,8 @@ class UsulanService(ClientCore):
                         pages=d.pages if d else 0,
                         nama_file=d.nama_file if d else "",
                         catatan_verifikator=d.catatan_verifikator if d else "",
+                        boleh_tidak_berlaku=line.item.boleh_tidak_berlaku,
+                        alasan_tidak_berlaku=line.alasan_tidak_berlaku,
                     )
                 )
             history = [
@@ -140,7 +216,24 @@ class UsulanService(ClientCore):
         with self.store.write() as session:
             u = self._live_usulan(session, usulan_id)
             u.berlaku = sorted(set(kodes))
+            marks = u.tidak_berlaku or {}
+            for kode in sorted(set(kodes) & set(marks)):
+                # Marked as applying after all: the "tidak berlaku" reason no longer holds.
+                wf.cabut_tidak_berlaku(session, u, kode, self.rules)
             session.add(u)
+
+    def tandai_tidak_berlaku(self, usulan_id: str, kode: str, alasan: str) -> None:
+        """Mark a checklist line "tidak berlaku" with the reason the verifikator reads (it then
+        counts as satisfied for submission); the mark syncs and goes into the history."""
+        with self.store.write() as session:
+            u = self._live_usulan(session, usulan_id)
+            wf.tandai_tidak_berlaku(session, u, kode, alasan, self.rules)
+
+    def cabut_tidak_berlaku(self, usulan_id: str, kode: str) -> None:
+        """Undo a "tidak berlaku" mark while the usulan is editable."""
+        with self.store.write() as session:
+            u = self._live_usulan(session, usulan_id)
+            wf.cabut_tidak_berlaku(session, u, kode, self.rules)
 
     def attach_stored(
         self, usulan_id: str, kode: str, *, sha256: str, size: int, pages: int, terlalu_besar: bool
@@ -172,10 +265,35 @@ class UsulanService(ClientCore):
             u = self._live_usulan(session, usulan_id)
             wf.batalkan(session, u, alasan)
 
-    def ajukan(self, usulan_id: str, alasan: str = "Diajukan ke BKD") -> UsulanView:
-        """Submit (draft or BTS -> diajukan); refused while the checklist is incomplete."""
+    def ajukan(
+        self, usulan_id: str, alasan: str = "Diajukan ke BKD", *, tetap: bool | None = None
+    ) -> UsulanView:
+        """Submit (draft or BTS -> diajukan); refused while the checklist is incomplete.
+
+        `tetap` as in `create_usulan`: with False, an usulan the rules call ineligible for
+        its period, whose ineligibility nobody confirmed yet, is refused with BelumLayak;
+        with True the reasons go into its history. None does not ask."""
         with self.store.write() as session:
             u = self._live_usulan(session, usulan_id)
+            p = session.get(Pegawai, u.pegawai_id)
+            reasons = []
+            if tetap is not None and p is not None:
+                confirmed = any(_CONFIRMED in h.alasan for h in wf.history_of(session, u.id))
+                if not confirmed:
+                    reasons = self._kelayakan(p, u.layanan, u.jenis, u.periode)
+            if reasons and not tetap:
+                raise BelumLayak(
+                    f"Menurut aturan, {p.nama if p else u.nip} belum layak untuk usulan ini: "
+                    f"{'; '.join(r.rstrip('.') for r in reasons)}.",
+                    "; ".join(reasons),
+                    reasons=tuple(reasons),
+                )
+            if reasons:
+                wf.note_history(
+                    session,
+                    u,
+                    f"Diajukan {_CONFIRMED}: " + "; ".join(r.rstrip(".") for r in reasons),
+                )
             wf.ajukan(session, u, alasan=alasan)
             session.flush()
             return self._usulan_view(session, u)

@@ -316,6 +316,10 @@ def paket_cmd(
         f"({report.total_bytes} B), semuanya cocok dengan sidik jarinya, di {report.folder}"
     )
     typer.echo("  manifest.csv dan manifest.json memuat NIP, nama, layanan, kode, halaman, sha256.")
+    for t in report.tidak_berlaku:
+        typer.echo(f"  tanpa berkas: {t.nip} {t.kode} tidak berlaku ({t.alasan})")
+    if report.tidak_berlaku:
+        typer.echo("  Dokumen yang tidak berlaku tercantum di manifest.json bagian tidak_berlaku.")
     typer.echo(
         "Perhatian: paket berisi data pribadi pegawai. Simpan di folder yang tidak dibagikan "
         "dan hapus setelah diunggah ke SIASN."

@@ -37,6 +37,7 @@ from client.verifikasi_views import (
     DokumenPeriksa,
     PaketBerkas,
     PaketReport,
+    PaketTidakBerlaku,
     Pemeriksaan,
     PermintaanKunciView,
     Rekap,
@@ -54,6 +55,7 @@ from store.rules import (
     Layanan,
     Pendidikan,
     Role,
+    RulesConfig,
     UsulanStatus,
     bup_age,
     education_ceiling,
@@ -366,10 +368,11 @@ class VerifikasiService(ClientCore):
                         pages=d.pages if d else 0,
                         nama_file=d.nama_file if d else "",
                         catatan_verifikator=d.catatan_verifikator if d else "",
-                        # The store records which optional lines apply, not why the others
-                        # do not: the reason shown is the rule's, until the OPD can give one.
+                        # The OPD's reason where it marked the line; an optional (*) line it
+                        # never marked as applying has none, and says so.
                         alasan_tidak_berlaku=(
-                            "ditandai OPD; alasan tidak dicatat"
+                            line.alasan_tidak_berlaku
+                            or "hanya bila berlaku; OPD tidak menandainya berlaku"
                             if line.state == "tidak_berlaku"
                             else ""
                         ),
@@ -572,6 +575,7 @@ class VerifikasiService(ClientCore):
             else:
                 chosen = [reviewable_usulan(session, i) for i in usulan_ids]
             plan = []
+            skipped: list[PaketTidakBerlaku] = []
             for u in chosen:
                 if u.status not in (UsulanStatus.DITERUSKAN.value, UsulanStatus.SELESAI.value):
                     raise ClientError(
@@ -584,6 +588,16 @@ class VerifikasiService(ClientCore):
                     (d.kode, d.sha256, d.pages) for d in wf.live_dokumen(session, u.id) if d.sha256
                 ]
                 plan.append((u.id, u.nip, p.nama if p else "", u.layanan, docs))
+                # Lines the OPD marked "tidak berlaku" have no file: the manifest says why.
+                skipped.extend(
+                    PaketTidakBerlaku(
+                        nip=u.nip,
+                        layanan=u.layanan,
+                        kode=line.item.kode,
+                        alasan=line.alasan_tidak_berlaku,
+                    )
+                    for line in _marked_lines(session, u, self.rules)
+                )
         folder.mkdir(parents=True, exist_ok=True)
         if os.name == "posix":
             os.chmod(folder, 0o700)
@@ -622,6 +636,10 @@ class VerifikasiService(ClientCore):
             "dibuat": datetime.now(UTC).isoformat(timespec="seconds"),
             "usulan": len(plan),
             "berkas": [{k: getattr(f, k) for k in fields} for f in files],
+            "tidak_berlaku": [
+                {"nip": t.nip, "layanan": t.layanan, "kode": t.kode, "alasan": t.alasan}
+                for t in skipped
+            ],
         }
         _write_private(
             folder / "manifest.json",
@@ -632,6 +650,7 @@ class VerifikasiService(ClientCore):
             usulan=len(plan),
             files=files,
             total_bytes=sum(f.bytes for f in files),
+            tidak_berlaku=skipped,
         )
 
     # -- rekap --------------------------------------------------------------------------------
@@ -823,3 +842,8 @@ def _choices(status: str) -> tuple[str, ...]:
     if UsulanStatus.SELESAI.value in allowed:
         out.append("selesai")
     return tuple(out)
+
+
+def _marked_lines(session: Session, u: Usulan, rules: RulesConfig | None) -> list[wf.ChecklistLine]:
+    """The usulan's lines the OPD marked "tidak berlaku" with a reason."""
+    return [line for line in wf.checklist_lines(session, u, rules) if line.alasan_tidak_berlaku]

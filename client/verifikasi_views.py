@@ -121,11 +121,23 @@ class PaketBerkas:
 
 
 @dataclass(frozen=True)
+class PaketTidakBerlaku:
+    """A checklist line the OPD marked "tidak berlaku": no file in the paket, its reason in
+    the manifest."""
+
+    nip: str
+    layanan: str
+    kode: str
+    alasan: str
+
+
+@dataclass(frozen=True)
 class PaketReport:
     folder: str
     usulan: int
     files: list[PaketBerkas] = field(default_factory=list)
     total_bytes: int = 0
+    tidak_berlaku: list[PaketTidakBerlaku] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,8 @@ class ChecklistLineView:
     pages: int
     nama_file: str
     catatan_verifikator: str
+    boleh_tidak_berlaku: bool = False  # the checklist lets the OPD mark it "tidak berlaku"
+    alasan_tidak_berlaku: str = ""  # the OPD's reason; "" when not marked
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ from sync.crypto import (
     x25519_public_from_b64,
 )
 from sync.crypto.fastapi_auth import request_target
-from sync.protocol import DOKUMEN_TERBACA
+from sync.protocol import DOKUMEN_TERBACA, USULAN_TIDAK_BERLAKU
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ _PRUNE_EVERY = 2000
 # Sealed bodies up to this size are opened on the event loop (well under a millisecond).
 _OPEN_INLINE_BYTES = 16 * 1024
 # What this server offers beyond protocol 1 (PROTOCOL.md §7.1), on every sealed answer.
-SERVER_FEATURES = f"{ZSTD}, {PAGE_BYTES}, {DOKUMEN_TERBACA}"
+SERVER_FEATURES = f"{ZSTD}, {PAGE_BYTES}, {DOKUMEN_TERBACA}, {USULAN_TIDAK_BERLAKU}"
 # The decompressed size of a request body when no Authenticator set one (its max_body_size).
 DEFAULT_PLAIN_LIMIT = 8 * 1024 * 1024
 

@@ -53,8 +53,9 @@ from server.records import (
     record_wire,
 )
 from store.ids import new_id
+from store.models import SYNCED_MODELS
 from store.rules import Role
-from sync.protocol import Op, OpResult, PushResponse
+from sync.protocol import ADDED_FIELDS, Op, OpResult, PushResponse
 
 _OP_LOG = Base.metadata.tables["op_log"]
 _CONFLICT = Base.metadata.tables["conflict"]
@@ -229,7 +230,8 @@ def _apply(tx: _Tx, caller: Caller, op: Op, batch: _Batch, now: float) -> OpResu
         changes = {name: (None, change.new) for name, change in op.changes.items()}
     else:
         changes = _normalised_changes(table, op)
-    current: Mapping[str, Any] = row.data if row is not None else {}
+    # A record held since before a field existed reads as that field's default.
+    current: Mapping[str, Any] = {**_added_defaults(table), **row.data} if row is not None else {}
     fast_forward = row is None or op.base_version == row.version
     resolving = _conflicts_resolved(tx.conn, op)
     merge = merge_fields(
@@ -518,3 +520,12 @@ def _check_workflow(
                 f"Usulan berstatus '{usulan.data.get('status')}' tidak dapat diubah dokumennya."
             )
     return None
+
+
+def _added_defaults(table: str) -> dict[str, Any]:
+    """The defaults of `table`'s fields added after protocol 1 (PROTOCOL.md §7.2)."""
+    fields = SYNCED_MODELS[table].model_fields
+    return {
+        name: fields[name].get_default(call_default_factory=True)
+        for name in ADDED_FIELDS.get(table, {})
+    }

@@ -64,6 +64,7 @@ def check_complete(ok_kodes: Iterable[str], usulan: Mapping[str, Any]) -> None:
             str(usulan.get("jenis")),
             berlaku,
             ok_kodes,
+            tidak_berlaku=usulan.get("tidak_berlaku") or {},
         )
     except (RuleError, ValueError) as exc:
         raise WorkflowRefusal(f"Daftar periksa usulan tidak dapat ditentukan: {exc}.") from None

@@ -271,6 +271,8 @@ _V4: tuple[str, ...] = (
     "ALTER TABLE dokumen ADD COLUMN nip_terbaca VARCHAR NOT NULL DEFAULT ''",
     "ALTER TABLE dokumen ADD COLUMN kode_terbaca VARCHAR NOT NULL DEFAULT ''",
 )
+# Version 5: checklist lines the OPD marked "tidak berlaku", with their reasons.
+_V5: tuple[str, ...] = ("ALTER TABLE usulan ADD COLUMN tidak_berlaku JSON",)
 
-MIGRATIONS: Sequence[tuple[str, ...]] = (_V1, _V2, _V3, _V4)
+MIGRATIONS: Sequence[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)

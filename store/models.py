@@ -74,6 +74,8 @@ class Usulan(SyncedRecord, table=True):
     catatan_verifikator: str = ""  # BTS / TMS notes from the BKD
     # Optional checklist items (the trailing * in DOMAIN.md) that apply here.
     berlaku: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    # Checklist lines the OPD marked "tidak berlaku", kode -> the reason the verifikator reads.
+    tidak_berlaku: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
     nomor_pertek: str = ""
     tanggal_pertek: date | None = None
 

@@ -8,7 +8,7 @@ transaction. The server runs the same checks on push.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -44,6 +44,9 @@ class ChecklistLine:
     dokumen: Dokumen | None
     # ada | kurang | terlalu_besar | dikembalikan | tidak_berlaku
     state: str
+    # Why the OPD marked the line "tidak berlaku"; "" when it did not (an optional line
+    # that was never marked as applying is not needed either, with no reason given).
+    alasan_tidak_berlaku: str = ""
 
 
 def _context(session: Session) -> WriteContext:
@@ -57,16 +60,30 @@ def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def marked_tidak_berlaku(item: ChecklistItem, tidak_berlaku: Mapping[str, str] | None) -> str:
+    """The reason this line is marked "tidak berlaku", or "" when it is not (or the
+    checklist does not allow it there, or the reason is empty: then the mark is void)."""
+    if not item.boleh_tidak_berlaku or not tidak_berlaku:
+        return ""
+    reason = tidak_berlaku.get(item.kode)
+    return reason.strip() if isinstance(reason, str) else ""
+
+
 def required_kodes(
-    layanan: str, jenis: str, berlaku: Iterable[str], config: RulesConfig | None = None
+    layanan: str,
+    jenis: str,
+    berlaku: Iterable[str],
+    config: RulesConfig | None = None,
+    tidak_berlaku: Mapping[str, str] | None = None,
 ) -> list[str]:
     """The dokumen kinds this usulan needs: mandatory items plus the optional
-    ones marked as applying."""
+    ones marked as applying, less the lines marked "tidak berlaku" with a reason."""
     applies = set(berlaku)
     return [
         item.kode
         for item in checklist(Layanan(layanan), jenis, config)
-        if not item.optional or item.kode in applies
+        if (not item.optional or item.kode in applies)
+        and not marked_tidak_berlaku(item, tidak_berlaku)
     ]
 
 
@@ -76,10 +93,12 @@ def missing_kodes(
     berlaku: Iterable[str],
     present_ok: Iterable[str],
     config: RulesConfig | None = None,
+    tidak_berlaku: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Required kinds with no acceptable dokumen; pure, shared with the server."""
     have = set(present_ok)
-    return [k for k in required_kodes(layanan, jenis, berlaku, config) if k not in have]
+    needed = required_kodes(layanan, jenis, berlaku, config, tidak_berlaku)
+    return [k for k in needed if k not in have]
 
 
 def live_dokumen(session: Session, usulan_id: str) -> list[Dokumen]:
@@ -99,18 +118,89 @@ def checklist_lines(
     applies = set(usulan.berlaku or [])
     lines = []
     for item in checklist(Layanan(usulan.layanan), usulan.jenis, config):
-        required = not item.optional or item.kode in applies
+        alasan = marked_tidak_berlaku(item, usulan.tidak_berlaku)
+        required = (not item.optional or item.kode in applies) and not alasan
         dok = by_kode.get(item.kode)
         missing_state = "kurang" if required else "tidak_berlaku"
         state = dok.state if dok is not None else missing_state
-        lines.append(ChecklistLine(item=item, required=required, dokumen=dok, state=state))
+        lines.append(
+            ChecklistLine(
+                item=item,
+                required=required,
+                dokumen=dok,
+                state=state,
+                alasan_tidak_berlaku=alasan,
+            )
+        )
     return lines
 
 
 def missing_for(session: Session, usulan: Usulan, config: RulesConfig | None = None) -> list[str]:
     """Kinds still needed before this usulan can be submitted."""
     ok = [d.kode for d in live_dokumen(session, usulan.id) if d.state == "ada"]
-    return missing_kodes(usulan.layanan, usulan.jenis, usulan.berlaku or [], ok, config)
+    return missing_kodes(
+        usulan.layanan, usulan.jenis, usulan.berlaku or [], ok, config, usulan.tidak_berlaku
+    )
+
+
+def tandai_tidak_berlaku(
+    session: Session,
+    usulan: Usulan,
+    kode: str,
+    alasan: str,
+    config: RulesConfig | None = None,
+) -> None:
+    """Mark a checklist line "tidak berlaku" with the reason the verifikator reads; the line
+    then counts as satisfied for submission. Only where the checklist allows it, only while
+    the OPD may change the usulan, never over an attached dokumen (remove it first)."""
+    _require_editable(usulan)
+    item = _checklist_item(usulan, kode, config)
+    if not item.boleh_tidak_berlaku:
+        raise StoreError(
+            f"{item.nama} wajib untuk usulan ini; tidak dapat ditandai tidak berlaku.",
+            f"{kode} does not allow tidak berlaku in {usulan.layanan}/{usulan.jenis}",
+        )
+    reason = " ".join(alasan.split())
+    if not reason:
+        raise StoreError(
+            f"Tuliskan alasan {item.nama} tidak berlaku (dibaca verifikator).", "empty reason"
+        )
+    if any(d.kode == kode for d in live_dokumen(session, usulan.id)):
+        raise StoreError(
+            f"{item.nama} sudah dilampirkan; hapus dokumennya dahulu bila memang tidak berlaku.",
+            f"{kode} has a live dokumen",
+        )
+    marks = dict(usulan.tidak_berlaku or {})
+    marks[kode] = reason
+    usulan.tidak_berlaku = marks
+    usulan.berlaku = [k for k in (usulan.berlaku or []) if k != kode]
+    session.add(usulan)
+    note_history(session, usulan, f"{item.nama} ditandai tidak berlaku: {reason}")
+
+
+def cabut_tidak_berlaku(
+    session: Session, usulan: Usulan, kode: str, config: RulesConfig | None = None
+) -> None:
+    """Undo a "tidak berlaku" mark while the usulan is editable: the line is needed again
+    (an optional line goes back to applying only when marked so)."""
+    _require_editable(usulan)
+    item = _checklist_item(usulan, kode, config)
+    marks = dict(usulan.tidak_berlaku or {})
+    if marks.pop(kode, None) is None:
+        raise StoreError(f"{item.nama} tidak sedang ditandai tidak berlaku.", f"{kode} unmarked")
+    usulan.tidak_berlaku = marks
+    session.add(usulan)
+    note_history(session, usulan, f"Tanda tidak berlaku {item.nama} dicabut")
+
+
+def _checklist_item(usulan: Usulan, kode: str, config: RulesConfig | None) -> ChecklistItem:
+    for item in checklist(Layanan(usulan.layanan), usulan.jenis, config):
+        if item.kode == kode:
+            return item
+    raise StoreError(
+        f"Dokumen {kode} tidak termasuk daftar periksa usulan ini.",
+        f"{kode} not in checklist of {usulan.layanan}/{usulan.jenis}",
+    )
 
 
 def create_usulan(
@@ -262,6 +352,13 @@ def attach_dokumen(
         if old.kode == kode:
             old.deleted = True
             session.add(old)
+    marks = dict(usulan.tidak_berlaku or {})
+    if marks.pop(kode, None) is not None:
+        # A file for the line says it applies after all.
+        usulan.tidak_berlaku = marks
+        session.add(usulan)
+        nama = _checklist_item(usulan, kode, None).nama
+        note_history(session, usulan, f"Tanda tidak berlaku {nama} dicabut: dokumen dilampirkan")
     dokumen = Dokumen(
         usulan_id=usulan.id,
         opd_id=usulan.opd_id,

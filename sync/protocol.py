@@ -27,8 +27,10 @@ LEGACY_PAGE_LIMIT: Final = 1000
 # op naming an unknown field, so a client sends such a field only to a server whose sealed
 # answer named its token; a record that lacks one (from an older peer) holds its default.
 DOKUMEN_TERBACA: Final = "dokumen-terbaca"
+USULAN_TIDAK_BERLAKU: Final = "usulan-tidak-berlaku"
 ADDED_FIELDS: Final[dict[str, dict[str, str]]] = {
     "dokumen": {"nip_terbaca": DOKUMEN_TERBACA, "kode_terbaca": DOKUMEN_TERBACA},
+    "usulan": {"tidak_berlaku": USULAN_TIDAK_BERLAKU},
 }
 # Every integer on the wire must fit the databases that hold it (SQLite INTEGER, PostgreSQL
 # BIGINT): signed 64-bit. A larger one is refused as invalid input (422), not a 500.

@@ -488,16 +488,31 @@ class BerkasApp(App[None]):
             return
         if not await self._confirm_another(wanted.pegawai, wanted.layanan):
             return
+        from client.errors import BelumLayak
+
+        create = partial(
+            self.client.create_usulan,
+            wanted.pegawai.id,
+            wanted.layanan,
+            wanted.jenis,
+            today=self.today,
+        )
         try:
-            view = await asyncio.to_thread(
-                partial(
-                    self.client.create_usulan,
-                    wanted.pegawai.id,
-                    wanted.layanan,
-                    wanted.jenis,
-                    today=self.today,
+            try:
+                view = await asyncio.to_thread(partial(create, tetap=False))
+            except BelumLayak as doubt:
+                from tui.screens.konfirmasi import KonfirmasiDialog
+
+                sure = await self.push_screen_wait(
+                    KonfirmasiDialog(
+                        "Pegawai belum layak menurut aturan",
+                        doubt.message + " Tetap buat usulan? Alasannya tercatat di riwayat usulan.",
+                        ya="Tetap buat",
+                    )
                 )
-            )
+                if not sure:
+                    return
+                view = await asyncio.to_thread(partial(create, tetap=True))
         except BerkasError as exc:
             self.notify(exc.message, title="Usulan tidak dibuat", severity="error", timeout=10)
             from store.usulan import DuplicateUsulan

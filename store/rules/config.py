@@ -318,20 +318,29 @@ class DokumenRules(_Frozen):
 
 
 def _item_from_text(value: object) -> object:
-    # "SK_CPNS*" is shorthand for {kode = "SK_CPNS", optional = true}.
+    # "SK_CPNS*" is shorthand for {kode = "SK_CPNS", optional = true}; "SURAT_NIKAH?" for
+    # {kode = "SURAT_NIKAH", boleh_tidak_berlaku = true}.
     if isinstance(value, str):
         kode = value.strip()
+        if kode.endswith("?"):
+            return {"kode": kode.rstrip("?").strip(), "boleh_tidak_berlaku": True}
         optional = kode.endswith("*")
         return {"kode": kode.rstrip("*").strip(), "optional": optional}
     return value
 
 
 class ChecklistItemRule(_Frozen):
-    """One line of a configured checklist; `nama` overrides the kind's nama."""
+    """One line of a configured checklist; `nama` overrides the kind's nama.
+
+    `optional` (the trailing * of DOMAIN.md): the line applies only when the OPD marks it
+    as applying. `boleh_tidak_berlaku`: the line is needed unless the OPD marks it "tidak
+    berlaku" with a reason the verifikator sees; an optional line always allows that.
+    """
 
     kode: str
     nama: str | None = None
     optional: bool = False
+    boleh_tidak_berlaku: bool = False
 
 
 class ChecklistRule(_Frozen):

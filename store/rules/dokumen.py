@@ -42,11 +42,13 @@ class DokumenKind:
 
 @dataclass(frozen=True)
 class ChecklistItem:
-    """One line of a checklist; `optional` items only apply to some pegawai."""
+    """One line of a checklist; `optional` items only apply to some pegawai;
+    `boleh_tidak_berlaku` lines may be marked "tidak berlaku" with a reason."""
 
     kode: str
     nama: str
     optional: bool
+    boleh_tidak_berlaku: bool = False
 
 
 def dokumen_kinds(config: RulesConfig | None = None) -> dict[str, DokumenKind]:
@@ -101,6 +103,7 @@ def checklist(
             kode=item.kode,
             nama=item.nama if item.nama is not None else kinds[item.kode].nama,
             optional=item.optional,
+            boleh_tidak_berlaku=item.optional or item.boleh_tidak_berlaku,
         )
         for item in cfg.checklist_items(service, jenis)
     ]

@@ -176,7 +176,9 @@ def _names_added_field(entry: PendingOp) -> bool:
         return False
     model_fields = SYNCED_MODELS[entry.table_name].model_fields
     return any(
-        name in entry.changes and entry.changes[name].get("new") != model_fields[name].default
+        name in entry.changes
+        and entry.changes[name].get("new")
+        != model_fields[name].get_default(call_default_factory=True)
         for name in added
     )
 

@@ -150,3 +150,53 @@ def test_separator_sheets_for_an_usulan(home: Path) -> None:
     assert "SK_PANGKAT" in {c.kode for c in codes if c}
     missing = berkas(home, "usulan", "lembar", "tidak-ada", "--keluar", str(target))
     assert missing.returncode == 2 and "tidak ditemukan" in missing.stderr
+
+
+def test_ineligible_usulan_needs_tetap_buat_and_keeps_the_reason(home: Path) -> None:
+    from datetime import date
+
+    recent = f"{date.today().year - 1}-04-01"  # a year in the pangkat: not yet 4
+    csv = home / "pegawai.csv"
+    csv.write_text(HEADER + GOOD.replace("2019-04-01", recent), encoding="utf-8")
+    assert berkas(home, "pegawai", "import", str(csv)).returncode == 0
+    refused = berkas(home, "usulan", "buat", "196804111993031009", "--layanan", "kp")
+    assert refused.returncode == 2
+    assert "belum layak" in refused.stderr and "--tetap-buat" in refused.stderr
+    conn = sqlite3.connect(home / "berkas.db")
+    assert conn.execute("SELECT count(*) FROM usulan").fetchone() == (0,)
+    made = berkas(home, "usulan", "buat", "196804111993031009", "--layanan", "kp", "--tetap-buat")
+    assert made.returncode == 0, made.stderr
+    usulan_id = re.search(r"Usulan dibuat: (\S+)", made.stdout).group(1)  # type: ignore[union-attr]
+    # Confirmed once: submitting it is refused only for what is missing.
+    refused = berkas(home, "usulan", "ajukan", usulan_id)
+    assert refused.returncode == 2 and "belum lengkap" in refused.stderr
+    (reason,) = conn.execute(
+        "SELECT alasan FROM usulan_history WHERE alasan LIKE 'Dibuat meski%'"
+    ).fetchone()
+    conn.close()
+    assert "4 tahun" in reason
+
+
+def test_line_marked_tidak_berlaku_from_the_command_line(home: Path) -> None:
+    csv = home / "pegawai.csv"
+    csv.write_text(HEADER + GOOD, encoding="utf-8")
+    assert berkas(home, "pegawai", "import", str(csv)).returncode == 0
+    made = berkas(home, "usulan", "buat", "196804111993031009", "--layanan", "pensiun")
+    usulan_id = re.search(r"Usulan dibuat: (\S+)", made.stdout).group(1)  # type: ignore[union-attr]
+    # Refusals (an empty reason, a mandatory line) are the store's: tests/store.
+    empty = berkas(home, "usulan", "tidak-berlaku", usulan_id, "SURAT_NIKAH", "--alasan", " ")
+    assert empty.returncode == 2 and "alasan" in empty.stderr
+    marked = berkas(
+        home, "usulan", "tidak-berlaku", usulan_id, "surat_nikah", "--alasan", "belum menikah"
+    )
+    assert marked.returncode == 0, marked.stderr
+    shown = berkas(home, "usulan", "lihat", usulan_id).stdout
+    assert "SURAT_NIKAH" in shown and "(tidak berlaku: belum menikah)" in shown
+    conn = sqlite3.connect(home / "berkas.db")
+    assert conn.execute("SELECT tidak_berlaku FROM usulan").fetchone() == (
+        '{"SURAT_NIKAH": "belum menikah"}',
+    )
+    undone = berkas(home, "usulan", "tidak-berlaku", usulan_id, "SURAT_NIKAH", "--cabut")
+    assert undone.returncode == 0, undone.stderr
+    assert conn.execute("SELECT tidak_berlaku FROM usulan").fetchone() == ("{}",)
+    conn.close()

@@ -183,3 +183,102 @@ def test_second_usulan_for_the_same_period_is_refused_pointing_to_the_first(
         p3 = session.get(Pegawai, p.id)
         assert p3 is not None
         wf.create_usulan(session, p3, "kp", "reguler", periode=date(2027, 10, 1))
+
+
+# -- "tidak berlaku" (issue 15 item 8) ------------------------------------------------------
+
+FAMILY = ("SURAT_NIKAH", "AKTA_ANAK", "KARIS_KARSU")
+
+
+@pytest.fixture
+def pensiun(store: Store) -> str:
+    with store.write() as session:
+        pegawai, _ = upsert_pegawai(session, pegawai_input())
+        return wf.create_usulan(session, pegawai, "pensiun", "bup").id
+
+
+def _usulan(session, usulan_id: str) -> Usulan:  # type: ignore[no-untyped-def]
+    u = session.get(Usulan, usulan_id)
+    assert u is not None
+    return u
+
+
+def test_family_lines_of_a_pensiun_are_needed_until_marked_tidak_berlaku(
+    store: Store, pensiun: str
+) -> None:
+    items = {i.kode: i for i in checklist(Layanan.PENSIUN, "bup")}
+    assert all(items[k].boleh_tidak_berlaku and not items[k].optional for k in FAMILY)
+    assert not items["DPCP"].boleh_tidak_berlaku
+    _fill(store, pensiun, skip=set(FAMILY))
+    with pytest.raises(StoreError, match="SURAT_NIKAH"), store.write() as session:
+        wf.ajukan(session, _usulan(session, pensiun))
+    with store.write() as session:
+        u = _usulan(session, pensiun)
+        wf.tandai_tidak_berlaku(session, u, "SURAT_NIKAH", "  belum pernah   menikah ")
+        wf.tandai_tidak_berlaku(session, u, "AKTA_ANAK", "tidak punya anak")
+        wf.tandai_tidak_berlaku(session, u, "KARIS_KARSU", "tidak punya pasangan")
+    with store.write() as session:
+        u = _usulan(session, pensiun)
+        assert u.tidak_berlaku["SURAT_NIKAH"] == "belum pernah menikah"
+        lines = {line.item.kode: line for line in wf.checklist_lines(session, u)}
+        nikah = lines["SURAT_NIKAH"]
+        assert (nikah.state, nikah.required, nikah.alasan_tidak_berlaku) == (
+            "tidak_berlaku",
+            False,
+            "belum pernah menikah",
+        )
+        wf.ajukan(session, u)
+        assert u.status == "diajukan"
+        history = [h.alasan for h in wf.history_of(session, pensiun)]
+    assert (
+        "Surat nikah (atau akta cerai/kematian) ditandai tidak berlaku: belum pernah menikah"
+        in history
+    )
+
+
+def test_tidak_berlaku_needs_a_reason_an_allowing_line_and_an_editable_usulan(
+    store: Store, pensiun: str
+) -> None:
+    with store.write() as session:
+        u = _usulan(session, pensiun)
+        with pytest.raises(StoreError, match="alasan"):
+            wf.tandai_tidak_berlaku(session, u, "SURAT_NIKAH", "   ")
+        with pytest.raises(StoreError, match="wajib"):
+            wf.tandai_tidak_berlaku(session, u, "DPCP", "tidak perlu")
+        wf.attach_dokumen(session, u, "AKTA_ANAK", sha256=SHA, size=10, pages=1)
+        with pytest.raises(StoreError, match="sudah dilampirkan"):
+            wf.tandai_tidak_berlaku(session, u, "AKTA_ANAK", "tidak punya anak")
+        assert not u.tidak_berlaku
+    # A mark the checklist does not allow (sent by a broken device) counts for nothing.
+    assert "DPCP" in wf.missing_kodes("pensiun", "bup", [], [], tidak_berlaku={"DPCP": "x"})
+    assert "SURAT_NIKAH" in wf.missing_kodes(
+        "pensiun", "bup", [], [], tidak_berlaku={"SURAT_NIKAH": " "}
+    )
+
+
+def test_tidak_berlaku_undone_by_cabut_or_by_attaching_a_file(store: Store, pensiun: str) -> None:
+    with store.write() as session:
+        u = _usulan(session, pensiun)
+        wf.tandai_tidak_berlaku(session, u, "SURAT_NIKAH", "belum menikah")
+        wf.tandai_tidak_berlaku(session, u, "AKTA_ANAK", "tidak punya anak")
+        wf.cabut_tidak_berlaku(session, u, "SURAT_NIKAH")
+        wf.attach_dokumen(session, u, "AKTA_ANAK", sha256=SHA, size=10, pages=1)
+        assert u.tidak_berlaku == {}
+        assert {"SURAT_NIKAH"} <= set(wf.missing_for(session, u))
+        history = [h.alasan for h in wf.history_of(session, pensiun)]
+        with pytest.raises(StoreError, match="tidak sedang"):
+            wf.cabut_tidak_berlaku(session, u, "SURAT_NIKAH")
+    assert "Tanda tidak berlaku Surat nikah (atau akta cerai/kematian) dicabut" in history
+    assert (
+        "Tanda tidak berlaku Akta kelahiran anak di bawah 25 tahun dicabut: dokumen dilampirkan"
+        in history
+    )
+    # Once with the BKD the marks cannot change.
+    _fill(store, pensiun, skip={"SURAT_NIKAH", "KARIS_KARSU"})
+    with store.write() as session:
+        u = _usulan(session, pensiun)
+        wf.tandai_tidak_berlaku(session, u, "SURAT_NIKAH", "belum menikah")
+        wf.tandai_tidak_berlaku(session, u, "KARIS_KARSU", "tidak punya pasangan")
+        wf.ajukan(session, u)
+        with pytest.raises(StoreError, match="tidak dapat diubah"):
+            wf.cabut_tidak_berlaku(session, u, "SURAT_NIKAH")

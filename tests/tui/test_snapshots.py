@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Button, Input
+from textual.widgets import Button, DataTable, Input
 
 from client.paths import Paths, resolve_paths
 from client.sample_data import generate_pegawai, pegawai_csv
+from store.usulan import history_of
 from tests.tui.support import TODAY, Facts, open_client, settle
 from tui.app import BerkasApp
 from tui.screens.persiapan import PersiapanScreen
@@ -107,6 +108,27 @@ class TestUsulan:
         async def steps(pilot: Pilot[None], facts: Facts) -> None:
             assert isinstance(pilot.app, BerkasApp)
             pilot.app.open_usulan(facts.bts_usulan_id)
+
+        assert shoot(snap_compare, home, facts, size, steps)
+
+    def test_usulan_editor_tidak_berlaku(
+        self, snap_compare, home: Paths, facts: Facts, size: tuple[int, int]
+    ) -> None:
+        """A pensiun's surat nikah marked "tidak berlaku" with its reason (issue 15 item 8)."""
+
+        async def steps(pilot: Pilot[None], facts: Facts) -> None:
+            assert isinstance(pilot.app, BerkasApp)
+            client = pilot.app.client
+            client.tandai_tidak_berlaku(facts.bts_usulan_id, "SURAT_NIKAH", "belum pernah menikah")
+            with client.store.apply_remote() as session:  # type: ignore[attr-defined]
+                for h in history_of(session, facts.bts_usulan_id):
+                    if "tidak berlaku" in h.alasan:
+                        h.waktu = "2026-01-05T03:00:00+00:00"  # a fixed time for the shot
+                        session.add(h)
+            pilot.app.open_usulan(facts.bts_usulan_id)
+            await settle(pilot)
+            table = pilot.app.screen.query_one("#daftar-periksa", DataTable)
+            table.move_cursor(row=table.get_row_index("SURAT_NIKAH"))
 
         assert shoot(snap_compare, home, facts, size, steps)
 

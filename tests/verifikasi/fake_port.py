@@ -172,7 +172,7 @@ class FakeVerifikasi:
                 0,
                 "",
                 "",
-                "ditandai OPD; alasan tidak dicatat",
+                "belum pernah ujian dinas; golongan III/b tidak mensyaratkannya",
             ),
         ]
         return Pemeriksaan(

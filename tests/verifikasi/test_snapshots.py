@@ -78,6 +78,20 @@ class TestPemeriksaan:
 
         assert shoot(snap_compare, tmp_path, size, steps)
 
+    def test_pemeriksaan_tidak_berlaku(
+        self, snap_compare, tmp_path: Path, size: tuple[int, int]
+    ) -> None:
+        """A line the OPD marked "tidak berlaku": its reason under the checklist and in
+        the viewer's place."""
+
+        async def steps(pilot: Pilot[None]) -> None:
+            await unlock(pilot)
+            await keys(pilot, "enter")
+            await keys(pilot, "down", "down", "down", "enter")  # STLUD
+            await settle(pilot, rounds=4)
+
+        assert shoot(snap_compare, tmp_path, size, steps)
+
 
 @pytest.mark.parametrize("size", SIZES)
 class TestRekap:

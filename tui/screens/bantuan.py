@@ -57,6 +57,8 @@ menampilkan semua. Di dalam usulan:
 - **a** melampirkan dokumen dari kotak masuk atau dari berkas PDF di komputer
 - **g** mengganti dokumen, **x** menghapus dokumen dari usulan
 - **spasi** menandai dokumen bertanda * berlaku atau tidak untuk pegawai ini
+- **t** menandai dokumen tidak berlaku dengan alasan (mis. surat nikah bagi yang belum
+  menikah), atau mencabut tandanya
 - **j** mengajukan ke BKD; hanya bisa bila semua dokumen wajib sudah ada
 
 ## Kotak masuk

@@ -53,7 +53,10 @@ class PegawaiScreen(BerkasScreen):
         request.stop()  # handled here: it must not bubble back to the App
         self._preset_layanan = request.layanan
         self.search.show_list(request.title, request.people)
-        self.query_one("#hasil").focus()
+        # The line under the list says "ketik untuk mencari": what is typed goes to the
+        # search box, never to the list's single-letter keys (n would start an usulan).
+        # Down or Enter moves to the list.
+        self.search.focus_input()
 
     @on(PegawaiSearch.Chosen)
     def _chosen(self, event: PegawaiSearch.Chosen) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Select, Static
@@ -30,6 +30,9 @@ class UsulanBaruDialog(BerkasDialog[UsulanBaru]):
     def __init__(self, pegawai: PegawaiView | None, layanan: str | None) -> None:
         super().__init__()
         self._pegawai = pegawai
+        # A layanan the caller gave (e.g. the Beranda's pensiun list) stays; otherwise the
+        # dialog proposes the one that fits the pegawai once it is known.
+        self._layanan_given = layanan is not None
         self._layanan = layanan or "kp"
 
     def compose(self) -> ComposeResult:
@@ -53,6 +56,7 @@ class UsulanBaruDialog(BerkasDialog[UsulanBaru]):
                     id="jenis",
                     compact=True,
                 )
+            yield Static("", id="saran", classes="petunjuk")
             yield Static(
                 "Periode diisi otomatis: KP ke periode berikut, pensiun ke TMT pensiunnya.",
                 classes="petunjuk",
@@ -62,10 +66,32 @@ class UsulanBaruDialog(BerkasDialog[UsulanBaru]):
                 yield Button("Buat usulan", id="buat", variant="primary", compact=True)
 
     def on_mount(self) -> None:
+        self.query_one("#saran", Static).display = False
         if self._pegawai is None:
             self.query_one(PegawaiSearch).focus_input()
         else:
             self.query_one("#buat", Button).focus()
+            self._propose()
+
+    @work(exclusive=True, group="saran-layanan", exit_on_error=False)
+    async def _propose(self) -> None:
+        """Pre-select the layanan the rules say fits the pegawai (pensiun when due within
+        the lead months, else KP when eligible) and say why."""
+        if self._pegawai is None or self._layanan_given:
+            return
+        saran = await self.call(
+            self.client.layanan_saran, self._pegawai.id, today=self.berkas.today
+        )
+        if not saran:
+            return
+        self.query_one("#layanan", Select).value = saran
+        hint = self.query_one("#saran", Static)
+        hint.update(
+            "Disarankan: pensiun (TMT pensiunnya sudah dekat)."
+            if saran == "pensiun"
+            else "Disarankan: kenaikan pangkat (memenuhi syarat periode berikut)."
+        )
+        hint.display = True
 
     def _pegawai_text(self) -> Text:
         if self._pegawai is None:
@@ -82,6 +108,7 @@ class UsulanBaruDialog(BerkasDialog[UsulanBaru]):
         self._pegawai = event.pegawai
         self.query_one("#pegawai-terpilih", Static).update(self._pegawai_text())
         self.query_one("#buat", Button).focus()
+        self._propose()
 
     @on(Select.Changed, "#layanan")
     def _layanan_changed(self, event: Select.Changed) -> None:

@@ -36,7 +36,7 @@ HISTORY_COLUMNS: list[Column] = [
     ("Oleh", None),
     ("Alasan", None),
 ]
-EDIT_ACTIONS = ("lampirkan", "ganti", "hapus", "berlaku", "ajukan")
+EDIT_ACTIONS = ("lampirkan", "ganti", "hapus", "berlaku", "tidak_berlaku", "ajukan")
 
 
 class UsulanEditorScreen(BerkasScreen):
@@ -51,6 +51,7 @@ class UsulanEditorScreen(BerkasScreen):
         Binding("g", "ganti", "Ganti"),
         Binding("x", "hapus", "Hapus"),
         Binding("space", "berlaku", "Berlaku?", key_display="spasi"),
+        Binding("t", "tidak_berlaku", "Tidak berlaku"),
         Binding("B", "batalkan", "Batalkan draf"),
         Binding("escape", "kembali", "Kembali"),
         Binding("r", "muat_ulang", "Muat ulang", show=False),
@@ -301,6 +302,57 @@ class UsulanEditorScreen(BerkasScreen):
             self.reload()
 
     @work(group="dialog-usulan", exit_on_error=False)
+    async def action_tidak_berlaku(self) -> None:
+        """Mark the line "tidak berlaku" with a reason, or take the mark back."""
+        line = self.current_line
+        if line is None or self.detail is None:
+            return
+        if line.alasan_tidak_berlaku:
+            sure = await self.app.push_screen_wait(
+                KonfirmasiDialog(
+                    "Cabut tanda tidak berlaku?",
+                    f"{line.nama} ditandai tidak berlaku ({line.alasan_tidak_berlaku}). "
+                    "Setelah dicabut, dokumennya diperlukan lagi sebelum usulan diajukan.",
+                    ya="Cabut tanda",
+                )
+            )
+            if sure and await self.attempt(
+                self.client.cabut_tidak_berlaku, self.usulan_id, line.kode
+            ):
+                self.notify(f"{line.nama}: tanda tidak berlaku dicabut.")
+                self.changed()
+                self.reload()
+            return
+        if not line.boleh_tidak_berlaku:
+            self.notify(
+                f"{line.nama} wajib untuk usulan ini; tidak dapat ditandai tidak berlaku.",
+                severity="warning",
+            )
+            return
+        if line.dokumen_id is not None:
+            self.notify(
+                f"{line.nama} sudah dilampirkan. Hapus dokumennya dahulu (x) bila memang "
+                "tidak berlaku.",
+                severity="warning",
+            )
+            return
+        alasan = await self.app.push_screen_wait(
+            IsianDialog(
+                f"{line.nama} tidak berlaku?",
+                'Tuliskan alasannya, mis. "belum menikah" atau "tidak punya anak di bawah '
+                '25 tahun". Alasan dibaca verifikator BKD dan tercatat di riwayat:',
+                placeholder="alasan (wajib)",
+                ok="Tandai tidak berlaku",
+            )
+        )
+        if alasan is None:
+            return
+        if await self.attempt(self.client.tandai_tidak_berlaku, self.usulan_id, line.kode, alasan):
+            self.notify(f"{line.nama}: ditandai tidak berlaku.", title="Tersimpan")
+            self.changed()
+            self.reload()
+
+    @work(group="dialog-usulan", exit_on_error=False)
     async def action_batalkan(self) -> None:
         if self.detail is None:
             return
@@ -346,7 +398,26 @@ class UsulanEditorScreen(BerkasScreen):
         )
         if not sure:
             return
-        if await self.attempt(self.client.ajukan, self.usulan_id):
+        from client.errors import BelumLayak
+
+        try:
+            await asyncio.to_thread(self.client.ajukan, self.usulan_id, tetap=False)
+            done = True
+        except BelumLayak as doubt:
+            confirmed = await self.app.push_screen_wait(
+                KonfirmasiDialog(
+                    "Pegawai belum layak menurut aturan",
+                    doubt.message + " Tetap ajukan? Alasannya tercatat di riwayat usulan.",
+                    ya="Tetap ajukan",
+                )
+            )
+            done = bool(confirmed) and await self.attempt(
+                self.client.ajukan, self.usulan_id, tetap=True
+            )
+        except BerkasError as exc:
+            self.notify(exc.message, title="Tidak berhasil", severity="error", timeout=8)
+            done = False
+        if done:
             self.notify(
                 "Usulan diajukan. Akan terkirim ke BKD saat sinkronisasi.", title="Diajukan"
             )
@@ -357,10 +428,18 @@ class UsulanEditorScreen(BerkasScreen):
 def _explain(line: ChecklistLineView, *, optional: bool) -> Text:
     """What the highlighted line means and what to do about it, in a sentence or two."""
     text = Text.assemble((line.nama, "bold"), " · ")
-    if line.state == "kurang":
+    if line.alasan_tidak_berlaku:
+        text.append_text(_berkas(line))
+        text.append(" · Tekan t untuk mencabut tanda ini bila ternyata berlaku.", style="dim")
+    elif line.state == "kurang":
         text.append("Belum ada. Tekan a untuk melampirkan dari kotak masuk atau dari berkas PDF.")
+        if line.boleh_tidak_berlaku:
+            text.append(" Bila tidak berlaku untuk pegawai ini, tekan t dan tulis alasannya.")
     elif line.state == "tidak_berlaku":
-        text.append("Hanya untuk pegawai tertentu (*). Tekan spasi bila berlaku untuk pegawai ini.")
+        text.append(
+            "Hanya untuk pegawai tertentu (*). Tekan spasi bila berlaku untuk pegawai ini, "
+            "atau t untuk mencatat alasan tidak berlaku."
+        )
     else:
         text.append_text(_berkas(line))
         if line.state == "terlalu_besar":
@@ -376,6 +455,8 @@ def _explain(line: ChecklistLineView, *, optional: bool) -> Text:
 
 
 def _berkas(line: ChecklistLineView) -> Text:
+    if line.alasan_tidak_berlaku:
+        return Text(f"Tidak berlaku: {line.alasan_tidak_berlaku}", style="cyan")
     if line.dokumen_id is None:
         return Text("")
     text = Text(f"{line.pages} hlm · ")

@@ -150,6 +150,12 @@ class PemeriksaanScreen(VerifikasiScreen):
         )
         if rows:
             table.move_cursor(row=min(max(row, 0), len(rows) - 1))
+        self._hint()
+
+    @on(DataTable.RowHighlighted, "#checklist")
+    def _hint(self) -> None:
+        """What to do here; on a line the OPD marked "tidak berlaku", its whole reason (the
+        column beside the viewer may cut it)."""
         judged = sum(1 for v in self.penilaian.values() if v[0] == "perbaikan")
         hint = (
             "Enter: lihat dokumen · Y sesuai · E perlu perbaikan (dengan catatan) · "
@@ -157,12 +163,13 @@ class PemeriksaanScreen(VerifikasiScreen):
         )
         if judged:
             hint = f"{judged} dokumen perlu perbaikan. " + hint
+        d = self._current()
+        if d is not None and d.state == "tidak_berlaku":
+            hint = f"{d.nama} tidak berlaku: {d.alasan_tidak_berlaku}\n" + hint
         self.query_one("#penilaian", Static).update(hint)
 
     def _cells(self, d: DokumenPeriksa) -> list[object]:
         state = STATE_LABELS.get(d.state, d.state)
-        if d.state == "tidak_berlaku" and d.alasan_tidak_berlaku:
-            state = f"tidak berlaku ({d.alasan_tidak_berlaku})"
         cell: object = state
         if d.nip_lain:  # in the row too: the warning line above may be cut at 80x24
             cell = Text.assemble(state, (" ⚠ NIP lain", "bold yellow"))
@@ -170,14 +177,19 @@ class PemeriksaanScreen(VerifikasiScreen):
         # Mark and state sit beside the kode: at 120x36 the pane ends near the dokumen name.
         verdict: object = ""
         judged: object = ""
-        if mark == "sesuai":
+        if d.state == "tidak_berlaku":
+            # No dokumen to judge: the note column carries the OPD's reason instead.
+            judged = Text(f"Tidak berlaku: {d.alasan_tidak_berlaku}", style="cyan")
+        elif mark == "sesuai":
             verdict = judged = Text("sesuai", style="green")
         elif mark == "perbaikan":
             verdict = Text("perbaiki", style="bold yellow")
             judged = Text(note, style="bold yellow")
         elif d.catatan_verifikator:
             judged = Text(f"catatan lalu: {d.catatan_verifikator}", style="dim")
-        name = d.nama + ("" if d.required else " (opsional)")
+        # A line that does not apply says so in its own columns; "(opsional)" marks only
+        # an optional line that the OPD said applies.
+        name = d.nama + ("" if d.required or d.state == "tidak_berlaku" else " (opsional)")
         return [d.kode, verdict, cell, str(d.pages or ""), name, judged]
 
     def _current(self) -> DokumenPeriksa | None:
@@ -194,6 +206,10 @@ class PemeriksaanScreen(VerifikasiScreen):
     def _view(self) -> None:
         d = self._current()
         viewer = self.query_one(DokumenViewer)
+        if d is not None and d.state == "tidak_berlaku":
+            viewer.clear(f"{d.kode} tidak berlaku: {d.alasan_tidak_berlaku}")
+            self.notify(f"Tidak berlaku: {d.alasan_tidak_berlaku}", title=d.nama)
+            return
         if d is None or not d.dokumen_id:
             viewer.clear()
             self.notify("Dokumen ini belum dilampirkan.", severity="warning")

@@ -346,11 +346,11 @@ class DokumenViewer(Vertical, can_focus=True):
         self._status("Memuat dokumen…")
         self._load(loader, self._generation)
 
-    def clear(self) -> None:
+    def clear(self, message: str = "Pilih dokumen untuk dilihat.") -> None:
         self._generation += 1
         self._drop()
         self.shown_page = None
-        self._status("Pilih dokumen untuk dilihat.")
+        self._status(message)
         self._set_pixels(None)
 
     def _drop(self) -> None:

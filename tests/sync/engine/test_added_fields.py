@@ -1,20 +1,27 @@
 """Record fields added after protocol 1 (PROTOCOL.md §7.1, sync.protocol.ADDED_FIELDS): what
 intake read on a scan reaches the BKD through a server that names `dokumen-terbaca`; a server
 that does not know the fields is never sent them (it would refuse the whole op), and its
-records, which lack them, are taken with the fields' defaults."""
+records, which lack them, are taken with the fields' defaults (an usulan held since before
+`tidak_berlaku` reads as none marked); a record missing any other field is still refused."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from server import auth, push, records
 from store import usulan as wf
-from store.models import Pegawai
+from store.database import open_store
+from store.models import Pegawai, Usulan
+from store.pegawai import upsert_pegawai
+from sync.engine import ServerRefused
+from sync.engine.merge import ServerState, apply_server_states
 from sync.protocol import ADDED_FIELDS
+from tests.store.conftest import pegawai_input
 from tests.sync.engine.conftest import NIPS, DeviceFactory
 
 OTHER_NIP = NIPS[1]
@@ -86,3 +93,40 @@ def test_a_server_without_the_fields_is_never_sent_them(
         held = wf.live_dokumen(session, uid)
         assert len(held) == len(wf.required_kodes("pindah", "pindah", []))
         assert {getattr(d, name) for d in held for name in added} == {""}
+
+
+OLD_USULAN = {
+    "pegawai_id": "p-1",
+    "nip": "196804111993031009",
+    "layanan": "pensiun",
+    "jenis": "bup",
+    "periode": "2027-03-01",
+    "status": "draft",
+    "catatan": "",
+    "catatan_verifikator": "",
+    "berlaku": [],
+    "nomor_pertek": "",
+    "tanggal_pertek": None,
+    "opd_id": "DISDIK",
+    "updated_at": "",
+    "updated_by": "",
+    "deleted": False,
+}
+
+
+def test_usulan_from_before_tidak_berlaku_reads_as_none_marked(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "berkas.db", opd_id="DISDIK", person="Ani")
+    try:
+        with store.write() as session:
+            pegawai, _ = upsert_pegawai(session, pegawai_input())
+            old = {**OLD_USULAN, "pegawai_id": pegawai.id}
+        with store.apply_remote() as session:
+            apply_server_states(session, store, [ServerState("usulan", "u-1", 3, old)])
+        with store.read() as session:
+            u = session.get(Usulan, "u-1")
+            assert u is not None and u.tidak_berlaku == {} and u.version == 3
+        broken = {k: v for k, v in old.items() if k != "nip"}
+        with pytest.raises(ServerRefused, match="tidak lengkap"), store.apply_remote() as session:
+            apply_server_states(session, store, [ServerState("usulan", "u-2", 1, broken)])
+    finally:
+        store.close()
