@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Static
 from client.verifikasi_views import DokumenPeriksa, Pemeriksaan
 from store.rules import format_tanggal
 from tui.screens.verifikasi_base import CatatanDialog, SelesaiDialog, VerifikasiScreen
-from tui.widgets.tabel import fill_table
+from tui.widgets.tabel import Column, fill_table
 from tui.widgets.viewer import DokumenViewer
 
 STATE_LABELS = {
@@ -88,7 +88,10 @@ class PemeriksaanScreen(VerifikasiScreen):
         self.query_one("#checklist").focus()
 
     def on_resize(self) -> None:
-        self.set_class(self.size.width < 100, "-narrow")
+        narrow = self.size.width < 100
+        if narrow != self.has_class("-narrow"):
+            self.set_class(narrow, "-narrow")
+            self._fill()
 
     def reload(self) -> None:
         self._load()
@@ -134,13 +137,22 @@ class PemeriksaanScreen(VerifikasiScreen):
             return
         table = self.query_one("#checklist", DataTable)
         row = table.cursor_row
-        rows = [(d.kode, self._cells(d)) for d in self.review.dokumen]
-        fill_table(
-            table,
-            [("Kode", None), ("Dokumen", None), ("Hal", 3), ("Keadaan", None), ("Penilaian", None)],
-            rows,
-            max_width=22,
-        )
+        narrow = self.has_class("-narrow")
+        rows = [(d.kode, self._cells(d, narrow=narrow)) for d in self.review.dokumen]
+        if narrow:
+            # Below 100 columns the kode and page count make way, so the verifier's
+            # note (and a "tidak berlaku" reason) stays in view.
+            columns: list[Column] = [("Dokumen", 22), ("Keadaan", 13), ("Penilaian", None)]
+            fill_table(table, columns, rows, max_width=max(20, self.size.width - 48))
+        else:
+            columns = [
+                ("Kode", None),
+                ("Dokumen", None),
+                ("Hal", 3),
+                ("Keadaan", None),
+                ("Penilaian", None),
+            ]
+            fill_table(table, columns, rows, max_width=22)
         if rows:
             table.move_cursor(row=min(max(row, 0), len(rows) - 1))
         judged = sum(1 for v in self.penilaian.values() if v[0] == "perbaikan")
@@ -152,10 +164,14 @@ class PemeriksaanScreen(VerifikasiScreen):
             hint = f"{judged} dokumen perlu perbaikan. " + hint
         self.query_one("#penilaian", Static).update(hint)
 
-    def _cells(self, d: DokumenPeriksa) -> list[object]:
+    def _cells(self, d: DokumenPeriksa, *, narrow: bool = False) -> list[object]:
         state = STATE_LABELS.get(d.state, d.state)
+        reason = ""
         if d.state == "tidak_berlaku" and d.alasan_tidak_berlaku:
-            state = f"tidak berlaku ({d.alasan_tidak_berlaku})"
+            if narrow:
+                reason = f"alasan OPD: {d.alasan_tidak_berlaku}"
+            else:
+                state = f"tidak berlaku ({d.alasan_tidak_berlaku})"
         mark, note = self.penilaian.get(d.kode, ("", ""))
         if mark == "sesuai":
             judged: object = Text("sesuai", style="green")
@@ -164,8 +180,10 @@ class PemeriksaanScreen(VerifikasiScreen):
         elif d.catatan_verifikator:
             judged = Text(f"catatan lalu: {d.catatan_verifikator}", style="dim")
         else:
-            judged = ""
+            judged = Text(reason, style="dim")
         name = d.nama + ("" if d.required else " (opsional)")
+        if narrow:
+            return [name, state, judged]
         return [d.kode, name, str(d.pages or ""), state, judged]
 
     def _current(self) -> DokumenPeriksa | None:

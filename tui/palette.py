@@ -1,0 +1,74 @@
+"""The command palette in Bahasa Indonesia, shared by the OPD and the verifikator App.
+
+Textual's palette writes three things of its own in English: the input's placeholder (a
+constructor argument, given here), the App's default system commands (Keys, Theme,
+Screenshot, Quit: each App replaces `get_system_commands` with its own), and the "No
+matches found" line, a literal inside `CommandPalette._start_no_matches_countdown`. That
+method is small, so `Palet` overrides it whole; if a Textual upgrade renames it, the
+English line comes back and tests/tui/test_bahasa.py fails on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from typing import Any
+
+from rich.align import Align
+from rich.text import Text
+from textual.app import App, SystemCommand
+from textual.command import CommandList, CommandPalette
+from textual.screen import Screen
+from textual.widgets.option_list import Option
+
+PLACEHOLDER = "Cari perintah…"
+NO_MATCHES = "Tidak ada perintah yang cocok"
+
+
+class Palet(CommandPalette):
+    """Textual's command palette, every word of it in Bahasa Indonesia."""
+
+    def __init__(self) -> None:
+        super().__init__(placeholder=PLACEHOLDER, id="--command-palette")
+
+    def _start_no_matches_countdown(self, search_value: str) -> None:
+        self._stop_no_matches_countdown()
+
+        def show_no_matches() -> None:
+            if search_value:
+                self.query_one(CommandList).add_option(
+                    Option(
+                        Align.center(Text(NO_MATCHES, style="not bold")),
+                        disabled=True,
+                        id=self._NO_MATCHES,
+                    )
+                )
+                self._list_visible = True
+            else:  # discovery mode: nothing typed, nothing to say
+                self._list_visible = False
+
+        self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, show_no_matches)
+
+
+def open_palette(app: App[object]) -> None:
+    """What Ctrl+P does in both Apps: the Bahasa palette, once."""
+    if app.use_command_palette and not CommandPalette.is_open(app):
+        app.push_screen(Palet())
+
+
+def screen_commands(app: App[object], screen: Screen[Any], title: str) -> Iterable[SystemCommand]:
+    """The screen's own footer actions as palette commands, so each is findable by name
+    (the App's keys are listed by the App itself)."""
+    seen: set[str] = set()
+    for key, active in screen.active_bindings.items():
+        binding = active.binding
+        if active.node is not screen or not binding.description or not active.enabled:
+            continue
+        if binding.action in seen:
+            continue
+        seen.add(binding.action)
+        yield SystemCommand(
+            f"{title}: {binding.description}" if title else binding.description,
+            f"Tombol {app.get_key_display(binding) or key}",
+            partial(screen.run_action, binding.action),
+        )
