@@ -44,6 +44,10 @@ HomeOption = Annotated[
     typer.Option("--home", help="Folder data Berkas (juga: BERKAS_HOME).", show_default=False),
 ]
 
+UsulanIdArgument = Annotated[
+    str, typer.Argument(metavar="ID_USULAN", help="ID usulan (lihat: berkas usulan daftar).")
+]
+
 
 class _State:
     home: Path | None = None
@@ -222,7 +226,9 @@ def periksa_cmd(
 
 
 @pegawai_app.command("import")
-def pegawai_import(file: Annotated[Path, typer.Argument(help="Berkas CSV pegawai.")]) -> None:
+def pegawai_import(
+    file: Annotated[Path, typer.Argument(metavar="BERKAS_CSV", help="Berkas CSV pegawai.")],
+) -> None:
     """Impor pegawai dari CSV (kolom: lihat README). Baris salah dilaporkan."""
     client = open_client()
     try:
@@ -241,7 +247,7 @@ def pegawai_import(file: Annotated[Path, typer.Argument(help="Berkas CSV pegawai
 
 @pegawai_app.command("cari")
 def pegawai_cari(
-    teks: Annotated[str, typer.Argument(help="NIP (awalannya) atau nama.")],
+    teks: Annotated[str, typer.Argument(metavar="TEKS", help="NIP (awalannya) atau nama.")],
     batas: Annotated[int, typer.Option(help="Jumlah hasil paling banyak.")] = 20,
 ) -> None:
     """Cari pegawai menurut NIP atau nama."""
@@ -258,7 +264,7 @@ def pegawai_cari(
 
 @usulan_app.command("buat")
 def usulan_buat(
-    nip: Annotated[str, typer.Argument(help="NIP pegawai (spasi boleh).")],
+    nip: Annotated[str, typer.Argument(metavar="NIP", help="NIP pegawai (spasi boleh).")],
     layanan: Annotated[str, typer.Option(help="kp | pindah | pensiun")] = "kp",
     jenis: Annotated[
         str | None,
@@ -308,7 +314,7 @@ def usulan_daftar(
 
 
 @usulan_app.command("lihat")
-def usulan_lihat(usulan_id: str) -> None:
+def usulan_lihat(usulan_id: UsulanIdArgument) -> None:
     """Daftar periksa dan riwayat satu usulan."""
     client = open_client()
     try:
@@ -335,7 +341,7 @@ def usulan_lihat(usulan_id: str) -> None:
 
 @usulan_app.command("lembar")
 def usulan_lembar(
-    usulan_id: str,
+    usulan_id: UsulanIdArgument,
     keluar: Annotated[
         Path | None,
         typer.Option("--keluar", "-o", help="Berkas PDF tujuan.", show_default=False),
@@ -356,7 +362,7 @@ def usulan_lembar(
 
 
 @usulan_app.command("ajukan")
-def usulan_ajukan(usulan_id: str) -> None:
+def usulan_ajukan(usulan_id: UsulanIdArgument) -> None:
     """Ajukan usulan ke BKD (hanya bila dokumennya lengkap)."""
     client = open_client()
     try:

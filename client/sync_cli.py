@@ -275,7 +275,10 @@ def konflik_daftar() -> None:
 
 @konflik_app.command("selesaikan")
 def konflik_selesaikan(
-    kode: Annotated[str, typer.Argument(help="Kode konflik dari `berkas konflik daftar`.")],
+    kode: Annotated[
+        str,
+        typer.Argument(metavar="KODE_KONFLIK", help="Kode konflik dari `berkas konflik daftar`."),
+    ],
     pilih: Annotated[
         str, typer.Option("--pilih", help="1 atau 2 (sisi seperti di daftar), atau sunting.")
     ],

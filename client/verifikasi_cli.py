@@ -39,6 +39,9 @@ PassphraseFileOption = Annotated[
         help=f"Baca frasa sandi kunci verifikator dari berkas (atau {PASSPHRASE_ENV}).",
     ),
 ]
+UsulanIdArgument = Annotated[
+    str, typer.Argument(metavar="ID_USULAN", help="ID usulan (lihat: berkas verifikasi antrian).")
+]
 
 
 def _paths() -> Paths:
@@ -105,7 +108,7 @@ def permintaan_kunci_cmd() -> None:
 
 @app.command("buka")
 def buka_cmd(
-    usulan_id: Annotated[str, typer.Argument(help="ID usulan.")],
+    usulan_id: Annotated[str, typer.Argument(metavar="ID_USULAN", help="ID usulan.")],
     ke: Annotated[
         Path | None, typer.Option("--ke", help="Folder tujuan (bawaan: sementara).")
     ] = None,
@@ -157,7 +160,7 @@ def parse_decision_args(args: list[str]) -> tuple[str, dict[str, str]]:
 
 
 def _decision(keputusan: verifikasi.Keputusan) -> None:
-    def command(ctx: typer.Context, usulan_id: str) -> None:
+    def command(ctx: typer.Context, usulan_id: UsulanIdArgument) -> None:
         try:
             catatan, per_dokumen = parse_decision_args(list(ctx.args))
             report = verifikasi.putuskan(_paths(), usulan_id, keputusan, catatan, per_dokumen)
@@ -184,7 +187,9 @@ for _k in verifikasi.Keputusan:
 def bagikan_kunci_cmd(
     device_id: Annotated[
         str | None,
-        typer.Argument(help="ID perangkat (lihat permintaan-kunci); tanpa ID: semua."),
+        typer.Argument(
+            metavar="ID_PERANGKAT", help="ID perangkat (lihat permintaan-kunci); tanpa ID: semua."
+        ),
     ] = None,
 ) -> None:
     """Bagikan kunci OPD kepada perangkat pengganti yang menunggu (setelah bencana)."""
@@ -197,7 +202,7 @@ def bagikan_kunci_cmd(
 
 
 @app.command("teruskan")
-def teruskan_cmd(usulan_id: str) -> None:
+def teruskan_cmd(usulan_id: UsulanIdArgument) -> None:
     """Teruskan usulan yang sudah MS ke BKN."""
     try:
         report = verifikasi.teruskan(_paths(), usulan_id)
@@ -209,7 +214,7 @@ def teruskan_cmd(usulan_id: str) -> None:
 
 @app.command("selesai")
 def selesai_cmd(
-    usulan_id: str,
+    usulan_id: UsulanIdArgument,
     pertek: Annotated[str, typer.Option("--pertek", help="Nomor pertek/SK.")],
     tanggal: Annotated[str, typer.Option("--tanggal", help="Tanggal pertek/SK (TTTT-BB-HH).")],
 ) -> None:
@@ -264,7 +269,9 @@ def kunci_buat_cmd(passphrase_file: PassphraseFileOption = None) -> None:
 
 @kunci_app.command("pasang")
 def kunci_pasang_cmd(
-    berkas: Annotated[Path, typer.Argument(help="Berkas verifier.key yang dibawa.")],
+    berkas: Annotated[
+        Path, typer.Argument(metavar="BERKAS_KUNCI", help="Berkas verifier.key yang dibawa.")
+    ],
     passphrase_file: PassphraseFileOption = None,
 ) -> None:
     """Pasang kunci verifikator dari komputer verifikator lain (atau dari server lama)."""
@@ -294,7 +301,10 @@ def _open_service(passphrase_file: Path | None) -> VerifikasiService:
 def paket_cmd(
     usulan_ids: Annotated[
         list[str] | None,
-        typer.Argument(help="ID usulan; tanpa ID: semua usulan yang sudah diteruskan."),
+        typer.Argument(
+            metavar="ID_USULAN",
+            help="ID usulan; tanpa ID: semua usulan yang sudah diteruskan.",
+        ),
     ] = None,
     ke: Annotated[Path, typer.Option("--ke", help="Folder tujuan paket.")] = Path("paket-bkn"),
     passphrase_file: PassphraseFileOption = None,
