@@ -256,8 +256,10 @@ def pegawai_cari(
         rows = client.search_pegawai(teks, limit=batas)
     finally:
         client.close()
-    for v in rows:
-        typer.echo(f"{v.nip}  {v.nama:<35} {v.golongan:<6} {v.jabatan}")
+    if rows:
+        from client import cli_table
+
+        cli_table.show(cli_table.pegawai_table(rows))
     if not rows:
         typer.echo("Tidak ada pegawai yang cocok.")
 
@@ -304,11 +306,10 @@ def usulan_daftar(
         rows = client.list_usulan(status=status, layanan=layanan)
     finally:
         client.close()
-    for u in rows:
-        typer.echo(
-            f"{u.id}  {u.nip}  {u.nama:<30} {u.layanan}/{u.jenis:<18} "
-            f"{u.status_label} (kurang {u.kurang})"
-        )
+    if rows:
+        from client import cli_table
+
+        cli_table.show(cli_table.usulan_table(rows))
     if not rows:
         typer.echo("Belum ada usulan.")
 
@@ -325,18 +326,14 @@ def usulan_lihat(usulan_id: UsulanIdArgument) -> None:
     finally:
         client.close()
     u = detail.usulan
-    typer.echo(f"{u.nama} ({u.nip}) — {u.layanan}/{u.jenis} — {u.status_label}")
-    for line in detail.checklist:
-        mark = {
-            "ada": "ada",
-            "kurang": "KURANG",
-            "terlalu_besar": "TERLALU BESAR",
-            "dikembalikan": "DIKEMBALIKAN",
-            "tidak_berlaku": "-",
-        }.get(line.state, line.state)
-        typer.echo(f"  [{mark:>13}] {line.kode:<24} {line.nama}")
-    for h in detail.history:
-        typer.echo(f"  {h.waktu}  {h.dari or '-'} -> {h.ke}  {h.oleh}  {h.alasan}")
+    from client import cli_table
+    from client.labels import usulan_label
+
+    typer.echo(f"{u.nama} ({u.nip}) — {usulan_label(u.layanan, u.jenis)} — {u.status_label}")
+    cli_table.show(cli_table.checklist_table(detail.checklist))
+    if detail.history:
+        typer.echo("Riwayat:")
+        cli_table.show(cli_table.history_table(detail.history))
 
 
 @usulan_app.command("lembar")

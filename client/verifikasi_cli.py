@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from client import verifikasi
+from client import cli_table, verifikasi
 from client.errors import BerkasError, ClientError
 from client.paths import Paths, resolve_paths
 from sync.engine import SyncReport
@@ -68,8 +68,8 @@ def antrian_cmd() -> None:
     except BerkasError as exc:
         _fail(exc)
         return
-    for u in rows:
-        typer.echo(f"{u.id}  {u.nip}  {u.nama:<30} {u.layanan}/{u.jenis}")
+    if rows:
+        cli_table.show(cli_table.usulan_table(rows))
     typer.echo(f"{len(rows)} usulan menunggu verifikasi.")
     try:
         requests = verifikasi.permintaan_kunci(_paths())

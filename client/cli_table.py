@@ -1,0 +1,83 @@
+"""The command line's lists as aligned Rich tables, with the words the TUI shows
+(`KP reguler`, `Draf`, `SK CPNS`), never the internal codes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from client.labels import DOKUMEN_STATE, status_label, usulan_label
+from client.views import ChecklistLineView, HistoryView, PegawaiView, UsulanView
+
+
+def table(*columns: str, whole: Sequence[str] = (), nip: str | None = None) -> Table:
+    """A borderless table; the `whole` columns (IDs, NIPs: copied into commands) are
+    never folded, the others fold to fit the terminal; the `nip` column is kept wide
+    enough for a whole NIP on its line."""
+    grid = Table(
+        show_header=True, header_style="bold", box=None, pad_edge=False, padding=(0, 1, 0, 0)
+    )
+    for column in columns:
+        grid.add_column(
+            column,
+            overflow="fold",
+            no_wrap=column in whole,
+            min_width=18 if column == nip else None,
+        )
+    # Names, NIPs and reasons are data, not Rich markup.
+    grid.highlight = False
+    return grid
+
+
+def show(grid: Table) -> None:
+    Console(soft_wrap=False, highlight=False).print(grid)
+
+
+def periode(day: date | None) -> str:
+    return day.strftime("%d-%m-%Y") if day else "-"
+
+
+def usulan_table(rows: Iterable[UsulanView]) -> Table:
+    grid = table("ID", "Pegawai", "Usulan", "Keadaan", whole=("ID",), nip="Pegawai")
+    for u in rows:
+        missing = f"\nkurang {u.kurang} dokumen" if u.kurang else ""
+        grid.add_row(
+            u.id,
+            Text(f"{u.nama}\n{u.nip}"),
+            f"{usulan_label(u.layanan, u.jenis)}\n{periode(u.periode)}",
+            u.status_label + missing,
+        )
+    return grid
+
+
+def pegawai_table(rows: Iterable[PegawaiView]) -> Table:
+    grid = table("NIP", "Nama", "Golongan", "Jabatan", whole=("NIP",))
+    for v in rows:
+        grid.add_row(v.nip, v.nama, f"{v.golongan} {v.pangkat}".strip(), v.jabatan)
+    return grid
+
+
+def checklist_table(lines: Sequence[ChecklistLineView]) -> Table:
+    grid = table("Dokumen", "Keadaan")
+    for line in lines:
+        state, style = DOKUMEN_STATE.get(line.state, (line.state, ""))
+        name = line.nama + ("" if line.required else " (opsional)")
+        grid.add_row(Text(name), Text(state, style=style))
+    return grid
+
+
+def history_table(history: Sequence[HistoryView]) -> Table:
+    grid = table("Waktu", "Dari", "Ke", "Oleh", "Alasan")
+    for h in history:
+        grid.add_row(
+            str(h.waktu),
+            status_label(h.dari) if h.dari else "-",
+            status_label(h.ke),
+            h.oleh,
+            h.alasan,
+        )
+    return grid
