@@ -17,6 +17,7 @@ from typing import Any
 from rich.align import Align
 from rich.text import Text
 from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.command import CommandList, CommandPalette
 from textual.screen import Screen
 from textual.widgets.option_list import Option
@@ -59,7 +60,8 @@ def open_palette(app: App[object]) -> None:
 def screen_commands(app: App[object], screen: Screen[Any], title: str) -> Iterable[SystemCommand]:
     """The screen's own footer actions as palette commands, so each is findable by name
     (the App's keys are listed by the App itself)."""
-    seen: set[str] = set()
+    # Textual's own screen keys (Tab's "Focus Next", copy) are not the screen's actions.
+    seen: set[str] = {b.action for b in Screen.BINDINGS if isinstance(b, Binding)}
     for key, active in screen.active_bindings.items():
         binding = active.binding
         if active.node is not screen or not binding.description or not active.enabled:

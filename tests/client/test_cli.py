@@ -77,7 +77,9 @@ def test_search_create_and_refused_submit(home: Path) -> None:
     assert refused.returncode == 2
     assert "belum lengkap" in refused.stderr and "SK_PANGKAT" in refused.stderr
     shown = berkas(home, "usulan", "lihat", usulan_id)
-    assert "KURANG" in shown.stdout and "draft" in shown.stdout
+    # The TUI's words, not the codes: "Draf", the dokumen's name, "✗ kurang".
+    assert "Draf" in shown.stdout and "draft" not in shown.stdout
+    assert "SK pangkat terakhir" in shown.stdout and "✗ kurang" in shown.stdout
     conn = sqlite3.connect(home / "berkas.db")
     assert conn.execute("SELECT status FROM usulan").fetchone() == ("draft",)
     conn.close()
