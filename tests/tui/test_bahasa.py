@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from textual.app import App
 from textual.pilot import Pilot
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 from client.paths import Paths
 from tests.tui.support import TODAY, open_client, settle
@@ -53,10 +55,14 @@ def english_in(app: App[object]) -> list[str]:
 
 
 def footer_line(app: App[object]) -> str:
-    from textual.widgets import Footer
-
+    """The footer keys wholly in view (at 80 columns the footer cuts its tail)."""
     footer = app.screen.query_one(Footer)
-    return " ".join(str(key.render()) for key in footer.query("FooterKey"))
+    width = app.size.width
+    return " ".join(
+        f"{key.key_display} {key.description}"
+        for key in footer.query(FooterKey)
+        if key.region.width and key.region.right <= width
+    )
 
 
 async def palette_checked(pilot: Pilot[None], seen: list[tuple[str, list[str]]]) -> None:
