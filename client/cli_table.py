@@ -7,11 +7,16 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from client.labels import DOKUMEN_STATE, status_label, usulan_label
+from client.labels import DOKUMEN_STATE, layanan_short, status_label, usulan_label
+from client.verifikasi_views import Rekap
 from client.views import ChecklistLineView, HistoryView, PegawaiView, UsulanView
+
+# The rekap's columns after Layanan, in the order of its header.
+_REKAP_STATUSES = ("diajukan", "diverifikasi", "dikembalikan", "ditolak", "diteruskan", "selesai")
 
 
 def table(*columns: str, whole: Sequence[str] = (), nip: str | None = None) -> Table:
@@ -33,8 +38,9 @@ def table(*columns: str, whole: Sequence[str] = (), nip: str | None = None) -> T
     return grid
 
 
-def show(grid: Table) -> None:
-    Console(soft_wrap=False, highlight=False).print(grid)
+def show(grid: Table, *, indent: int = 0) -> None:
+    console = Console(soft_wrap=False, highlight=False)
+    console.print(Padding(grid, (0, 0, 0, indent)) if indent else grid)
 
 
 def periode(day: date | None) -> str:
@@ -79,5 +85,34 @@ def history_table(history: Sequence[HistoryView]) -> Table:
             status_label(h.ke),
             h.oleh,
             h.alasan,
+        )
+    return grid
+
+
+def rekap_table(rekap: Rekap) -> Table:
+    """The rekap per OPD and layanan (the CSV export carries the same numbers)."""
+    grid = table(
+        "OPD",
+        "Layanan",
+        "Diajukan",
+        "MS",
+        "BTS",
+        "TMS",
+        "Ke BKN",
+        "Selesai",
+        "Total",
+        "Median hari",
+        "BTS %",
+        "Terlambat",
+    )
+    for b in rekap.baris:
+        grid.add_row(
+            b.opd,
+            layanan_short(b.layanan),
+            *(str(b.counts.get(s, 0)) for s in _REKAP_STATUSES),
+            str(b.total),
+            "-" if b.median_hari is None else f"{b.median_hari:.1f}",
+            "-" if b.bts_rate is None else f"{b.bts_rate:.0%}",  # BTS of all decisions
+            str(len(b.terlambat)),
         )
     return grid

@@ -78,6 +78,11 @@ _JENIS_SHORT = {
 }
 
 
+def layanan_short(layanan: str) -> str:
+    """`KP`, `Pensiun`, `Pindah instansi`: for narrow tables."""
+    return _LAYANAN_SHORT.get(layanan, layanan)
+
+
 def usulan_label(layanan: str, jenis: str) -> str:
     """`KP reguler`, `Pensiun BUP`, `Pindah instansi`: short, for tables."""
     short = _LAYANAN_SHORT.get(layanan, layanan)

@@ -359,5 +359,7 @@ def rekap_cmd(
     if csv_path is not None:
         csv_path.write_text(text, encoding="utf-8")
         typer.echo(f"Rekap ditulis ke {csv_path}.")
+    elif rekap.baris:
+        cli_table.show(cli_table.rekap_table(rekap))
     else:
-        typer.echo(text, nl=False)
+        typer.echo("Belum ada usulan untuk direkap.")
