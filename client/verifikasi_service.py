@@ -308,7 +308,7 @@ class VerifikasiService(ClientCore):
             for line in wf.checklist_lines(session, u, self.rules):
                 d = line.dokumen
                 if d is not None and d.sha256:
-                    sha_lines[d.sha256].append(line.item.kode)
+                    sha_lines[d.sha256].append(line.item.nama)
                 lines.append(
                     DokumenPeriksa(
                         kode=line.item.kode,
@@ -337,9 +337,9 @@ class VerifikasiService(ClientCore):
                 for h in wf.history_of(session, u.id)
             ]
             peringatan = [
-                f"Berkas yang sama dilampirkan pada {', '.join(kodes)}."
-                for kodes in sha_lines.values()
-                if len(kodes) > 1
+                f"Berkas yang sama dilampirkan pada {', '.join(names)}."
+                for names in sha_lines.values()
+                if len(names) > 1
             ]
             for d in wf.live_dokumen(session, u.id):
                 nip = _nip_in_name(d.nama_file)

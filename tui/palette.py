@@ -66,6 +66,8 @@ def screen_commands(app: App[object], screen: Screen[Any], title: str) -> Iterab
         binding = active.binding
         if active.node is not screen or not binding.description or not active.enabled:
             continue
+        if binding.action.startswith("app."):  # F1 and the like: the App lists those
+            continue
         if binding.action in seen:
             continue
         seen.add(binding.action)

@@ -75,7 +75,7 @@ def test_search_create_and_refused_submit(home: Path) -> None:
     usulan_id = re.search(r"Usulan dibuat: (\S+)", made.stdout).group(1)  # type: ignore[union-attr]
     refused = berkas(home, "usulan", "ajukan", usulan_id)
     assert refused.returncode == 2
-    assert "belum lengkap" in refused.stderr and "SK_PANGKAT" in refused.stderr
+    assert "belum lengkap" in refused.stderr and "SK pangkat terakhir" in refused.stderr
     shown = berkas(home, "usulan", "lihat", usulan_id)
     # The TUI's words, not the codes: "Draf", the dokumen's name, "✗ kurang".
     assert "Draf" in shown.stdout and "draft" not in shown.stdout

@@ -186,7 +186,7 @@ class FakeVerifikasi:
             dokumen=dok,
             history=[HistoryView("draft", "diajukan", "Ani", "pc-1", "2026-11-03T08:00:00", "")],
             peringatan=[
-                "Berkas yang sama dilampirkan pada SK_PANGKAT, IJAZAH.",
+                "Berkas yang sama dilampirkan pada SK pangkat terakhir, Ijazah terakhir.",
                 "Menurut aturan, pegawai ini belum memenuhi syarat KP: Masa kerja dalam "
                 "pangkat baru 3 tahun, kurang dari 4 tahun.",
             ],

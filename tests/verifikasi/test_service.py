@@ -49,7 +49,10 @@ def test_queue_lists_both_opds_and_never_a_draft(world: World) -> None:
             service.pemeriksaan(world.draft_id)
         # The dokumen opened in memory is exactly what the OPD filed.
         review = service.pemeriksaan(world.shared_file_usulan, today=TODAY)
-        assert any("Berkas yang sama" in w for w in review.peringatan)
+        # Named as the checklist names them, not by code.
+        assert any(
+            "Berkas yang sama" in w and "SKP 2 tahun terakhir" in w for w in review.peringatan
+        ), review.peringatan
         for line in review.dokumen:
             if line.dokumen_id:
                 data = service.dokumen_pdf(line.dokumen_id)

@@ -29,6 +29,9 @@ STATE_LABELS = {
 }
 
 
+COMPACT_BELOW = 90  # columns for the checklist with its kode and page count
+
+
 class ChecklistTable(DataTable[object]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Lihat"),
@@ -88,10 +91,8 @@ class PemeriksaanScreen(VerifikasiScreen):
         self.query_one("#checklist").focus()
 
     def on_resize(self) -> None:
-        narrow = self.size.width < 100
-        if narrow != self.has_class("-narrow"):
-            self.set_class(narrow, "-narrow")
-            self._fill()
+        self.set_class(self.size.width < 100, "-narrow")
+        self._fill()
 
     def reload(self) -> None:
         self._load()
@@ -124,8 +125,9 @@ class PemeriksaanScreen(VerifikasiScreen):
             f"KP: {elig}"
             + (f" ({'; '.join(a.kp_alasan)})" if a.kp_alasan else "")
             + f" · BUP {a.bup} th, TMT pensiun {format_tanggal(a.tmt_pensiun)}",
-            f"Pendidikan {p.pendidikan} (batas KP reguler {a.batas_pendidikan}) · TMT pangkat "
-            f"{format_tanggal(p.tmt_pangkat)} · lahir {format_tanggal(p.tanggal_lahir)}",
+            f"Pendidikan {p.pendidikan.upper()} (batas KP reguler {a.batas_pendidikan}) · "
+            f"TMT pangkat {format_tanggal(p.tmt_pangkat)} · "
+            f"lahir {format_tanggal(p.tanggal_lahir)}",
         ]
         self.query_one("#info", Static).update("\n".join(lines))
         warn = "\n".join(f"⚠ {w}" for w in r.peringatan)
@@ -137,13 +139,16 @@ class PemeriksaanScreen(VerifikasiScreen):
             return
         table = self.query_one("#checklist", DataTable)
         row = table.cursor_row
-        narrow = self.has_class("-narrow")
-        rows = [(d.kode, self._cells(d, narrow=narrow)) for d in self.review.dokumen]
-        if narrow:
-            # Below 100 columns the kode and page count make way, so the verifier's
-            # note (and a "tidak berlaku" reason) stays in view.
+        # The checklist has the whole width below 100 columns, half of it above. Where
+        # that is under COMPACT_BELOW, the kode and page count make way, so the verifier's
+        # note (and a "tidak berlaku" reason) stays in view.
+        room = self.size.width if self.has_class("-narrow") else self.size.width // 2
+        compact = room < COMPACT_BELOW
+        rows = [(d.kode, self._cells(d, narrow=compact)) for d in self.review.dokumen]
+        if compact:
             columns: list[Column] = [("Dokumen", 22), ("Keadaan", 13), ("Penilaian", None)]
-            fill_table(table, columns, rows, max_width=max(20, self.size.width - 48))
+            # Rows grow to show a long note (or dokumen name) whole.
+            fill_table(table, columns, rows, max_width=max(20, room - 48), height=None)
         else:
             columns = [
                 ("Kode", None),
