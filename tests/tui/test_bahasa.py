@@ -65,11 +65,28 @@ def footer_line(app: App[object]) -> str:
     )
 
 
-async def palette_checked(pilot: Pilot[None], seen: list[tuple[str, list[str]]]) -> None:
-    """Open the palette, list its commands, type something that matches nothing."""
+def commands_in_english(app: App[object]) -> list[str]:
+    """Every palette command of the screen in view (also those scrolled out of sight)."""
+    words = []
+    for command in app.get_system_commands(app.screen):
+        text = f"{command.title} {command.help}"
+        words += [word for word in ENGLISH if word in text]
+    return words
+
+
+async def palette_checked(
+    pilot: Pilot[None], seen: list[tuple[str, list[str]]], *, nothing_found: bool = False
+) -> None:
+    """Open the palette and list its commands; with `nothing_found`, type something
+    that matches nothing too."""
+    seen.append(("perintah", commands_in_english(pilot.app)))
     await pilot.press("ctrl+p")
     await settle(pilot)
     seen.append(("palet", english_in(pilot.app)))
+    if not nothing_found:
+        await pilot.press("escape")
+        await settle(pilot)
+        return
     for ch in "zzqx":
         await pilot.press(ch)
     await settle(pilot, rounds=6)
@@ -107,7 +124,7 @@ async def _opd(home: Paths) -> None:
                 name = type(app.screen).__name__
                 seen.append((name, english_in(app)))
                 assert "Bantuan" in footer_line(app), (name, footer_line(app))
-                await palette_checked(pilot, seen)
+                await palette_checked(pilot, seen, nothing_found=key == "f2")
             await pilot.press("f1")
             await settle(pilot)
             seen.append(("Bantuan", english_in(app)))
@@ -133,7 +150,7 @@ async def _verifikator(tmp_path: Path) -> None:
             name = type(app.screen).__name__
             seen.append((name, english_in(app)))
             assert "Bantuan" in footer_line(app), (name, footer_line(app))
-            await palette_checked(pilot, seen)
+            await palette_checked(pilot, seen, nothing_found=not opening)
             await pilot.press("f1")
             await settle(pilot)
             assert "Bantuan Berkas: verifikator BKD" in shown(app)
