@@ -41,10 +41,10 @@ from tui.messages import (
     WorkerFailed,
     report_if_failed,
 )
-from tui.palette import open_palette, screen_commands
 from tui.screens.base import BerkasScreen
 from tui.screens.beranda import BerandaScreen
 from tui.sync_port import EngineSyncPort, OfflineSyncPort, SyncPort, SyncStatus
+from tui.textual_bahasa import explain_quit, open_palette, screen_commands
 from tui.widgets.app_header import AppHeader
 from tui.widgets.nav_bar import NAV_ITEMS
 
@@ -466,6 +466,9 @@ class BerkasApp(App[None]):
 
         if not isinstance(self.screen, BantuanScreen):
             self.push_screen(BantuanScreen())
+
+    def action_help_quit(self) -> None:
+        explain_quit(cast("App[object]", self))
 
     def action_command_palette(self) -> None:
         open_palette(cast("App[object]", self))

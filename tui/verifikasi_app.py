@@ -25,8 +25,8 @@ from textual.reactive import var
 from client.errors import BerkasError
 from client.paths import Paths
 from tui.messages import WorkerFailed, report_if_failed
-from tui.palette import open_palette, screen_commands
 from tui.screens.verifikasi_base import KunciDialog
+from tui.textual_bahasa import explain_quit, open_palette, screen_commands
 from tui.widgets.viewer import PrivateCopies
 
 if TYPE_CHECKING:
@@ -171,6 +171,9 @@ class VerifikasiApp(App[None]):
 
         if not isinstance(self.screen, BantuanScreen | KunciDialog):
             self.push_screen(BantuanScreen(BANTUAN_VERIFIKATOR))
+
+    def action_help_quit(self) -> None:
+        explain_quit(cast("App[object]", self))
 
     def action_command_palette(self) -> None:
         if not isinstance(self.screen, KunciDialog):  # nothing to do before the key is open

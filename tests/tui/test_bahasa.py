@@ -19,7 +19,7 @@ from client.paths import Paths
 from tests.tui.support import TODAY, open_client, settle
 from tests.verifikasi.fake_port import PASSPHRASE, FakeVerifikasi
 from tui.app import BerkasApp
-from tui.palette import Palet
+from tui.textual_bahasa import Palet
 from tui.verifikasi_app import VerifikasiApp
 
 # Words Textual writes on its own; none may reach a person.
@@ -39,6 +39,8 @@ ENGLISH = (
     "Error",
     "Keys",
     "Theme",
+    "Do you want to quit",
+    "to quit the app",
 )
 
 
@@ -125,6 +127,12 @@ async def _opd(home: Paths) -> None:
                 seen.append((name, english_in(app)))
                 assert "Bantuan" in footer_line(app), (name, footer_line(app))
                 await palette_checked(pilot, seen, nothing_found=key == "f2")
+            await pilot.press("ctrl+c")  # a person's way to quit: Textual explains
+            await settle(pilot)
+            # The toast paints a moment later; what it says is in the App's list.
+            said = " ".join(f"{n.title} {n.message}" for n in app._notifications)
+            assert "untuk keluar" in said, said
+            seen.append(("Ctrl+C", [word for word in ENGLISH if word in said]))
             await pilot.press("f1")
             await settle(pilot)
             seen.append(("Bantuan", english_in(app)))

@@ -1,11 +1,13 @@
-"""The command palette in Bahasa Indonesia, shared by the OPD and the verifikator App.
+"""Textual's own words in Bahasa Indonesia, shared by the OPD and the verifikator App:
+the command palette and the hint Ctrl+C shows.
 
 Textual's palette writes three things of its own in English: the input's placeholder (a
 constructor argument, given here), the App's default system commands (Keys, Theme,
 Screenshot, Quit: each App replaces `get_system_commands` with its own), and the "No
 matches found" line, a literal inside `CommandPalette._start_no_matches_countdown`. That
 method is small, so `Palet` overrides it whole; if a Textual upgrade renames it, the
-English line comes back and tests/tui/test_bahasa.py fails on it.
+English line comes back and tests/tui/test_bahasa.py fails on it. Ctrl+C, which no
+longer quits, makes Textual say "Do you want to quit?": `explain_quit` says it in Bahasa.
 """
 
 from __future__ import annotations
@@ -76,3 +78,12 @@ def screen_commands(app: App[object], screen: Screen[Any], title: str) -> Iterab
             f"Tombol {app.get_key_display(binding) or key}",
             partial(screen.run_action, binding.action),
         )
+
+
+def explain_quit(app: App[object]) -> None:
+    """What Ctrl+C does in both Apps (a person presses it to quit): say which key quits."""
+    for key, active in app.active_bindings.items():
+        if active.binding.action in ("quit", "app.quit"):
+            shown = app.get_key_display(active.binding) or key
+            app.notify(f"Tekan {shown} untuk keluar dari Berkas.", title="Mau keluar?")
+            return
