@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import Footer
+from textual.widgets import Footer, Input
 from textual.widgets._footer import FooterKey
 
 from client.paths import Paths
-from tests.tui.support import TODAY, open_client, settle
+from tests.tui.support import TODAY, Facts, open_client, settle
 from tests.verifikasi.fake_port import PASSPHRASE, FakeVerifikasi
 from tui.app import BerkasApp
 from tui.textual_bahasa import Palet
@@ -105,15 +105,15 @@ def _no_countdown(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Palet, "_NO_MATCHES_COUNTDOWN", 0.01)
 
 
-def test_every_opd_screen_reads_in_bahasa(home: Paths) -> None:
-    asyncio.run(_opd(home))
+def test_every_opd_screen_reads_in_bahasa(home: Paths, facts: Facts) -> None:
+    asyncio.run(_opd(home, facts))
 
 
 def test_every_verifikator_screen_reads_in_bahasa(tmp_path: Path) -> None:
     asyncio.run(_verifikator(tmp_path))
 
 
-async def _opd(home: Paths) -> None:
+async def _opd(home: Paths, facts: Facts) -> None:
     client = open_client(home)
     seen: list[tuple[str, list[str]]] = []
     try:
@@ -127,6 +127,33 @@ async def _opd(home: Paths) -> None:
                 seen.append((name, english_in(app)))
                 assert "Bantuan" in footer_line(app), (name, footer_line(app))
                 await palette_checked(pilot, seen, nothing_found=key == "f2")
+            # The screens one level down: a pegawai, an usulan, the new-usulan dialog.
+            await pilot.press("f3")
+            await settle(pilot)
+            app.screen.query_one("#cari", Input).value = facts.kp_pegawai_nip
+            await settle(pilot)
+            await pilot.press("enter")
+            await settle(pilot)
+            app.open_usulan(facts.bts_usulan_id)
+            await settle(pilot)
+            for step in ("usulan", "pegawai"):
+                name = type(app.screen).__name__
+                assert name != "PegawaiScreen", step  # the detail opened
+                seen.append((name, english_in(app)))
+                assert "Bantuan" in footer_line(app), (name, footer_line(app))
+                await palette_checked(pilot, seen)
+                await pilot.press("escape")
+                await settle(pilot)
+            await pilot.press("f4", "n")
+            await settle(pilot)
+            app.screen.query_one("#cari", Input).value = facts.search_name
+            await settle(pilot)
+            await pilot.press("down", "enter")
+            await settle(pilot)
+            assert type(app.screen).__name__ == "UsulanBaruDialog", type(app.screen).__name__
+            seen.append((type(app.screen).__name__, english_in(app)))
+            await pilot.press("escape")
+            await settle(pilot)
             await pilot.press("ctrl+c")  # a person's way to quit: Textual explains
             await settle(pilot)
             # The toast paints a moment later; what it says is in the App's list.
@@ -165,6 +192,14 @@ async def _verifikator(tmp_path: Path) -> None:
             seen.append((f"{name} + Bantuan", english_in(app)))
             await pilot.press("escape")
             await settle(pilot)
+            dialog = {"AntrianScreen": "p", "PemeriksaanScreen": "e"}.get(name)
+            if dialog:  # the paket's folder, a dokumen's note
+                await pilot.press(dialog)
+                await settle(pilot)
+                assert type(app.screen).__name__ != name, dialog  # the dialog is open
+                seen.append((type(app.screen).__name__, english_in(app)))
+                await pilot.press("escape")
+                await settle(pilot)
             if closing:
                 await pilot.press(closing)
                 await settle(pilot, rounds=4)
