@@ -241,11 +241,13 @@ def _passphrase(passphrase_file: Path | None, *, confirm: bool) -> str:
     from_env = os.environ.get(PASSPHRASE_ENV)
     if from_env:
         return from_env
-    return str(
-        typer.prompt(
-            "Frasa sandi kunci verifikator BKD", hide_input=True, confirmation_prompt=confirm
-        )
-    )
+    # Asked twice here rather than with Typer's confirmation_prompt, which asks and
+    # refuses in English ("Repeat for confirmation", "The two entered values do not match").
+    while True:
+        phrase = str(typer.prompt("Frasa sandi kunci verifikator BKD", hide_input=True))
+        if not confirm or typer.prompt("Ulangi frasa sandi", hide_input=True) == phrase:
+            return phrase
+        typer.echo("Kedua frasa sandi tidak sama; masukkan lagi.", err=True)
 
 
 @kunci_app.command("buat")
