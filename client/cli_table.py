@@ -11,7 +11,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from client.labels import DOKUMEN_STATE, layanan_short, status_label, usulan_label
+from client.labels import DOKUMEN_STATE, layanan_short, status_label, status_short, usulan_label
 from client.verifikasi_views import Rekap
 from client.views import ChecklistLineView, HistoryView, PegawaiView, UsulanView
 
@@ -94,14 +94,9 @@ def rekap_table(rekap: Rekap) -> Table:
     grid = table(
         "OPD",
         "Layanan",
-        "Diajukan",
-        "MS",
-        "BTS",
-        "TMS",
-        "Ke BKN",
-        "Selesai",
-        "Total",
-        "Median hari",
+        *(status_short(s) for s in _REKAP_STATUSES),
+        "Jumlah",
+        "Median",
         "BTS %",
         "Terlambat",
     )

@@ -12,8 +12,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
+from client.labels import layanan_short, status_short
 from client.verifikasi_views import Rekap
-from store.rules import STATUS_LABELS, UsulanStatus, format_tanggal
+from store.rules import UsulanStatus, format_tanggal
 from tui.screens.verifikasi_base import FolderDialog, VerifikasiScreen
 from tui.widgets.tabel import fill_table
 
@@ -56,22 +57,23 @@ class RekapScreen(VerifikasiScreen):
         self.rekap = rekap
         period = f"periode {format_tanggal(self.periode)}" if self.periode else "semua periode"
         self.query_one("#judul-rekap", Static).update(
-            f"Rekap per OPD dan layanan, {period}. Median: hari dari diajukan sampai keputusan."
+            f"Rekap per OPD dan layanan, {period}. MS, BTS, TMS: keputusan; Median: hari dari "
+            "diajukan sampai keputusan; BTS %: bagian BTS dari semua keputusan."
         )
         columns = [
             ("OPD", None),
             ("Layanan", None),
-            *((STATUS_LABELS[s], None) for s in SHOWN),
+            *((status_short(s.value), None) for s in SHOWN),
             ("Jumlah", 6),
             ("Median", 6),
-            ("BTS", 5),
+            ("BTS %", 5),
         ]
         rows = [
             (
                 f"{b.opd}/{b.layanan}",
                 [
                     b.opd,
-                    b.layanan.upper(),
+                    layanan_short(b.layanan),
                     *(str(b.counts.get(s.value, 0)) for s in SHOWN),
                     str(b.total),
                     "-" if b.median_hari is None else f"{b.median_hari:g}",
@@ -82,7 +84,7 @@ class RekapScreen(VerifikasiScreen):
         ]
         fill_table(self.query_one("#rekap", DataTable), columns, rows, max_width=14)
         late = [
-            f"{b.opd} {b.layanan.upper()}: {', '.join(b.terlambat)}"
+            f"{b.opd} {layanan_short(b.layanan)}: {', '.join(b.terlambat)}"
             for b in rekap.baris
             if b.terlambat
         ]
