@@ -44,6 +44,10 @@ HomeOption = Annotated[
     typer.Option("--home", help="Folder data Berkas (juga: BERKAS_HOME).", show_default=False),
 ]
 
+UsulanIdArgument = Annotated[
+    str, typer.Argument(metavar="ID_USULAN", help="ID usulan (lihat: berkas usulan daftar).")
+]
+
 
 class _State:
     home: Path | None = None
@@ -222,7 +226,9 @@ def periksa_cmd(
 
 
 @pegawai_app.command("import")
-def pegawai_import(file: Annotated[Path, typer.Argument(help="Berkas CSV pegawai.")]) -> None:
+def pegawai_import(
+    file: Annotated[Path, typer.Argument(metavar="BERKAS_CSV", help="Berkas CSV pegawai.")],
+) -> None:
     """Impor pegawai dari CSV (kolom: lihat README). Baris salah dilaporkan."""
     client = open_client()
     try:
@@ -241,7 +247,7 @@ def pegawai_import(file: Annotated[Path, typer.Argument(help="Berkas CSV pegawai
 
 @pegawai_app.command("cari")
 def pegawai_cari(
-    teks: Annotated[str, typer.Argument(help="NIP (awalannya) atau nama.")],
+    teks: Annotated[str, typer.Argument(metavar="TEKS", help="NIP (awalannya) atau nama.")],
     batas: Annotated[int, typer.Option(help="Jumlah hasil paling banyak.")] = 20,
 ) -> None:
     """Cari pegawai menurut NIP atau nama."""
@@ -250,15 +256,17 @@ def pegawai_cari(
         rows = client.search_pegawai(teks, limit=batas)
     finally:
         client.close()
-    for v in rows:
-        typer.echo(f"{v.nip}  {v.nama:<35} {v.golongan:<6} {v.jabatan}")
+    if rows:
+        from client import cli_table
+
+        cli_table.show(cli_table.pegawai_table(rows))
     if not rows:
         typer.echo("Tidak ada pegawai yang cocok.")
 
 
 @usulan_app.command("buat")
 def usulan_buat(
-    nip: Annotated[str, typer.Argument(help="NIP pegawai (spasi boleh).")],
+    nip: Annotated[str, typer.Argument(metavar="NIP", help="NIP pegawai (spasi boleh).")],
     layanan: Annotated[str, typer.Option(help="kp | pindah | pensiun")] = "kp",
     jenis: Annotated[
         str | None,
@@ -309,17 +317,16 @@ def usulan_daftar(
         rows = client.list_usulan(status=status, layanan=layanan)
     finally:
         client.close()
-    for u in rows:
-        typer.echo(
-            f"{u.id}  {u.nip}  {u.nama:<30} {u.layanan}/{u.jenis:<18} "
-            f"{u.status_label} (kurang {u.kurang})"
-        )
+    if rows:
+        from client import cli_table
+
+        cli_table.show(cli_table.usulan_table(rows))
     if not rows:
         typer.echo("Belum ada usulan.")
 
 
 @usulan_app.command("lihat")
-def usulan_lihat(usulan_id: str) -> None:
+def usulan_lihat(usulan_id: UsulanIdArgument) -> None:
     """Daftar periksa dan riwayat satu usulan."""
     client = open_client()
     try:
@@ -330,24 +337,19 @@ def usulan_lihat(usulan_id: str) -> None:
     finally:
         client.close()
     u = detail.usulan
-    typer.echo(f"{u.nama} ({u.nip}) — {u.layanan}/{u.jenis} — {u.status_label}")
-    for line in detail.checklist:
-        mark = {
-            "ada": "ada",
-            "kurang": "KURANG",
-            "terlalu_besar": "TERLALU BESAR",
-            "dikembalikan": "DIKEMBALIKAN",
-            "tidak_berlaku": "-",
-        }.get(line.state, line.state)
-        why = f" (tidak berlaku: {line.alasan_tidak_berlaku})" if line.alasan_tidak_berlaku else ""
-        typer.echo(f"  [{mark:>13}] {line.kode:<24} {line.nama}{why}")
-    for h in detail.history:
-        typer.echo(f"  {h.waktu}  {h.dari or '-'} -> {h.ke}  {h.oleh}  {h.alasan}")
+    from client import cli_table
+    from client.labels import usulan_label
+
+    typer.echo(f"{u.nama} ({u.nip}) — {usulan_label(u.layanan, u.jenis)} — {u.status_label}")
+    cli_table.show(cli_table.checklist_table(detail.checklist))
+    if detail.history:
+        typer.echo("Riwayat:")
+        cli_table.show(cli_table.history_table(detail.history))
 
 
 @usulan_app.command("lembar")
 def usulan_lembar(
-    usulan_id: str,
+    usulan_id: UsulanIdArgument,
     keluar: Annotated[
         Path | None,
         typer.Option("--keluar", "-o", help="Berkas PDF tujuan.", show_default=False),
@@ -369,8 +371,10 @@ def usulan_lembar(
 
 @usulan_app.command("tidak-berlaku")
 def usulan_tidak_berlaku(
-    usulan_id: str,
-    kode: Annotated[str, typer.Argument(help="Kode dokumen, mis. SURAT_NIKAH.")],
+    usulan_id: UsulanIdArgument,
+    kode: Annotated[
+        str, typer.Argument(metavar="KODE_DOKUMEN", help="Kode dokumen, mis. SURAT_NIKAH.")
+    ],
     alasan: Annotated[
         str,
         typer.Option(
@@ -401,7 +405,7 @@ def usulan_tidak_berlaku(
 
 @usulan_app.command("ajukan")
 def usulan_ajukan(
-    usulan_id: str,
+    usulan_id: UsulanIdArgument,
     tetap_ajukan: Annotated[
         bool,
         typer.Option(

@@ -79,6 +79,27 @@ _JENIS_SHORT = {
 }
 
 
+_STATUS_SHORT = {
+    "draft": "Draf",
+    "diajukan": "Diajukan",
+    "dikembalikan": "BTS",
+    "diverifikasi": "MS",
+    "ditolak": "TMS",
+    "diteruskan": "Ke BKN",
+    "selesai": "Selesai",
+}
+
+
+def status_short(status: str) -> str:
+    """`MS`, `BTS`, `Ke BKN`: for column headers where the full label does not fit."""
+    return _STATUS_SHORT.get(status, status_label(status))
+
+
+def layanan_short(layanan: str) -> str:
+    """`KP`, `Pensiun`, `Pindah instansi`: for narrow tables."""
+    return _LAYANAN_SHORT.get(layanan, layanan)
+
+
 def usulan_label(layanan: str, jenis: str) -> str:
     """`KP reguler`, `Pensiun BUP`, `Pindah instansi`: short, for tables."""
     short = _LAYANAN_SHORT.get(layanan, layanan)

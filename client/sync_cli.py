@@ -13,12 +13,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import typer
+from rich.text import Text
 
-from client import sync_service
+from client import cli_table, sync_service
 from client.errors import BerkasError, ClientError
 from client.labels import field_label
 from client.paths import Paths, resolve_paths
-from client.views import ConflictSide, SyncStatus
+from client.views import SyncStatus
 from sync.engine import KeyWait, SyncReport
 
 app = typer.Typer(
@@ -80,7 +81,8 @@ def enrol_cmd(
     except BerkasError as exc:
         _fail(exc)
         return
-    typer.echo(f"Terdaftar: perangkat {result.device_id}, OPD {result.opd_kode} ({result.role}).")
+    role = ROLE_LABELS.get(result.role, result.role)
+    typer.echo(f"Terdaftar: perangkat {result.device_id}, OPD {result.opd_kode} ({role}).")
     if result.role == "opd" and not result.opd_key_held:
         typer.echo(
             "Kunci bersama OPD belum dibagikan untuk perangkat ini; data tetap tersinkron, "
@@ -104,7 +106,10 @@ def status_cmd(
     lines: list[tuple[str, Any]] = [
         ("Server", st.server_url or "-"),
         ("OPD", st.opd_kode or "-"),
-        ("Perangkat", f"{st.device_id or '-'} ({st.role or 'belum terdaftar'})"),
+        (
+            "Perangkat",
+            f"{st.device_id or '-'} ({ROLE_LABELS.get(st.role or '', 'belum terdaftar')})",
+        ),
         ("Keadaan", st.state_label),
         ("Sinkron terakhir", _when(st.last_sync)),
         ("Perubahan menunggu", st.pending_ops),
@@ -239,17 +244,15 @@ def restore_cmd(
         raise typer.Exit(1)
 
 
+ROLE_LABELS = {"opd": "perangkat OPD", "verifikator": "verifikator BKD"}
+
+
 def _konflik_value(value: Any) -> str:
     if value is None or value == "":
         return "(kosong)"
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) or "(kosong)"
     return str(value)
-
-
-def _side_line(number: int, side: ConflictSide) -> str:
-    when = side.at.astimezone().strftime("%d-%m-%Y %H:%M") if side.at else ""
-    return f"    {number}) {_konflik_value(side.value)}  — {side.who}, {when}".rstrip(", ")
 
 
 @konflik_app.command("daftar")
@@ -270,10 +273,14 @@ def konflik_daftar() -> None:
             detail = client.conflict_detail(record.record_id)
             typer.echo(detail.title)
             for f in detail.fields:
-                typer.echo(f"  {f.conflict_id}  {field_label(f.field)}")
-                typer.echo(f"    semula: {_konflik_value(f.base)}")
+                typer.echo(f"  Kode {f.conflict_id} · {field_label(f.field)}")
+                grid = cli_table.table("Pilihan", "Nilai", "Oleh", "Waktu", whole=("Waktu",))
+                grid.add_row("semula", Text(_konflik_value(f.base)), "", "")
                 for number, side in enumerate(f.sides, start=1):
-                    typer.echo(_side_line(number, side))
+                    when = side.at.astimezone().strftime("%d-%m-%Y %H:%M") if side.at else ""
+                    grid.add_row(str(number), Text(_konflik_value(side.value)), side.who, when)
+                grid.padding = (0, 2, 0, 0)
+                cli_table.show(grid, indent=4)
         if records:
             typer.echo(
                 "\nPilih dengan: berkas konflik selesaikan KODE --pilih 1 (atau 2, atau "
@@ -287,7 +294,10 @@ def konflik_daftar() -> None:
 
 @konflik_app.command("selesaikan")
 def konflik_selesaikan(
-    kode: Annotated[str, typer.Argument(help="Kode konflik dari `berkas konflik daftar`.")],
+    kode: Annotated[
+        str,
+        typer.Argument(metavar="KODE_KONFLIK", help="Kode konflik dari `berkas konflik daftar`."),
+    ],
     pilih: Annotated[
         str, typer.Option("--pilih", help="1 atau 2 (sisi seperti di daftar), atau sunting.")
     ],

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from client import verifikasi
+from client import cli_table, verifikasi
 from client.errors import BerkasError, ClientError
 from client.paths import Paths, resolve_paths
 from client.verifikasi_views import PermintaanKunciView
@@ -40,6 +40,9 @@ _PassphraseFileOption = Annotated[
         help=f"Baca frasa sandi kunci verifikator dari berkas (atau {VERIFIER_PASSPHRASE_ENV}).",
     ),
 ]
+UsulanIdArgument = Annotated[
+    str, typer.Argument(metavar="ID_USULAN", help="ID usulan (lihat: berkas verifikasi antrian).")
+]
 
 
 def _paths() -> Paths:
@@ -66,8 +69,8 @@ def antrian_cmd() -> None:
     except BerkasError as exc:
         _fail(exc)
         return
-    for u in rows:
-        typer.echo(f"{u.id}  {u.nip}  {u.nama:<30} {u.layanan}/{u.jenis}")
+    if rows:
+        cli_table.show(cli_table.usulan_table(rows))
     typer.echo(f"{len(rows)} usulan menunggu verifikasi.")
     try:
         requests = verifikasi.permintaan_kunci(_paths())
@@ -106,7 +109,7 @@ def permintaan_kunci_cmd() -> None:
 
 @app.command("buka")
 def buka_cmd(
-    usulan_id: Annotated[str, typer.Argument(help="ID usulan.")],
+    usulan_id: Annotated[str, typer.Argument(metavar="ID_USULAN", help="ID usulan.")],
     ke: Annotated[
         Path | None, typer.Option("--ke", help="Folder tujuan (bawaan: sementara).")
     ] = None,
@@ -158,7 +161,7 @@ def _parse_decision_args(args: list[str]) -> tuple[str, dict[str, str]]:
 
 
 def _decision(keputusan: verifikasi.Keputusan) -> None:
-    def command(ctx: typer.Context, usulan_id: str) -> None:
+    def command(ctx: typer.Context, usulan_id: UsulanIdArgument) -> None:
         try:
             catatan, per_dokumen = _parse_decision_args(list(ctx.args))
             report = verifikasi.putuskan(_paths(), usulan_id, keputusan, catatan, per_dokumen)
@@ -185,7 +188,9 @@ for _k in verifikasi.Keputusan:
 def bagikan_kunci_cmd(
     device_id: Annotated[
         str | None,
-        typer.Argument(help="ID perangkat (lihat permintaan-kunci); tanpa ID: semua."),
+        typer.Argument(
+            metavar="ID_PERANGKAT", help="ID perangkat (lihat permintaan-kunci); tanpa ID: semua."
+        ),
     ] = None,
 ) -> None:
     """Bagikan kunci OPD kepada perangkat pengganti yang menunggu (setelah bencana)."""
@@ -198,7 +203,7 @@ def bagikan_kunci_cmd(
 
 
 @app.command("teruskan")
-def teruskan_cmd(usulan_id: str) -> None:
+def teruskan_cmd(usulan_id: UsulanIdArgument) -> None:
     """Teruskan usulan yang sudah MS ke BKN."""
     try:
         report = verifikasi.teruskan(_paths(), usulan_id)
@@ -210,7 +215,7 @@ def teruskan_cmd(usulan_id: str) -> None:
 
 @app.command("selesai")
 def selesai_cmd(
-    usulan_id: str,
+    usulan_id: UsulanIdArgument,
     pertek: Annotated[str, typer.Option("--pertek", help="Nomor pertek/SK.")],
     tanggal: Annotated[str, typer.Option("--tanggal", help="Tanggal pertek/SK (TTTT-BB-HH).")],
 ) -> None:
@@ -237,11 +242,13 @@ def _passphrase(passphrase_file: Path | None, *, confirm: bool) -> str:
     from_env = os.environ.get(VERIFIER_PASSPHRASE_ENV)
     if from_env:
         return from_env
-    return str(
-        typer.prompt(
-            "Frasa sandi kunci verifikator BKD", hide_input=True, confirmation_prompt=confirm
-        )
-    )
+    # Asked twice here rather than with Typer's confirmation_prompt, which asks and
+    # refuses in English ("Repeat for confirmation", "The two entered values do not match").
+    while True:
+        phrase = str(typer.prompt("Frasa sandi kunci verifikator BKD", hide_input=True))
+        if not confirm or typer.prompt("Ulangi frasa sandi", hide_input=True) == phrase:
+            return phrase
+        typer.echo("Kedua frasa sandi tidak sama; masukkan lagi.", err=True)
 
 
 @kunci_app.command("buat")
@@ -265,7 +272,9 @@ def kunci_buat_cmd(passphrase_file: _PassphraseFileOption = None) -> None:
 
 @kunci_app.command("pasang")
 def kunci_pasang_cmd(
-    berkas: Annotated[Path, typer.Argument(help="Berkas verifier.key yang dibawa.")],
+    berkas: Annotated[
+        Path, typer.Argument(metavar="BERKAS_KUNCI", help="Berkas verifier.key yang dibawa.")
+    ],
     passphrase_file: _PassphraseFileOption = None,
 ) -> None:
     """Pasang kunci verifikator dari komputer verifikator lain (atau dari server lama)."""
@@ -295,7 +304,10 @@ def _open_service(passphrase_file: Path | None) -> VerifikasiService:
 def paket_cmd(
     usulan_ids: Annotated[
         list[str] | None,
-        typer.Argument(help="ID usulan; tanpa ID: semua usulan yang sudah diteruskan."),
+        typer.Argument(
+            metavar="ID_USULAN",
+            help="ID usulan; tanpa ID: semua usulan yang sudah diteruskan.",
+        ),
     ] = None,
     ke: Annotated[Path, typer.Option("--ke", help="Folder tujuan paket.")] = Path("paket-bkn"),
     passphrase_file: _PassphraseFileOption = None,
@@ -381,5 +393,7 @@ def rekap_cmd(
     if csv_path is not None:
         csv_path.write_text(text, encoding="utf-8")
         typer.echo(f"Rekap ditulis ke {csv_path}.")
+    elif rekap.baris:
+        cli_table.show(cli_table.rekap_table(rekap))
     else:
-        typer.echo(text, nl=False)
+        typer.echo("Belum ada usulan untuk direkap.")

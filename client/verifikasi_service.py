@@ -345,7 +345,7 @@ class VerifikasiService(ClientCore):
             for line in wf.checklist_lines(session, u, self.rules):
                 d = line.dokumen
                 if d is not None and d.sha256:
-                    sha_lines[d.sha256].append(line.item.kode)
+                    sha_lines[d.sha256].append(line.item.nama)
                 nip_lain = d.nip_terbaca if d is not None and d.nip_terbaca != u.nip else ""
                 if d is not None and nip_lain:
                     peringatan.append(
@@ -386,9 +386,9 @@ class VerifikasiService(ClientCore):
                 for h in wf.history_of(session, u.id)
             ]
             peringatan += [
-                f"Berkas yang sama dilampirkan pada {', '.join(kodes)}."
-                for kodes in sha_lines.values()
-                if len(kodes) > 1
+                f"Berkas yang sama dilampirkan pada {', '.join(names)}."
+                for names in sha_lines.values()
+                if len(names) > 1
             ]
             if u.layanan == Layanan.KP.value and not aturan.kp_eligible:
                 peringatan.append(

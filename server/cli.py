@@ -123,8 +123,9 @@ def _verifier_text(value: str) -> str:
 VerifierKeyArgument = Annotated[
     str,
     typer.Argument(
+        metavar="KUNCI_PUBLIK",
         help="Kunci publik verifikator (dicetak oleh 'berkas verifikasi kunci buat') "
-        "atau berkas verifier.pub-nya."
+        "atau berkas verifier.pub-nya.",
     ),
 ]
 
@@ -224,8 +225,9 @@ def backup_cmd(
     tujuan: Annotated[
         Path,
         typer.Argument(
+            metavar="FOLDER_TUJUAN",
             help="Folder cadangan (di disk lain atau mount jaringan). Dokumen yang sudah ada "
-            "di sana tidak disalin ulang."
+            "di sana tidak disalin ulang.",
         ),
     ],
     home: HomeOption = DEFAULT_HOME,
@@ -261,7 +263,8 @@ def restore_cmd(
     sumber: Annotated[
         Path,
         typer.Argument(
-            help="Folder cadangan (yang terbaru dipakai) atau satu folder cadangan-...."
+            metavar="FOLDER_CADANGAN",
+            help="Folder cadangan (yang terbaru dipakai) atau satu folder cadangan-....",
         ),
     ],
     home: HomeOption = DEFAULT_HOME,
@@ -357,8 +360,8 @@ def run_cmd(
 
 @opd_app.command("add")
 def opd_add_cmd(
-    kode: Annotated[str, typer.Argument(help="Kode OPD, mis. DISDIK.")],
-    nama: Annotated[str, typer.Argument(help="Nama OPD.")],
+    kode: Annotated[str, typer.Argument(metavar="KODE_OPD", help="Kode OPD, mis. DISDIK.")],
+    nama: Annotated[str, typer.Argument(metavar="NAMA_OPD", help="Nama OPD.")],
     home: HomeOption = DEFAULT_HOME,
     database_url: DatabaseOption = None,
 ) -> None:
@@ -383,7 +386,7 @@ def opd_list_cmd(home: HomeOption = DEFAULT_HOME, database_url: DatabaseOption =
 
 @app.command("enrol-code")
 def enrol_code_cmd(
-    kode: Annotated[str, typer.Argument(help="Kode OPD perangkat itu.")],
+    kode: Annotated[str, typer.Argument(metavar="KODE_OPD", help="Kode OPD perangkat itu.")],
     role: Annotated[
         str, typer.Option("--role", help="Peran perangkat: opd atau verifikator.")
     ] = "opd",
@@ -400,8 +403,8 @@ def enrol_code_cmd(
 
 @pegawai_app.command("import")
 def pegawai_import_cmd(
-    kode: Annotated[str, typer.Argument(help="Kode OPD pemilik data.")],
-    file: Annotated[Path, typer.Argument(help="Berkas CSV pegawai.")],
+    kode: Annotated[str, typer.Argument(metavar="KODE_OPD", help="Kode OPD pemilik data.")],
+    file: Annotated[Path, typer.Argument(metavar="BERKAS_CSV", help="Berkas CSV pegawai.")],
     home: HomeOption = DEFAULT_HOME,
     database_url: DatabaseOption = None,
 ) -> None:
@@ -450,7 +453,10 @@ def devices_cmd(
 
 @app.command("revoke")
 def revoke_cmd(
-    device_id: Annotated[str, typer.Argument(help="ID perangkat (lihat: berkas server devices).")],
+    device_id: Annotated[
+        str,
+        typer.Argument(metavar="ID_PERANGKAT", help="ID perangkat (lihat: berkas server devices)."),
+    ],
     home: HomeOption = DEFAULT_HOME,
     database_url: DatabaseOption = None,
 ) -> None:

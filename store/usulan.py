@@ -27,6 +27,7 @@ from store.rules import (
     UsulanStatus,
     check_transition,
     checklist,
+    dokumen_kinds,
     jenis_options,
 )
 
@@ -401,8 +402,10 @@ def move_status(
     if target is UsulanStatus.DIAJUKAN:
         missing = missing_for(session, usulan, config)
         if missing:
+            kinds = dokumen_kinds(config)
+            names = [kinds[k].nama if k in kinds else k for k in missing]
             raise StoreError(
-                "Usulan belum lengkap; dokumen yang kurang: " + ", ".join(missing) + ".",
+                "Usulan belum lengkap; dokumen yang kurang: " + ", ".join(names) + ".",
                 f"missing {missing}",
             )
     usulan.status = target.value

@@ -13,6 +13,7 @@ import contextlib
 import importlib
 import logging
 import logging.handlers
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -23,7 +24,6 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.command import CommandPalette
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
@@ -45,6 +45,7 @@ from tui.messages import (
 from tui.screens.base import BerkasScreen
 from tui.screens.beranda import BerandaScreen
 from tui.sync_port import EngineSyncPort, OfflineSyncPort, SyncPort
+from tui.textual_bahasa import explain_quit, open_palette, screen_commands
 from tui.widgets.app_header import AppHeader
 from tui.widgets.nav_bar import NAV_ITEMS
 
@@ -557,9 +558,11 @@ class BerkasApp(App[None]):
         if not isinstance(self.screen, BantuanScreen):
             self.push_screen(BantuanScreen())
 
+    def action_help_quit(self) -> None:
+        explain_quit(cast("App[object]", self))
+
     def action_command_palette(self) -> None:
-        if self.use_command_palette and not CommandPalette.is_open(cast("App[object]", self)):
-            self.push_screen(CommandPalette(placeholder="Cari perintah…", id="--command-palette"))
+        open_palette(cast("App[object]", self))
 
     # -- the command palette: every action, in Bahasa ------------------------------------------
 
@@ -589,26 +592,14 @@ class BerkasApp(App[None]):
 
     def _screen_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The current screen's own actions (its footer keys), so each is findable by name."""
-        if not isinstance(screen, BerkasScreen):
-            return
-        seen: set[str] = set()
-        for key, active in screen.active_bindings.items():
-            binding = active.binding
-            if active.node is not screen or not binding.description or not active.enabled:
-                continue
-            if binding.action in seen:
-                continue
-            seen.add(binding.action)
-            yield SystemCommand(
-                f"{screen.SCREEN_TITLE}: {binding.description}",
-                f"Tombol {self.get_key_display(binding) or key}",
-                partial(screen.run_action, binding.action),
-            )
+        if isinstance(screen, BerkasScreen):
+            yield from screen_commands(cast("App[object]", self), screen, screen.SCREEN_TITLE)
 
 
 def run(paths: Paths, today: date | None = None) -> None:
     """Open the TUI on the installation at `paths` (what `berkas` with no arguments does),
     with background sync when the device is enrolled."""
+    use_terminal_size()
     app = BerkasApp(paths=paths, today=today, background_sync=True, background_intake=True)
     handler = _log_to_file(paths)
     try:
@@ -624,6 +615,18 @@ def run(paths: Paths, today: date | None = None) -> None:
             app._client.close()
     if app.return_code:
         raise SystemExit(app.return_code)
+
+
+def use_terminal_size() -> None:
+    """Size the screen from the terminal itself, not from COLUMNS/LINES.
+
+    Textual measures with `shutil.get_terminal_size`, which trusts COLUMNS and LINES
+    before asking the terminal, on start and on every resize. A shell (or a tmux server)
+    that exported them, say COLUMNS=80 for a help text, kept a 120x36 window in an
+    80-column layout for good. The TUI owns the terminal, so those two go."""
+    if sys.stdout.isatty():
+        for name in ("COLUMNS", "LINES"):
+            os.environ.pop(name, None)
 
 
 def _log_to_file(paths: Paths) -> logging.Handler:

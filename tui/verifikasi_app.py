@@ -12,13 +12,13 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, ClassVar
+from typing import IO, TYPE_CHECKING, ClassVar, cast
 
 from textual import events, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import var
 
@@ -26,9 +26,11 @@ from client.errors import BerkasError
 from client.paths import Paths
 from tui.messages import WorkerFailed, report_if_failed
 from tui.screens.verifikasi_base import KunciDialog
+from tui.textual_bahasa import explain_quit, open_palette, screen_commands
 from tui.widgets.viewer import PrivateCopies
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
     from textual.worker import Worker
 
     from client.verifikasi_port import VerifikasiPort
@@ -46,11 +48,12 @@ IDLE_CHECK_S = 5.0
 class VerifikasiApp(App[None]):
     TITLE = "Berkas BKD"
     CSS_PATH = "app.tcss"
-    # Textual's own palette speaks English; every action here has its key in the footer.
-    ENABLE_COMMAND_PALETTE = False
+    ENABLE_COMMAND_PALETTE = True
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "bantuan", "Bantuan", show=False),
         Binding("ctrl+l", "kunci", "Kunci", show=False),
+        Binding("ctrl+p", "command_palette", "Perintah", show=False, priority=True),
         Binding("ctrl+q", "quit", "Keluar", priority=True),
     ]
 
@@ -161,6 +164,38 @@ class VerifikasiApp(App[None]):
         if not isinstance(self.screen, KunciDialog):
             self._ask_passphrase(terkunci=True)
 
+    # -- help and the command palette, in Bahasa --------------------------------------------
+
+    def action_bantuan(self) -> None:
+        from tui.screens.bantuan import BANTUAN_VERIFIKATOR, BantuanScreen
+
+        if not isinstance(self.screen, BantuanScreen | KunciDialog):
+            self.push_screen(BantuanScreen(BANTUAN_VERIFIKATOR))
+
+    def action_help_quit(self) -> None:
+        explain_quit(cast("App[object]", self))
+
+    def action_command_palette(self) -> None:
+        if not isinstance(self.screen, KunciDialog):  # nothing to do before the key is open
+            open_palette(cast("App[object]", self))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        from tui.screens.verifikasi_base import VerifikasiScreen
+
+        if isinstance(screen, VerifikasiScreen):
+            yield from screen_commands(cast("App[object]", self), screen, screen.SCREEN_TITLE)
+        yield SystemCommand(
+            "Bantuan", "Penjelasan setiap layar dan tombolnya (F1)", self.action_bantuan
+        )
+        yield SystemCommand(
+            "Kunci sekarang",
+            "Tutup kunci verifikator; frasa sandi ditanya lagi (Ctrl+L)",
+            self.action_kunci,
+        )
+        yield SystemCommand(
+            "Keluar", "Tutup Berkas; semua keputusan sudah tersimpan", self.action_quit
+        )
+
     # -- sync ---------------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="verifikasi-sync", exit_on_error=False)
@@ -233,9 +268,10 @@ def is_open(paths: Paths) -> bool:
 
 def run(paths: Paths, *, viewer_mode: str = "auto") -> None:
     """The verifikator's TUI over the home at `paths`."""
-    from tui.app import _log_to_file
+    from tui.app import _log_to_file, use_terminal_size
     from tui.widgets.viewer import prepare_image_protocol
 
+    use_terminal_size()
     if viewer_mode == "auto" and not prepare_image_protocol():
         viewer_mode = "halfcell"
     app = VerifikasiApp(paths=paths, viewer_mode=viewer_mode)

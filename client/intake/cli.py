@@ -75,7 +75,9 @@ def make_app(open_service: ServiceFactory) -> typer.Typer:
     @app.command("run")
     def run_cmd(
         ctx: typer.Context,
-        folder: Annotated[Path, typer.Argument(help="Folder berisi hasil pindaian.")],
+        folder: Annotated[
+            Path, typer.Argument(metavar="FOLDER", help="Folder berisi hasil pindaian.")
+        ],
     ) -> None:
         """Proses semua pindaian di FOLDER sekali jalan, lalu tampilkan ringkasan."""
         with open_service(ctx.obj) as service:

@@ -75,9 +75,11 @@ def test_search_create_and_refused_submit(home: Path) -> None:
     usulan_id = re.search(r"Usulan dibuat: (\S+)", made.stdout).group(1)  # type: ignore[union-attr]
     refused = berkas(home, "usulan", "ajukan", usulan_id)
     assert refused.returncode == 2
-    assert "belum lengkap" in refused.stderr and "SK_PANGKAT" in refused.stderr
+    assert "belum lengkap" in refused.stderr and "SK pangkat terakhir" in refused.stderr
     shown = berkas(home, "usulan", "lihat", usulan_id)
-    assert "KURANG" in shown.stdout and "draft" in shown.stdout
+    # The TUI's words, not the codes: "Draf", the dokumen's name, "✗ kurang".
+    assert "Draf" in shown.stdout and "draft" not in shown.stdout
+    assert "SK pangkat terakhir" in shown.stdout and "✗ kurang" in shown.stdout
     conn = sqlite3.connect(home / "berkas.db")
     assert conn.execute("SELECT status FROM usulan").fetchone() == ("draft",)
     conn.close()
@@ -191,7 +193,7 @@ def test_line_marked_tidak_berlaku_from_the_command_line(home: Path) -> None:
     )
     assert marked.returncode == 0, marked.stderr
     shown = berkas(home, "usulan", "lihat", usulan_id).stdout
-    assert "SURAT_NIKAH" in shown and "(tidak berlaku: belum menikah)" in shown
+    assert "Surat nikah" in shown and "tidak berlaku: belum menikah" in shown
     conn = sqlite3.connect(home / "berkas.db")
     assert conn.execute("SELECT tidak_berlaku FROM usulan").fetchone() == (
         '{"SURAT_NIKAH": "belum menikah"}',

@@ -55,7 +55,10 @@ def test_old_client_gets_plain_json(device: TestDevice, enrol: DeviceFactory, op
     assert plain.startswith(b"{")  # JSON, as protocol 1 without features says
     page = ChangesPage.model_validate_json(plain)
     assert len(page.changes) == 20 and not page.has_more
-    assert call.response.headers[FEATURES_HEADER] == "zstd, page-bytes, dokumen-terbaca, usulan-tidak-berlaku"
+    assert (
+        call.response.headers[FEATURES_HEADER]
+        == "zstd, page-bytes, dokumen-terbaca, usulan-tidak-berlaku"
+    )
 
 
 def test_answer_compressed_when_the_client_asks(

@@ -190,7 +190,7 @@ class FakeVerifikasi:
             peringatan=[
                 f"Dokumen SKP: pindaian memuat NIP {OTHER_NIP} (Siti Aminah, DISDIK), "
                 "bukan NIP pegawai usulan ini.",
-                "Berkas yang sama dilampirkan pada SK_PANGKAT, IJAZAH.",
+                "Berkas yang sama dilampirkan pada SK pangkat terakhir, Ijazah terakhir.",
                 "Menurut aturan, pegawai ini belum memenuhi syarat KP: Masa kerja dalam "
                 "pangkat baru 3 tahun, kurang dari 4 tahun.",
             ],

@@ -83,7 +83,10 @@ def test_queue_lists_both_opds_and_never_a_draft(world: World) -> None:
         assert not any(b.terlambat for b in service.rekap(today=later).baris)  # 14 by default
         # The dokumen opened in memory is exactly what the OPD filed.
         review = service.pemeriksaan(world.shared_file_usulan, today=TODAY)
-        assert any("Berkas yang sama" in w for w in review.peringatan)
+        # Named as the checklist names them, not by code.
+        assert any(
+            "Berkas yang sama" in w and "SKP 2 tahun terakhir" in w for w in review.peringatan
+        ), review.peringatan
         assert not review.aturan.kp_eligible
         assert any("belum memenuhi syarat KP" in w for w in review.peringatan)
         for line in review.dokumen:
@@ -95,13 +98,15 @@ def test_queue_lists_both_opds_and_never_a_draft(world: World) -> None:
         service.close()
     # The threshold from the command line, for one run or kept in berkas.toml.
     cli = [sys.executable, "-m", "berkas", "--home", str(world.verifier.data)]
+    exported = world.verifier.data / "rekap.csv"
     done = subprocess.run(
-        [*cli, "verifikasi", "rekap", "--batas-hari", "9", "--simpan"],
+        [*cli, "verifikasi", "rekap", "--batas-hari", "9", "--simpan", "--csv", str(exported)],
         capture_output=True,
         text=True,
     )
     assert done.returncode == 0, done.stderr
-    assert [r["batas_hari"] for r in csv.DictReader(done.stdout.splitlines())] == ["9", "9"]
+    rows = csv.DictReader(exported.read_text(encoding="utf-8").splitlines())
+    assert [r["batas_hari"] for r in rows] == ["9", "9"]
     assert load_config(world.verifier.config).verifikator_batas_hari == 9
     # The CLI's buka refuses a draft too (it opened drafts before).
     with pytest.raises(BerkasError, match="draft"):

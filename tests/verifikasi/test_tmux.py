@@ -23,7 +23,10 @@ def test_verifier_side_in_a_real_terminal(world: World, tmp_path: Path) -> None:
     tmux = Tmux(socket=f"berkas-verif-{tmp_path.name}", session="v")
     exit_file = tmp_path / "exit-status"
     home = world.verifier.data
-    command = f"{shlex.join([*berkas_command(), '--home', str(home)])}; echo $? > {exit_file}"
+    # A shell that exported COLUMNS/LINES (for a help text, say) must not size the TUI:
+    # the window is 120x36 and the layout follows it.
+    berkas = shlex.join([*berkas_command(), "--home", str(home)])
+    command = f"COLUMNS=80 LINES=24 {berkas}; echo $? > {exit_file}"
     tmux.run(
         "new-session", "-d", "-s", "v", "-x", "120", "-y", "36", command,
         ";", "set-option", "-t", "v", "remain-on-exit", "on",
@@ -42,6 +45,8 @@ def test_verifier_side_in_a_real_terminal(world: World, tmp_path: Path) -> None:
             "the queue of both OPDs", lambda s: "DISDIK" in s and "DINKES" in s, timeout=40
         )
         assert world.nip[disdik] in screen
+        # The queue's right-hand columns are there: a 120-column layout, not 80.
+        assert "Batas" in screen and "Status" in screen, screen
         # Search the DISDIK usulan by its NIP, open it, show its first dokumen.
         tmux.send("/")
         time.sleep(0.5)  # a person's pause: the search field takes the focus first
@@ -50,7 +55,9 @@ def test_verifier_side_in_a_real_terminal(world: World, tmp_path: Path) -> None:
         tmux.send("Enter")  # back to the table
         time.sleep(0.5)
         tmux.send("Enter")
-        tmux.wait_for("the review", lambda s: "Pemeriksaan" in s and "SK_PANGKAT" in s, timeout=30)
+        tmux.wait_for(
+            "the review", lambda s: "Pemeriksaan" in s and "SK pangkat terakhir" in s, timeout=30
+        )
         time.sleep(0.5)
         tmux.send("Enter")
         tmux.wait_for("a page drawn", lambda s: "hal. 1/" in s and "▀" in s, timeout=30)

@@ -80,7 +80,55 @@ perangkat melihat hasil yang sama.
 """
 
 
+BANTUAN_VERIFIKATOR = """\
+# Bantuan Berkas: verifikator BKD
+
+Di sini verifikator BKD memeriksa usulan dari semua OPD: membuka setiap dokumen,
+menilainya, lalu memutuskan MS, BTS atau TMS. Keputusan tersimpan di komputer ini
+lebih dulu dan terkirim ke BKD serta ke OPD pengusul pada sinkronisasi berikutnya.
+
+## Tombol di semua layar
+
+| Tombol | Gunanya |
+| --- | --- |
+| F1 | layar bantuan ini |
+| Ctrl+P | cari perintah apa saja dengan mengetik namanya |
+| Ctrl+L | tutup kunci verifikator sekarang; frasa sandi ditanya lagi |
+| Ctrl+Q | menutup Berkas (keputusan sudah tersimpan) |
+
+Tab berpindah antarbagian layar, panah atas/bawah memilih baris, Enter membuka.
+Kunci verifikator juga tertutup sendiri setelah Berkas lama tidak dipakai.
+
+## Antrian
+Semua usulan yang menunggu BKD, yang terlama di atas. Saring menurut OPD, layanan,
+periode dan status, atau ketik NIP atau nama. Enter membuka pemeriksaan.
+
+- **spasi** menandai usulan; **t** meneruskan usulan bertanda (atau yang dipilih) ke BKN
+- **s** sinkronkan sekarang, **r** rekap per OPD dan layanan
+- **p** menulis paket BKN (dokumen dan manifest untuk SIASN) ke folder pilihan
+- **k** membagikan kunci OPD kepada perangkat OPD yang memintanya
+
+## Pemeriksaan
+Data pegawai dan hasil aturan (syarat KP, batas pendidikan, BUP dan TMT pensiun) di
+atas, daftar dokumen di kiri dan penampil dokumen di kanan (di layar sempit: di bawah).
+Peringatan penting tampil dengan tanda ⚠.
+
+- **y** dokumen sesuai, **e** perlu perbaikan (dengan catatan untuk OPD)
+- **m** MS (memenuhi syarat), **b** BTS (dikembalikan; perlu catatan dokumen),
+  **x** TMS (ditolak; perlu alasan)
+- sesudah MS: **t** teruskan ke BKN, **f** selesai dengan nomor dan tanggal pertek/SK
+- **v** pindah ke penampil; di sana PgUp/PgDn berganti halaman
+- **Esc** kembali ke antrian
+
+## Rekap
+Jumlah usulan per OPD dan layanan menurut status, median hari sampai keputusan, dan
+usulan yang melewati batas. **c** mengekspor rekap ke CSV.
+"""
+
+
 class BantuanScreen(BerkasDialog[None]):
+    """What each screen is for: the OPD's text, or the one given (the verifikator's)."""
+
     CSS_PATH = "dialog.tcss"
     AUTO_FOCUS = "#teks-bantuan"
 
@@ -90,9 +138,13 @@ class BantuanScreen(BerkasDialog[None]):
         Binding("q", "batal", "Tutup", show=False),
     ]
 
+    def __init__(self, text: str = BANTUAN) -> None:
+        super().__init__()
+        self._text = text
+
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="bantuan"), VerticalScroll(id="teks-bantuan"):
-            yield Markdown(BANTUAN)
+            yield Markdown(self._text)
 
     def on_mount(self) -> None:
         self.query_one("#dialog").border_subtitle = "Esc: tutup"

@@ -100,7 +100,8 @@ class KonflikScreen(BerkasScreen):
             )
             for r in records
         ]
-        fill_table(table, RECORD_COLUMNS, rows)
+        # The title column gets what the other two leave, so all three stay in view.
+        fill_table(table, RECORD_COLUMNS, rows, max_width=max(24, self.size.width - 44))
         self.set_title(f"Konflik · {len(records)} data" if records else "Konflik")
         if records:
             table.move_cursor(row=min(cursor, len(records) - 1))

@@ -19,13 +19,31 @@ from client.verifikasi_views import Antrian, AntrianFilter, AntrianItem, Permint
 from store.rules import STATUS_LABELS, UsulanStatus, format_tanggal
 from tui.labels import LAYANAN_CHOICES
 from tui.screens.verifikasi_base import FolderDialog, VerifikasiScreen
-from tui.widgets.tabel import Tabel, fill_table
+from tui.widgets.tabel import Column, Tabel, fill_table
 
 STATUS_CHOICES = [(STATUS_LABELS[s], s.value) for s in UsulanStatus if s is not UsulanStatus.DRAFT]
 PERSONAL_DATA = (
     "Paket berisi data pribadi pegawai (dokumen kepegawaian yang sudah didekripsi). Simpan "
     "hanya di folder yang tidak dibagikan, dan hapus setelah diunggah ke SIASN."
 )
+
+
+COLUMNS: list[Column] = [
+    ("", 1),
+    ("OPD", None),
+    ("NIP", 18),
+    ("Nama", None),
+    ("Layanan", None),
+    ("Periode", 10),
+    ("Diajukan", 10),
+    ("Hari", 4),
+    ("Ulang", 5),
+    ("Batas", 10),
+    ("Status", None),
+]
+NARROW = {"", "OPD", "NIP", "Nama", "Layanan", "Hari", "Status"}  # the columns below 100
+# Below 130 columns the period makes way too (the filter above the table names it).
+MEDIUM_BELOW = 130
 
 
 def _tanggal(value: date | None) -> str:
@@ -83,7 +101,16 @@ class AntrianScreen(VerifikasiScreen):
         self.query_one("#antrian").focus()
 
     def on_resize(self) -> None:
-        self.set_class(self.size.width < 100, "-narrow")
+        narrow = self.size.width < 100
+        medium = self.size.width < MEDIUM_BELOW
+        if narrow != self.has_class("-narrow") or medium != self.has_class("-medium"):
+            self.set_class(narrow, "-narrow")
+            self.set_class(medium, "-medium")
+            if self.antrian is not None:  # the columns change with the width
+                table = self.query_one("#antrian", DataTable)
+                row = table.cursor_row
+                self._fill(self.antrian)
+                table.move_cursor(row=row)
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -128,25 +155,20 @@ class AntrianScreen(VerifikasiScreen):
             self._filter.periode.isoformat() if self._filter.periode else "",
         )
         table = self.query_one("#antrian", DataTable)
-        rows = [(item.id, self._cells(item)) for item in antrian.items]
-        fill_table(
-            table,
-            [
-                ("", 1),
-                ("OPD", None),
-                ("NIP", 18),
-                ("Nama", None),
-                ("Layanan", None),
-                ("Periode", 10),
-                ("Diajukan", 10),
-                ("Hari", 4),
-                ("Ulang", 5),
-                ("Batas", 10),
-                ("Status", None),
-            ],
-            rows,
-            max_width=28,
-        )
+        # Below 100 columns the dates and the resubmission count make way (the filters
+        # and the Pemeriksaan show them), so the days waiting and the status stay in view.
+        narrow = self.has_class("-narrow")
+        medium = self.has_class("-medium")
+        keep = [
+            n
+            for n, (label, _) in enumerate(COLUMNS)
+            if (not narrow or label in NARROW) and not (medium and label == "Periode")
+        ]
+        rows = [
+            (item.id, [cells[n] for n in keep])
+            for item, cells in ((item, self._cells(item)) for item in antrian.items)
+        ]
+        fill_table(table, [COLUMNS[n] for n in keep], rows, max_width=20 if narrow else 28)
         shown = len(antrian.items)
         extra = f" dari {antrian.total}" if shown != antrian.total else ""
         late = sum(1 for i in antrian.items if i.terlambat)

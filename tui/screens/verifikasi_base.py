@@ -71,6 +71,9 @@ class VerifikasiScreen(VerifikasiCalls, Screen[None]):
     DEFAULT_CSS = """
     VerifikasiScreen SyncIndicator { display: none; }
     """
+    # F1 first in every screen's footer (the screens' keys follow), so at 80 columns,
+    # where the footer cuts its tail, Bantuan stays in view (as on the OPD side).
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("f1", "app.bantuan", "Bantuan")]
 
     def compose(self) -> ComposeResult:
         yield AppHeader(self.vapp.header_title, self.SCREEN_TITLE)

@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Static
 from client.verifikasi_views import DokumenPeriksa, Pemeriksaan
 from store.rules import format_tanggal
 from tui.screens.verifikasi_base import CatatanDialog, SelesaiDialog, VerifikasiScreen
-from tui.widgets.tabel import fill_table
+from tui.widgets.tabel import Column, fill_table
 from tui.widgets.viewer import DokumenViewer
 
 STATE_LABELS = {
@@ -27,6 +27,9 @@ STATE_LABELS = {
     "dikembalikan": "dikembalikan",
     "tidak_berlaku": "tidak berlaku",
 }
+
+
+COMPACT_BELOW = 90  # columns for the checklist with its kode and page count
 
 
 class ChecklistTable(DataTable[object]):
@@ -89,6 +92,7 @@ class PemeriksaanScreen(VerifikasiScreen):
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 100, "-narrow")
+        self._fill()
 
     def reload(self) -> None:
         self._load()
@@ -121,8 +125,9 @@ class PemeriksaanScreen(VerifikasiScreen):
             f"KP: {elig}"
             + (f" ({'; '.join(a.kp_alasan)})" if a.kp_alasan else "")
             + f" · BUP {a.bup} th, TMT pensiun {format_tanggal(a.tmt_pensiun)}",
-            f"Pendidikan {p.pendidikan} (batas KP reguler {a.batas_pendidikan}) · TMT pangkat "
-            f"{format_tanggal(p.tmt_pangkat)} · lahir {format_tanggal(p.tanggal_lahir)}",
+            f"Pendidikan {p.pendidikan.upper()} (batas KP reguler {a.batas_pendidikan}) · "
+            f"TMT pangkat {format_tanggal(p.tmt_pangkat)} · "
+            f"lahir {format_tanggal(p.tanggal_lahir)}",
         ]
         self.query_one("#info", Static).update("\n".join(lines))
         warn = "\n".join(f"⚠ {w}" for w in r.peringatan)
@@ -134,20 +139,25 @@ class PemeriksaanScreen(VerifikasiScreen):
             return
         table = self.query_one("#checklist", DataTable)
         row = table.cursor_row
-        rows = [(d.kode, self._cells(d)) for d in self.review.dokumen]
-        fill_table(
-            table,
-            [
+        # The checklist has the whole width below 100 columns, half of it above. Where
+        # that is under COMPACT_BELOW, the kode and page count make way, so the verifier's
+        # note (and a "tidak berlaku" reason) stays in view.
+        room = self.size.width if self.has_class("-narrow") else self.size.width // 2
+        compact = room < COMPACT_BELOW
+        rows = [(d.kode, self._cells(d, narrow=compact)) for d in self.review.dokumen]
+        if compact:
+            columns: list[Column] = [("Dokumen", 22), ("Keadaan", 13), ("Penilaian", None)]
+            # Rows grow to show a long note (or dokumen name) whole.
+            fill_table(table, columns, rows, max_width=max(20, room - 48), height=None)
+        else:
+            columns = [
                 ("Kode", None),
-                ("Nilai", 8),
-                ("Keadaan", None),
-                ("Hal", 3),
                 ("Dokumen", None),
-                ("Catatan", None),
-            ],
-            rows,
-            max_width=22,
-        )
+                ("Hal", 3),
+                ("Keadaan", None),
+                ("Penilaian", None),
+            ]
+            fill_table(table, columns, rows, max_width=22)
         if rows:
             table.move_cursor(row=min(max(row, 0), len(rows) - 1))
         self._hint()
@@ -168,29 +178,28 @@ class PemeriksaanScreen(VerifikasiScreen):
             hint = f"{d.nama} tidak berlaku: {d.alasan_tidak_berlaku}\n" + hint
         self.query_one("#penilaian", Static).update(hint)
 
-    def _cells(self, d: DokumenPeriksa) -> list[object]:
+    def _cells(self, d: DokumenPeriksa, *, narrow: bool = False) -> list[object]:
         state = STATE_LABELS.get(d.state, d.state)
         cell: object = state
         if d.nip_lain:  # in the row too: the warning line above may be cut at 80x24
             cell = Text.assemble(state, (" ⚠ NIP lain", "bold yellow"))
         mark, note = self.penilaian.get(d.kode, ("", ""))
-        # Mark and state sit beside the kode: at 120x36 the pane ends near the dokumen name.
-        verdict: object = ""
         judged: object = ""
         if d.state == "tidak_berlaku":
             # No dokumen to judge: the note column carries the OPD's reason instead.
             judged = Text(f"Tidak berlaku: {d.alasan_tidak_berlaku}", style="cyan")
         elif mark == "sesuai":
-            verdict = judged = Text("sesuai", style="green")
+            judged = Text("sesuai", style="green")
         elif mark == "perbaikan":
-            verdict = Text("perbaiki", style="bold yellow")
-            judged = Text(note, style="bold yellow")
+            judged = Text(f"perbaikan: {note}", style="bold yellow")
         elif d.catatan_verifikator:
             judged = Text(f"catatan lalu: {d.catatan_verifikator}", style="dim")
         # A line that does not apply says so in its own columns; "(opsional)" marks only
         # an optional line that the OPD said applies.
         name = d.nama + ("" if d.required or d.state == "tidak_berlaku" else " (opsional)")
-        return [d.kode, verdict, cell, str(d.pages or ""), name, judged]
+        if narrow:
+            return [name, cell, judged]
+        return [d.kode, name, str(d.pages or ""), cell, judged]
 
     def _current(self) -> DokumenPeriksa | None:
         if self.review is None or not self.review.dokumen:

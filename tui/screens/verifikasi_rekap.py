@@ -14,8 +14,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Select, Static
 
+from client.labels import layanan_short, status_short
 from client.verifikasi_views import Rekap
-from store.rules import STATUS_LABELS, UsulanStatus, format_tanggal
+from store.rules import UsulanStatus, format_tanggal
 from tui.screens.verifikasi_base import CatatanDialog, FolderDialog, VerifikasiScreen
 from tui.widgets.tabel import fill_table
 
@@ -84,22 +85,23 @@ class RekapScreen(VerifikasiScreen):
         )
         period = f"periode {format_tanggal(self.periode)}" if self.periode else "semua periode"
         self.query_one("#judul-rekap", Static).update(
-            f"Rekap per OPD dan layanan, {period}. Median: hari dari diajukan sampai keputusan."
+            f"Rekap per OPD dan layanan, {period}. MS, BTS, TMS: keputusan; Median: hari dari "
+            "diajukan sampai keputusan; BTS %: bagian BTS dari semua keputusan."
         )
         columns = [
             ("OPD", None),
             ("Layanan", None),
-            *((HEADERS.get(s, STATUS_LABELS[s]), None) for s in SHOWN),
+            *((status_short(s.value), None) for s in SHOWN),
             ("Jumlah", 6),
             ("Median", 6),
-            ("% BTS", 5),
+            ("BTS %", 5),
         ]
         rows = [
             (
                 f"{b.opd}/{b.layanan}",
                 [
                     b.opd,
-                    b.layanan.upper(),
+                    layanan_short(b.layanan),
                     *(str(b.counts.get(s.value, 0)) for s in SHOWN),
                     str(b.total),
                     "-" if b.median_hari is None else f"{b.median_hari:g}",
@@ -110,7 +112,7 @@ class RekapScreen(VerifikasiScreen):
         ]
         fill_table(self.query_one("#rekap", DataTable), columns, rows, max_width=14)
         late = [
-            f"{b.opd} {b.layanan.upper()}: {', '.join(b.terlambat)}"
+            f"{b.opd} {layanan_short(b.layanan)}: {', '.join(b.terlambat)}"
             for b in rekap.baris
             if b.terlambat
         ]

@@ -45,14 +45,15 @@ def fill_table(
     columns: Sequence[Column],
     rows: Sequence[Row],
     *,
-    height: int = 1,
+    height: int | None = 1,
     max_width: int = 60,
 ) -> None:
     """Replace a table's rows, with every column width measured here.
 
     A DataTable measures new rows only once idle, and lines it drew before that keep
     the old widths until the cursor moves; fixing the widths up front avoids that
-    (and keeps snapshots stable)."""
+    (and keeps snapshots stable). `height=None` lets each row grow to its wrapped
+    cells."""
     widths: list[int] = []
     for index, (label, fixed) in enumerate(columns):
         if fixed is not None:
