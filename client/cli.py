@@ -277,6 +277,9 @@ def usulan_buat(
         if jenis is None:
             jenis = default_jenis(layanan, client.rules)
         view = client.create_usulan(pegawai.id, layanan, jenis)
+        refiled = client.refile_waiting()  # scans that waited in the Kotak masuk for it
+        if refiled:
+            view = client.usulan_detail(view.id).usulan
     except BerkasError as exc:  # RuleError among them
         fail(exc)
         return
@@ -285,6 +288,10 @@ def usulan_buat(
     typer.echo(
         f"Usulan dibuat: {view.id} ({view.layanan}/{view.jenis}, kurang {view.kurang} dokumen)"
     )
+    if refiled:
+        from client.intake.filing import refiled_message
+
+        typer.echo(refiled_message(refiled))
 
 
 @usulan_app.command("daftar")

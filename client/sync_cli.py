@@ -16,6 +16,7 @@ import typer
 
 from client import sync_service
 from client.errors import BerkasError, ClientError
+from client.intake.filing import refiled_message
 from client.labels import field_label
 from client.paths import Paths, resolve_paths
 from client.views import ConflictSide, SyncStatus
@@ -149,9 +150,12 @@ def sync_cmd() -> None:
     """Sinkronkan sekarang (sekali): data, lalu dokumen."""
     try:
         report = sync_service.sync_once(_paths())
+        refiled = sync_service.refile_inbox(_paths())
     except BerkasError as exc:
         _fail(exc)
         return
+    if refiled:
+        typer.echo(refiled_message(refiled))
     if report.error is not None:
         typer.echo(f"Sinkronisasi belum selesai: {report.error.message}", err=True)
         typer.echo(_summary(report), err=True)
