@@ -156,7 +156,7 @@ def refile_inbox(paths: Paths) -> list[Refiled]:
 
 
 def _refile(store: Store, config: ClientConfig) -> list[Refiled]:
-    from client.intake.filing import refiled_message, refile_waiting
+    from client.intake.filing import refile_waiting, refiled_message
 
     refiled = refile_waiting(store, load_rules_config(config.rules_override))
     if refiled:

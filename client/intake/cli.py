@@ -21,7 +21,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from client.intake.errors import IntakeError
-from client.intake.filing import refiled_message
 from client.intake.events import (
     FileProcessed,
     FolderStatus,
@@ -30,10 +29,11 @@ from client.intake.events import (
     WatcherProblem,
     WatcherStarted,
 )
+from client.intake.filing import refiled_message
 from client.intake.results import IntakeResult, IntakeStatus, IntakeSummary
 from client.intake.service import IntakeService
-from store.errors import BerkasError
 from client.intake.watcher import Watcher
+from store.errors import BerkasError
 
 ServiceFactory = Callable[[Path | None], AbstractContextManager[IntakeService]]
 
