@@ -398,6 +398,8 @@ class BerkasApp(App[None]):
         with self._refile_guard:
             refiled = self.client.refile_waiting()
         if refiled:
+            if self._intake is not None:
+                self._intake.refiled(refiled)  # the Beranda's watcher line follows
             message = refiled_message(refiled)
             self.call_from_thread(self.notify, message, title="Kotak masuk", timeout=15)
             self.call_from_thread(self.data_changed)
