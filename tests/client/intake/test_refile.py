@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from client.intake.filing import NO_OPEN_USULAN, file_stored
+from client.intake.filing import NO_OPEN_USULAN, NO_PEGAWAI, file_stored
 from client.intake.naming import Recognition
 from client.intake.results import IntakeStatus
 from client.intake.service import IntakeService
@@ -16,7 +16,7 @@ from store.database import Store
 from store.models import Dokumen, InboxItem, Pegawai
 from store.usulan import create_usulan, live_dokumen
 from tests.client.intake.conftest import usulan_of
-from tests.support.scans import NIP_BUDI, NIP_SITI, jpeg_scan
+from tests.support.scans import NIP_BUDI, NIP_SITI, NIP_UNKNOWN, jpeg_scan
 
 
 def _item(store: Store, item_id: str) -> InboxItem:
@@ -94,3 +94,24 @@ def test_a_line_filled_meanwhile_turns_the_wait_into_pengganti(
         (dokumen,) = live_dokumen(session, usulan_of(store, NIP_SITI).id)
         assert dokumen.sha256 == other.sha256
     assert service.refile_waiting() == []  # now it waits for a person: not tried again
+
+
+def test_a_nip_no_pegawai_had_waits_for_the_pegawai_then_for_an_usulan(
+    service: IntakeService, store: Store, scans: Path
+) -> None:
+    from store.pegawai import upsert_pegawai
+    from tests.client.intake.conftest import _pegawai
+
+    waiting = service.process_file(jpeg_scan(scans / f"{NIP_UNKNOWN}_SK_CPNS.jpg", dpi=150))
+    assert _item(store, waiting.inbox_id).reason.startswith(NO_PEGAWAI)
+    with store.write() as session:  # the pegawai arrives (imported, or pulled by a sync)
+        upsert_pegawai(session, _pegawai(NIP_UNKNOWN, "Dewi Lestari"))
+    assert service.refile_waiting() == []
+    item = _item(store, waiting.inbox_id)
+    assert item.state == "menunggu" and item.reason.startswith(NO_OPEN_USULAN)
+    with store.write() as session:
+        dewi = session.exec(select(Pegawai).where(Pegawai.nip == NIP_UNKNOWN)).one()
+        create_usulan(session, dewi, "kp", "reguler")
+    (refiled,) = service.refile_waiting()
+    assert refiled.nama_file == f"{NIP_UNKNOWN}_SK_CPNS.pdf"
+    assert _item(store, waiting.inbox_id).state == "diproses"
