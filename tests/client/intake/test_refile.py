@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from client.intake.filing import NO_OPEN_USULAN, NO_PEGAWAI, file_stored
@@ -114,4 +115,32 @@ def test_a_nip_no_pegawai_had_waits_for_the_pegawai_then_for_an_usulan(
         create_usulan(session, dewi, "kp", "reguler")
     (refiled,) = service.refile_waiting()
     assert refiled.nama_file == f"{NIP_UNKNOWN}_SK_CPNS.pdf"
+    assert _item(store, waiting.inbox_id).state == "diproses"
+
+
+def test_a_failure_before_the_commit_leaves_the_scan_waiting(
+    service: IntakeService, store: Store, scans: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import client.intake.filing as filing
+    from store.errors import StoreError
+
+    waiting = service.process_file(jpeg_scan(scans / f"{NIP_SITI}_SK_CPNS.jpg", dpi=150))
+    with store.write() as session:
+        siti = session.exec(select(Pegawai).where(Pegawai.nip == NIP_SITI)).one()
+        create_usulan(session, siti, "kp", "reguler")
+    real = filing.attach_dokumen
+
+    def written_then_cut(*args: object, **kwargs: object) -> Dokumen:
+        real(*args, **kwargs)  # type: ignore[arg-type]
+        raise StoreError("disk hilang", "cut after the dokumen row, before the commit")
+
+    monkeypatch.setattr(filing, "attach_dokumen", written_then_cut)
+    with pytest.raises(StoreError):
+        service.refile_waiting()
+    assert _item(store, waiting.inbox_id).state == "menunggu"
+    with store.read() as session:
+        assert live_dokumen(session, usulan_of(store, NIP_SITI).id) == []
+    monkeypatch.setattr(filing, "attach_dokumen", real)
+    (refiled,) = service.refile_waiting()
+    assert refiled.kode == "SK_CPNS"
     assert _item(store, waiting.inbox_id).state == "diproses"
