@@ -292,6 +292,9 @@ def usulan_buat(
         if jenis is None:
             jenis = default_jenis(layanan, client.rules)
         view = client.create_usulan(pegawai.id, layanan, jenis, tetap=tetap_buat)
+        refiled = client.refile_waiting()  # scans that waited in the Kotak masuk for it
+        if refiled:
+            view = client.usulan_detail(view.id).usulan
     except BelumLayak as exc:
         typer.echo(f"Gagal: {exc.message}", err=True)
         typer.echo("Bila memang hendak diusulkan, ulangi dengan --tetap-buat.", err=True)
@@ -301,9 +304,16 @@ def usulan_buat(
         return
     finally:
         client.close()
+    from client.labels import usulan_label
+
     typer.echo(
-        f"Usulan dibuat: {view.id} ({view.layanan}/{view.jenis}, kurang {view.kurang} dokumen)"
+        f"Usulan dibuat: {view.id} ({usulan_label(view.layanan, view.jenis)}, "
+        f"kurang {view.kurang} dokumen)"
     )
+    if refiled:
+        from client.intake.filing import refiled_message
+
+        typer.echo(refiled_message(refiled))
 
 
 @usulan_app.command("daftar")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from client.config import load_config
 from client.intake import FileProcessed, IntakeEvent, IntakeService, Watcher, WatcherProblem
+from client.intake.filing import Refiled
 from client.paths import Paths
 from client.sync_service import open_blob_store
 from store.database import open_store
@@ -142,6 +143,20 @@ class BackgroundIntake:
                 watcher.stop(timeout=10)
         self._stack.close()
         self._set(replace(self._state, watching=False))
+
+    def refiled(self, refiled: list[Refiled]) -> None:
+        """Waiting scans were filed from the Kotak masuk: when the last file taken is one,
+        its line says where it went now (not "Masuk kotak masuk" any more)."""
+        state = self._state
+        done = next((r for r in refiled if r.original_name == state.last_name), None)
+        if done is not None:
+            self._set(
+                replace(
+                    state,
+                    last_result=f"Dari Kotak masuk dilampirkan sebagai {done.nama_file}.",
+                    last_at=datetime.now(UTC),
+                )
+            )
 
     def _event(self, event: IntakeEvent) -> None:
         if isinstance(event, FileProcessed):

@@ -19,6 +19,7 @@ from store.rules import dokumen_kinds, exceeds_limit
 
 if TYPE_CHECKING:  # intake (Pillow, pikepdf, watchdog) loads when first used
     from client.intake import IntakeService
+    from client.intake.filing import Refiled
 
 
 class NeedsConfirmation(ClientError):
@@ -169,6 +170,14 @@ class KotakMasukService(ClientCore):
             if u is None:
                 raise ClientError("Usulan tidak ditemukan.", dokumen.usulan_id)
             return self._usulan_view(session, u)
+
+    def refile_waiting(self) -> list[Refiled]:
+        """File the waiting scans whose usulan line has opened since they came (a new
+        usulan, or one the BKD returned): intake's filing rules, no person needed.
+        Only the store is touched (the scans are stored already): safe from any thread."""
+        from client.intake.filing import refile_waiting
+
+        return refile_waiting(self.store, self.rules)
 
     def discard_inbox_item(self, item_id: str, reason: str) -> Path | None:
         """Set a scan aside, through intake: it leaves the inbox with the reason kept,

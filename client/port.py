@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from client.config import ClientConfig
 from client.paths import Paths
@@ -34,6 +34,9 @@ from client.views import (
     UsulanDetail,
     UsulanView,
 )
+
+if TYPE_CHECKING:
+    from client.intake.filing import Refiled
 
 __all__ = ["ClientPort"]
 
@@ -107,6 +110,7 @@ class ClientPort(Protocol):
     ) -> None: ...
     def assign_inbox_item(self, item_id: str, pegawai_nip: str, kode: str) -> UsulanView: ...
     def discard_inbox_item(self, item_id: str, reason: str) -> Path | None: ...
+    def refile_waiting(self) -> list[Refiled]: ...
     def accept_inbox_suggestion(self, item_id: str) -> UsulanView: ...
 
     # -- the document viewer (PDF bytes, decrypted in memory)

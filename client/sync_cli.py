@@ -17,6 +17,7 @@ from rich.text import Text
 
 from client import cli_table, sync_service
 from client.errors import BerkasError, ClientError
+from client.intake.filing import refiled_message
 from client.labels import field_label
 from client.paths import Paths, resolve_paths
 from client.views import SyncStatus
@@ -154,9 +155,12 @@ def sync_cmd() -> None:
     """Sinkronkan sekarang (sekali): data, lalu dokumen."""
     try:
         report = sync_service.sync_once(_paths())
+        refiled = sync_service.refile_inbox(_paths())
     except BerkasError as exc:
         _fail(exc)
         return
+    if refiled:
+        typer.echo(refiled_message(refiled))
     if report.error is not None:
         typer.echo(f"Sinkronisasi belum selesai: {report.error.message}", err=True)
         typer.echo(_summary(report), err=True)

@@ -13,7 +13,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from client.config import ClientConfig, load_config
 from client.paths import Paths
@@ -21,6 +21,8 @@ from client.sinkronisasi import status_of
 from client.views import SyncStatus
 from store.blobs import BlobStore
 from store.database import Store, open_store
+from store.errors import BerkasError
+from store.rules import load_rules_config
 from sync.engine import (
     ConflictView,
     EngineSettings,
@@ -38,6 +40,9 @@ from sync.engine import (
     resolve_conflicts,
     restore_home,
 )
+
+if TYPE_CHECKING:
+    from client.intake.filing import Refiled
 
 log = logging.getLogger("berkas.sync")
 
@@ -141,6 +146,22 @@ def sync_once(
         finally:
             engine.close()
             lock.release()
+
+
+def refile_inbox(paths: Paths) -> list[Refiled]:
+    """After a sync pulled records (an usulan returned, one created elsewhere): file the
+    Kotak masuk scans that waited for such an usulan (client.intake.filing)."""
+    with _session(paths) as (config, store):
+        return _refile(store, config)
+
+
+def _refile(store: Store, config: ClientConfig) -> list[Refiled]:
+    from client.intake.filing import refile_waiting, refiled_message
+
+    refiled = refile_waiting(store, load_rules_config(config.rules_override))
+    if refiled:
+        log.info(refiled_message(refiled))
+    return refiled
 
 
 # -- status -----------------------------------------------------------------------------------
@@ -327,12 +348,17 @@ def run_agent(paths: Paths, *, stop: threading.Event | None = None) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
     with _session(paths) as (config, store):
+
+        def reported(report: SyncReport) -> None:
+            _log_report(report)
+            if report.pull.changes:
+                try:
+                    _refile(store, config)
+                except BerkasError as exc:  # the next pull tries again
+                    log.warning("kotak masuk tidak dapat diproses ulang: %s", exc.message)
+
         scheduler = _start_background_sync(
-            paths,
-            store,
-            config,
-            program="berkas agent",
-            on_report=_log_report,
+            paths, store, config, program="berkas agent", on_report=reported
         )
         log.info(
             "agen sinkronisasi berjalan: tiap %.1f menit (jitter %.0f detik)",

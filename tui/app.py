@@ -126,6 +126,7 @@ class BerkasApp(App[None]):
         self.background_intake = background_intake
         self._intake: BackgroundIntake | None = None
         self._intake_guard = threading.Lock()  # one start or restart of the watcher at a time
+        self._refile_guard = threading.Lock()  # one pass over the Kotak masuk at a time
         self.watch_state: WatchState | None = None
         self.poll_seconds = poll_seconds
         self._received = 0
@@ -385,6 +386,24 @@ class BerkasApp(App[None]):
         if status.received != self._received:  # background sync brought records
             self._received = status.received
             self.data_changed()
+            self.refile_inbox()  # a returned usulan may be what a waiting scan needs
+
+    @work(thread=True, group="refile-inbox", exit_on_error=False)
+    def refile_inbox(self) -> None:
+        """File the Kotak masuk scans whose usulan line has opened (after a sync pulled
+        records, or an usulan was made or changed here), and say so."""
+        from client.intake.filing import refiled_message
+
+        if not self.opened:
+            return
+        with self._refile_guard:
+            refiled = self.client.refile_waiting()
+        if refiled:
+            if self._intake is not None:
+                self._intake.refiled(refiled)  # the Beranda's watcher line follows
+            message = refiled_message(refiled)
+            self.call_from_thread(self.notify, message, title="Kotak masuk", timeout=15)
+            self.call_from_thread(self.data_changed)
 
     @work(group="sync-now", exclusive=True, exit_on_error=False)
     async def action_sinkronkan(self) -> None:
@@ -526,6 +545,7 @@ class BerkasApp(App[None]):
         )
         self.data_changed()
         self.open_usulan(view.id)
+        self.refile_inbox()  # scans that waited in the Kotak masuk for this usulan
 
     async def _confirm_another(self, pegawai: PegawaiView, layanan: str) -> bool:
         """A second open usulan of the same layanan is usually a mistake: ask first."""

@@ -158,6 +158,16 @@ class EngineSyncPort(OfflineSyncPort):
         conflicts = report.push.conflicts + report.pull.conflicts
         if conflicts:
             done += f", {conflicts} konflik baru (lihat F7 Konflik)"
+        # Records pulled may have opened a line a Kotak masuk scan waits for (a BTS).
+        from client.intake.filing import refiled_message
+
+        try:
+            filed = refiled_message(self._client.refile_waiting())
+        except BerkasError as exc:
+            filed = f"Kotak masuk belum dapat diproses ulang: {exc.message}"
+        filed = f" {filed}" if filed else ""
         if report.error is not None:
-            return SyncOutcome(ok=False, message=f"Belum selesai: {report.error.message} ({done}).")
-        return SyncOutcome(ok=True, message=f"Sinkron: {done}.")
+            return SyncOutcome(
+                ok=False, message=f"Belum selesai: {report.error.message} ({done}).{filed}"
+            )
+        return SyncOutcome(ok=True, message=f"Sinkron: {done}.{filed}")

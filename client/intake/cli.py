@@ -29,9 +29,11 @@ from client.intake.events import (
     WatcherProblem,
     WatcherStarted,
 )
+from client.intake.filing import refiled_message
 from client.intake.results import IntakeResult, IntakeStatus, IntakeSummary
 from client.intake.service import IntakeService
 from client.intake.watcher import Watcher
+from store.errors import BerkasError
 
 ServiceFactory = Callable[[Path | None], AbstractContextManager[IntakeService]]
 
@@ -197,6 +199,14 @@ def run_folder(service: IntakeService, folder: Path) -> None:
             typer.echo(f"Gagal: {exc.message}", err=True)
             raise typer.Exit(2) from exc
     console.print(_summary_table(summary))
+    # Scans that waited for an usulan opened since (here or, synced, elsewhere).
+    try:
+        refiled = service.refile_waiting()
+    except BerkasError as exc:
+        typer.echo(f"Kotak masuk belum dapat diproses ulang: {exc.message}", err=True)
+        refiled = []
+    if refiled:
+        typer.echo(refiled_message(refiled))
     if summary.skipped:
         typer.echo(
             f"Perhatian: {summary.skipped} berkas masih terus berubah dan belum diambil; "

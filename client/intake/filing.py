@@ -21,6 +21,8 @@ from store.rules import Layanan, RuleError, RulesConfig, checklist
 from store.usulan import OPEN_VALUES, attach_dokumen, live_dokumen, note_history
 
 NO_OPEN_USULAN = "belum ada usulan terbuka"
+NO_PEGAWAI = "tidak ada pegawai dengan NIP"
+PENGGANTI = "pengganti?"
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,57 @@ def _sheet_usulan(
     return usulan, ""
 
 
+@dataclass(frozen=True)
+class _Line:
+    """What filing a scan to one checklist line of an usulan did."""
+
+    dokumen: Dokumen | None = None  # attached
+    replaced: Dokumen | None = None  # the returned (BTS) scan it replaced
+    duplicate: Dokumen | None = None  # the same content already there: nothing written
+    reason: str = ""  # why it waits instead ("pengganti?")
+
+
+def _file_to_line(
+    session: Session,
+    usulan: Usulan,
+    kode: str,
+    *,
+    sha256: str,
+    size: int,
+    pages: int,
+    terlalu_besar: bool,
+    nip_terbaca: str,
+    source: str,
+) -> _Line:
+    """Attach a stored scan as `kode` of `usulan` by intake's rule: an empty line takes
+    it; a line the BKD returned (BTS) has its scan replaced, with a history line saying
+    which replaced which; a line holding another scan is left alone ("pengganti?")."""
+    same_kind = [d for d in live_dokumen(session, usulan.id) if d.kode == kode]
+    for dokumen in same_kind:
+        if dokumen.sha256 == sha256:
+            return _Line(duplicate=dokumen)
+    old = same_kind[0] if same_kind else None
+    if old is not None and old.state != "dikembalikan":
+        return _Line(
+            reason=f"{PENGGANTI} {kode} NIP {usulan.nip} sudah berisi pindaian lain "
+            f"({old.nama_file}); terima untuk menggantinya"
+        )
+    dokumen = attach_dokumen(
+        session,
+        usulan,
+        kode,
+        sha256=sha256,
+        size=size,
+        pages=pages,
+        terlalu_besar=terlalu_besar,
+        nip_terbaca=nip_terbaca,
+        kode_terbaca=kode,
+    )
+    if old is not None:
+        note_history(session, usulan, replacement_note(kode, old, sha256, source))
+    return _Line(dokumen=dokumen, replaced=old)
+
+
 def file_stored(
     store: Store,
     stored: StoredBlob,
@@ -187,7 +240,7 @@ def file_stored(
                 else None
             )
             if pegawai is None:
-                reason = f"tidak ada pegawai dengan NIP {found.nip}"
+                reason = f"{NO_PEGAWAI} {found.nip}"
             elif usulan is None:
                 reason = f"{NO_OPEN_USULAN} untuk NIP {found.nip} yang memerlukan {found.kode}"
         else:
@@ -195,37 +248,26 @@ def file_stored(
         nip = found.nip or ""
         if usulan is not None and found.kode is not None:
             nip = usulan.nip
-            same_kind = [d for d in live_dokumen(session, usulan.id) if d.kode == found.kode]
-            for dokumen in same_kind:
-                if dokumen.sha256 == stored.sha256:
-                    return Filing(
-                        dokumen=dokumen, duplicate_of=dokumen.nama_file, blob_existed=True
-                    )
-            old = same_kind[0] if same_kind else None
-            if old is not None and old.state != "dikembalikan":
-                reason = (
-                    f"pengganti? {found.kode} NIP {usulan.nip} sudah berisi pindaian lain "
-                    f"({old.nama_file}); terima untuk menggantinya"
+            line = _file_to_line(
+                session,
+                usulan,
+                found.kode,
+                sha256=stored.sha256,
+                size=stored.size,
+                pages=pages,
+                terlalu_besar=terlalu_besar,
+                nip_terbaca=found.nip or "",
+                source=found.relative_name,
+            )
+            if line.duplicate is not None:
+                return Filing(
+                    dokumen=line.duplicate,
+                    duplicate_of=line.duplicate.nama_file,
+                    blob_existed=True,
                 )
-            else:
-                dokumen = attach_dokumen(
-                    session,
-                    usulan,
-                    found.kode,
-                    sha256=stored.sha256,
-                    size=stored.size,
-                    pages=pages,
-                    terlalu_besar=terlalu_besar,
-                    nip_terbaca=found.nip or "",
-                    kode_terbaca=found.kode,
-                )
-                if old is not None:
-                    note_history(
-                        session,
-                        usulan,
-                        replacement_note(found.kode, old, stored.sha256, found.relative_name),
-                    )
-                return Filing(dokumen=dokumen, blob_existed=existed, replaced=old)
+            if line.dokumen is not None:
+                return Filing(dokumen=line.dokumen, blob_existed=existed, replaced=line.replaced)
+            reason = line.reason
         if note and not hold:
             reason = f"{reason} ({note})"
         waiting = session.exec(
@@ -253,3 +295,105 @@ def file_stored(
         )
         session.add(item)
         return Filing(inbox=item, reason=reason, blob_existed=existed)
+
+
+# -- the Kotak masuk tried again ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Refiled:
+    """A waiting scan filed once its usulan line opened (refile_waiting)."""
+
+    original_name: str
+    nama_file: str
+    usulan_id: str
+    nip: str
+    kode: str
+    replaced: str = ""  # the returned scan's file name it replaced, if any
+
+
+def waits_for_usulan(item: InboxItem) -> bool:
+    """True for a scan that waits only because no usulan (or pegawai) was open for its
+    recognised NIP and kind, so a new or returned usulan may take it without a person.
+    Scans waiting for a decision (a suggestion from the page, "pengganti?", a sheet,
+    an unread name) are not."""
+    return (
+        item.state == "menunggu"
+        and bool(item.nip)
+        and bool(item.kode)
+        and (item.reason.startswith(NO_OPEN_USULAN) or item.reason.startswith(NO_PEGAWAI))
+    )
+
+
+def refile_waiting(store: Store, rules: RulesConfig | None = None) -> list[Refiled]:
+    """File every Kotak masuk scan that waited for an usulan whose line is open now, by
+    intake's rules (a returned line's scan is replaced, a filled line makes it wait as
+    "pengganti?"). One transaction per scan: the Dokumen row and the item leaving the
+    inbox commit together, so a crash loses nothing and a second run finds it done."""
+    with store.read() as session:
+        ids = [
+            item.id
+            for item in session.exec(
+                select(InboxItem)
+                .where(InboxItem.state == "menunggu")
+                .order_by(col(InboxItem.created_at), col(InboxItem.id))
+            )
+            if waits_for_usulan(item)
+        ]
+    done: list[Refiled] = []
+    for item_id in ids:
+        with store.write() as session:
+            item = session.get(InboxItem, item_id)
+            if item is None or not waits_for_usulan(item):
+                continue  # filed or set aside meanwhile
+            pegawai = get_pegawai_by_nip(session, item.nip)
+            usulan = open_usulan_for(session, pegawai, item.kode, rules) if pegawai else None
+            if usulan is None:
+                if pegawai is not None and item.reason.startswith(NO_PEGAWAI):
+                    item.reason = (
+                        f"{NO_OPEN_USULAN} untuk NIP {item.nip} yang memerlukan {item.kode}"
+                    )
+                    session.add(item)
+                continue
+            line = _file_to_line(
+                session,
+                usulan,
+                item.kode,
+                sha256=item.sha256,
+                size=item.size,
+                pages=item.pages,
+                terlalu_besar=item.terlalu_besar,
+                nip_terbaca=item.nip,
+                source=item.original_name,
+            )
+            if line.dokumen is None and line.duplicate is None:
+                item.reason = line.reason  # a person decides now
+                session.add(item)
+                continue
+            item.state = "diproses"
+            session.add(item)
+            if line.dokumen is not None:
+                done.append(
+                    Refiled(
+                        original_name=item.original_name,
+                        nama_file=line.dokumen.nama_file,
+                        usulan_id=usulan.id,
+                        nip=usulan.nip,
+                        kode=item.kode,
+                        replaced=line.replaced.nama_file if line.replaced else "",
+                    )
+                )
+    return done
+
+
+def refiled_message(refiled: list[Refiled]) -> str:
+    """What the person reads after waiting scans were filed ("" when none were)."""
+    if not refiled:
+        return ""
+    targets = sorted({f"NIP {r.nip} ({r.kode})" for r in refiled})
+    shown = ", ".join(targets[:3]) + (
+        f" dan {len(targets) - 3} lainnya" if len(targets) > 3 else ""
+    )
+    replaced = sum(1 for r in refiled if r.replaced)
+    tail = f"; {replaced} menggantikan dokumen yang dikembalikan BKD" if replaced else ""
+    return f"{len(refiled)} pindaian dari Kotak masuk dilampirkan ke usulan {shown}{tail}."

@@ -33,9 +33,11 @@ from client.intake.filing import (
     NO_OPEN_USULAN,
     Filed,
     NotFiled,
+    Refiled,
     file_stored,
     now_iso,
     open_usulan_for,
+    refile_waiting,
     replacement_note,
 )
 from client.intake.ignore import is_ignored
@@ -554,6 +556,12 @@ class IntakeService:
         return ready
 
     # -- Kotak masuk --------------------------------------------------------------------
+
+    def refile_waiting(self) -> list[Refiled]:
+        """File the Kotak masuk scans whose usulan line has opened since they came
+        (filing.refile_waiting), queued with this service's own filing."""
+        with self._filing:
+            return refile_waiting(self.store, self.rules)
 
     def inbox_waiting(self) -> list[InboxItem]:
         with self.store.read() as session:

@@ -201,4 +201,32 @@ def test_line_marked_tidak_berlaku_from_the_command_line(home: Path) -> None:
     undone = berkas(home, "usulan", "tidak-berlaku", usulan_id, "SURAT_NIKAH", "--cabut")
     assert undone.returncode == 0, undone.stderr
     assert conn.execute("SELECT tidak_berlaku FROM usulan").fetchone() == ("{}",)
+
+
+def test_a_scan_waiting_for_an_usulan_is_filed_when_usulan_buat_makes_it(
+    home: Path, tmp_path: Path
+) -> None:
+    from tests.tui.support import make_pdf
+
+    csv = home / "pegawai.csv"
+    csv.write_text(HEADER + GOOD, encoding="utf-8")
+    assert berkas(home, "pegawai", "import", str(csv)).returncode == 0
+    folder = tmp_path / "masuk"
+    folder.mkdir()
+    make_pdf(folder / "196804111993031009_SK_PANGKAT.pdf", ("SK PANGKAT", "Budi"))
+    taken = berkas(home, "intake", "run", str(folder))
+    assert taken.returncode == 0, taken.stderr
+    conn = sqlite3.connect(home / "berkas.db")
+    (reason,) = conn.execute("SELECT reason FROM inbox WHERE state = 'menunggu'").fetchone()
+    assert reason.startswith("belum ada usulan terbuka")
+    conn.close()
+
+    made = berkas(home, "usulan", "buat", "196804111993031009", "--layanan", "kp")
+    assert made.returncode == 0, made.stderr
+    assert "1 pindaian dari Kotak masuk dilampirkan ke usulan NIP 196804111993031009" in made.stdout
+    conn = sqlite3.connect(home / "berkas.db")
+    assert conn.execute("SELECT state FROM inbox").fetchall() == [("diproses",)]
+    assert conn.execute(
+        "SELECT d.kode FROM dokumen d JOIN usulan u ON u.id = d.usulan_id WHERE NOT d.deleted"
+    ).fetchall() == [("SK_PANGKAT",)]
     conn.close()

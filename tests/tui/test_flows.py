@@ -244,12 +244,8 @@ def test_submit_refused_while_incomplete_then_accepted(client: BerkasClient, fac
         assert isinstance(app.screen, KonfirmasiDialog)
         await pilot.press("y")
         await settle(pilot)
-        # The fixture's pegawai is not yet eligible for KP (issue 15 item 6): one more
-        # question, whose answer goes into the history.
-        assert isinstance(app.screen, KonfirmasiDialog)
-        assert "belum layak" in str(app.screen.query_one("#pesan", Static).render())
-        await pilot.press("y")
-        await settle(pilot)
+        # The fixture's KP pegawai is due for KP: no question about eligibility (that one
+        # is tests/tui/test_guard_rails.py's).
         assert isinstance(app.screen, UsulanEditorScreen)
         assert app.screen.detail is not None
         assert app.screen.detail.usulan.status == "diajukan"
