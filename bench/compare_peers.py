@@ -74,6 +74,7 @@ from tests.support.netproxy import Proxy, start_proxy  # noqa: E402
 from tests.support.server import start_server  # noqa: E402
 
 PEERS = ("berkas", "rclone", "naive")
+BERKAS_VS_RCLONE = 0.3  # issue 18: Berkas' intake plus upload against rclone's wall time
 MB = 1e6
 _BLOCK = 64 * 1024
 
@@ -649,6 +650,17 @@ def print_table(results: list[Outcome], raw: int, link: Link, scans: int) -> Non
                 f"{r.wall_s + r.prep_s:.0f} s = {(r.wall_s + r.prep_s) / raw_limit:.3f} x "
                 "the raw limit"
             )
+    by_peer = {r.peer: r for r in results}
+    if "berkas" in by_peer:
+        berkas = by_peer["berkas"]
+        for other in results:
+            if other.peer != "berkas" and other.wall_s:
+                total = berkas.wall_s + berkas.prep_s
+                print(
+                    f"berkas (intake + upload, {total:.0f} s) / {other.peer} "
+                    f"({other.wall_s:.0f} s): {total / other.wall_s:.3f} "
+                    f"(issue 18 target vs rclone: <= {BERKAS_VS_RCLONE})"
+                )
     for r in results:
         where = ", ".join(f"{c / MB:.2f}" for c in r.cut_log)
         print(f"\n{r.peer}: cut at {where} MB upstream; {r.connections} TCP connections")
