@@ -8,7 +8,9 @@ A4 at 300 dpi; made once and cached under /tmp), go through the same bad-network
 
 * berkas: intake normalises the scans into the encrypted blob store (the "prep" phase,
   timed apart: in use it happens when the scan arrives, long before a sync), then one
-  `sync_once` of the real engine uploads them with tus to the real server.
+  `sync_once` of the real engine uploads them with tus to the real server. The OPD's
+  store holds the corpus' pegawai (each with an usulan KP), as in use: scans named by
+  their NIP file themselves, the misnamed ones are read by OCR.
 * rclone: `rclone copy` (Debian's rclone, apt-installed here if missing; default
   transfers, retries and low-level retries) to `rclone serve webdav` with no auth.
   WebDAV has no resumable upload: a cut PUT is sent again from byte 0.
@@ -61,7 +63,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from bench.intake import _dokumen_jobs, build_corpus, nips  # noqa: E402
+from bench.intake import _dokumen_jobs, build_corpus, nips, seed_pegawai  # noqa: E402
 from bench.sync_link import _Wire, parse_rate  # noqa: E402
 from client.config import ClientConfig, save_config  # noqa: E402
 from client.intake.results import IntakeStatus  # noqa: E402
@@ -221,6 +223,10 @@ class BerkasPeer:
         save_config(self.paths.config, ClientConfig(opd_kode="DISDIK", operator="bench"))
         enrol(self.paths, self.server.url, self.server.enrol_code("DISDIK"), device_name="bench")
         self.store = open_store(self.paths.store, opd_id="DISDIK")
+        # The OPD's pegawai are in its store (as in use and in bench/intake.py): a scan named
+        # by its NIP files itself; only the scans named like "scan_00012.jpg" (15%) are read
+        # by OCR. Pushed by the first sync below, before the clock starts.
+        seed_pegawai(self.store, nips(100))
         self.proxy = link.proxy(self.server.port)
         # The installation's own engine settings; only the server URL points at the proxy.
         self.engine = build_engine(self.paths, self.store, server_url=self.proxy.url)
