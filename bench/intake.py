@@ -68,7 +68,7 @@ from client.intake.service import IntakeService
 from client.intake.settings import IntakeSettings
 from client.intake.watcher import Watcher
 from store.blobs import BlobStore
-from store.database import open_store
+from store.database import Store, open_store
 from store.pegawai import PegawaiInput, upsert_pegawai
 from store.usulan import create_usulan
 from sync.crypto.stream import decrypt_stream, encrypt_stream
@@ -220,6 +220,24 @@ def _name(rnd: random.Random, nip: str, kode: str, serial: int, kind: str) -> st
     return f"scan_{serial:05d}{ext}"
 
 
+def seed_pegawai(store: Store, people: list[str]) -> None:
+    """The corpus' pegawai in the store, each with an usulan KP to file their scans into."""
+    with store.write() as session:
+        for nip in people:
+            pegawai, _ = upsert_pegawai(
+                session,
+                PegawaiInput(
+                    nip=nip,
+                    nama=f"Pegawai {nip[-4:]}",
+                    golongan="III/b",
+                    tmt_pangkat="2018-04-01",
+                    pendidikan="S1",  # type: ignore[arg-type]
+                    jenis_jabatan="pelaksana",
+                ),
+            )
+            create_usulan(session, pegawai, "kp", "reguler")
+
+
 def build_corpus(folder: Path, jobs: list[Job]) -> list[Path]:
     if (folder / ".done").exists():
         return [job[0] for job in jobs]
@@ -294,20 +312,7 @@ def main() -> None:
     watched = work / "pindai"
     watched.mkdir()
     store = open_store(work / "berkas.db", opd_id="BENCH", person="bench")
-    with store.write() as session:
-        for nip in people:
-            pegawai, _ = upsert_pegawai(
-                session,
-                PegawaiInput(
-                    nip=nip,
-                    nama=f"Pegawai {nip[-4:]}",
-                    golongan="III/b",
-                    tmt_pangkat="2018-04-01",
-                    pendidikan="S1",  # type: ignore[arg-type]
-                    jenis_jabatan="pelaksana",
-                ),
-            )
-            create_usulan(session, pegawai, "kp", "reguler")
+    seed_pegawai(store, people)
     blobs = BlobStore(work / "blobs", StreamCipher())
     settings = IntakeSettings(
         scan_folders=[watched], workers=args.workers, stable_delay=args.stable_delay

@@ -218,21 +218,28 @@ def _engine() -> Any:
 
 
 def ocr_region(
-    image: Image.Image, region: float, titles: Mapping[str, Sequence[str]] | None = None
+    image: Image.Image,
+    region: float,
+    titles: Mapping[str, Sequence[str]] | None = None,
+    *,
+    width: int = _OCR_WIDTH,
 ) -> str:
     """The text of the top `region` share of a page, line by line, top to bottom.
 
     Recognition costs in proportion to the width of text read, and body lines
     are the widest: short lines (titles, "NIP : ...", names) are read first,
     and the long ones only when those did not give both a valid NIP and
-    exactly one kind's title (`titles`, as in the dokumen table)."""
+    exactly one kind's title (`titles`, as in the dokumen table). A region wider than
+    `width` pixels is scaled down to it first."""
     import numpy as np
 
     engine = _engine()
     top = image.crop((0, 0, image.width, max(1, round(image.height * region))))
-    if top.width > _OCR_WIDTH:
-        scale = _OCR_WIDTH / top.width
-        top = top.resize((_OCR_WIDTH, max(1, round(top.height * scale))), Image.Resampling.LANCZOS)
+    if top.mode not in ("L", "RGB"):
+        top = top.convert("L")  # a bitonal page is scaled in grey, not by nearest neighbour
+    if top.width > width:
+        scale = width / top.width
+        top = top.resize((width, max(1, round(top.height * scale))), Image.Resampling.LANCZOS)
     # rapidocr-onnxruntime 1.4's stages, called one by one (pinned in pyproject).
     picture = np.array(top.convert("RGB"))
     boxes, _elapsed = engine.text_det(picture)
