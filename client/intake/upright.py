@@ -131,7 +131,9 @@ def _level_score(mask: Image.Image, angle: float) -> float:
 def _best_angle(mask: Image.Image) -> tuple[float, float, float]:
     """(angle, its score, the level score) of the rotation that levels `mask`'s lines."""
     steps = round(_MAX_SKEW / _COARSE)
-    scores = {round(i * _COARSE, 2): _level_score(mask, i * _COARSE) for i in range(-steps, steps + 1)}
+    scores = {
+        round(i * _COARSE, 2): _level_score(mask, i * _COARSE) for i in range(-steps, steps + 1)
+    }
     coarse = max(scores, key=lambda a: (scores[a], -abs(a)))
     for i in range(-4, 5):
         angle = round(coarse + i * _FINE, 2)
