@@ -85,7 +85,7 @@ class KotakMasukScreen(BerkasScreen):
         if items:
             table.move_cursor(row=min(cursor, len(items) - 1))
             self.query_one("#jumlah-masuk", Static).update(
-                f"{len(items)} pindaian menunggu · s: terima saran · t: tetapkan ke pegawai · "
+                f"{len(items)} pindaian menunggu · s: terima saran · t: tetapkan · "
                 "b: buang ke karantina"
             )
         else:
@@ -213,6 +213,12 @@ def _describe(item: InboxItemView, preview: InboxPreview | None) -> Group:
         if item.kode
         else Text("tidak dikenali dari nama berkas", style="red"),
     )
+    # Right under what it suggests, so it stays in view above a long reason.
+    if item.nip and item.kode:
+        who = item.pegawai_nama or f"NIP {nip(item.nip)}"
+        suggestion = Text(f"{who} · {item.kode_nama or item.kode}", style="green")
+        suggestion.append(" — tekan s untuk menerima", style="bold")
+        facts.add_row("Saran", suggestion)
     pages = preview.pages if preview is not None else item.pages
     size = Text(f"{pages} halaman · {ukuran(item.size)}")
     if item.terlalu_besar:
@@ -222,11 +228,6 @@ def _describe(item: InboxItemView, preview: InboxPreview | None) -> Group:
     facts.add_row("Diterima", waktu_iso(item.created_at))
     if item.reason:
         facts.add_row("Alasan", Text(item.reason))
-    if item.nip and item.kode:
-        who = item.pegawai_nama or f"NIP {nip(item.nip)}"
-        suggestion = Text(f"{who} · {item.kode_nama or item.kode}", style="green")
-        suggestion.append(" — tekan s untuk menerima", style="bold")
-        facts.add_row("Saran", suggestion)
     parts: list[Text | Table] = [facts, Text("")]
     if preview is None:
         parts.append(Text("Membaca halaman pertama…", style="dim"))
