@@ -33,7 +33,8 @@ _COARSE: Final = 0.5
 _FINE: Final = 0.1
 # A skew smaller than this is left alone (a straight page is not resampled).
 _MIN_SKEW: Final = 0.25
-_SEARCH_SIDE: Final = 900  # pixels on the long side for the skew search
+_SEARCH_SIDE: Final = 900  # pixels on the long side for the skew search (fine steps) ...
+_MIN_SEARCH_SIDE: Final = 200  # ... whose coarse steps run on a half-size copy above this
 _LINE_SIDE: Final = 1800  # ... and for the lines read for their direction
 # Ink share of the page between which it can be text: below, blank; above, a photo.
 _MIN_INK: Final = 0.002
@@ -49,7 +50,7 @@ _MIN_LINE_ROWS: Final = 4
 _MAX_LINE_ROWS: Final = 120  # taller bands are pictures or merged lines, not one line
 # The direction classifier reads pieces of up to _CLS_LINES lines, _CLS_PIECES a line,
 # and turns the page when its votes for 180° outweigh those for 0° this many times.
-_CLS_LINES: Final = 12
+_CLS_LINES: Final = 6
 _CLS_PIECES: Final = 2
 _CLS_MAJORITY: Final = 2.0
 
@@ -129,13 +130,16 @@ def _level_score(mask: Image.Image, angle: float) -> float:
 
 
 def _best_angle(mask: Image.Image) -> tuple[float, float, float]:
-    """(angle, its score, the level score) of the rotation that levels `mask`'s lines."""
+    """(angle, its score, the level score) of the rotation that levels `mask`'s lines:
+    coarse steps on a half-size copy, then fine steps around the best on `mask`."""
+    small = mask.reduce(2) if min(mask.size) >= 2 * _MIN_SEARCH_SIDE else mask
     steps = round(_MAX_SKEW / _COARSE)
-    scores = {
-        round(i * _COARSE, 2): _level_score(mask, i * _COARSE) for i in range(-steps, steps + 1)
+    coarse_scores = {
+        round(i * _COARSE, 2): _level_score(small, i * _COARSE) for i in range(-steps, steps + 1)
     }
-    coarse = max(scores, key=lambda a: (scores[a], -abs(a)))
-    for i in range(-4, 5):
+    coarse = max(coarse_scores, key=lambda a: (coarse_scores[a], -abs(a)))
+    scores = {0.0: _level_score(mask, 0.0)}
+    for i in range(-5, 6):
         angle = round(coarse + i * _FINE, 2)
         if angle not in scores and abs(angle) <= _MAX_SKEW + _COARSE:
             scores[angle] = _level_score(mask, angle)
