@@ -5,7 +5,8 @@
    identity block, at 150-300 dpi, skewed up to 1.5 degrees, with scanner
    grain, some NIPs broken over two lines, saved as JPEG under names that say
    nothing ("scan0001.jpg"); one in ten reuses another pegawai's name
-   ("<NIP>_SK_PNS (2).jpg") for a scan of someone else's document. Intake runs
+   ("<NIP>_SK_PNS (2).jpg") for a scan of someone else's document, and one in
+   ten (others) was fed in turned: sideways or upside down. Intake runs
    over the folder once (`run_folder`, OCR on, `--workers` processes) and
    every result is checked against the truth: filed correctly, sent to the
    Kotak masuk, or filed wrongly. Budget (DESIGN.md): >= 90% filed
@@ -14,13 +15,18 @@
 2. A 100-page batch with 30 separator sheets in one scanner PDF (70 pages of
    documents, 1-4 pages each): every part must be filed to its usulan and
    kode with its pages; seconds for the batch.
+3. OCR alone: the first page's region read in this process (one thread, as
+   in a worker) over a few pages, pages per second, and the time to find a
+   page's orientation and skew (upright.py); with the load average, since
+   a shared machine slows both.
 
-Run: .venv/bin/python bench/recognition.py [--docs 300] [--workers 2]
+Run: .venv/bin/python bench/recognition.py [--docs 300] [--workers 2] [--skip-corpus]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import sys
@@ -42,6 +48,7 @@ from store.blobs import BlobStore
 from store.database import Store, open_store
 from store.models import Dokumen, Usulan
 from store.pegawai import PegawaiInput, upsert_pegawai
+from store.rules import dokumen_kinds
 from store.usulan import create_usulan
 from tests.support import documents as docs
 from tests.support.scans import jpeg_bytes
@@ -93,17 +100,20 @@ def open_bench_store(work: Path, people: list[tuple[str, str]]) -> tuple[Store, 
     return store, usulan
 
 
-def _write_doc(job: tuple[Path, str, str, str, int, int, float, bool]) -> None:
-    path, kode, nama, nip, seed, dpi, skew, split = job
+def _write_doc(job: tuple[Path, str, str, str, int, int, float, bool, int]) -> None:
+    path, kode, nama, nip, seed, dpi, skew, split, turn = job
     page = docs.document(
         kode=kode, people=[(nama, nip)], dpi=dpi, seed=seed, skew=skew, nip_split=split
     )
+    if turn:
+        page = page.rotate(turn, expand=True)
     path.write_bytes(jpeg_bytes(page, dpi=dpi, quality=80))
 
 
 def corpus(folder: Path, people: list[tuple[str, str]], count: int) -> dict[str, tuple[str, str]]:
     """Write `count` misnamed scans; returns name -> (nip, kode) they truly are."""
     rnd = random.Random(11)
+    turns = random.Random(12)  # its own stream: the rest of the corpus stays as it was
     slots = [(nama, nip, kode) for nama, nip in people for kode in KINDS]
     rnd.shuffle(slots)
     truth: dict[str, tuple[str, str]] = {}
@@ -127,6 +137,7 @@ def corpus(folder: Path, people: list[tuple[str, str]], count: int) -> dict[str,
                 rnd.choice((150, 200, 300)),
                 rnd.uniform(-1.5, 1.5),
                 rnd.random() < 0.3,
+                turns.choice((90, 180, 270)) if n % 10 == 5 else 0,
             )
         )
     with ProcessPoolExecutor(2) as ex:
@@ -144,6 +155,7 @@ def run_corpus(args: argparse.Namespace, work: Path, pool: ConversionPool) -> No
     folder.mkdir()
     started = time.perf_counter()
     truth = corpus(folder, people, args.docs)
+    turned = {f"scan{n:04d}.jpg" for n in range(5, args.docs + 1, 10)}
     print(f"corpus: {len(truth)} scans written in {time.perf_counter() - started:.0f} s")
     settings = IntakeSettings(scan_folders=[folder], workers=args.workers, stable_delay=0.1)
     with IntakeService(store, BlobStore(work / "blobs", PlainCipher()), settings, pool=pool) as svc:
@@ -151,7 +163,7 @@ def run_corpus(args: argparse.Namespace, work: Path, pool: ConversionPool) -> No
         summary = svc.run_folder(folder)
         elapsed = time.perf_counter() - started
     right = inbox = wrong = other = 0
-    reused_right = reused = 0
+    reused_right = reused = turned_right = 0
     for result in summary.outcomes:
         nip, kode = truth[result.relative_name]
         is_reused = "_SK_PNS (" in result.relative_name
@@ -160,6 +172,7 @@ def run_corpus(args: argparse.Namespace, work: Path, pool: ConversionPool) -> No
             if result.nama_file == f"{nip}_{kode}.pdf":
                 right += 1
                 reused_right += is_reused
+                turned_right += result.relative_name in turned
             else:
                 wrong += 1
         elif result.status is IntakeStatus.INBOX:
@@ -173,6 +186,7 @@ def run_corpus(args: argparse.Namespace, work: Path, pool: ConversionPool) -> No
         f"({wrong / total:.1%})  other {other}"
     )
     print(f"  of which reused names: {reused}, page won {reused_right}")
+    print(f"  of which fed in turned: {len(turned)}, filed correctly {turned_right}")
     print(
         f"  intake with OCR: {elapsed:.0f} s for {total} pages = {total / elapsed:.2f} pages/s "
         f"on {args.workers} workers"
@@ -225,6 +239,33 @@ def run_batch(args: argparse.Namespace, work: Path, pool: ConversionPool) -> Non
     store.close()
 
 
+def measure_ocr(pages: int) -> None:
+    from client.intake.page_reading import ocr_region
+    from client.intake.upright import find_straightening
+
+    kinds = {k: v.judul for k, v in dokumen_kinds().items()}
+    rendered = [
+        docs.document(kode=KINDS[i % len(KINDS)], people=[("Budi Santoso", nip)], seed=i)
+        for i, nip in enumerate(nips(pages, seed=7))
+    ]
+    ocr_region(rendered[0], 0.5, kinds)  # the engine loads once per worker: not counted
+    load = os.getloadavg()[0]
+    started = time.perf_counter()
+    for page in rendered:
+        ocr_region(page, 0.5, kinds)
+    ocr = time.perf_counter() - started
+    started = time.perf_counter()
+    for page in rendered:
+        find_straightening(page.rotate(90, expand=True))
+    upright = time.perf_counter() - started
+    print(
+        f"OCR alone: {pages} pages (150 dpi, top half, straightening included) in {ocr:.1f} s "
+        f"= {pages / ocr:.2f} pages/s on one thread; orientation and skew of a sideways "
+        f"page {1000 * upright / pages:.0f} ms; load average {load:.1f} "
+        f"-> {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=300)
@@ -232,7 +273,9 @@ def main() -> int:
     parser.add_argument("--batch-pages", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-corpus", action="store_true")
+    parser.add_argument("--ocr-pages", type=int, default=10)
     args = parser.parse_args()
+    measure_ocr(args.ocr_pages)
     pool = ConversionPool(args.workers, 300, 0)
     try:
         with tempfile.TemporaryDirectory(prefix="berkas-recog-") as tmp:

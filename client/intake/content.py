@@ -18,16 +18,20 @@ faint marks (too light to survive the threshold: pencil, a pale stamp) weigh too
 against its ink, or despeckling removes or adds too much, the page falls back to the next
 richer encoding (teks -> foto, campuran -> foto).
 
+Before any of this the page is straightened (upright.py): turned a quarter or half turn
+when it was scanned sideways or upside down, and levelled when it lies a few degrees
+askew.
+
 Every choice is deterministic (same pixels, same bytes) and reported per page
-(`PageRecord`: kind, dpi, bytes) so the verifikator can see how a page was stored.
-Pure Pillow, no numpy: runs in the conversion workers like the rest of intake.
+(`PageRecord`: kind, dpi, bytes, turn, skew) so the verifikator can see how a page was
+stored. Pure Pillow, no numpy: runs in the conversion workers like the rest of intake.
 """
 
 from __future__ import annotations
 
 import io
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final
@@ -38,6 +42,7 @@ from PIL import Image, ImageChops, ImageFilter, ImageStat
 
 from client.intake import pages as pg
 from client.intake.converted import PageRecord
+from client.intake.upright import straighten
 
 CONTENT_STEP: Final = "isi"  # Converted.step of a document encoded here
 _TEXT_DPI: Final = 300.0  # the 1-bit layer: CCITT G4 text at 300 dpi reads like the paper
@@ -234,7 +239,16 @@ def _mixed(img: Image.Image, img_dpi: float, found: _Ink) -> EncodedPage:
 
 
 def encode_page(img: Image.Image, img_dpi: float) -> EncodedPage:
-    """`img` (a flattened page: mode 1, L or RGB, at `img_dpi`) encoded for its content."""
+    """`img` (a flattened page: mode 1, L or RGB, at `img_dpi`) straightened, then encoded
+    for its content."""
+    img, how = straighten(img)
+    encoded = _encode_level(img, img_dpi)
+    if not how.changed:
+        return encoded
+    return replace(encoded, record=replace(encoded.record, turn=how.turn, skew=how.skew))
+
+
+def _encode_level(img: Image.Image, img_dpi: float) -> EncodedPage:
     if img.mode == "1":  # already bitonal: G4 as it is (at most 300 dpi)
         scaled, dpi = _at(img, img_dpi, min(img_dpi, _TEXT_DPI))
         data = pg.encode_g4_tiff(scaled, dpi=dpi)

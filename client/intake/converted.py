@@ -11,13 +11,16 @@ from client.intake.rejection import Rejection
 @dataclass(frozen=True)
 class PageRecord:
     """How one page was stored (content.py): its kind (teks, campuran, foto), resolution
-    and bytes (`fallback`: the structure guard refused the kind first chosen)."""
+    and bytes (`fallback`: the structure guard refused the kind first chosen), and how it
+    was straightened first (upright.py: `turn` and `skew` degrees counter-clockwise)."""
 
     kind: str
     dpi: float
     bytes: int
     colour: bool
     fallback: bool = False
+    turn: int = 0
+    skew: float = 0.0
 
 
 @dataclass(frozen=True)

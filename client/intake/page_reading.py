@@ -23,6 +23,7 @@ from PIL import Image
 from client.intake.pagetext import kinds_in_text, valid_nips
 from client.intake.sheets import decode_sheet
 from client.intake.sniff import ScanType, sniff
+from client.intake.upright import straighten
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +218,17 @@ def _engine() -> Any:
     return _ENGINE[0]
 
 
+def text_direction(crops: Sequence[Image.Image]) -> list[tuple[str, float]]:
+    """The engine's text direction classifier on pieces of text lines: ("0" or "180",
+    its confidence) for each."""
+    import numpy as np
+
+    engine = _engine()
+    pictures = [np.array(crop.convert("RGB")) for crop in crops]
+    _turned, found, _spent = engine.text_cls(pictures)
+    return [(str(label), float(score)) for label, score in found]
+
+
 def ocr_region(
     image: Image.Image,
     region: float,
@@ -234,6 +246,7 @@ def ocr_region(
     import numpy as np
 
     engine = _engine()
+    image, _how = straighten(image)  # a sideways or upside-down page reads as garbage
     top = image.crop((0, 0, image.width, max(1, round(image.height * region))))
     if top.mode not in ("L", "RGB"):
         top = top.convert("L")  # a bitonal page is scaled in grey, not by nearest neighbour

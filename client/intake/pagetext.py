@@ -1,14 +1,17 @@
-"""The words of a page that matter to intake, from OCR text: valid NIPs and
-the titles that name a dokumen kind. Pure and small, so the worker process
-that reads pages can use it without loading the store."""
+"""The words of a page that matter to intake, from OCR text: valid NIPs, the
+titles that name a dokumen kind, and for documents that carry no NIP (an
+ijazah, a KTP) the dates and names that can point at a pegawai. Pure and
+small, so the worker process that reads pages can use it without loading the
+store."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import date
 
 from client.intake.naming import nip_candidates
-from store.rules import RuleError, parse_nip
+from store.rules import RuleError, parse_nik, parse_nip
 
 # OCR reads these letters in place of digits inside a number.
 _DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "D": "0", "I": "1", "l": "1", "|": "1"})
@@ -69,3 +72,87 @@ def kinds_in_text(text: str, titles: Mapping[str, Sequence[str]]) -> list[str]:
         )
     }
     return sorted(kept)
+
+
+_MONTHS: dict[str, int] = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("JANUARI", "JANUARY", "JAN"),
+            ("FEBRUARI", "FEBRUARY", "PEBRUARI", "FEB", "PEB"),
+            ("MARET", "MARCH", "MAR"),
+            ("APRIL", "APR"),
+            ("MEI", "MAY"),
+            ("JUNI", "JUNE", "JUN"),
+            ("JULI", "JULY", "JUL"),
+            ("AGUSTUS", "AUGUST", "AGT", "AGS", "AUG"),
+            ("SEPTEMBER", "SEPT", "SEP"),
+            ("OKTOBER", "OCTOBER", "OKT", "OCT"),
+            ("NOVEMBER", "NOPEMBER", "NOV", "NOP"),
+            ("DESEMBER", "DECEMBER", "DES", "DEC"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_NUMERIC_DATE = re.compile(r"(?<![0-9])([0-9]{1,2})\s*[-/.]\s*([0-9]{1,2})\s*[-/.]\s*([0-9]{4})")
+_WORDED_DATE = re.compile(
+    r"(?<![0-9])([0-9]{1,2})\s*[-.]?\s*("
+    + "|".join(sorted(_MONTHS, key=len, reverse=True))
+    + r")[A-Z]*\.?\s*[-.]?\s*([0-9]{4})",
+    re.IGNORECASE,
+)
+_NIK = re.compile(r"(?<![0-9])[0-9](?:[ ]?[0-9]){15}(?![0-9])")
+
+
+def _date(day: str, month: int | str, year: str) -> date | None:
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+
+
+def dates_in_text(text: str) -> list[date]:
+    """Every calendar date written on the page (11-04-1968, 11/04/1968,
+    11 April 1968, 11 APR 1968), and the birth date in any valid NIK (a KTP
+    prints its holder's), in order of appearance, each once."""
+    flat = " ".join(text.split())
+    flat = _NUMBERISH.sub(lambda m: m.group().translate(_DIGIT_LOOKALIKES), flat)
+    found: list[tuple[int, date]] = []
+    for match in _NUMERIC_DATE.finditer(flat):
+        day = _date(match.group(1), match.group(2), match.group(3))
+        if day is not None:
+            found.append((match.start(), day))
+    for match in _WORDED_DATE.finditer(flat):
+        month = _MONTHS[match.group(2).upper()]
+        day = _date(match.group(1), month, match.group(3))
+        if day is not None:
+            found.append((match.start(), day))
+    for match in _NIK.finditer(flat):
+        try:
+            found.append((match.start(), parse_nik(match.group()).tanggal_lahir))
+        except RuleError:
+            continue
+    ordered: list[date] = []
+    for _start, day in sorted(found, key=lambda hit: hit[0]):
+        if day not in ordered:
+            ordered.append(day)
+    return ordered
+
+
+# Titles before a name (Dr., Drs., Ir., H., Hj.) and degrees after a comma (S.Pd., M.Si.)
+# are left out of a name's key: an ijazah prints the name its holder had before it.
+_LEADING_TITLES = re.compile(r"^(?:(?:DRS?|DRA|IR|HJ?|PROF)\.?\s+)+", re.IGNORECASE)
+
+
+def name_key(nama: str) -> str:
+    """The letters of a person's name in capitals, titles and degrees left out, so a
+    name matches however OCR spaced it ("BUDISANTOSO", "Budi  Santoso")."""
+    bare = _LEADING_TITLES.sub("", nama.split(",")[0].strip())
+    return _LETTERS.sub("", bare.upper())
+
+
+def line_letters(text: str) -> list[str]:
+    """Each line's letters in capitals, nothing else: a name is looked for within one
+    line (a name's key found across two lines would be a coincidence)."""
+    return [_LETTERS.sub("", line.upper()) for line in text.splitlines()]

@@ -7,6 +7,12 @@ A wrong automatic filing is worse than a Kotak masuk item, so a reading is
 (or, on a page listing several, exactly one whose open usulan still needs
 that kind) and exactly one kind whose title words stand on the page in
 capitals. Anything less is a suggestion the person accepts with one key.
+
+A page with no NIP at all (an ijazah names its holder, a KTP has name and
+birth date) points at a pegawai only through both: a pegawai counts as on
+the page when their name stands on one line and their birth date is written
+on the page (or is the birth date of a NIK on it). A name alone, or a birth
+date alone, is not enough.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from sqlmodel import Session, col, select
 
 from client.intake.filing import open_usulan_for
 from client.intake.naming import Recognition
-from client.intake.pagetext import kinds_in_text, valid_nips
+from client.intake.pagetext import dates_in_text, kinds_in_text, line_letters, name_key, valid_nips
 from client.intake.sheets import format_nip
 from store.models import Pegawai
 from store.rules import DokumenKind, RulesConfig
@@ -34,6 +40,7 @@ class PageReading:
     kodes: tuple[str, ...] = ()  # every kind whose title stands on the page
     nip: str | None = None  # the one pegawai it is certainly about
     kode: str | None = None  # the one kind it certainly is
+    by_name: bool = False  # `nips` were found by name and birth date (the page has no NIP)
 
     @property
     def certain(self) -> bool:
@@ -54,6 +61,34 @@ def _pegawai_of(session: Session, nips: Iterable[str]) -> list[Pegawai]:
     return list(session.exec(stmt))
 
 
+# A name key this short is too likely to stand inside another word.
+_MIN_NAME_LETTERS = 4
+
+
+def _pegawai_by_name_and_birth(session: Session, text: str) -> list[Pegawai]:
+    """This OPD's pegawai whose name stands on a line of the page and whose birth date
+    is written on it, in the order of their names on the page."""
+    born = dates_in_text(text)
+    if not born:
+        return []
+    stmt = (
+        select(Pegawai)
+        .where(col(Pegawai.tanggal_lahir).in_(born))
+        .where(col(Pegawai.deleted).is_(False))
+        .order_by(col(Pegawai.nip))
+    )
+    lines = line_letters(text)
+    found: list[tuple[int, Pegawai]] = []
+    for pegawai in session.exec(stmt):
+        key = name_key(pegawai.nama)
+        if len(key) < _MIN_NAME_LETTERS:
+            continue
+        at = next((n for n, line in enumerate(lines) if key in line), None)
+        if at is not None:
+            found.append((at, pegawai))
+    return [p for _at, p in sorted(found, key=lambda hit: (hit[0], hit[1].nip))]
+
+
 def _needs(session: Session, pegawai: Pegawai, kode: str, rules: RulesConfig | None) -> bool:
     usulan = open_usulan_for(session, pegawai, kode, rules)
     if usulan is None:
@@ -71,6 +106,12 @@ def read_page(
     nips = valid_nips(text)
     known = {p.nip: p for p in _pegawai_of(session, nips)}
     ours = tuple(n for n in nips if n in known)
+    by_name = False
+    if not nips:  # no NIP on the page: its holder's name and birth date
+        named = _pegawai_by_name_and_birth(session, text)
+        known = {p.nip: p for p in named}
+        ours = tuple(known)
+        by_name = bool(ours)
     kodes = tuple(kinds_in_text(text, {k: v.judul for k, v in kinds.items()}))
     kode = kodes[0] if len(kodes) == 1 else None
     nip: str | None = None
@@ -86,6 +127,7 @@ def read_page(
         kodes=kodes,
         nip=nip,
         kode=kode,
+        by_name=by_name,
     )
 
 
@@ -100,10 +142,13 @@ class Verdict:
 
 def _describe_reading(page: PageReading, kinds: Mapping[str, DokumenKind]) -> str:
     parts = []
+    how = " (dari nama dan tanggal lahir)" if page.by_name else ""
     if page.nip is not None:
-        parts.append(f"NIP {format_nip(page.nip)}")
+        parts.append(f"NIP {format_nip(page.nip)}{how}")
     elif page.nips:
-        parts.append("NIP " + " atau ".join(format_nip(n) for n in page.nips) + " (belum pasti)")
+        parts.append(
+            "NIP " + " atau ".join(format_nip(n) for n in page.nips) + f"{how} (belum pasti)"
+        )
     elif page.unknown_nips:
         parts.append(f"NIP {format_nip(page.unknown_nips[0])} (bukan pegawai OPD ini)")
     if page.kode is not None:

@@ -32,6 +32,7 @@ TITLES: dict[str, tuple[str, ...]] = {
     "TRANSKRIP": ("TRANSKRIP NILAI", "PROGRAM STUDI ADMINISTRASI NEGARA"),
     "SK_KGB": ("SURAT PEMBERITAHUAN", "KENAIKAN GAJI BERKALA"),
     "LAIN": ("SURAT KETERANGAN", "KEPALA DINAS PENDIDIKAN"),  # names no kind
+    "KTP": ("PROVINSI JAWA BARAT", "KARTU TANDA PENDUDUK"),
 }
 _BODY = [
     "bahwa",
@@ -152,6 +153,45 @@ def document(
         page = Image.blend(page, grain, 0.06).filter(ImageFilter.SMOOTH)
         page = page.point(lambda v: 255 if v > 225 else v)
     return page
+
+
+def holder_document(
+    *,
+    kode: str,
+    holders: Sequence[tuple[str, str]],
+    dpi: int = 150,
+    seed: int = 0,
+) -> Image.Image:
+    """A greyscale A4 page of kind `kode` that carries no NIP (an ijazah, a KTP, a
+    collective SK listing people by name): title in capitals, then for each holder
+    ((nama, line)) the name and a line such as "Tempat/Tgl Lahir : Sukamaju,
+    11 April 1968" or "NIK : 3201...", then a few lines of text in lower case."""
+    rnd = random.Random(f"holder-{kode}-{seed}")
+    width, height = a4_pixels(dpi)
+    scale = dpi / 300
+    page = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(page)
+    margin = round(230 * scale)
+    ink = 25
+    y = round(150 * scale)
+    for line in TITLES[kode]:
+        draw.text((width // 2, y), line, fill=ink, font=_font(round(54 * scale)), anchor="mt")
+        y += round(80 * scale)
+    y += round(60 * scale)
+    body = _font(round(42 * scale))
+    step = round(64 * scale)
+    for nama, line in holders:
+        draw.text((margin, y), f"Nama : {nama}", fill=ink, font=body)
+        y += step
+        draw.text((margin, y), line, fill=ink, font=body)
+        y += round(90 * scale)
+    for _ in range(4):  # an ijazah or a KTP has little running text
+        words = " ".join(rnd.choice(_BODY) for _ in range(rnd.randint(7, 11)))
+        draw.text((margin, y), words, fill=ink, font=body)
+        y += step
+    grain = Image.effect_noise((width, height), 18).convert("L")
+    page = Image.blend(page, grain, 0.06).filter(ImageFilter.SMOOTH)
+    return page.point(lambda v: 255 if v > 225 else v)
 
 
 def sheet(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from rich.console import Console
 from sqlmodel import col, select
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Footer, Input, Select, Static
@@ -303,6 +305,39 @@ def test_inbox_preview_assign_and_discard(client: BerkasClient, facts: Facts) ->
     with client.store.read() as session:
         filed = session.get(InboxItem, facts.inbox_kp_item_id)
         assert filed is not None and (filed.state, filed.kode) == ("diproses", "SK_PANGKAT")
+
+
+def test_inbox_suggestion_accepted_with_one_key(client: BerkasClient, facts: Facts) -> None:
+    async def scenario(app: BerkasApp, pilot: Pilot[None]) -> None:
+        await pilot.press("f5")
+        await settle(pilot)
+        # A scan without a suggestion: the key says so and files nothing.
+        await cursor_to(app, "#pindaian-masuk", facts.inbox_text_item_id)
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        assert "tidak membawa saran" in notes(app)[-1]
+        # The recognised one shows its suggestion and files with "s".
+        await cursor_to(app, "#pindaian-masuk", facts.inbox_kp_item_id)
+        await settle(pilot)
+        console = Console(width=200, file=io.StringIO(), record=True)
+        console.print(app.screen.query_one("#isi-pratinjau", Static).content)
+        shown = console.export_text()
+        assert f"Saran    {facts.kp_pegawai_nama} · SK pangkat terakhir" in shown, shown
+        assert "tekan s untuk menerima" in shown
+        await pilot.press("s")
+        await settle(pilot)
+        assert facts.inbox_kp_item_id not in table_keys(app, "#pindaian-masuk")
+        assert "diberkaskan ke usulan" in notes(app)[-1]
+
+    drive(client, scenario)
+    detail = client.usulan_detail(facts.kp_usulan_id)
+    assert next(x for x in detail.checklist if x.kode == "SK_PANGKAT").state == "ada"
+    with client.store.read() as session:
+        filed = session.get(InboxItem, facts.inbox_kp_item_id)
+        assert filed is not None and (filed.state, filed.kode) == ("diproses", "SK_PANGKAT")
+        untouched = session.get(InboxItem, facts.inbox_text_item_id)
+        assert untouched is not None and untouched.state == "menunggu"
 
 
 # -- Konflik ------------------------------------------------------------------------------------

@@ -158,6 +158,19 @@ class TestKotakMasuk:
 
 
 @pytest.mark.parametrize("size", SIZES)
+class TestKotakMasukSaran:
+    """A scan intake recognised: its suggestion in the preview, accepted with s."""
+
+    def test_kotak_masuk_saran(
+        self, snap_compare, home: Paths, facts: Facts, size: tuple[int, int]
+    ) -> None:
+        async def steps(pilot: Pilot[None], facts: Facts) -> None:
+            await keys(pilot, "f5", "down")
+
+        assert shoot(snap_compare, home, facts, size, steps)
+
+
+@pytest.mark.parametrize("size", SIZES)
 class TestSinkronisasi:
     """The Sinkronisasi screen over the local store."""
 

@@ -62,9 +62,11 @@ menampilkan semua. Di dalam usulan:
 - **j** mengajukan ke BKD; hanya bisa bila semua dokumen wajib sudah ada
 
 ## Kotak masuk
-Pindaian yang nama berkasnya tidak memuat NIP atau jenis dokumen. **t**
-menetapkannya ke pegawai dan jenis dokumen; **b** membuangnya ke karantina
-(berkasnya tetap disimpan, dengan alasannya).
+Pindaian yang nama berkasnya tidak memuat NIP atau jenis dokumen. Bila isi
+halamannya dikenali ("Dikenali dari isi: NIP …, SK pangkat"), sarannya tampil
+di pratinjau dan **s** menerimanya: pindaian diberkaskan ke pegawai dan jenis
+itu. **t** menetapkannya ke pegawai dan jenis dokumen pilihan sendiri; **b**
+membuangnya ke karantina (berkasnya tetap disimpan, dengan alasannya).
 
 ## Sinkronisasi
 Menunjukkan apakah perangkat terhubung, kapan terakhir sinkron, berapa perubahan

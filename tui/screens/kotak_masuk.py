@@ -1,4 +1,5 @@
-"""Kotak masuk: scans intake could not file; assign them or set them aside."""
+"""Kotak masuk: scans intake could not file; accept what intake recognised (one key),
+assign them by hand, or set them aside."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ class KotakMasukScreen(BerkasScreen):
     AUTO_FOCUS = "#pindaian-masuk"
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "terima_saran", "Terima saran"),
         Binding("t", "tetapkan", "Tetapkan ke pegawai"),
         Binding("b", "buang", "Buang ke karantina"),
         Binding("r", "muat_ulang", "Muat ulang"),
@@ -83,7 +85,8 @@ class KotakMasukScreen(BerkasScreen):
         if items:
             table.move_cursor(row=min(cursor, len(items) - 1))
             self.query_one("#jumlah-masuk", Static).update(
-                f"{len(items)} pindaian menunggu · t: tetapkan ke pegawai · b: buang ke karantina"
+                f"{len(items)} pindaian menunggu · s: terima saran · t: tetapkan · "
+                "b: buang ke karantina"
             )
         else:
             self.query_one("#jumlah-masuk", Static).update(
@@ -149,6 +152,29 @@ class KotakMasukScreen(BerkasScreen):
             self.reload()
 
     @work(group="dialog-inbox", exit_on_error=False)
+    async def action_terima_saran(self) -> None:
+        """File the scan where intake's suggestion (NIP and jenis) says, with one key."""
+        item = self.current
+        if item is None:
+            return
+        if not (item.nip and item.kode):
+            self.notify(
+                "Pindaian ini tidak membawa saran pegawai dan jenis dokumen; "
+                "tekan t untuk memilih sendiri.",
+                severity="warning",
+            )
+            return
+        usulan = await self.call(self.client.accept_inbox_suggestion, item.id)
+        if usulan is not None:
+            self.notify(
+                f"{item.original_name} diberkaskan ke usulan {usulan.nama} sebagai "
+                f"{item.kode_nama or item.kode}.",
+                title="Saran diterima",
+            )
+            self.changed()
+            self.reload()
+
+    @work(group="dialog-inbox", exit_on_error=False)
     async def action_buang(self) -> None:
         item = self.current
         if item is None:
@@ -187,6 +213,12 @@ def _describe(item: InboxItemView, preview: InboxPreview | None) -> Group:
         if item.kode
         else Text("tidak dikenali dari nama berkas", style="red"),
     )
+    # Right under what it suggests, so it stays in view above a long reason.
+    if item.nip and item.kode:
+        who = item.pegawai_nama or f"NIP {nip(item.nip)}"
+        suggestion = Text(f"{who} · {item.kode_nama or item.kode}", style="green")
+        suggestion.append(" — tekan s untuk menerima", style="bold")
+        facts.add_row("Saran", suggestion)
     pages = preview.pages if preview is not None else item.pages
     size = Text(f"{pages} halaman · {ukuran(item.size)}")
     if item.terlalu_besar:

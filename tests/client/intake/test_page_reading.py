@@ -7,15 +7,18 @@ read small pages (150 dpi, the top half)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlmodel import col, select
 
 from client.intake.page_reading import ocr_available
-from client.intake.pagetext import kinds_in_text, valid_nips
+from client.intake.pagetext import dates_in_text, kinds_in_text, name_key, valid_nips
 from client.intake.results import IntakeStatus
 from client.intake.service import IntakeService
 from store.database import Store
 from store.models import Dokumen, InboxItem, Usulan
+from store.pegawai import PegawaiInput, upsert_pegawai
 from store.rules import dokumen_kinds
 from tests.support import documents as docs
 from tests.support.scans import NIP_BUDI, NIP_SITI, NIP_UNKNOWN
@@ -117,3 +120,74 @@ def test_collective_sk_goes_to_the_one_whose_usulan_needs_it_and_suggestion_is_o
     item = _inbox(store)["scan0008.jpg"]
     assert item.reason.startswith("Dikenali dari isi: SKP")
     assert item.kode == "SKP" and item.nip == ""
+
+
+def test_pages_without_a_nip_are_matched_by_name_and_birth_date(
+    service: IntakeService, store: Store, scans
+) -> None:
+    service.settings.ocr = True
+    with store.write() as session:
+        # Budi's namesake, born in another year: the name alone must not decide.
+        upsert_pegawai(
+            session,
+            PegawaiInput(
+                nip="197501012000031003",
+                nama="Budi Santoso, S.Pd.",
+                golongan="III/b",
+                tmt_pangkat="2018-04-01",  # type: ignore[arg-type]
+                pendidikan="S1",
+                jenis_jabatan="pelaksana",
+            ),
+        )
+    # Budi's ijazah: his name (before his degree) and his birth date, no NIP.
+    ijazah = docs.holder_document(
+        kode="IJAZAH",
+        holders=[("BUDI SANTOSO", "Tempat dan tanggal lahir : Sukamaju, 11 April 1968")],
+        seed=1,
+    )
+    # A collective SK naming Siti and Budi by name and birth date: only Budi's open
+    # usulan needs an SK pangkat.
+    collective = docs.holder_document(
+        kode="SK_PANGKAT",
+        holders=[
+            ("Siti Aminah", "Tanggal lahir : 14-02-1975"),
+            ("Budi Santoso", "Tanggal lahir : 11-04-1968"),
+        ],
+        seed=2,
+    )
+    # Siti's KTP: her birth date is in her NIK (day + 40); she has no open usulan.
+    ktp = docs.holder_document(
+        kode="KTP", holders=[("SITI AMINAH", "NIK : 3201015402750003")], seed=3
+    )
+    # A name with no birth date anywhere: two pegawai bear it, none is chosen.
+    nameless = docs.holder_document(
+        kode="IJAZAH", holders=[("BUDI SANTOSO", "Program Studi : Administrasi")], seed=4
+    )
+    for name, page in (
+        ("scan0101.jpg", ijazah),
+        ("scan0102.jpg", collective),
+        ("scan0103.jpg", ktp),
+        ("scan0104.jpg", nameless),
+    ):
+        docs.jpeg(scans / name, page)
+    results = {p.name: service.process_file(p) for p in sorted(scans.glob("*.jpg"))}
+    for name in ("scan0101.jpg", "scan0102.jpg"):
+        assert results[name].status is IntakeStatus.FILED, results[name].message
+    assert "NIP 19680411 199303 1 009 (dari nama dan tanggal lahir)" in (
+        results["scan0101.jpg"].message
+    )
+    assert set(_live(store)) == {(NIP_BUDI, "IJAZAH"), (NIP_BUDI, "SK_PANGKAT")}
+
+    waiting = _inbox(store)
+    assert set(waiting) == {"scan0103.jpg", "scan0104.jpg"}
+    ktp_item = waiting["scan0103.jpg"]
+    assert (ktp_item.nip, ktp_item.kode) == (NIP_SITI, "KTP"), ktp_item.reason
+    assert "(dari nama dan tanggal lahir)" in ktp_item.reason
+    assert (waiting["scan0104.jpg"].nip, waiting["scan0104.jpg"].kode) == ("", "IJAZAH")
+
+
+def test_birth_dates_and_names_in_ocr_text() -> None:
+    text = "Tempat/Tgl Lahir : SUKAMAJU,11-O4-1968\nNIK 3201015402750003\nlahir 1 Pebruari 1990"
+    assert dates_in_text(text) == [date(1968, 4, 11), date(1975, 2, 14), date(1990, 2, 1)]
+    assert dates_in_text("31-02-2000 dan 2 Mei") == []  # no such day; no year
+    assert name_key("Drs. H. Budi Santoso, S.Pd., M.Si.") == "BUDISANTOSO"

@@ -9,13 +9,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
+from sqlmodel import col, select
 
 from client.intake.events import FileProcessed, FileTaken, IntakeEvent, ObserverRestarted
 from client.intake.results import IntakeResult, IntakeStatus
 from client.intake.service import IntakeService
 from client.intake.stability import StabilityTracker
 from client.intake.watcher import Watcher, _Hints
-from tests.client.intake.conftest import STABLE
+from store.models import Dokumen, InboxItem
+from tests.client.intake.conftest import STABLE, usulan_of
+from tests.support import documents as docs
 from tests.support import scans
 from tests.support.scans import NIP_BUDI
 
@@ -222,3 +226,64 @@ def _folder_status() -> type:
     from client.intake.events import FolderStatus
 
     return FolderStatus
+
+
+def test_sheet_batches_dropped_in_the_folder_are_split_and_filed(
+    watching: tuple[Watcher, Recorder], scans_dir: Path, service: IntakeService, tmp_path: Path
+) -> None:
+    """What the person does: the ADF's PDF and a numbered run of images (each with
+    separator sheets in front of its documents) land in the watched folder."""
+    _, recorder = watching
+    store = service.store
+    budi = usulan_of(store, NIP_BUDI).id
+
+    def page(kode: str, seed: int) -> Image.Image:
+        return docs.document(kode=kode, people=[("Contoh", NIP_BUDI)], dpi=100, seed=seed)
+
+    # The PDF is written elsewhere and moved in whole, as a scanner's share does.
+    pdf = docs.batch_pdf(
+        tmp_path / "adf0001.pdf",
+        [
+            docs.sheet(budi, "SK_PANGKAT", dpi=100),
+            page("SK_PANGKAT", 1),
+            docs.sheet(budi, "SKP", dpi=100),
+            page("SKP", 2),
+            page("SKP", 3),
+        ],
+        dpi=100,
+    )
+    shutil.move(pdf, scans_dir / pdf.name)
+    # The run is written into the folder file by file, as a scanner saving images does.
+    run = docs.image_run(
+        scans_dir,
+        [
+            docs.sheet(budi, "IJAZAH", dpi=100),
+            page("IJAZAH", 4),
+            page("IJAZAH", 5),
+            docs.sheet(budi, "TRANSKRIP", dpi=100),
+            page("TRANSKRIP", 6),
+        ],
+        dpi=100,
+    )
+    wait_for(lambda: len(recorder.results()) == 3, timeout=120)
+    parts = {
+        r.relative_name: [(p.status, p.kode, p.pages) for p in r.parts] for r in recorder.results()
+    }
+    assert parts == {
+        "adf0001.pdf": [(IntakeStatus.FILED, "SK_PANGKAT", 1), (IntakeStatus.FILED, "SKP", 2)],
+        "scan0001.jpg": [(IntakeStatus.FILED, "IJAZAH", 2)],
+        "scan0004.jpg": [(IntakeStatus.FILED, "TRANSKRIP", 1)],
+    }, [r.message for r in recorder.results()]
+    with store.read() as session:
+        filed = {
+            d.kode: d.pages
+            for d in session.exec(
+                select(Dokumen)
+                .where(Dokumen.usulan_id == budi)
+                .where(col(Dokumen.deleted).is_(False))
+            )
+        }
+        waiting = session.exec(select(InboxItem)).all()
+    assert filed == {"SK_PANGKAT": 1, "SKP": 2, "IJAZAH": 2, "TRANSKRIP": 1}
+    assert waiting == []
+    assert not any(p.exists() for p in [*run, scans_dir / pdf.name])
