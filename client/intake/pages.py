@@ -104,7 +104,8 @@ def look(img: Image.Image) -> PageLook:
     return PageLook(colour=colour, text=text)
 
 
-def _otsu_threshold(grey: Image.Image) -> int:
+def otsu_threshold(grey: Image.Image) -> int:
+    """The grey level that best splits ink from paper (Otsu's method on the histogram)."""
     histogram = grey.histogram()
     total = sum(histogram)
     weighted = sum(i * h for i, h in enumerate(histogram))
@@ -130,7 +131,7 @@ def _to_bitonal(img: Image.Image) -> Image.Image:
     if img.mode == "1":
         return img
     grey = img.convert("L") if img.mode != "L" else img
-    cut = _otsu_threshold(grey)
+    cut = otsu_threshold(grey)
     return grey.point(lambda v: _WHITE if v > cut else 0, mode="1")
 
 

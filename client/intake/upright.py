@@ -27,6 +27,8 @@ from typing import Final
 
 from PIL import Image
 
+from client.intake.pages import otsu_threshold
+
 # The skew search: coarse steps over +-_MAX_SKEW, then fine steps around the best.
 _MAX_SKEW: Final = 6.0
 _COARSE: Final = 0.5
@@ -81,31 +83,9 @@ def _reduced_grey(img: Image.Image, side: int) -> Image.Image:
     return grey.reduce(factor) if factor > 1 else grey
 
 
-def _otsu(grey: Image.Image) -> int:
-    histogram = grey.histogram()
-    total = sum(histogram)
-    weighted = sum(i * h for i, h in enumerate(histogram))
-    below = below_weighted = 0.0
-    best, threshold = -1.0, 128
-    for level in range(256):
-        below += histogram[level]
-        if below == 0:
-            continue
-        above = total - below
-        if above == 0:
-            break
-        below_weighted += level * histogram[level]
-        mean_below = below_weighted / below
-        mean_above = (weighted - below_weighted) / above
-        between = below * above * (mean_below - mean_above) ** 2
-        if between > best:
-            best, threshold = between, level
-    return threshold
-
-
 def _ink(grey: Image.Image) -> Image.Image:
     """255 where there is ink (darker than the page's Otsu level, and than mid-grey)."""
-    level = min(_otsu(grey), 160)
+    level = min(otsu_threshold(grey), 160)
     return grey.point([255 if v <= level else 0 for v in range(256)])
 
 
