@@ -143,7 +143,9 @@ class UsulanEditorScreen(BerkasScreen):
         history: list[Row] = []
         for h in reversed(d.history):
             change = status_label(h.ke)
-            if h.dari:
+            if h.dari == h.ke:  # a note (tidak berlaku, a replaced scan): no status moved
+                change = "Catatan"
+            elif h.dari:
                 change = f"{status_label(h.dari)} → {change}"
             history.append((None, [waktu_iso(h.waktu), change, Text(h.oleh), Text(h.alasan)]))
         fill_table(self.query_one("#riwayat-status", DataTable), HISTORY_COLUMNS, history)
