@@ -63,8 +63,9 @@ menampilkan semua. Di dalam usulan:
 
 ## Kotak masuk
 Pindaian yang nama berkasnya tidak memuat NIP atau jenis dokumen. **t**
-menetapkannya ke pegawai dan jenis dokumen; **b** membuangnya ke karantina
-(berkasnya tetap disimpan, dengan alasannya).
+menetapkannya ke pegawai dan jenis dokumen; **l** menampilkan pindaiannya di layar
+(halaman demi halaman); **b** membuangnya ke karantina (berkasnya tetap disimpan,
+dengan alasannya).
 
 ## Sinkronisasi
 Menunjukkan apakah perangkat terhubung, kapan terakhir sinkron, berapa perubahan

@@ -83,7 +83,8 @@ class KotakMasukScreen(BerkasScreen):
         if items:
             table.move_cursor(row=min(cursor, len(items) - 1))
             self.query_one("#jumlah-masuk", Static).update(
-                f"{len(items)} pindaian menunggu · t: tetapkan ke pegawai · b: buang ke karantina"
+                f"{len(items)} pindaian menunggu · t: tetapkan ke pegawai · l: lihat pindaian"
+                " · b: buang ke karantina"
             )
         else:
             self.query_one("#jumlah-masuk", Static).update(
