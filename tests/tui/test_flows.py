@@ -268,6 +268,9 @@ def test_inbox_preview_assign_and_discard(client: BerkasClient, facts: Facts) ->
         assert preview.text_lines[0] == "SURAT KEPUTUSAN BUPATI"
         await cursor_to(app, "#pindaian-masuk", facts.inbox_kp_item_id)
         await settle(pilot)
+        # The recognised kind reads as the checklist names it, not its code.
+        row = app.screen.query_one("#pindaian-masuk", DataTable).get_row(facts.inbox_kp_item_id)
+        assert str(row[1]).endswith("SK pangkat terakhir")
         await pilot.press("t")
         await settle(pilot)
         dialog = app.screen
@@ -275,6 +278,7 @@ def test_inbox_preview_assign_and_discard(client: BerkasClient, facts: Facts) ->
         assert dialog.query_one("#kode", Select).value == "SK_PANGKAT"  # recognised
         await pilot.click("#tetapkan")
         await settle(pilot)
+        assert notes(app)[-1].endswith("sebagai SK pangkat terakhir.")
         assert facts.inbox_kp_item_id not in table_keys(app, "#pindaian-masuk")
         await cursor_to(app, "#pindaian-masuk", facts.inbox_text_item_id)
         await pilot.press("b")

@@ -76,7 +76,9 @@ class KotakMasukScreen(BerkasScreen):
             else:
                 recognised.append("NIP ?", style="red")
             recognised.append(" · ")
-            recognised.append(item.kode or "jenis ?", style="" if item.kode else "red")
+            recognised.append(
+                item.kode_nama or item.kode or "jenis ?", style="" if item.kode else "red"
+            )
             size = Text(ukuran(item.size), style="yellow" if item.terlalu_besar else "")
             rows.append((item.id, [Text(item.original_name), recognised, size]))
         fill_table(table, COLUMNS, rows)
@@ -143,7 +145,7 @@ class KotakMasukScreen(BerkasScreen):
         usulan = await self.call(self.client.assign_inbox_item, item.id, choice.nip, choice.kode)
         if usulan is not None:
             self.notify(
-                f"{item.original_name} diberkaskan ke usulan {usulan.nama} sebagai {choice.kode}.",
+                f"{item.original_name} diberkaskan ke usulan {usulan.nama} sebagai {choice.nama}.",
                 title="Tersimpan",
             )
             self.changed()
