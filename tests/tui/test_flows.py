@@ -564,11 +564,14 @@ def test_tui_watches_the_scan_folder_and_beranda_says_what_it_took(
         second = BackgroundIntake(home)
         assert not second.start().watching
         assert "sudah dipantau" in second.state.held_by
+        await pilot.press("f5")  # the scan arrives while another section is in view
+        await settle(pilot)
         make_pdf(home.scans / "scan_0042.pdf", ("SURAT KETERANGAN",))
         for _ in range(300):
             await pilot.pause(0.05)
             if app.watch_state.taken:
                 break
+        await pilot.press("f2")
         await settle(pilot)
         line = str(app.screen.query_one("#pemantau", Static).render())
         assert "Memantau folder pindai/" in line and "scan_0042.pdf" in line
