@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Static
 
 from client.verifikasi_views import DokumenPeriksa, Pemeriksaan
 from store.rules import format_tanggal
+from tui.format import nip
 from tui.screens.verifikasi_base import CatatanDialog, SelesaiDialog, VerifikasiScreen
 from tui.widgets.tabel import Column, fill_table
 from tui.widgets.viewer import DokumenViewer
@@ -115,13 +116,14 @@ class PemeriksaanScreen(VerifikasiScreen):
         self.set_title(f"Pemeriksaan · {i.nama} · {i.jenis_label}")
         elig = "memenuhi syarat" if a.kp_eligible else "belum memenuhi syarat"
         status = (
-            f"Status {i.status_label} · diajukan {i.hari_menunggu} hari lalu"
+            f"Status {i.status_label} · diajukan "
+            + (f"{i.hari_menunggu} hari lalu" if i.hari_menunggu else "hari ini")
             + (f" · diajukan ulang {i.pengajuan_ulang}x" if i.pengajuan_ulang else "")
             + (f" · pertek {r.nomor_pertek}" if r.nomor_pertek else "")
         )
         lines = [
             status,  # first: at 80x24 the block is cut to four lines
-            f"{p.nama} · NIP {p.nip} · {i.opd} · {p.golongan} {p.pangkat} · {p.jabatan}",
+            f"{p.nama} · NIP {nip(p.nip)} · {i.opd} · {p.golongan} {p.pangkat} · {p.jabatan}",
             f"KP: {elig}"
             + (f" ({'; '.join(a.kp_alasan)})" if a.kp_alasan else "")
             + f" · BUP {a.bup} th, TMT pensiun {format_tanggal(a.tmt_pensiun)}",
