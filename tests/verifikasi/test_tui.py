@@ -79,6 +79,7 @@ async def _bts_flow(world: World) -> None:
             await settle(pilot, rounds=5)
             viewer = review.query_one(DokumenViewer)
             assert viewer.shown_page == 0  # the scan is drawn in the terminal
+            assert viewer._title == "SKP 2 tahun terakhir"  # its name, not "SKP"
             await pilot.press("b")  # BTS without a dokumen note: refused
             await settle(pilot)
             assert not isinstance(app.screen, CatatanDialog)

@@ -200,7 +200,7 @@ class UsulanEditorScreen(BerkasScreen):
         client, dokumen_id = self.client, line.dokumen_id
         self.app.push_screen(
             PenampilDialog(
-                f"{line.kode} · {line.nama}",
+                line.nama,
                 lambda: client.dokumen_pdf(dokumen_id),
                 line.nama_file or f"{line.kode}.pdf",
             )

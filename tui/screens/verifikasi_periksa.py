@@ -218,7 +218,7 @@ class PemeriksaanScreen(VerifikasiScreen):
         d = self._current()
         viewer = self.query_one(DokumenViewer)
         if d is not None and d.state == "tidak_berlaku":
-            viewer.clear(f"{d.kode} tidak berlaku: {d.alasan_tidak_berlaku}")
+            viewer.clear(f"{d.nama} tidak berlaku: {d.alasan_tidak_berlaku}")
             self.notify(f"Tidak berlaku: {d.alasan_tidak_berlaku}", title=d.nama)
             return
         if d is None or not d.dokumen_id:
@@ -227,7 +227,7 @@ class PemeriksaanScreen(VerifikasiScreen):
             return
         dokumen_id = d.dokumen_id
         viewer.show(
-            f"{d.kode}",
+            d.nama,
             lambda: self.service.dokumen_pdf(dokumen_id),
             d.nama_file or f"{d.kode}.pdf",
         )
@@ -252,7 +252,7 @@ class PemeriksaanScreen(VerifikasiScreen):
         old = self.penilaian.get(d.kode, ("", ""))[1]
         note = await self.app.push_screen_wait(
             CatatanDialog(
-                f"Perlu perbaikan: {d.kode}",
+                f"Perlu perbaikan: {d.nama}",
                 f"Catatan untuk OPD tentang {d.nama}:",
                 nilai=old,
             )
