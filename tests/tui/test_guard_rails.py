@@ -74,6 +74,8 @@ def test_line_marked_tidak_berlaku_with_a_reason_then_unmarked(client: BerkasCli
         # The history names the mark a note: the status did not move ("Draf → Draf").
         riwayat = editor.query_one("#riwayat-status", DataTable)
         assert str(riwayat.get_row_at(0)[1]) == "Catatan"
+        # Its reason is longer than the column: the row wraps it whole, never cut.
+        assert riwayat.ordered_rows[0].height > 1
 
         await pilot.press("t")  # the same key takes the mark back, after a question
         await settle(pilot)

@@ -148,7 +148,10 @@ class UsulanEditorScreen(BerkasScreen):
             elif h.dari:
                 change = f"{status_label(h.dari)} → {change}"
             history.append((None, [waktu_iso(h.waktu), change, Text(h.oleh), Text(h.alasan)]))
-        fill_table(self.query_one("#riwayat-status", DataTable), HISTORY_COLUMNS, history)
+        # A long reason wraps onto a second line instead of being cut ("... tidak berlak").
+        fill_table(
+            self.query_one("#riwayat-status", DataTable), HISTORY_COLUMNS, history, height=None
+        )
         self._explain_current()
         self.refresh_bindings()
 
