@@ -167,6 +167,8 @@ def test_dokumen_attached_from_the_inbox(client: BerkasClient, facts: Facts) -> 
         assert isinstance(app.screen, LampirkanDialog)
         # The scan recognised for this pegawai and kind is offered first.
         assert table_keys(app, "#pindaian")[0] == facts.inbox_kp_item_id
+        offered = app.screen.query_one("#pindaian", DataTable).get_row(facts.inbox_kp_item_id)
+        assert str(offered[1]).endswith("SK pangkat terakhir")  # its name, not SK_PANGKAT
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, UsulanEditorScreen)
