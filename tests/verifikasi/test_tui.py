@@ -65,6 +65,10 @@ async def _bts_flow(world: World) -> None:
             await settle(pilot)
             review = app.screen
             assert isinstance(review, PemeriksaanScreen) and review.review is not None
+            # A submitted usulan offers the decisions, not what comes after MS.
+            assert review.check_action("ms", ()) and review.check_action("bts", ())
+            assert not review.check_action("teruskan", ())
+            assert not review.check_action("selesai", ())
             info = str(review.query_one("#info", Static).render())
             assert f"NIP {nip_label(world.nip[disdik])}" in info  # spaced as on an SK
             # The scan read as another pegawai's is flagged above and in its row.

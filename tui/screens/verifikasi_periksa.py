@@ -30,6 +30,7 @@ STATE_LABELS = {
 }
 
 
+DECISIONS = ("ms", "bts", "tms", "teruskan", "selesai")
 COMPACT_BELOW = 90  # columns for the checklist with its kode and page count
 
 
@@ -135,6 +136,7 @@ class PemeriksaanScreen(VerifikasiScreen):
         warn = "\n".join(f"⚠ {w}" for w in r.peringatan)
         self.query_one("#peringatan", Static).update(warn)
         self._fill()
+        self.refresh_bindings()
 
     def _fill(self) -> None:
         if self.review is None:
@@ -265,6 +267,15 @@ class PemeriksaanScreen(VerifikasiScreen):
         return {k: note for k, (mark, note) in self.penilaian.items() if mark == "perbaikan"}
 
     # -- decisions ----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Decision keys show only where the usulan's status allows them (a Selesai
+        usulan offers no MS, BTS or Teruskan); Y and E only while it can be decided."""
+        if action in DECISIONS:
+            return self.review is not None and action in self.review.keputusan
+        if action in ("sesuai", "perbaikan"):
+            return self.review is not None and "bts" in self.review.keputusan
+        return True
 
     def _may(self, what: str) -> bool:
         if self.review is None:
