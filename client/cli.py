@@ -35,7 +35,10 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 pegawai_app = typer.Typer(help="Data pegawai: impor dan cari.", no_args_is_help=True)
-usulan_app = typer.Typer(help="Usulan: buat, lihat, ajukan.", no_args_is_help=True)
+usulan_app = typer.Typer(
+    help="Usulan: buat, daftar, lihat, tidak berlaku, lembar pemisah, ajukan.",
+    no_args_is_help=True,
+)
 app.add_typer(pegawai_app, name="pegawai")
 app.add_typer(usulan_app, name="usulan")
 
