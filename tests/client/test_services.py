@@ -244,3 +244,14 @@ def test_conflict_title_prints_the_nip_as_on_an_sk(client: BerkasClient, facts: 
     spaced = f"{digits[:8]} {digits[8:14]} {digits[14]} {digits[15:]}"
     titles = [r.title for r in client.list_conflicts() if r.record_id == pegawai.id]
     assert titles == [f"Pegawai {pegawai.nama} ({spaced})"]
+
+
+def test_summary_names_statuses_in_words(
+    client: BerkasClient, facts: Facts, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`berkas ringkasan` and `make demo` print the statuses as the TUI names them."""
+    from client.cli import print_summary
+
+    print_summary(client, date(2026, 12, 6))
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("Usulan per"))
+    assert "Draf" in line and "draft" not in line
