@@ -380,7 +380,7 @@ class VerifikasiService(ClientCore):
                         # never marked as applying has none, and says so.
                         alasan_tidak_berlaku=(
                             line.alasan_tidak_berlaku
-                            or "hanya bila berlaku; OPD tidak menandainya berlaku"
+                            or "bersyarat (*), OPD tidak menandainya berlaku"
                             if line.state == "tidak_berlaku"
                             else ""
                         ),

@@ -75,6 +75,9 @@ def test_queue_lists_both_opds_and_never_a_draft(world: World) -> None:
             for w in review.peringatan
         )
         assert all(not d.nip_lain for d in review.dokumen if d.kode != "SK_JABATAN")
+        # A conditional (*) line the OPD left unmarked says why it is not there.
+        unmarked = {d.alasan_tidak_berlaku for d in review.dokumen if d.state == "tidak_berlaku"}
+        assert "bersyarat (*), OPD tidak menandainya berlaku" in unmarked
         # Named as the checklist names them, never by their codes.
         assert "SK jabatan: pindaian terbaca sebagai SK pangkat terakhir." in review.peringatan
         # Rekap: the period is one the usulan name; overdue past the threshold given.
