@@ -33,6 +33,7 @@ from client.config import load_config, save_config
 from client.errors import ClientError
 from client.intake import IntakeService, IntakeSummary
 from client.intake_wiring import intake_service
+from client.labels import status_label
 from client.paths import Paths, resolve_paths
 from client.sample_data import OPDS, generate_pegawai, pegawai_csv
 from client.services import BerkasClient
@@ -270,9 +271,8 @@ def _play(
     # The OPD sees the BTS, rescans the SKP and submits again.
     _sync(paths, "OPD menerima BTS", echo)
     returned = client.usulan_detail(first.id)
-    echo(
-        f"OPD melihat status: {returned.usulan.status_label}; kurang: {', '.join(returned.missing)}"
-    )
+    kurang = ", ".join(x.nama for x in returned.checklist if x.kode in returned.missing)
+    echo(f"OPD melihat status: {returned.usulan.status_label}; kurang: {kurang}")
     write_scan(paths.scans, _scan_name(first.nip, "SKP"), "SKP (PINDAI ULANG)", first.nama, 77)
     with intake_service(paths) as intake:
         _intake_when_stable(intake, paths.scans)
@@ -297,7 +297,9 @@ def _play(
             echo(f"Usulan KP {waiting.nama} menunggu di antrian verifikator.")
     _sync(paths, "OPD menerima keputusan", echo)
     final = client.usulan_detail(first.id)
-    moves = " -> ".join(h.ke for h in final.history if h.dari != h.ke)  # notes move nothing
+    moves = " → ".join(  # notes move nothing
+        status_label(h.ke) for h in final.history if h.dari != h.ke
+    )
     echo(f"Status akhir di OPD: {final.usulan.status_label}; riwayat: {moves}")
     return DemoResult(client=client, server=server)
 

@@ -35,7 +35,10 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 pegawai_app = typer.Typer(help="Data pegawai: impor dan cari.", no_args_is_help=True)
-usulan_app = typer.Typer(help="Usulan: buat, lihat, ajukan.", no_args_is_help=True)
+usulan_app = typer.Typer(
+    help="Usulan: buat, daftar, lihat, tidak berlaku, lembar pemisah, ajukan.",
+    no_args_is_help=True,
+)
 app.add_typer(pegawai_app, name="pegawai")
 app.add_typer(usulan_app, name="usulan")
 
@@ -454,10 +457,10 @@ def print_summary(client: BerkasClient, today: date) -> None:
     d = client.dashboard(today)
     period = d.kp_period
     typer.echo(f"Pegawai: {d.pegawai_total}")
-    typer.echo(
-        "Usulan per status: " + ", ".join(f"{k} {v}" for k, v in d.status_counts.items() if v)
-        or "Usulan per status: belum ada"
-    )
+    from client.labels import status_label
+
+    counts = ", ".join(f"{status_label(k)} {v}" for k, v in d.status_counts.items() if v)
+    typer.echo(f"Usulan per status: {counts or 'belum ada'}")
     window = (
         f"jendela pengajuan {period.window_start:%d-%m-%Y} s.d. {period.window_end:%d-%m-%Y}"
         + (f", sisa {d.kp_days_left} hari" if d.kp_window_open else " (belum dibuka)")

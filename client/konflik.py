@@ -14,6 +14,7 @@ from sqlmodel import Session, col, func, select
 
 from client._core import ClientCore, usulan_label
 from client.errors import ClientError
+from client.labels import nip_label
 from client.views import ConflictDetail, ConflictFieldView, ConflictRecordView, ConflictSide
 from store.database import device_names, to_wire
 from store.hlc import parse_hlc
@@ -112,7 +113,7 @@ class KonflikService(ClientCore):
         model = SYNCED_MODELS.get(table)
         record = session.get(model, record_id) if model else None
         if isinstance(record, Pegawai):
-            return f"Pegawai {record.nama} ({record.nip})"
+            return f"Pegawai {record.nama} ({nip_label(record.nip)})"
         if isinstance(record, Usulan):
             p = session.get(Pegawai, record.pegawai_id)
             label = usulan_label(record, self.rules)

@@ -110,3 +110,10 @@ def usulan_label(layanan: str, jenis: str) -> str:
 
 STATUS_CHOICES = [(STATUS_LABELS[s], s.value) for s in UsulanStatus]
 LAYANAN_CHOICES = [(item.label, item.value) for item in Layanan]
+
+
+def nip_label(nip: str) -> str:
+    """A NIP as SKs print it: "196804111993031009" reads "19680411 199303 1 009"."""
+    if len(nip) == 18 and nip.isdigit():
+        return f"{nip[:8]} {nip[8:14]} {nip[14]} {nip[15:]}"
+    return nip

@@ -28,6 +28,7 @@ from client import sync_service
 from client._core import ClientCore, jenis_choices
 from client.config import load_config, save_config
 from client.errors import BerkasError, ClientError
+from client.labels import nip_label
 from client.paths import Paths
 from client.verifikasi_views import (
     Antrian,
@@ -58,6 +59,7 @@ from store.rules import (
     RulesConfig,
     UsulanStatus,
     bup_age,
+    dokumen_kinds,
     education_ceiling,
     kp_eligibility,
     kp_periods_of_year,
@@ -342,6 +344,12 @@ class VerifikasiService(ClientCore):
             lines = []
             sha_lines: dict[str, list[str]] = defaultdict(list)
             peringatan = []
+            kinds = dokumen_kinds(self.rules)
+
+            def nama_of(kode: str) -> str:
+                kind = kinds.get(kode)
+                return kind.nama if kind else kode
+
             for line in wf.checklist_lines(session, u, self.rules):
                 d = line.dokumen
                 if d is not None and d.sha256:
@@ -349,12 +357,12 @@ class VerifikasiService(ClientCore):
                 nip_lain = d.nip_terbaca if d is not None and d.nip_terbaca != u.nip else ""
                 if d is not None and nip_lain:
                     peringatan.append(
-                        f"Dokumen {d.kode}: pindaian memuat NIP {nip_lain}"
+                        f"{line.item.nama}: pindaian memuat NIP {nip_label(nip_lain)}"
                         f"{self._whose(session, nip_lain)}, bukan NIP pegawai usulan ini."
                     )
                 if d is not None and d.kode_terbaca and d.kode_terbaca != d.kode:
                     peringatan.append(
-                        f"Dokumen {d.kode}: pindaian terbaca sebagai {d.kode_terbaca}."
+                        f"{line.item.nama}: pindaian terbaca sebagai {nama_of(d.kode_terbaca)}."
                     )
                 lines.append(
                     DokumenPeriksa(
@@ -372,7 +380,7 @@ class VerifikasiService(ClientCore):
                         # never marked as applying has none, and says so.
                         alasan_tidak_berlaku=(
                             line.alasan_tidak_berlaku
-                            or "hanya bila berlaku; OPD tidak menandainya berlaku"
+                            or "bersyarat (*), OPD tidak menandainya berlaku"
                             if line.state == "tidak_berlaku"
                             else ""
                         ),
@@ -397,7 +405,8 @@ class VerifikasiService(ClientCore):
                 )
             missing = wf.missing_for(session, u, self.rules)
             if missing:
-                peringatan.append(f"Dokumen wajib belum ada: {', '.join(missing)}.")
+                names = ", ".join(nama_of(k) for k in missing)
+                peringatan.append(f"Dokumen wajib belum ada: {names}.")
             return Pemeriksaan(
                 item=item,
                 pegawai=self._pegawai_view(p),

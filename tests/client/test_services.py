@@ -232,3 +232,26 @@ def test_scan_of_another_pegawai_needs_confirmation_recorded_in_history(
     detail = client.usulan_detail(usulan_id)
     assert next(li for li in detail.checklist if li.kode == kode).dokumen_id is not None
     assert any("atas konfirmasi" in h.alasan for h in detail.history)
+
+
+def test_conflict_title_prints_the_nip_as_on_an_sk(client: BerkasClient, facts: Facts) -> None:
+    """The Konflik screen and `konflik daftar` name a pegawai with the NIP spaced as
+    everywhere else ("19680411 199303 1 009"), not as 18 digits in a row."""
+    with client.store.read() as session:
+        pegawai = session.get(Pegawai, facts.conflict_pegawai_id)
+        assert pegawai is not None
+    digits = pegawai.nip
+    spaced = f"{digits[:8]} {digits[8:14]} {digits[14]} {digits[15:]}"
+    titles = [r.title for r in client.list_conflicts() if r.record_id == pegawai.id]
+    assert titles == [f"Pegawai {pegawai.nama} ({spaced})"]
+
+
+def test_summary_names_statuses_in_words(
+    client: BerkasClient, facts: Facts, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`berkas ringkasan` and `make demo` print the statuses as the TUI names them."""
+    from client.cli import print_summary
+
+    print_summary(client, date(2026, 12, 6))
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("Usulan per"))
+    assert "Draf" in line and "draft" not in line

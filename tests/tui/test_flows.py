@@ -169,6 +169,8 @@ def test_dokumen_attached_from_the_inbox(client: BerkasClient, facts: Facts) -> 
         assert isinstance(app.screen, LampirkanDialog)
         # The scan recognised for this pegawai and kind is offered first.
         assert table_keys(app, "#pindaian")[0] == facts.inbox_kp_item_id
+        offered = app.screen.query_one("#pindaian", DataTable).get_row(facts.inbox_kp_item_id)
+        assert str(offered[1]).endswith("SK pangkat terakhir")  # its name, not SK_PANGKAT
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, UsulanEditorScreen)
@@ -270,6 +272,9 @@ def test_inbox_preview_assign_and_discard(client: BerkasClient, facts: Facts) ->
         assert preview.text_lines[0] == "SURAT KEPUTUSAN BUPATI"
         await cursor_to(app, "#pindaian-masuk", facts.inbox_kp_item_id)
         await settle(pilot)
+        # The recognised kind reads as the checklist names it, not its code.
+        row = app.screen.query_one("#pindaian-masuk", DataTable).get_row(facts.inbox_kp_item_id)
+        assert str(row[1]).endswith("SK pangkat terakhir")
         await pilot.press("t")
         await settle(pilot)
         dialog = app.screen
@@ -277,6 +282,7 @@ def test_inbox_preview_assign_and_discard(client: BerkasClient, facts: Facts) ->
         assert dialog.query_one("#kode", Select).value == "SK_PANGKAT"  # recognised
         await pilot.click("#tetapkan")
         await settle(pilot)
+        assert notes(app)[-1].endswith("sebagai SK pangkat terakhir.")
         assert facts.inbox_kp_item_id not in table_keys(app, "#pindaian-masuk")
         await cursor_to(app, "#pindaian-masuk", facts.inbox_text_item_id)
         await pilot.press("b")
@@ -595,11 +601,14 @@ def test_tui_watches_the_scan_folder_and_beranda_says_what_it_took(
         second = BackgroundIntake(home)
         assert not second.start().watching
         assert "sudah dipantau" in second.state.held_by
+        await pilot.press("f5")  # the scan arrives while another section is in view
+        await settle(pilot)
         make_pdf(home.scans / "scan_0042.pdf", ("SURAT KETERANGAN",))
         for _ in range(300):
             await pilot.pause(0.05)
             if app.watch_state.taken:
                 break
+        await pilot.press("f2")
         await settle(pilot)
         line = str(app.screen.query_one("#pemantau", Static).render())
         assert "Memantau folder pindai/" in line and "scan_0042.pdf" in line

@@ -71,6 +71,11 @@ def test_line_marked_tidak_berlaku_with_a_reason_then_unmarked(client: BerkasCli
         assert table.get_row("SURAT_NIKAH")[2].plain == "Tidak berlaku: belum pernah menikah"
         explained = str(editor.query_one("#rincian-dokumen", Static).render())
         assert "Tekan t untuk mencabut" in explained
+        # The history names the mark a note: the status did not move ("Draf → Draf").
+        riwayat = editor.query_one("#riwayat-status", DataTable)
+        assert str(riwayat.get_row_at(0)[1]) == "Catatan"
+        # Its reason is longer than the column: the row wraps it whole, never cut.
+        assert riwayat.ordered_rows[0].height > 1
 
         await pilot.press("t")  # the same key takes the mark back, after a question
         await settle(pilot)

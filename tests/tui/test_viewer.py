@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from client.services import BerkasClient
 from tests.tui.support import TODAY, Facts, make_pdf, settle
@@ -48,6 +48,9 @@ def test_kotak_masuk_and_editor_show_the_pdf(
             await pilot.press("f5")
             await settle(pilot)
             assert isinstance(app.screen, KotakMasukScreen)
+            # The key is named on the screen, not only in the palette.
+            shown = str(app.screen.query_one("#jumlah-masuk", Static).render())
+            assert "l: lihat pindaian" in shown
             await pilot.press("l")
             viewer = await _shown(pilot)
             assert viewer.shown_page == 0

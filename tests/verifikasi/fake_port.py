@@ -188,7 +188,8 @@ class FakeVerifikasi:
             dokumen=dok,
             history=[HistoryView("draft", "diajukan", "Ani", "pc-1", "2026-11-03T08:00:00", "")],
             peringatan=[
-                f"Dokumen SKP: pindaian memuat NIP {OTHER_NIP} (Siti Aminah, DISDIK), "
+                "SKP 2 tahun terakhir: pindaian memuat NIP 19870315 201001 2 004 "
+                "(Siti Aminah, DISDIK), "
                 "bukan NIP pegawai usulan ini.",
                 "Berkas yang sama dilampirkan pada SK pangkat terakhir, Ijazah terakhir.",
                 "Menurut aturan, pegawai ini belum memenuhi syarat KP: Masa kerja dalam "

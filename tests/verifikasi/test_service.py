@@ -20,6 +20,7 @@ from client import verifikasi
 from client.cli import tui_module_for
 from client.config import load_config
 from client.errors import BerkasError
+from client.labels import nip_label
 from client.services import BerkasClient
 from client.verifikasi_service import VerifikasiService, rekap_csv
 from client.verifikasi_views import AntrianFilter
@@ -70,10 +71,15 @@ def test_queue_lists_both_opds_and_never_a_draft(world: World) -> None:
         line = next(d for d in review.dokumen if d.kode == "SK_JABATAN")
         assert line.nip_lain and line.nip_lain != world.nip[disdik]
         assert any(
-            f"SK_JABATAN: pindaian memuat NIP {line.nip_lain}" in w for w in review.peringatan
+            f"SK jabatan: pindaian memuat NIP {nip_label(line.nip_lain)}" in w
+            for w in review.peringatan
         )
         assert all(not d.nip_lain for d in review.dokumen if d.kode != "SK_JABATAN")
-        assert "Dokumen SK_JABATAN: pindaian terbaca sebagai SK_PANGKAT." in review.peringatan
+        # A conditional (*) line the OPD left unmarked says why it is not there.
+        unmarked = {d.alasan_tidak_berlaku for d in review.dokumen if d.state == "tidak_berlaku"}
+        assert "bersyarat (*), OPD tidak menandainya berlaku" in unmarked
+        # Named as the checklist names them, never by their codes.
+        assert "SK jabatan: pindaian terbaca sebagai SK pangkat terakhir." in review.peringatan
         # Rekap: the period is one the usulan name; overdue past the threshold given.
         later = date.today() + timedelta(days=10)
         rekap = service.rekap(today=later, batas_hari=5)

@@ -11,6 +11,7 @@ import stat
 from textual.widgets import DataTable, Input, Select, Static
 
 from client.config import load_config
+from client.labels import nip_label
 from client.services import BerkasClient
 from client.verifikasi_service import VerifikasiService
 from tests.support.server import TEST_VERIFIER_PASSPHRASE
@@ -64,9 +65,15 @@ async def _bts_flow(world: World) -> None:
             await settle(pilot)
             review = app.screen
             assert isinstance(review, PemeriksaanScreen) and review.review is not None
+            # A submitted usulan offers the decisions, not what comes after MS.
+            assert review.check_action("ms", ()) and review.check_action("bts", ())
+            assert not review.check_action("teruskan", ())
+            assert not review.check_action("selesai", ())
+            info = str(review.query_one("#info", Static).render())
+            assert f"NIP {nip_label(world.nip[disdik])}" in info  # spaced as on an SK
             # The scan read as another pegawai's is flagged above and in its row.
             warned = str(review.query_one("#peringatan", Static).render())
-            assert "SK_JABATAN: pindaian memuat NIP" in warned
+            assert "SK jabatan: pindaian memuat NIP" in warned
             kodes = [d.kode for d in review.review.dokumen]
             checklist = review.query_one("#checklist", DataTable)
             row = checklist.get_row_at(kodes.index("SK_JABATAN"))
@@ -76,6 +83,7 @@ async def _bts_flow(world: World) -> None:
             await settle(pilot, rounds=5)
             viewer = review.query_one(DokumenViewer)
             assert viewer.shown_page == 0  # the scan is drawn in the terminal
+            assert viewer._title == "SKP 2 tahun terakhir"  # its name, not "SKP"
             await pilot.press("b")  # BTS without a dokumen note: refused
             await settle(pilot)
             assert not isinstance(app.screen, CatatanDialog)

@@ -65,8 +65,9 @@ menampilkan semua. Di dalam usulan:
 Pindaian yang nama berkasnya tidak memuat NIP atau jenis dokumen. Bila isi
 halamannya dikenali ("Dikenali dari isi: NIP …, SK pangkat"), sarannya tampil
 di pratinjau dan **s** menerimanya: pindaian diberkaskan ke pegawai dan jenis
-itu. **t** menetapkannya ke pegawai dan jenis dokumen pilihan sendiri; **b**
-membuangnya ke karantina (berkasnya tetap disimpan, dengan alasannya).
+itu. **t** menetapkannya ke pegawai dan jenis dokumen pilihan sendiri; **l**
+menampilkan pindaiannya di layar (halaman demi halaman); **b** membuangnya ke
+karantina (berkasnya tetap disimpan, dengan alasannya).
 
 ## Sinkronisasi
 Menunjukkan apakah perangkat terhubung, kapan terakhir sinkron, berapa perubahan

@@ -86,6 +86,12 @@ class BerandaScreen(BerkasScreen):
     def on_watch_state_changed(self, message: WatchStateChanged) -> None:
         self._show_watch(message.state)
 
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        # The watcher's messages reach only the screens in view: a scan taken while
+        # another section was open shows when the Beranda comes back.
+        self._show_watch(self.berkas.watch_state)
+
     def _show_watch(self, state: WatchState | None) -> None:
         line = self.query_one("#pemantau", Static)
         if state is None:

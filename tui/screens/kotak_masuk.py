@@ -78,7 +78,9 @@ class KotakMasukScreen(BerkasScreen):
             else:
                 recognised.append("NIP ?", style="red")
             recognised.append(" · ")
-            recognised.append(item.kode or "jenis ?", style="" if item.kode else "red")
+            recognised.append(
+                item.kode_nama or item.kode or "jenis ?", style="" if item.kode else "red"
+            )
             size = Text(ukuran(item.size), style="yellow" if item.terlalu_besar else "")
             rows.append((item.id, [Text(item.original_name), recognised, size]))
         fill_table(table, COLUMNS, rows)
@@ -86,7 +88,7 @@ class KotakMasukScreen(BerkasScreen):
             table.move_cursor(row=min(cursor, len(items) - 1))
             self.query_one("#jumlah-masuk", Static).update(
                 f"{len(items)} pindaian menunggu · s: terima saran · t: tetapkan · "
-                "b: buang ke karantina"
+                "l: lihat · b: buang"
             )
         else:
             self.query_one("#jumlah-masuk", Static).update(
@@ -145,7 +147,7 @@ class KotakMasukScreen(BerkasScreen):
         usulan = await self.call(self.client.assign_inbox_item, item.id, choice.nip, choice.kode)
         if usulan is not None:
             self.notify(
-                f"{item.original_name} diberkaskan ke usulan {usulan.nama} sebagai {choice.kode}.",
+                f"{item.original_name} diberkaskan ke usulan {usulan.nama} sebagai {choice.nama}.",
                 title="Tersimpan",
             )
             self.changed()

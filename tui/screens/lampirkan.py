@@ -56,7 +56,9 @@ class LampirkanDialog(BerkasDialog[SumberDokumen]):
         rows: list[Row] = []
         for item in self._items:
             match = item.nip == self._nip and item.kode == self._kode
-            recognised = " ".join(part for part in (format_nip(item.nip), item.kode) if part)
+            recognised = " ".join(
+                part for part in (format_nip(item.nip), item.kode_nama or item.kode) if part
+            )
             cells = [
                 Text(item.original_name, style="bold" if match else ""),
                 Text(recognised or "—"),

@@ -27,6 +27,7 @@ STATE_NOTE = {
 class Penetapan:
     nip: str
     kode: str
+    nama: str  # the dokumen's name as the person reads it ("SKP terakhir")
 
 
 class TetapkanDialog(BerkasDialog[Penetapan]):
@@ -36,6 +37,7 @@ class TetapkanDialog(BerkasDialog[Penetapan]):
         super().__init__()
         self._item = item
         self._nip: str | None = item.nip if item.pegawai_id else None
+        self._names: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -85,6 +87,7 @@ class TetapkanDialog(BerkasDialog[Penetapan]):
             if c.kode in seen:
                 continue
             seen.add(c.kode)
+            self._names[c.kode] = c.nama
             options.append((f"{c.nama} ({STATE_NOTE.get(c.state, c.state)})", c.kode))
         select.set_options(options)
         if not options:
@@ -108,7 +111,7 @@ class TetapkanDialog(BerkasDialog[Penetapan]):
         elif not isinstance(kode, str):
             self.notify("Pilih jenis dokumennya.", severity="warning")
         else:
-            self.dismiss(Penetapan(self._nip, kode))
+            self.dismiss(Penetapan(self._nip, kode, self._names.get(kode, kode)))
 
     @on(Button.Pressed, "#batal")
     def _batal(self) -> None:

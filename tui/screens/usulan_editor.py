@@ -143,10 +143,15 @@ class UsulanEditorScreen(BerkasScreen):
         history: list[Row] = []
         for h in reversed(d.history):
             change = status_label(h.ke)
-            if h.dari:
+            if h.dari == h.ke:  # a note (tidak berlaku, a replaced scan): no status moved
+                change = "Catatan"
+            elif h.dari:
                 change = f"{status_label(h.dari)} → {change}"
             history.append((None, [waktu_iso(h.waktu), change, Text(h.oleh), Text(h.alasan)]))
-        fill_table(self.query_one("#riwayat-status", DataTable), HISTORY_COLUMNS, history)
+        # A long reason wraps onto a second line instead of being cut ("... tidak berlak").
+        fill_table(
+            self.query_one("#riwayat-status", DataTable), HISTORY_COLUMNS, history, height=None
+        )
         self._explain_current()
         self.refresh_bindings()
 
@@ -198,7 +203,7 @@ class UsulanEditorScreen(BerkasScreen):
         client, dokumen_id = self.client, line.dokumen_id
         self.app.push_screen(
             PenampilDialog(
-                f"{line.kode} · {line.nama}",
+                line.nama,
                 lambda: client.dokumen_pdf(dokumen_id),
                 line.nama_file or f"{line.kode}.pdf",
             )

@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Static
 
 from client.verifikasi_views import DokumenPeriksa, Pemeriksaan
 from store.rules import format_tanggal
+from tui.format import nip
 from tui.screens.verifikasi_base import CatatanDialog, SelesaiDialog, VerifikasiScreen
 from tui.widgets.tabel import Column, fill_table
 from tui.widgets.viewer import DokumenViewer
@@ -29,6 +30,7 @@ STATE_LABELS = {
 }
 
 
+DECISIONS = ("ms", "bts", "tms", "teruskan", "selesai")
 COMPACT_BELOW = 90  # columns for the checklist with its kode and page count
 
 
@@ -115,13 +117,14 @@ class PemeriksaanScreen(VerifikasiScreen):
         self.set_title(f"Pemeriksaan · {i.nama} · {i.jenis_label}")
         elig = "memenuhi syarat" if a.kp_eligible else "belum memenuhi syarat"
         status = (
-            f"Status {i.status_label} · diajukan {i.hari_menunggu} hari lalu"
+            f"Status {i.status_label} · diajukan "
+            + (f"{i.hari_menunggu} hari lalu" if i.hari_menunggu else "hari ini")
             + (f" · diajukan ulang {i.pengajuan_ulang}x" if i.pengajuan_ulang else "")
             + (f" · pertek {r.nomor_pertek}" if r.nomor_pertek else "")
         )
         lines = [
             status,  # first: at 80x24 the block is cut to four lines
-            f"{p.nama} · NIP {p.nip} · {i.opd} · {p.golongan} {p.pangkat} · {p.jabatan}",
+            f"{p.nama} · NIP {nip(p.nip)} · {i.opd} · {p.golongan} {p.pangkat} · {p.jabatan}",
             f"KP: {elig}"
             + (f" ({'; '.join(a.kp_alasan)})" if a.kp_alasan else "")
             + f" · BUP {a.bup} th, TMT pensiun {format_tanggal(a.tmt_pensiun)}",
@@ -133,6 +136,7 @@ class PemeriksaanScreen(VerifikasiScreen):
         warn = "\n".join(f"⚠ {w}" for w in r.peringatan)
         self.query_one("#peringatan", Static).update(warn)
         self._fill()
+        self.refresh_bindings()
 
     def _fill(self) -> None:
         if self.review is None:
@@ -216,7 +220,7 @@ class PemeriksaanScreen(VerifikasiScreen):
         d = self._current()
         viewer = self.query_one(DokumenViewer)
         if d is not None and d.state == "tidak_berlaku":
-            viewer.clear(f"{d.kode} tidak berlaku: {d.alasan_tidak_berlaku}")
+            viewer.clear(f"{d.nama} tidak berlaku: {d.alasan_tidak_berlaku}")
             self.notify(f"Tidak berlaku: {d.alasan_tidak_berlaku}", title=d.nama)
             return
         if d is None or not d.dokumen_id:
@@ -225,7 +229,7 @@ class PemeriksaanScreen(VerifikasiScreen):
             return
         dokumen_id = d.dokumen_id
         viewer.show(
-            f"{d.kode}",
+            d.nama,
             lambda: self.service.dokumen_pdf(dokumen_id),
             d.nama_file or f"{d.kode}.pdf",
         )
@@ -250,7 +254,7 @@ class PemeriksaanScreen(VerifikasiScreen):
         old = self.penilaian.get(d.kode, ("", ""))[1]
         note = await self.app.push_screen_wait(
             CatatanDialog(
-                f"Perlu perbaikan: {d.kode}",
+                f"Perlu perbaikan: {d.nama}",
                 f"Catatan untuk OPD tentang {d.nama}:",
                 nilai=old,
             )
@@ -263,6 +267,15 @@ class PemeriksaanScreen(VerifikasiScreen):
         return {k: note for k, (mark, note) in self.penilaian.items() if mark == "perbaikan"}
 
     # -- decisions ----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Decision keys show only where the usulan's status allows them (a Selesai
+        usulan offers no MS, BTS or Teruskan); Y and E only while it can be decided."""
+        if action in DECISIONS:
+            return self.review is not None and action in self.review.keputusan
+        if action in ("sesuai", "perbaikan"):
+            return self.review is not None and "bts" in self.review.keputusan
+        return True
 
     def _may(self, what: str) -> bool:
         if self.review is None:

@@ -50,10 +50,11 @@ def describe(status: SyncStatus | None, *, short: bool = False) -> Text:
     else:
         text.append("● Luring", style="bold yellow")
     pending = status.pending_ops
-    text.append(" · ")
     if pending:
+        text.append(" · ")
         text.append(f"{angka(pending)} {'antre' if short else 'belum terkirim'}")
-    else:
+    elif status.online is not None:  # not enrolled: nothing was ever sent anywhere
+        text.append(" · ")
         text.append("terkirim" if short else "semua terkirim", style="green")
     if status.conflicts:
         text.append(" · ")
