@@ -661,3 +661,26 @@ def test_submitted_usulan_hides_the_editing_keys(client: BerkasClient, facts: Fa
         assert not shown & {"Lampirkan", "Ajukan", "Ganti", "Hapus", "Berlaku?"}, shown
 
     drive(client, scenario)
+
+
+def test_the_bkd_note_shows_while_returned_and_not_after_resubmission(
+    client: BerkasClient, facts: Facts
+) -> None:
+    async def returned(app: BerkasApp, pilot: Pilot[None]) -> None:
+        await open_usulan(app, pilot, facts.bts_usulan_id)
+        note = app.screen.query_one("#catatan-bts", Static)
+        assert note.display and "KP4 tidak terbaca" in str(note.render())
+
+    drive(client, returned)
+    # Resubmitted (as the OPD's ajukan leaves it: the BKD's note stays on the record).
+    with client.store.apply_remote() as session:
+        u = session.get(Usulan, facts.bts_usulan_id)
+        assert u is not None and u.catatan_verifikator
+        u.status = "diajukan"
+        session.add(u)
+
+    async def resubmitted(app: BerkasApp, pilot: Pilot[None]) -> None:
+        await open_usulan(app, pilot, facts.bts_usulan_id)
+        assert not app.screen.query_one("#catatan-bts", Static).display
+
+    drive(client, resubmitted)

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Static
 
 from client.errors import BerkasError
 from client.views import ChecklistLineView, UsulanDetail
+from store.rules import UsulanStatus
 from tui.format import nip, tanggal, ukuran, waktu_iso
 from tui.labels import DOKUMEN_STATE, layanan_label, status_label, usulan_label
 from tui.screens.base import BerkasScreen
@@ -117,7 +118,11 @@ class UsulanEditorScreen(BerkasScreen):
         )
         self.query_one("#keterangan-usulan", Static).update(info)
         bts = self.query_one("#catatan-bts", Static)
-        bts.display = bool(u.catatan_verifikator)
+        # The BKD's note explains a return or a refusal; once resubmitted it is history.
+        bts.display = bool(u.catatan_verifikator) and u.status in {
+            UsulanStatus.DIKEMBALIKAN.value,
+            UsulanStatus.DITOLAK.value,
+        }
         bts.update(Text.assemble(("Catatan verifikator: ", "bold"), u.catatan_verifikator))
         table = self.query_one("#daftar-periksa", DataTable)
         cursor = table.cursor_row
