@@ -89,6 +89,16 @@ class StabilityTracker:
         with self._lock:
             return path in self._entries
 
+    def settled(self, path: Path) -> bool:
+        """`path` is tracked and quiet for its hold: `take_ready` would take it now."""
+        now = self._clock()
+        with self._lock:
+            entry = self._entries.get(path)
+            if entry is None:
+                return False
+            hold = self._hold(entry.signature)
+            return now - entry.since >= hold and now - entry.last_event >= hold
+
     def take_ready(self, limit: int | None = None) -> list[tuple[Path, Path]]:
         """Up to `limit` settled files as (path, scan folder), oldest first; they
         stop being tracked. Files that vanished are dropped.

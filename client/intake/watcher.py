@@ -104,6 +104,8 @@ class Watcher:
         self._lock = threading.Lock()
         self._inflight: set[Path] = set()
         self._failed: dict[Path, tuple[Signature | None, float]] = {}
+        # Numbered images put back to wait for the one before them: they had settled.
+        self._held_back: set[Path] = set()
         self._new_folders: list[tuple[Path, Path]] = []
         self._available: dict[Path, bool] = {}
         self._observers: list[BaseObserver] = []
@@ -346,7 +348,9 @@ class Watcher:
                     continue
             if self._run_waits(path, batch):
                 self.tracker.observe(path, root)
+                self._held_back.add(path)
                 continue
+            self._held_back.discard(path)
             with self._lock:
                 self._inflight.add(path)
             self._executor.submit(self._take, path, root, now)
@@ -360,8 +364,18 @@ class Watcher:
                 busy = before in self._inflight
             if busy or before in batch or before in self.tracker:
                 return True
+        # The next one still being written holds this one back; a settled next one that
+        # only missed this batch (more files ready than free workers), or was put back to
+        # wait its turn, does not: with a whole run already in the folder, waiting for it
+        # turned into a livelock.
         after = neighbour(path, 1)
-        return after is not None and after not in batch and after in self.tracker
+        return (
+            after is not None
+            and after not in batch
+            and after not in self._held_back
+            and after in self.tracker
+            and not self.tracker.settled(after)
+        )
 
     def _take(self, path: Path, root: Path, stable_at: float) -> None:
         try:

@@ -287,3 +287,24 @@ def test_sheet_batches_dropped_in_the_folder_are_split_and_filed(
     assert filed == {"SK_PANGKAT": 1, "SKP": 2, "IJAZAH": 2, "TRANSKRIP": 1}
     assert waiting == []
     assert not any(p.exists() for p in [*run, scans_dir / pdf.name])
+
+
+def test_a_numbered_run_already_in_the_folder_is_all_taken(
+    service: IntakeService, scans_dir: Path
+) -> None:
+    """More numbered images than free conversion slots, all there before the watcher
+    starts (the TUI opened after the scanner wrote them): each waits only for the one
+    before it, never for a settled next one that missed its batch."""
+    small = scans.a4_page(dpi=40)
+    count = 4 * service.settings.workers * 3  # several batches' worth
+    for i in range(1, count + 1):
+        scans.jpeg_scan(scans_dir / f"scan{i:04d}.jpg", page=_numbered(small, i), dpi=40)
+    recorder = Recorder()
+    watcher = Watcher(service, recorder)
+    watcher.start()
+    try:
+        wait_for(lambda: len(recorder.results()) == count, timeout=60)
+    finally:
+        watcher.stop()
+    assert len({r.source for r in recorder.results()}) == count
+    assert not any(scans_dir.glob("scan*.jpg"))
