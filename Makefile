@@ -28,8 +28,13 @@ typecheck: install
 layers: install
 	$(BIN)/lint-imports
 
+# Two pytest-xdist workers (CI has two cores; more would only contend, since many tests
+# start servers and conversion processes of their own); whole files go to one worker, so
+# session- and module-scoped fixtures are built once per worker, as in a serial run.
+PYTEST_PARALLEL := -n 2 --dist loadfile
+
 test: lint typecheck layers
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_PARALLEL)
 
 demo: install
 	$(BIN)/berkas demo

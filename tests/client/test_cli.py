@@ -108,30 +108,6 @@ def test_unknown_nip_is_a_clear_error(home: Path) -> None:
     assert "tidak ditemukan" in result.stderr
 
 
-def test_demo_headless_prints_the_summary(tmp_path: Path) -> None:
-    result = berkas(tmp_path / "lain", "--home", str(tmp_path / "demo"), "demo", "--headless")
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
-    assert re.search(r"Pegawai: \d+", out)
-    assert "Periode KP berikut: TMT" in out
-    assert re.search(r"Dokumen kurang: [1-9]\d* pada", out)
-    # How to open the verifikator's side in a second terminal, with the demo passphrase.
-    assert f"berkas --home {tmp_path / 'demo' / 'verifikator'}" in out
-    assert "demo-verifikator-berkas" in out
-    conn = sqlite3.connect(tmp_path / "demo" / "berkas.db")
-    assert conn.execute("SELECT count(*) FROM usulan").fetchone()[0] > 0
-    conn.close()
-    # Run again: the demo folder is recognised and made fresh; a folder that
-    # is not a demo folder is never wiped.
-    again = berkas(tmp_path / "lain", "--home", str(tmp_path / "demo"), "demo", "--headless")
-    assert again.returncode == 0, again.stderr
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "penting.txt").write_text("jangan hapus")
-    refused = berkas(tmp_path / "lain", "--home", str(tmp_path / "data"), "demo", "--headless")
-    assert refused.returncode == 2 and "bukan folder demo" in refused.stderr
-    assert (tmp_path / "data" / "penting.txt").read_text() == "jangan hapus"
-
-
 def test_separator_sheets_for_an_usulan(home: Path) -> None:
     from client.intake.page_reading import ReadJob, read_scan
     from client.intake.sheets import decode_sheet

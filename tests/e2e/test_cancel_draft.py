@@ -9,12 +9,12 @@ import pytest
 
 from store.models import Usulan
 from tests.e2e.helpers_replicas import server_records
-from tests.e2e.test_attach_uploads import _usulan, device, proxy, server
+from tests.e2e.test_attach_uploads import _usulan, device
 from tests.support.netproxy import Proxy
 from tests.support.server import RunningServer
 from tests.sync.engine.conftest import Device, fast_settings, make_device
 
-__all__ = ["device", "proxy", "server"]  # fixtures
+__all__ = ["device"]  # fixture; `server` and `proxy` come from tests/support/live_server
 
 
 def test_cancelled_draft_is_a_tombstone_everywhere_with_its_reason(

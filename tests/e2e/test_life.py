@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -219,25 +221,39 @@ def _sha(client: BerkasClient, dokumen_id: str | None) -> str:
         return dok.sha256 if dok else ""
 
 
-def test_demo_headless_runs_the_whole_system(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "berkas",
-            "--home",
-            str(tmp_path / "demo"),
-            "demo",
-            "--headless",
-        ],
+def _demo_headless(tmp_path: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    """`berkas --home HOME demo --headless`, with BERKAS_HOME naming another folder (the
+    --home option wins) and a terminal wide enough that no line the test reads wraps."""
+    env = {
+        **os.environ,
+        "BERKAS_VERIFIER_PASSPHRASE": "",
+        "BERKAS_HOME": str(tmp_path / "lain"),
+        "COLUMNS": "200",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "berkas", "--home", str(home), "demo", "--headless"],
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
-        env={**os.environ, "BERKAS_VERIFIER_PASSPHRASE": ""},
+        env=env,
     )
+
+
+def test_demo_headless_runs_the_whole_system(tmp_path: Path) -> None:
+    result = _demo_headless(tmp_path, tmp_path / "demo")
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
+    # The summary: what the demo home holds, and how to open the verifikator's side in a
+    # second terminal, with the demo passphrase.
+    assert re.search(r"Pegawai: \d+", out)
+    assert "Periode KP berikut: TMT" in out
+    assert re.search(r"Dokumen kurang: [1-9]\d* pada", out)
+    assert f"berkas --home {tmp_path / 'demo' / 'verifikator'}" in out
+    assert "demo-verifikator-berkas" in out
+    conn = sqlite3.connect(tmp_path / "demo" / "berkas.db")
+    assert conn.execute("SELECT count(*) FROM usulan").fetchone()[0] > 0
+    conn.close()
     assert "Perangkat OPD DISDIK terdaftar." in out
     assert "semua sidik jari cocok" in out
     assert "Verifikator mengembalikan usulan (BTS)" in out
@@ -246,8 +262,6 @@ def test_demo_headless_runs_the_whole_system(tmp_path: Path) -> None:
     assert "Perubahan menunggu sinkronisasi: 0" in out
     # The server really holds the forwarded usulan and the uploaded ciphertext.
     server_db = tmp_path / "demo" / "bkd-server" / "server.db"
-    import sqlite3
-
     conn = sqlite3.connect(server_db)
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     conn.close()
@@ -261,3 +275,13 @@ def test_demo_headless_runs_the_whole_system(tmp_path: Path) -> None:
     assert key_files_holding(server_home, verifier_public.strip()) == []
     verifier_key = tmp_path / "demo" / "verifikator" / "kunci" / "verifier.key"
     assert key_files_holding(tmp_path / "demo", verifier_public.strip()) == [verifier_key]
+    # Run again: the demo folder is recognised and made fresh; a folder that is not a demo
+    # folder is never wiped.
+    again = _demo_headless(tmp_path, tmp_path / "demo")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "Status akhir di OPD: Diteruskan ke BKN" in again.stdout
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "penting.txt").write_text("jangan hapus")
+    refused = _demo_headless(tmp_path, tmp_path / "data")
+    assert refused.returncode == 2 and "bukan folder demo" in refused.stderr
+    assert (tmp_path / "data" / "penting.txt").read_text() == "jangan hapus"

@@ -14,13 +14,13 @@ import pytest
 from client.services import BerkasClient
 from tests.support.server import TEST_VERIFIER_PASSPHRASE
 from tests.support.verifikasi_world import World, sync_until_ok
-from tests.tui.test_tmux import Tmux, berkas_command
+from tests.tui.test_tmux import Tmux, berkas_command, tmux_socket
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux tidak terpasang")
 
 
 def test_verifier_side_in_a_real_terminal(world: World, tmp_path: Path) -> None:
-    tmux = Tmux(socket=f"berkas-verif-{tmp_path.name}", session="v")
+    tmux = Tmux(socket=tmux_socket("berkas-verif", tmp_path), session="v")
     exit_file = tmp_path / "exit-status"
     home = world.verifier.data
     # A shell that exported COLUMNS/LINES (for a help text, say) must not size the TUI:
