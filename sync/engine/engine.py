@@ -331,6 +331,8 @@ class SyncEngine:
         try:
             ensure_opd_key(self.keyring, self.transport)
             # Remembered in meta, so one-shot `berkas sync` runs respect the interval too.
+            # Kept to the millisecond: rounded to whole seconds it could lie in the future
+            # (100.6 s kept as "101"), and a sync in the next half second found it not due.
             last = self.store.get_meta("keys_checked_at", "0")
             now = time.time()
             try:
@@ -342,7 +344,7 @@ class SyncEngine:
             # (`berkas verifikasi bagikan-kunci`), having checked the device is the OPD's.
             if due and self.facts.role == "opd":
                 wrap_for_waiting_devices(self.keyring, self.transport)
-                self.store.set_meta("keys_checked_at", f"{now:.0f}")
+                self.store.set_meta("keys_checked_at", f"{now:.3f}")
         except SyncError as exc:
             self._fail(report, exc)
         except (OSError, SQLAlchemyError, StoreError) as exc:
