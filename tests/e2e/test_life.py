@@ -258,7 +258,10 @@ def test_demo_headless_runs_the_whole_system(tmp_path: Path) -> None:
     assert "semua sidik jari cocok" in out
     assert "Verifikator mengembalikan usulan (BTS)" in out
     assert "Status akhir di OPD: Diteruskan ke BKN" in out
-    assert "draft -> diajukan -> dikembalikan -> diajukan -> diverifikasi -> diteruskan" in out
+    assert (
+        "Draf → Diajukan → Dikembalikan (BTS) → Diajukan → Memenuhi Syarat (MS) → Diteruskan ke BKN"
+        in out
+    ), out
     assert "Perubahan menunggu sinkronisasi: 0" in out
     # The server really holds the forwarded usulan and the uploaded ciphertext.
     server_db = tmp_path / "demo" / "bkd-server" / "server.db"
