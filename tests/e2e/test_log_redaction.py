@@ -55,8 +55,10 @@ class Collect(logging.Handler):
 @pytest.fixture
 def collect() -> Iterator[Collect]:
     handler = Collect()
-    # uvicorn's loggers do not propagate to the root logger: listen on them too.
-    loggers = [logging.getLogger(name) for name in ("", "uvicorn.access", "uvicorn.error")]
+    # uvicorn's loggers do not propagate to the root logger: listen on them too. httpx's
+    # is opened to DEBUG as well: the program quiets it to WARNING when it sets up its
+    # logging (client/sync_service.py), and an earlier test in the same process may have.
+    loggers = [logging.getLogger(name) for name in ("", "uvicorn.access", "uvicorn.error", "httpx")]
     saved = [logger.level for logger in loggers]
     for logger in loggers:
         logger.addHandler(handler)
