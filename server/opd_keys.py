@@ -8,8 +8,9 @@ them by an existing device of the OPD or, after a total loss, by a verifikator.
 from __future__ import annotations
 
 import time
+from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from server.auth import Caller
 from server.db import Database
@@ -29,6 +30,8 @@ from sync.protocol import (
     OpdKeyUpload,
     WrappedKey,
 )
+
+SelectT = TypeVar("SelectT", bound=Select)  # type: ignore[type-arg]
 
 
 def _no_key() -> ApiError:
@@ -136,25 +139,28 @@ def get_key(db: Database, caller: Caller, opd: str | None) -> OpdKeyInfo:
     )
 
 
+def _without_their_copy(query: SelectT, caller: Caller) -> SelectT:
+    """`query` (over Device) narrowed to active OPD devices holding no wrapped copy of
+    their OPD's key: the caller's OPD, every OPD for a verifikator."""
+    query = (
+        query.outerjoin(
+            WrappedOpdKey,
+            (WrappedOpdKey.opd_kode == Device.opd_kode) & (WrappedOpdKey.recipient == Device.id),
+        )
+        .where(Device.role == Role.OPD.value)
+        .where(Device.revoked_at.is_(None))
+        .where(WrappedOpdKey.recipient.is_(None))
+    )
+    return query if caller.is_verifier else query.where(Device.opd_kode == caller.opd_kode)
+
+
 def devices_needing_key(db: Database, caller: Caller) -> DevicesNeedingKey:
     """Active OPD devices (the caller's OPD; every OPD for a verifikator) that have no
     wrapped copy of an existing OPD key."""
     with db.read() as session:
-        query = (
-            select(Device)
-            .join(OpdKey, OpdKey.opd_kode == Device.opd_kode)
-            .outerjoin(
-                WrappedOpdKey,
-                (WrappedOpdKey.opd_kode == Device.opd_kode)
-                & (WrappedOpdKey.recipient == Device.id),
-            )
-            .where(Device.role == Role.OPD.value)
-            .where(Device.revoked_at.is_(None))
-            .where(WrappedOpdKey.recipient.is_(None))
-            .order_by(Device.enrolled_at)
-        )
-        if not caller.is_verifier:
-            query = query.where(Device.opd_kode == caller.opd_kode)
+        query = _without_their_copy(
+            select(Device).join(OpdKey, OpdKey.opd_kode == Device.opd_kode), caller
+        ).order_by(Device.enrolled_at)
         devices = list(session.scalars(query))
     return DevicesNeedingKey(
         devices=[
@@ -197,22 +203,12 @@ def key_requests(db: Database, caller: Caller) -> KeyRequests:
     """Open key requests, oldest first: the device is an active OPD device and still has
     no wrapped copy of its OPD's key (every OPD for a verifikator, else the caller's)."""
     with db.read() as session:
-        query = (
+        query = _without_their_copy(
             select(KeyRequestRow.requested_at, Device, Opd.nama)
             .join(Device, Device.id == KeyRequestRow.device_id)
-            .join(Opd, Opd.kode == Device.opd_kode)
-            .outerjoin(
-                WrappedOpdKey,
-                (WrappedOpdKey.opd_kode == Device.opd_kode)
-                & (WrappedOpdKey.recipient == Device.id),
-            )
-            .where(Device.role == Role.OPD.value)
-            .where(Device.revoked_at.is_(None))
-            .where(WrappedOpdKey.recipient.is_(None))
-            .order_by(KeyRequestRow.requested_at)
-        )
-        if not caller.is_verifier:
-            query = query.where(Device.opd_kode == caller.opd_kode)
+            .join(Opd, Opd.kode == Device.opd_kode),
+            caller,
+        ).order_by(KeyRequestRow.requested_at)
         rows = [(row[0], row[1], row[2]) for row in session.execute(query)]
     return KeyRequests(
         requests=[
